@@ -1,0 +1,24 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** Stripe-style idempotency keys: one row per (principal, key), kept for 24 hours. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    principal: text('principal').notNull(),
+    key: text('key').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    status: text('status').notNull().default('in_flight'),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    /** An in-flight key whose lease ran out belongs to a crashed request and may be taken over. */
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.principal, t.key] }),
+    check('idempotency_keys_status_known', sql`${t.status} in ('in_flight', 'completed')`),
+    index('idempotency_keys_created_idx').on(t.createdAt),
+  ],
+);

@@ -1,0 +1,60 @@
+/** Pure ledger rules: what a posting is and when it is well formed. No I/O. */
+
+export const PLATFORM_ACCOUNTS = ['escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments'] as const;
+export type PlatformAccount = (typeof PLATFORM_ACCOUNTS)[number];
+
+export type TransactionKind =
+  | 'topup'
+  | 'hold'
+  | 'capture'
+  | 'release'
+  | 'adjustment'
+  | 'reversal'
+  | 'subscription'
+  | 'refund';
+
+/** An account named by what it is: a user's wallet or one of the platform's accounts. */
+export type AccountRef = { wallet: string } | { platform: PlatformAccount };
+
+export interface Leg {
+  account: AccountRef;
+  /** Signed minor units added to the account (negative takes money out). */
+  amount: number;
+}
+
+export class LedgerRuleError extends Error {
+  override name = 'LedgerRuleError';
+}
+
+export function assertMinorUnits(amount: number, what = 'amount'): void {
+  if (!Number.isSafeInteger(amount)) throw new LedgerRuleError(`${what} must be an integer number of minor units`);
+}
+
+export function assertPositiveMinorUnits(amount: number, what = 'amount'): void {
+  assertMinorUnits(amount, what);
+  if (amount <= 0) throw new LedgerRuleError(`${what} must be positive`);
+}
+
+/** The code checks what the database will check anyway, so a caller's bug fails with a clear reason. */
+export function assertBalanced(legs: readonly Leg[]): void {
+  if (legs.length < 2) throw new LedgerRuleError('a transaction needs at least two legs');
+  let sum = 0;
+  for (const leg of legs) {
+    assertMinorUnits(leg.amount, 'leg amount');
+    if (leg.amount === 0) throw new LedgerRuleError('a leg cannot be zero');
+    sum += leg.amount;
+  }
+  if (sum !== 0) throw new LedgerRuleError(`legs sum to ${sum}, not zero`);
+}
+
+/** Two legs moving `amount` from one account to another. */
+export function movement(from: AccountRef, to: AccountRef, amount: number): Leg[] {
+  assertPositiveMinorUnits(amount);
+  return [
+    { account: from, amount: -amount },
+    { account: to, amount },
+  ];
+}
+
+export const accountKey = (ref: AccountRef): string =>
+  'wallet' in ref ? `wallet:${ref.wallet}` : `platform:${ref.platform}`;

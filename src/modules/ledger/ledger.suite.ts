@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../platform/db/database.js';
+import { sqlState } from '../../platform/errors.js';
+import type { TestDatabase } from '../../../test/support/database.js';
+import { movement } from './domain.js';
+import { checkLedgerInvariants } from './invariants.js';
+import * as ledger from './service.js';
+
+/**
+ * One suite, two engines: the same ledger behaviour must hold on PostgreSQL (production) and on
+ * PGlite (the embedded default).
+ */
+export function defineLedgerSuite(engine: string, open: () => Promise<TestDatabase>, concurrency: number) {
+  describe(`ledger on ${engine}`, () => {
+    let testDb: TestDatabase;
+    let db: Db;
+
+    beforeAll(async () => {
+      testDb = await open();
+      db = testDb.database.db;
+    });
+    afterAll(async () => {
+      await testDb?.dispose();
+    });
+
+    async function fundedWallet(cents: number): Promise<string> {
+      const owner = randomUUID();
+      await db.transaction(async (tx) => {
+        await ledger.openWallet(tx, owner);
+        if (cents > 0) {
+          await ledger.transfer(tx, {
+            kind: 'topup',
+            legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, cents),
+            memo: 'test funding',
+            idempotencyKey: `fund:${owner}`,
+          });
+        }
+      });
+      return owner;
+    }
+
+    it(`${concurrency} concurrent 1-cent holds on a 500-cent wallet: exactly 500 succeed`, async () => {
+      const owner = await fundedWallet(500);
+      const results = await Promise.allSettled(
+        Array.from({ length: concurrency }, (_, i) =>
+          db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 1, reference: `h:${owner}:${i}`, memo: 'hold' })),
+        ),
+      );
+      const succeeded = results.filter((r) => r.status === 'fulfilled').length;
+      const refused = results.filter(
+        (r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'insufficient_funds',
+      ).length;
+      expect(succeeded).toBe(Math.min(500, concurrency));
+      expect(refused).toBe(concurrency - succeeded);
+      const summary = await ledger.walletSummary(db, owner);
+      expect(summary).toEqual({ balance: 500 - succeeded, held: succeeded });
+      const report = await checkLedgerInvariants(db);
+      expect(report.violations).toEqual([]);
+    });
+
+    it('concurrent capture and release of one hold: exactly one wins', async () => {
+      for (let round = 0; round < 20; round++) {
+        const owner = await fundedWallet(100);
+        const { hold } = await db.transaction((tx) =>
+          ledger.hold(tx, { ownerId: owner, amount: 40, reference: `race:${owner}`, memo: 'hold' }),
+        );
+        const [captured, released] = await Promise.all([
+          db.transaction((tx) => ledger.capture(tx, hold.id)),
+          db.transaction((tx) => ledger.release(tx, hold.id)),
+        ]);
+        const winners = [captured, released].filter((r) => r.outcome === 'resolved');
+        expect(winners).toHaveLength(1);
+        const summary = await ledger.walletSummary(db, owner);
+        expect(summary.held).toBe(0);
+        expect(summary.balance).toBe(captured.outcome === 'resolved' ? 60 : 100);
+      }
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
+    it('a hold is placed once per reference, whoever asks twice', async () => {
+      const owner = await fundedWallet(100);
+      const first = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }));
+      const second = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }));
+      expect(second.duplicate).toBe(true);
+      expect(second.hold.id).toBe(first.hold.id);
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 70, held: 30 });
+    });
+
+    it('an idempotent transfer applies once', async () => {
+      const owner = await fundedWallet(0);
+      const credit = () =>
+        db.transaction((tx) =>
+          ledger.transfer(tx, {
+            kind: 'topup',
+            legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, 250),
+            memo: 'top-up',
+            idempotencyKey: `topup:ref-${owner}`,
+          }),
+        );
+      const results = await Promise.all([credit(), credit(), credit()]);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect((await ledger.walletSummary(db, owner)).balance).toBe(250);
+    });
+
+    it('a transaction that does not sum to zero is refused by the database', async () => {
+      const owner = await fundedWallet(100);
+      const attempt = db.transaction(async (tx) => {
+        const [row] = await tx.execute(sql`insert into ledger_transactions (kind, memo) values ('adjustment', 'bad') returning id::text as id`).then(
+          (r) => ((r as unknown as { rows: { id: string }[] }).rows),
+        );
+        const account = await tx.execute(sql`select account_id::text as id from wallets where owner_id = ${owner}`).then(
+          (r) => (r as unknown as { rows: { id: string }[] }).rows[0],
+        );
+        await tx.execute(
+          sql`insert into ledger_entries (transaction_id, account_id, currency, amount) values (${row!.id}, ${account!.id}, 'USD', 5)`,
+        );
+      });
+      await expect(attempt).rejects.toSatisfy((error: unknown) => sqlState(error) === '23514');
+      expect((await ledger.walletSummary(db, owner)).balance).toBe(100);
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
+    it('a transaction with a single entry or none is refused by the database', async () => {
+      const none = db.transaction(async (tx) => {
+        await tx.execute(sql`insert into ledger_transactions (kind, memo) values ('adjustment', 'empty')`);
+      });
+      await expect(none).rejects.toSatisfy((error: unknown) => sqlState(error) === '23514');
+    });
+
+    it('entries and transactions cannot be edited or deleted', async () => {
+      await fundedWallet(10);
+      await expect(db.execute(sql`update ledger_entries set amount = amount * 2`)).rejects.toSatisfy(
+        (error: unknown) => sqlState(error) === '55000',
+      );
+      await expect(db.execute(sql`delete from ledger_transactions`)).rejects.toSatisfy(
+        (error: unknown) => sqlState(error) === '55000',
+      );
+    });
+
+    it('a wallet cannot go below zero, even by a direct update', async () => {
+      const owner = await fundedWallet(10);
+      await expect(db.execute(sql`update wallets set balance = -1 where owner_id = ${owner}`)).rejects.toSatisfy(
+        (error: unknown) => sqlState(error) === '23514',
+      );
+    });
+
+    it('all-or-nothing: a failure after a hold rolls the hold back', async () => {
+      const owner = await fundedWallet(100);
+      await expect(
+        db.transaction(async (tx) => {
+          await ledger.hold(tx, { ownerId: owner, amount: 60, reference: `rollback:${owner}`, memo: 'h' });
+          throw new Error('the business change failed');
+        }),
+      ).rejects.toThrow('the business change failed');
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 100, held: 0 });
+    });
+
+    it('release returns the money at once; a second resolution changes nothing', async () => {
+      const owner = await fundedWallet(100);
+      const { hold } = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 25, reference: `rel:${owner}`, memo: 'h' }));
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 75, held: 25 });
+      const released = await db.transaction((tx) => ledger.release(tx, hold.id));
+      expect(released.outcome).toBe('resolved');
+      const again = await db.transaction((tx) => ledger.capture(tx, hold.id));
+      expect(again).toMatchObject({ outcome: 'already_resolved', hold: { status: 'voided' } });
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 100, held: 0 });
+    });
+
+    it('reverse undoes a top-up once, and refuses when the money is already spent', async () => {
+      const owner = await fundedWallet(0);
+      const topup = await db.transaction((tx) =>
+        ledger.transfer(tx, {
+          kind: 'topup',
+          legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, 80),
+          memo: 'top-up',
+          idempotencyKey: `rev:${owner}`,
+        }),
+      );
+      await db.transaction((tx) => ledger.reverse(tx, topup.transactionId, 'charged back'));
+      expect((await ledger.walletSummary(db, owner)).balance).toBe(0);
+      await expect(db.transaction((tx) => ledger.reverse(tx, topup.transactionId, 'again'))).rejects.toMatchObject({
+        code: 'already_reversed',
+      });
+
+      const spender = await fundedWallet(0);
+      const second = await db.transaction((tx) =>
+        ledger.transfer(tx, {
+          kind: 'topup',
+          legs: movement({ platform: 'paystack_clearing' }, { wallet: spender }, 50),
+          memo: 'top-up',
+          idempotencyKey: `rev2:${spender}`,
+        }),
+      );
+      await db.transaction((tx) => ledger.hold(tx, { ownerId: spender, amount: 30, reference: `spend:${spender}`, memo: 'h' }));
+      await expect(db.transaction((tx) => ledger.reverse(tx, second.transactionId, 'charged back'))).rejects.toMatchObject({
+        code: 'insufficient_funds',
+      });
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
+    it('the invariant checker reports drift it did not cause', async () => {
+      const owner = await fundedWallet(100);
+      // Simulate a bug that bypassed the ledger: the cached balance no longer matches the entries.
+      await db.execute(sql`update wallets set balance = balance + 7 where owner_id = ${owner}`);
+      const report = await checkLedgerInvariants(db);
+      expect(report.ok).toBe(false);
+      expect(report.violations).toContainEqual(
+        expect.objectContaining({ rule: 'wallet_matches_entries', subject: owner }),
+      );
+      await db.execute(sql`update wallets set balance = balance - 7 where owner_id = ${owner}`);
+      expect((await checkLedgerInvariants(db)).ok).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,200 @@
+import type { Db } from '../../platform/db/database.js';
+import { AppError, insufficientFunds } from '../../platform/errors.js';
+import {
+  type AccountRef,
+  type Leg,
+  type PlatformAccount,
+  type TransactionKind,
+  assertBalanced,
+  assertPositiveMinorUnits,
+  LedgerRuleError,
+  movement,
+} from './domain.js';
+import * as store from './store.js';
+
+/**
+ * The ledger's use cases. Every function takes the caller's transaction handle so a money
+ * movement commits or rolls back together with the business change it pays for.
+ */
+
+export const WALLET_CURRENCY = 'USD';
+
+export interface Posting {
+  kind: TransactionKind;
+  legs: Leg[];
+  memo: string;
+  /** Same key twice → applied once; the second call reports `duplicate`. */
+  idempotencyKey?: string;
+  metadata?: Record<string, unknown>;
+  currency?: string;
+}
+
+export interface PostingResult {
+  transactionId: string;
+  duplicate: boolean;
+  /** The wallet accounts the posting touched, by owner. */
+  walletAccounts: Record<string, string>;
+}
+
+export async function openWallet(db: Db, ownerId: string, currency = WALLET_CURRENCY): Promise<void> {
+  await store.ensureWallet(db, ownerId, currency);
+}
+
+export async function transfer(tx: Db, posting: Posting): Promise<PostingResult> {
+  return post(tx, posting, {});
+}
+
+async function post(
+  tx: Db,
+  posting: Posting,
+  links: { resolvesHoldId?: string; reversesId?: string },
+): Promise<PostingResult> {
+  assertBalanced(posting.legs);
+  const currency = posting.currency ?? WALLET_CURRENCY;
+  const transactionId = await store.insertTransaction(tx, {
+    kind: posting.kind,
+    memo: posting.memo,
+    idempotencyKey: posting.idempotencyKey,
+    metadata: posting.metadata,
+    ...links,
+  });
+  if (!transactionId) {
+    if (links.reversesId) throw new AppError(409, 'already_reversed', 'This transaction was already reversed.');
+    const existing = posting.idempotencyKey ? await store.findTransactionByKey(tx, posting.idempotencyKey) : undefined;
+    if (!existing) throw new LedgerRuleError('transaction refused as a duplicate');
+    return { transactionId: existing.id, duplicate: true, walletAccounts: {} };
+  }
+  return { transactionId, duplicate: false, walletAccounts: await applyLegs(tx, transactionId, posting.legs, currency) };
+}
+
+/** Moves the cached wallet balances and writes the entries; the deferred trigger checks the sum. */
+async function applyLegs(tx: Db, transactionId: string, legs: Leg[], currency: string) {
+  // Wallet rows are locked in one fixed order so two postings can never wait on each other.
+  const ordered = [...legs].sort((a, b) => accountOrder(a.account).localeCompare(accountOrder(b.account)));
+  const entries: { accountId: string; amount: number }[] = [];
+  const walletAccounts: Record<string, string> = {};
+  for (const leg of ordered) {
+    const accountId = await applyLeg(tx, leg, currency);
+    if ('wallet' in leg.account) walletAccounts[leg.account.wallet] = accountId;
+    entries.push({ accountId, amount: leg.amount });
+  }
+  await store.insertEntries(tx, transactionId, currency, entries);
+  return walletAccounts;
+}
+
+const accountOrder = (ref: AccountRef) => ('wallet' in ref ? `0:${ref.wallet}` : `1:${ref.platform}`);
+
+async function applyLeg(tx: Db, leg: Leg, currency: string): Promise<string> {
+  if ('platform' in leg.account) return store.platformAccountId(tx, leg.account.platform, currency);
+  const ownerId = leg.account.wallet;
+  if (leg.amount < 0) {
+    const debited = await store.debitWallet(tx, ownerId, currency, -leg.amount);
+    if (!debited) throw insufficientFunds();
+    return debited.accountId;
+  }
+  const credited = await store.creditWallet(tx, ownerId, currency, leg.amount);
+  if (credited) return credited.accountId;
+  await store.ensureWallet(tx, ownerId, currency);
+  const retried = await store.creditWallet(tx, ownerId, currency, leg.amount);
+  if (!retried) throw new Error('wallet could not be credited after creation');
+  return retried.accountId;
+}
+
+export type Hold = store.HoldRow;
+
+/** Reserves money for a purchase: wallet → escrow, pending until captured or released. */
+export async function hold(
+  tx: Db,
+  input: { ownerId: string; amount: number; reference: string; memo: string; currency?: string },
+): Promise<{ hold: Hold; duplicate: boolean }> {
+  assertPositiveMinorUnits(input.amount);
+  const currency = input.currency ?? WALLET_CURRENCY;
+  const result = await post(
+    tx,
+    {
+      kind: 'hold',
+      legs: movement({ wallet: input.ownerId }, { platform: 'escrow' }, input.amount),
+      memo: input.memo,
+      idempotencyKey: `hold:${input.reference}`,
+      metadata: { reference: input.reference },
+      currency,
+    },
+    {},
+  );
+  if (result.duplicate) {
+    const existing = await store.findHoldByReference(tx, input.reference);
+    if (!existing) throw new Error('hold transaction exists without its hold');
+    return { hold: existing, duplicate: true };
+  }
+  const walletAccountId = result.walletAccounts[input.ownerId];
+  if (!walletAccountId) throw new Error('hold posted without touching the wallet');
+  const created = await store.insertHold(tx, {
+    walletAccountId,
+    ownerId: input.ownerId,
+    currency,
+    amount: input.amount,
+    reference: input.reference,
+    holdTransactionId: result.transactionId,
+  });
+  return { hold: created, duplicate: false };
+}
+
+export type Resolution = { outcome: 'resolved'; hold: Hold } | { outcome: 'already_resolved'; hold: Hold };
+
+/** Posts a hold: escrow → revenue. Exactly one of capture/release ever wins for a hold. */
+export function capture(tx: Db, holdId: string, memo = 'Purchase captured'): Promise<Resolution> {
+  return resolve(tx, holdId, 'posted', memo);
+}
+
+/** Voids a hold: escrow → wallet, the money is spendable again at once. */
+export function release(tx: Db, holdId: string, memo = 'Hold released'): Promise<Resolution> {
+  return resolve(tx, holdId, 'voided', memo);
+}
+
+async function resolve(tx: Db, holdId: string, status: 'posted' | 'voided', memo: string): Promise<Resolution> {
+  const pending = await store.findHold(tx, holdId);
+  if (!pending) throw new AppError(404, 'not_found', 'Hold not found.');
+  const legs =
+    status === 'posted'
+      ? movement({ platform: 'escrow' }, { platform: 'revenue' }, pending.amount)
+      : movement({ platform: 'escrow' }, { wallet: pending.ownerId }, pending.amount);
+  // The unique resolves_hold_id is the arbiter: a racing resolver waits on it and then finds it taken.
+  const transactionId = await store.insertTransaction(tx, {
+    kind: status === 'posted' ? 'capture' : 'release',
+    memo,
+    resolvesHoldId: holdId,
+    metadata: { reference: pending.reference },
+  });
+  if (!transactionId) {
+    const settled = await store.findHold(tx, holdId);
+    if (!settled) throw new Error('hold vanished');
+    return { outcome: 'already_resolved', hold: settled };
+  }
+  await applyLegs(tx, transactionId, legs, pending.currency);
+  const resolved = await store.resolvePendingHold(tx, holdId, status, transactionId);
+  if (!resolved) throw new Error(`hold ${holdId} was not pending although its resolution was free`);
+  return { outcome: 'resolved', hold: resolved };
+}
+
+/** Undoes a posted transaction with its mirror image; a reversal may itself fail for lack of funds. */
+export async function reverse(tx: Db, transactionId: string, memo: string): Promise<PostingResult> {
+  const original = await store.findTransaction(tx, transactionId);
+  if (!original) throw new AppError(404, 'not_found', 'Transaction not found.');
+  if (['hold', 'capture', 'release', 'reversal'].includes(original.kind)) {
+    throw new LedgerRuleError(`a ${original.kind} transaction is undone through its hold, not reversed`);
+  }
+  const entries = await store.entriesOf(tx, transactionId);
+  const legs: Leg[] = entries.map((e) => ({
+    account: e.ownerId ? { wallet: e.ownerId } : { platform: e.kind as PlatformAccount },
+    amount: -e.amount,
+  }));
+  return post(
+    tx,
+    { kind: 'reversal', legs, memo, currency: entries[0]?.currency ?? WALLET_CURRENCY, metadata: { reverses: transactionId } },
+    { reversesId: transactionId },
+  );
+}
+
+export async function walletSummary(db: Db, ownerId: string, currency = WALLET_CURRENCY) {
+  return store.walletSummary(db, ownerId, currency);
+}

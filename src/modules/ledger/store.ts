@@ -1,0 +1,150 @@
+import { and, eq, gte, isNull, sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import type { PlatformAccount, TransactionKind } from './domain.js';
+import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerTransactions, wallets } from './schema.js';
+
+/** The ledger's tables and queries; no other module touches them. */
+
+export type HoldRow = typeof ledgerHolds.$inferSelect;
+
+export async function ensureWallet(db: Db, ownerId: string, currency: string): Promise<string> {
+  await db
+    .insert(ledgerAccounts)
+    .values({ kind: 'wallet', ownerId, currency })
+    .onConflictDoNothing({
+      target: [ledgerAccounts.ownerId, ledgerAccounts.currency],
+      where: sql`${ledgerAccounts.ownerId} is not null`,
+    });
+  const [account] = await db
+    .select({ id: ledgerAccounts.id })
+    .from(ledgerAccounts)
+    .where(and(eq(ledgerAccounts.ownerId, ownerId), eq(ledgerAccounts.currency, currency)));
+  if (!account) throw new Error('wallet account vanished after creation');
+  await db.insert(wallets).values({ accountId: account.id, ownerId, currency }).onConflictDoNothing();
+  return account.id;
+}
+
+/** Inserts the transaction header; `undefined` when its idempotency key (or hold/reversal) was used. */
+export async function insertTransaction(
+  db: Db,
+  values: {
+    kind: TransactionKind;
+    memo: string;
+    idempotencyKey?: string | undefined;
+    resolvesHoldId?: string | undefined;
+    reversesId?: string | undefined;
+    metadata?: Record<string, unknown> | undefined;
+  },
+): Promise<string | undefined> {
+  const [row] = await db
+    .insert(ledgerTransactions)
+    .values({ ...values, metadata: values.metadata ?? {} })
+    .onConflictDoNothing()
+    .returning({ id: ledgerTransactions.id });
+  return row?.id;
+}
+
+export async function findTransactionByKey(db: Db, idempotencyKey: string) {
+  const [row] = await db.select().from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
+  return row;
+}
+
+export async function findTransaction(db: Db, id: string) {
+  const [row] = await db.select().from(ledgerTransactions).where(eq(ledgerTransactions.id, id));
+  return row;
+}
+
+/** Conditional debit: no row comes back when the wallet is missing or too low. */
+export async function debitWallet(db: Db, ownerId: string, currency: string, amount: number) {
+  const [row] = await db
+    .update(wallets)
+    .set({ balance: sql`${wallets.balance} - ${amount}`, updatedAt: sql`now()` })
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency), gte(wallets.balance, amount)))
+    .returning({ accountId: wallets.accountId, balance: wallets.balance });
+  return row;
+}
+
+export async function creditWallet(db: Db, ownerId: string, currency: string, amount: number) {
+  const [row] = await db
+    .update(wallets)
+    .set({ balance: sql`${wallets.balance} + ${amount}`, updatedAt: sql`now()` })
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency)))
+    .returning({ accountId: wallets.accountId, balance: wallets.balance });
+  return row;
+}
+
+export async function platformAccountId(db: Db, kind: PlatformAccount, currency: string): Promise<string> {
+  const [row] = await db
+    .select({ id: ledgerAccounts.id })
+    .from(ledgerAccounts)
+    .where(and(eq(ledgerAccounts.kind, kind), eq(ledgerAccounts.currency, currency), isNull(ledgerAccounts.ownerId)));
+  if (row) return row.id;
+  await db.insert(ledgerAccounts).values({ kind, currency }).onConflictDoNothing();
+  return platformAccountId(db, kind, currency);
+}
+
+export async function insertEntries(
+  db: Db,
+  transactionId: string,
+  currency: string,
+  entries: { accountId: string; amount: number }[],
+): Promise<void> {
+  await db.insert(ledgerEntries).values(entries.map((e) => ({ ...e, transactionId, currency })));
+}
+
+export async function entriesOf(db: Db, transactionId: string) {
+  return db
+    .select({
+      accountId: ledgerEntries.accountId,
+      amount: ledgerEntries.amount,
+      currency: ledgerEntries.currency,
+      kind: ledgerAccounts.kind,
+      ownerId: ledgerAccounts.ownerId,
+    })
+    .from(ledgerEntries)
+    .innerJoin(ledgerAccounts, eq(ledgerAccounts.id, ledgerEntries.accountId))
+    .where(eq(ledgerEntries.transactionId, transactionId));
+}
+
+export async function insertHold(db: Db, values: typeof ledgerHolds.$inferInsert): Promise<HoldRow> {
+  const [row] = await db.insert(ledgerHolds).values(values).returning();
+  if (!row) throw new Error('hold insert returned nothing');
+  return row;
+}
+
+export async function findHold(db: Db, id: string): Promise<HoldRow | undefined> {
+  const [row] = await db.select().from(ledgerHolds).where(eq(ledgerHolds.id, id));
+  return row;
+}
+
+export async function findHoldByReference(db: Db, reference: string): Promise<HoldRow | undefined> {
+  const [row] = await db.select().from(ledgerHolds).where(eq(ledgerHolds.reference, reference));
+  return row;
+}
+
+/** Moves a pending hold to its final state; the row lock makes racing resolvers queue and then lose. */
+export async function resolvePendingHold(
+  db: Db,
+  id: string,
+  status: 'posted' | 'voided',
+  resolutionTransactionId: string,
+): Promise<HoldRow | undefined> {
+  const [row] = await db
+    .update(ledgerHolds)
+    .set({ status, resolutionTransactionId, resolvedAt: sql`now()` })
+    .where(and(eq(ledgerHolds.id, id), eq(ledgerHolds.status, 'pending')))
+    .returning();
+  return row;
+}
+
+export async function walletSummary(db: Db, ownerId: string, currency: string) {
+  const [wallet] = await db
+    .select({ balance: wallets.balance })
+    .from(wallets)
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency)));
+  const [held] = await db
+    .select({ total: sql<string>`coalesce(sum(${ledgerHolds.amount}), 0)::text` })
+    .from(ledgerHolds)
+    .where(and(eq(ledgerHolds.ownerId, ownerId), eq(ledgerHolds.currency, currency), eq(ledgerHolds.status, 'pending')));
+  return { balance: wallet?.balance ?? 0, held: Number(held?.total ?? 0) };
+}

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment. Everything else receives a `Config`.
+ * A bad value stops the process at start with a one-line reason instead of failing later.
+ */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
+
+const postgresUrl = optionalText.refine(
+  (v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v),
+  'must be a postgres:// or postgresql:// URL',
+);
+const redisUrl = optionalText.refine(
+  (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
+  'must be a redis:// or rediss:// URL',
+);
+
+const envSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PUBLIC_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+    DATA_DIR: z.string().min(1).default('./data'),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    REDIS_URL: redisUrl,
+    APP_SECRET: optionalText,
+    TRUST_PROXY: optionalText,
+    ROLE: z.enum(['web', 'worker', 'all']).default('all'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    SANDBOXES: booleanFlag,
+    TEXTVERIFIED_BASE_URL: optionalText,
+    TEXTVERIFIED_API_KEY: optionalText,
+    TEXTVERIFIED_USERNAME: optionalText,
+    TEXTVERIFIED_WEBHOOK_SECRET: optionalText,
+    SANDBOX_SMS_DELAY_MS: z.coerce.number().int().min(0).default(8000),
+    PAYSTACK_BASE_URL: optionalText,
+    PAYSTACK_SECRET_KEY: optionalText,
+    PAYSTACK_PUBLIC_KEY: optionalText,
+    NGN_PER_USD: z.coerce.number().int().positive().default(1600),
+    SMTP_URL: optionalText,
+    MAIL_FROM: z.string().default('Namaskah <no-reply@namaskah.local>'),
+    WAF_MODE: z.enum(['block', 'monitor']).default('block'),
+    WAF_BLOCKLIST_FILE: optionalText,
+    ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag,
+    IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV !== 'production') return;
+    if (!env.APP_SECRET || env.APP_SECRET.length < 32) {
+      ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: 'is required in production (32+ characters)' });
+    }
+    if (!env.DATABASE_URL) {
+      ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
+    }
+    if (!env.PUBLIC_URL) {
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_URL'], message: 'is required in production' });
+    }
+    if (env.ALLOW_PRIVATE_WEBHOOK_TARGETS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOW_PRIVATE_WEBHOOK_TARGETS'],
+        message: 'is for local use only and refused in production',
+      });
+    }
+  });
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  /** `pg` for a PostgreSQL server, `pglite` for the embedded default. */
+  database: { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  redisUrl: string | undefined;
+  appSecret: string;
+  trustProxy: string[];
+  role: Env['ROLE'];
+  logLevel: Env['LOG_LEVEL'];
+  /** Start the local provider sandboxes in-process (embedded default). */
+  sandboxes: boolean;
+  sandboxSmsDelayMs: number;
+  textVerified: { baseUrl?: string; apiKey?: string; username?: string; webhookSecret?: string };
+  paystack: { baseUrl?: string; secretKey?: string; publicKey?: string };
+  ngnPerUsd: number;
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  waf: { mode: Env['WAF_MODE']; blocklistFile: string | undefined };
+  allowPrivateWebhookTargets: boolean;
+  idempotencyTtlHours: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** A development-only secret so the embedded default runs with zero setup; production refuses it. */
+const DEVELOPMENT_SECRET = 'namaskah-development-secret-not-for-production-use';
+
+export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${reasons.join('; ')}`);
+  }
+  const env = parsed.data;
+  const database: Config['database'] = env.DATABASE_URL
+    ? { kind: 'pg', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
+    : { kind: 'pglite', dataDir: env.DATA_DIR };
+  const sandboxes = source.SANDBOXES === undefined ? database.kind === 'pglite' : env.SANDBOXES;
+  return {
+    env: env.NODE_ENV,
+    isProduction: env.NODE_ENV === 'production',
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/+$/, ''),
+    dataDir: env.DATA_DIR,
+    database,
+    redisUrl: env.REDIS_URL,
+    appSecret: env.APP_SECRET ?? DEVELOPMENT_SECRET,
+    trustProxy: env.TRUST_PROXY ? env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    role: env.ROLE,
+    logLevel: env.LOG_LEVEL,
+    sandboxes,
+    sandboxSmsDelayMs: env.SANDBOX_SMS_DELAY_MS,
+    textVerified: {
+      baseUrl: env.TEXTVERIFIED_BASE_URL,
+      apiKey: env.TEXTVERIFIED_API_KEY,
+      username: env.TEXTVERIFIED_USERNAME,
+      webhookSecret: env.TEXTVERIFIED_WEBHOOK_SECRET,
+    },
+    paystack: { baseUrl: env.PAYSTACK_BASE_URL, secretKey: env.PAYSTACK_SECRET_KEY, publicKey: env.PAYSTACK_PUBLIC_KEY },
+    ngnPerUsd: env.NGN_PER_USD,
+    smtpUrl: env.SMTP_URL,
+    mailFrom: env.MAIL_FROM,
+    waf: { mode: env.WAF_MODE, blocklistFile: env.WAF_BLOCKLIST_FILE },
+    allowPrivateWebhookTargets: env.ALLOW_PRIVATE_WEBHOOK_TARGETS,
+    idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+  };
+}

@@ -1,0 +1,129 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import type { Config } from '../config.js';
+import { lockDataDir } from './data-dir-lock.js';
+import * as schema from './schema.js';
+
+export type Schema = typeof schema;
+/** One type for both drivers; a transaction handle is also a `Db`. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+
+/** Plain SQL access for infrastructure that brings its own SQL (pg-boss, health checks). */
+export interface SqlClient {
+  query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+  /** Several statements, no parameters (PGlite's `exec`; pg accepts them through `query`). */
+  exec(text: string): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+export interface Database {
+  kind: 'pg' | 'pglite';
+  db: Db;
+  sql: SqlClient;
+  ping(): Promise<void>;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
+
+export async function openDatabase(config: Config['database']): Promise<Database> {
+  return config.kind === 'pg' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+}
+
+function openPostgres(url: string, poolSize: number): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 5_000,
+    // A query stuck on a vanished server must fail, not hang the request forever.
+    query_timeout: 30_000,
+    idleTimeoutMillis: 30_000,
+    application_name: 'namaskah',
+  });
+  // An idle client losing its server is reported here; without a listener it would crash the process.
+  pool.on('error', () => undefined);
+  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const sql: SqlClient = {
+    query: async (text, values) => pool.query(text, values as unknown[] | undefined),
+    exec: async (text) => {
+      const result = (await pool.query(text)) as pg.QueryResult | pg.QueryResult[];
+      return Array.isArray(result) ? (result.at(-1) ?? { rows: [] }) : result;
+    },
+  };
+  return {
+    kind: 'pg',
+    db,
+    sql,
+    ping: async () => {
+      await pool.query('select 1');
+    },
+    migrate: async () => {
+      // One migrator at a time across instances; the others wait and then find nothing to do.
+      const client = await pool.connect();
+      try {
+        await client.query('select pg_advisory_lock(7261001)');
+        await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await client.query('select pg_advisory_unlock(7261001)').catch(() => undefined);
+        client.release();
+      }
+    },
+    close: async () => {
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string | null): Promise<Database> {
+  let unlock: (() => Promise<void>) | undefined;
+  let client: PGlite;
+  if (dataDir === null) {
+    client = await PGlite.create();
+  } else {
+    const folder = path.resolve(dataDir, 'pglite');
+    mkdirSync(folder, { recursive: true });
+    unlock = await lockDataDir(path.resolve(dataDir));
+    try {
+      client = await PGlite.create(folder);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
+  }
+  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const sql: SqlClient = {
+    query: async (text, values) => client.query<Record<string, unknown>>(text, values),
+    exec: async (text) => {
+      const results = await client.exec(text);
+      return { rows: (results.at(-1)?.rows ?? []) as Record<string, unknown>[] };
+    },
+  };
+  return {
+    kind: 'pglite',
+    db,
+    sql,
+    ping: async () => {
+      await client.query('select 1');
+    },
+    migrate: async () => {
+      await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+    },
+    close: async () => {
+      await client.close();
+      await unlock?.();
+    },
+  };
+}
+
+/** An in-memory PGlite, for tests of the embedded path. */
+export async function openInMemoryPglite(): Promise<Database> {
+  return openPglite(null);
+}
