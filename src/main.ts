@@ -1,0 +1,42 @@
+import { ConfigError, loadConfig } from './platform/config.js';
+import { startRuntime } from './runtime.js';
+
+/** `npm start`: one process, embedded by default, production when DATABASE_URL is set. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const runtime = await startRuntime(config).catch((error: unknown) => {
+    process.stderr.write(`Namaskah could not start: ${(error as Error).message}\n`);
+    process.exit(1);
+  });
+
+  const mode = config.database.kind === 'pglite' ? `embedded (data in ${config.dataDir})` : 'production database';
+  if (runtime.url) {
+    const shown = config.host === '0.0.0.0' || config.host === '::' ? `http://localhost:${config.port}` : runtime.url;
+    process.stdout.write(`\nNamaskah is running at ${shown} — ${mode}. Press Ctrl+C to stop.\n\n`);
+  } else {
+    process.stdout.write(`Namaskah worker running — ${mode}.\n`);
+  }
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.app.log.info({ signal }, 'shutting down');
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,15 @@
+import type { Db } from '../../platform/db/database.js';
+import type { Jobs } from '../../platform/jobs.js';
+import { pruneOlderThan } from './store.js';
+
+export const PRUNE_IDEMPOTENCY_KEYS = 'idempotency.prune';
+
+export function defineIdempotencyJobs(jobs: Jobs, db: Db, ttlHours: number): void {
+  jobs.define({
+    name: PRUNE_IDEMPOTENCY_KEYS,
+    cron: '17 * * * *',
+    handler: async () => {
+      await pruneOlderThan(db, ttlHours);
+    },
+  });
+}

@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../../platform/db/database.js';
+import { AppError, validationFailed } from '../../platform/errors.js';
+import { fingerprint, isValidKey, MAX_KEY_LENGTH, shouldStoreResponse } from './domain.js';
+import * as store from './store.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route accepts `Idempotency-Key` with Stripe semantics (money-moving POSTs). */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set when this request holds an idempotency key; handlers derive their own keys from it. */
+    idempotencyKey: string | null;
+  }
+}
+
+interface Claim {
+  principal: string;
+  key: string;
+}
+
+const claims = new WeakMap<FastifyRequest, Claim>();
+const REPLAYED_HEADERS = ['content-type', 'location'];
+
+export interface IdempotencyOptions {
+  db: Db;
+  ttlHours: number;
+  /** How long a request may run before its key counts as abandoned by a crashed process. */
+  leaseSeconds?: number;
+}
+
+/**
+ * Stripe-style idempotency on routes that opt in with `config: { idempotent: true }`. Runs after
+ * authentication and validation, so a validation failure never touches the key.
+ */
+export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
+  const leaseSeconds = options.leaseSeconds ?? 60;
+  app.decorateRequest('idempotencyKey', null);
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.routeOptions.config.idempotent) return;
+    const header = request.headers['idempotency-key'];
+    if (header === undefined) return;
+    const key = Array.isArray(header) ? header[0] : header;
+    if (key === undefined || !isValidKey(key)) {
+      throw validationFailed(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`);
+    }
+    // Keys are per caller: two users can never collide or read each other's stored responses.
+    const principal = request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+    const print = fingerprint(request.method, request.url, request.body);
+    const claimed =
+      (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })) ||
+      ((await store.deleteIfExpired(options.db, principal, key, options.ttlHours)) &&
+        (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })));
+    if (!claimed) {
+      const existing = await store.find(options.db, principal, key);
+      if (!existing) throw new AppError(409, 'idempotency_key_in_use', 'This Idempotency-Key is being used; retry shortly.');
+      if (existing.fingerprint !== print) {
+        throw new AppError(
+          422,
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used with a different request; use a new key.',
+        );
+      }
+      if (existing.status === 'completed') return replay(reply, existing);
+      if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
+        throw new AppError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress.');
+      }
+    }
+    claims.set(request, { principal, key });
+    request.idempotencyKey = key;
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = claims.get(request);
+    if (!claim) return payload;
+    claims.delete(request);
+    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
+    if (body !== null && shouldStoreResponse(reply.statusCode, errorCodeOf(body))) {
+      const headers: Record<string, string> = {};
+      for (const name of REPLAYED_HEADERS) {
+        const value = reply.getHeader(name);
+        if (value !== undefined) headers[name] = String(value);
+      }
+      await store.complete(options.db, claim.principal, claim.key, { status: reply.statusCode, body, headers });
+    } else {
+      await store.releaseKey(options.db, claim.principal, claim.key);
+    }
+    return payload;
+  });
+}
+
+function replay(reply: FastifyReply, record: store.IdempotencyRecord) {
+  void reply.headers({ ...(record.responseHeaders ?? {}), 'idempotent-replayed': 'true' });
+  return reply.status(record.responseStatus ?? 200).send(record.responseBody ?? '');
+}
+
+function errorCodeOf(body: string): string | undefined {
+  if (!body.startsWith('{"error"')) return undefined;
+  try {
+    return (JSON.parse(body) as { error?: { code?: string } }).error?.code;
+  } catch {
+    return undefined;
+  }
+}

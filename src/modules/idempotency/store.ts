@@ -1,0 +1,89 @@
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import { idempotencyKeys } from './schema.js';
+
+export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
+
+/** Claims (principal, key) for this request; `undefined` when someone already holds it. */
+export async function claim(
+  db: Db,
+  values: { principal: string; key: string; fingerprint: string; leaseSeconds: number },
+): Promise<boolean> {
+  const [row] = await db
+    .insert(idempotencyKeys)
+    .values({
+      principal: values.principal,
+      key: values.key,
+      fingerprint: values.fingerprint,
+      leaseExpiresAt: sql`now() + make_interval(secs => ${values.leaseSeconds})`,
+    })
+    .onConflictDoNothing()
+    .returning({ key: idempotencyKeys.key });
+  return row !== undefined;
+}
+
+export async function find(db: Db, principal: string, key: string): Promise<IdempotencyRecord | undefined> {
+  const [row] = await db
+    .select()
+    .from(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
+  return row;
+}
+
+/** Takes over a key whose request died without answering (its lease ran out). */
+export async function takeOverAbandoned(db: Db, principal: string, key: string, leaseSeconds: number): Promise<boolean> {
+  const [row] = await db
+    .update(idempotencyKeys)
+    .set({ leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(
+      and(
+        eq(idempotencyKeys.principal, principal),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.status, 'in_flight'),
+        lt(idempotencyKeys.leaseExpiresAt, sql`now()`),
+      ),
+    )
+    .returning({ key: idempotencyKeys.key });
+  return row !== undefined;
+}
+
+export async function complete(
+  db: Db,
+  principal: string,
+  key: string,
+  response: { status: number; body: string; headers: Record<string, string> },
+): Promise<void> {
+  await db
+    .update(idempotencyKeys)
+    .set({ status: 'completed', responseStatus: response.status, responseBody: response.body, responseHeaders: response.headers })
+    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
+}
+
+export async function releaseKey(db: Db, principal: string, key: string): Promise<void> {
+  await db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'in_flight')));
+}
+
+/** Drops a key older than the retention window so its name can be used afresh. */
+export async function deleteIfExpired(db: Db, principal: string, key: string, ttlHours: number): Promise<boolean> {
+  const rows = await db
+    .delete(idempotencyKeys)
+    .where(
+      and(
+        eq(idempotencyKeys.principal, principal),
+        eq(idempotencyKeys.key, key),
+        lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${ttlHours})`),
+      ),
+    )
+    .returning({ key: idempotencyKeys.key });
+  return rows.length > 0;
+}
+
+export async function pruneOlderThan(db: Db, ttlHours: number): Promise<number> {
+  const rows = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, sql`now() - make_interval(hours => ${ttlHours})`))
+    .returning({ key: idempotencyKeys.key });
+  return rows.length;
+}

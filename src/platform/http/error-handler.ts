@@ -1,0 +1,66 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { isDatabaseUnavailable } from '../db/availability.js';
+import { AppError } from '../errors.js';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** One place turns every failure into `{"error":{"code","message"}}`; nothing else leaks. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
+    const { status, body, headers } = describe(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ code: body.error.code }, 'request refused');
+    if (headers) void reply.headers(headers);
+    return reply.status(status).send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` } }),
+  );
+}
+
+function describe(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  if (error instanceof AppError) {
+    return {
+      status: error.status,
+      body: { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } },
+      ...(error.headers ? { headers: error.headers } : {}),
+    };
+  }
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const issues = error.validation.map((v) => ({
+      field: [error.validationContext, ...String(v.instancePath).split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'is invalid',
+    }));
+    const first = issues[0];
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'validation_failed',
+          message: first ? `${first.field} ${first.message}` : 'The request is invalid.',
+          details: { issues },
+        },
+      },
+    };
+  }
+  if (isDatabaseUnavailable(error)) {
+    return {
+      status: 503,
+      body: { error: { code: 'service_unavailable', message: 'The service is temporarily unavailable; please retry shortly.' } },
+      headers: { 'retry-after': '5' },
+    };
+  }
+  const fastifyError = error as Partial<FastifyError>;
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // Fastify's own client errors (bad JSON, body too large, wrong content type): safe messages.
+    const code =
+      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : 'bad_request';
+    return { status, body: { error: { code, message: fastifyError.message ?? 'Bad request.' } } };
+  }
+  return { status: 500, body: { error: { code: 'internal_error', message: 'Something went wrong on our side.' } } };
+}

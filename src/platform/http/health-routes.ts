@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/database.js';
+import type { Jobs } from '../jobs.js';
+import type { Metrics } from '../metrics.js';
+
+type CheckResult = 'ok' | 'down' | 'not_configured';
+
+async function within(ms: number, check: () => Promise<unknown>): Promise<CheckResult> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('timed out')), ms);
+      }),
+    ]);
+    return 'ok';
+  } catch {
+    return 'down';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Liveness, readiness (database, Redis when configured, jobs) and Prometheus metrics. */
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  deps: { database: Database; redis: Redis | undefined; jobs: Jobs | undefined; metrics: Metrics },
+): void {
+  app.get('/healthz', { config: { skipLog: true } }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', async (_request, reply) => {
+    const [database, redis, jobs] = await Promise.all([
+      within(2_000, () => deps.database.ping()),
+      deps.redis ? within(2_000, () => deps.redis!.ping()) : Promise.resolve<CheckResult>('not_configured'),
+      deps.jobs ? within(2_000, async () => {
+        if (!(await deps.jobs!.healthy())) throw new Error('jobs not running');
+      }) : Promise.resolve<CheckResult>('not_configured'),
+    ]);
+    const checks = { database, redis, jobs };
+    const ready = Object.values(checks).every((c) => c !== 'down');
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const body = await deps.metrics.registry.metrics();
+    return reply.type(deps.metrics.registry.contentType).send(body);
+  });
+}

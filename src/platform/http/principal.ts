@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+
+/** Who is calling: set by the authentication plugin, read by authorization and idempotency. */
+export interface Principal {
+  userId: string;
+  role: 'user' | 'admin';
+  via: 'session' | 'access_token' | 'api_key';
+  sessionId?: string;
+  apiKeyId?: string;
+  /** API keys carry scopes; sessions may do everything their role allows. */
+  scopes?: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function registerPrincipal(app: FastifyInstance): void {
+  app.decorateRequest('principal', null);
+}

@@ -1,0 +1,103 @@
+import PgBoss from 'pg-boss';
+import type { SqlClient } from './db/database.js';
+import type { Metrics } from './metrics.js';
+
+export interface JobLogger {
+  error(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+}
+
+export interface JobDefinition<T extends object = object> {
+  name: string;
+  handler: (data: T) => Promise<void>;
+  /** Cron expression, for periodic work such as sweeps and pruning. */
+  cron?: string;
+  retryLimit?: number;
+}
+
+/**
+ * Durable background work on pg-boss, on the same database as everything else (PostgreSQL or
+ * PGlite). Jobs survive restarts and crashes: a job a crashed worker held is retried.
+ */
+export class Jobs {
+  private readonly boss: PgBoss;
+  private readonly definitions = new Map<string, JobDefinition<never>>();
+  private running = false;
+
+  constructor(
+    sql: SqlClient,
+    private readonly logger: JobLogger,
+    private readonly metrics?: Metrics,
+  ) {
+    this.boss = new PgBoss({
+      db: {
+        // pg-boss sends multi-statement scripts without parameters; PGlite only runs those through exec.
+        executeSql: (text: string, values?: unknown[]) =>
+          values && values.length > 0 ? sql.query(text, values) : sql.exec(text),
+      },
+      schema: 'pgboss',
+      supervise: true,
+      schedule: true,
+      migrate: true,
+    });
+    this.boss.on('error', (error) => this.logger.error({ err: error }, 'job queue error'));
+  }
+
+  define<T extends object>(definition: JobDefinition<T>): void {
+    this.definitions.set(definition.name, definition as unknown as JobDefinition<never>);
+  }
+
+  /** Creates the queues and schedules; with `work`, also starts processing them. */
+  async start({ work }: { work: boolean }): Promise<void> {
+    await this.boss.start();
+    this.running = true;
+    for (const definition of this.definitions.values()) {
+      await this.boss.createQueue(definition.name, {
+        name: definition.name,
+        retryLimit: definition.retryLimit ?? 5,
+        retryBackoff: true,
+      });
+      if (definition.cron) await this.boss.schedule(definition.name, definition.cron);
+      if (work) {
+        await this.boss.work<object>(definition.name, async (jobs) => {
+          for (const job of jobs) {
+            try {
+              await definition.handler(job.data as never);
+            } catch (error) {
+              this.metrics?.jobFailures.inc({ queue: definition.name });
+              this.logger.error({ err: error, queue: definition.name, jobId: job.id }, 'job failed');
+              throw error;
+            }
+          }
+        });
+      }
+    }
+  }
+
+  async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions = {}): Promise<string | null> {
+    return this.boss.send(name, data, options);
+  }
+
+  /** Runs a job's handler now, in this process (tests and admin triggers). */
+  async runNow(name: string, data: object = {}): Promise<void> {
+    const definition = this.definitions.get(name);
+    if (!definition) throw new Error(`no job named ${name}`);
+    await definition.handler(data as never);
+  }
+
+  async healthy(): Promise<boolean> {
+    if (!this.running) return false;
+    try {
+      await this.boss.getQueues();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
+  }
+}
