@@ -19,7 +19,8 @@ export async function createPostgresTestDatabase(poolSize = 20): Promise<TestDat
   await admin.query(`create database "${name}" template "${inject('templateDatabase')}"`);
   await admin.end();
   const url = databaseUrl(name);
-  const database = await openDatabase({ kind: 'pg', url, poolSize });
+  // Tests fire a thousand requests at a 20-connection pool on two busy cores: let them queue.
+  const database = await openDatabase({ kind: 'pg', url, poolSize }, { connectionTimeoutMs: 120_000 });
   return {
     database,
     url,

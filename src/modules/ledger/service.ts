@@ -1,12 +1,12 @@
 import type { Db } from '../../platform/db/database.js';
 import { AppError, insufficientFunds } from '../../platform/errors.js';
 import {
-  type AccountRef,
   type Leg,
   type PlatformAccount,
   type TransactionKind,
   assertBalanced,
   assertPositiveMinorUnits,
+  accountKey,
   LedgerRuleError,
   movement,
 } from './domain.js';
@@ -48,6 +48,8 @@ async function post(
   tx: Db,
   posting: Posting,
   links: { resolvesHoldId?: string; reversesId?: string },
+  /** Work that belongs to the posting, done before the wallet row is locked. */
+  beforeWalletUpdate?: (transactionId: string, accounts: Map<string, string>) => Promise<void>,
 ): Promise<PostingResult> {
   assertBalanced(posting.legs);
   const currency = posting.currency ?? WALLET_CURRENCY;
@@ -64,40 +66,61 @@ async function post(
     if (!existing) throw new LedgerRuleError('transaction refused as a duplicate');
     return { transactionId: existing.id, duplicate: true, walletAccounts: {} };
   }
-  return { transactionId, duplicate: false, walletAccounts: await applyLegs(tx, transactionId, posting.legs, currency) };
+  const walletAccounts = await applyLegs(tx, transactionId, posting.legs, currency, beforeWalletUpdate);
+  return { transactionId, duplicate: false, walletAccounts };
 }
 
-/** Moves the cached wallet balances and writes the entries; the deferred trigger checks the sum. */
-async function applyLegs(tx: Db, transactionId: string, legs: Leg[], currency: string) {
+/**
+ * Writes the entries, then moves the cached wallet balances. The wallet update comes last so the
+ * hot row is locked only for the final statements and the commit.
+ */
+async function applyLegs(
+  tx: Db,
+  transactionId: string,
+  legs: Leg[],
+  currency: string,
+  beforeWalletUpdate?: (transactionId: string, accounts: Map<string, string>) => Promise<void>,
+) {
+  const accounts = await resolveAccounts(tx, legs, currency);
+  await store.insertEntries(
+    tx,
+    transactionId,
+    currency,
+    legs.map((leg) => ({ accountId: accounts.get(accountKey(leg.account))!, amount: leg.amount })),
+  );
+  await beforeWalletUpdate?.(transactionId, accounts);
   // Wallet rows are locked in one fixed order so two postings can never wait on each other.
-  const ordered = [...legs].sort((a, b) => accountOrder(a.account).localeCompare(accountOrder(b.account)));
-  const entries: { accountId: string; amount: number }[] = [];
+  const walletLegs = legs
+    .filter((leg): leg is Leg & { account: { wallet: string } } => 'wallet' in leg.account)
+    .sort((a, b) => a.account.wallet.localeCompare(b.account.wallet));
   const walletAccounts: Record<string, string> = {};
-  for (const leg of ordered) {
-    const accountId = await applyLeg(tx, leg, currency);
-    if ('wallet' in leg.account) walletAccounts[leg.account.wallet] = accountId;
-    entries.push({ accountId, amount: leg.amount });
+  for (const leg of walletLegs) {
+    const ownerId = leg.account.wallet;
+    const moved =
+      leg.amount < 0
+        ? await store.debitWallet(tx, ownerId, currency, -leg.amount)
+        : await store.creditWallet(tx, ownerId, currency, leg.amount);
+    if (!moved) throw insufficientFunds();
+    walletAccounts[ownerId] = moved.accountId;
   }
-  await store.insertEntries(tx, transactionId, currency, entries);
   return walletAccounts;
 }
 
-const accountOrder = (ref: AccountRef) => ('wallet' in ref ? `0:${ref.wallet}` : `1:${ref.platform}`);
-
-async function applyLeg(tx: Db, leg: Leg, currency: string): Promise<string> {
-  if ('platform' in leg.account) return store.platformAccountId(tx, leg.account.platform, currency);
-  const ownerId = leg.account.wallet;
-  if (leg.amount < 0) {
-    const debited = await store.debitWallet(tx, ownerId, currency, -leg.amount);
-    if (!debited) throw insufficientFunds();
-    return debited.accountId;
+async function resolveAccounts(tx: Db, legs: Leg[], currency: string): Promise<Map<string, string>> {
+  let found = await store.accountIds(tx, legs.map((leg) => leg.account), currency);
+  const missing = legs.filter((leg) => !found.has(accountKey(leg.account)));
+  if (missing.length === 0) return found;
+  for (const leg of missing) {
+    // Money may arrive in a wallet that does not exist yet; taking money out never creates one.
+    if ('wallet' in leg.account) {
+      if (leg.amount < 0) throw insufficientFunds();
+      await store.ensureWallet(tx, leg.account.wallet, currency);
+    } else {
+      await store.platformAccountId(tx, leg.account.platform, currency);
+    }
   }
-  const credited = await store.creditWallet(tx, ownerId, currency, leg.amount);
-  if (credited) return credited.accountId;
-  await store.ensureWallet(tx, ownerId, currency);
-  const retried = await store.creditWallet(tx, ownerId, currency, leg.amount);
-  if (!retried) throw new Error('wallet could not be credited after creation');
-  return retried.accountId;
+  found = await store.accountIds(tx, legs.map((leg) => leg.account), currency);
+  return found;
 }
 
 export type Hold = store.HoldRow;
@@ -109,6 +132,7 @@ export async function hold(
 ): Promise<{ hold: Hold; duplicate: boolean }> {
   assertPositiveMinorUnits(input.amount);
   const currency = input.currency ?? WALLET_CURRENCY;
+  let created: Hold | undefined;
   const result = await post(
     tx,
     {
@@ -120,22 +144,22 @@ export async function hold(
       currency,
     },
     {},
+    async (holdTransactionId, accounts) => {
+      created = await store.insertHold(tx, {
+        walletAccountId: accounts.get(accountKey({ wallet: input.ownerId }))!,
+        ownerId: input.ownerId,
+        currency,
+        amount: input.amount,
+        reference: input.reference,
+        holdTransactionId,
+      });
+    },
   );
-  if (result.duplicate) {
+  if (result.duplicate || !created) {
     const existing = await store.findHoldByReference(tx, input.reference);
     if (!existing) throw new Error('hold transaction exists without its hold');
     return { hold: existing, duplicate: true };
   }
-  const walletAccountId = result.walletAccounts[input.ownerId];
-  if (!walletAccountId) throw new Error('hold posted without touching the wallet');
-  const created = await store.insertHold(tx, {
-    walletAccountId,
-    ownerId: input.ownerId,
-    currency,
-    amount: input.amount,
-    reference: input.reference,
-    holdTransactionId: result.transactionId,
-  });
   return { hold: created, duplicate: false };
 }
 

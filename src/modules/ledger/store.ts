@@ -1,6 +1,6 @@
-import { and, eq, gte, isNull, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
-import type { PlatformAccount, TransactionKind } from './domain.js';
+import { type AccountRef, type PlatformAccount, type TransactionKind, accountKey } from './domain.js';
 import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerTransactions, wallets } from './schema.js';
 
 /** The ledger's tables and queries; no other module touches them. */
@@ -147,4 +147,24 @@ export async function walletSummary(db: Db, ownerId: string, currency: string) {
     .from(ledgerHolds)
     .where(and(eq(ledgerHolds.ownerId, ownerId), eq(ledgerHolds.currency, currency), eq(ledgerHolds.status, 'pending')));
   return { balance: wallet?.balance ?? 0, held: Number(held?.total ?? 0) };
+}
+
+/** Account ids for the named accounts in one query, keyed by `accountKey`. */
+export async function accountIds(db: Db, refs: AccountRef[], currency: string): Promise<Map<string, string>> {
+  const owners = refs.flatMap((r) => ('wallet' in r ? [r.wallet] : []));
+  const platforms = refs.flatMap((r) => ('platform' in r ? [r.platform] : []));
+  const conditions = [
+    ...(owners.length > 0 ? [inArray(ledgerAccounts.ownerId, owners)] : []),
+    ...(platforms.length > 0 ? [and(isNull(ledgerAccounts.ownerId), inArray(ledgerAccounts.kind, platforms))] : []),
+  ];
+  const rows = await db
+    .select({ id: ledgerAccounts.id, kind: ledgerAccounts.kind, ownerId: ledgerAccounts.ownerId })
+    .from(ledgerAccounts)
+    .where(and(eq(ledgerAccounts.currency, currency), or(...conditions)));
+  return new Map(
+    rows.map((row) => [
+      accountKey(row.ownerId ? { wallet: row.ownerId } : { platform: row.kind as PlatformAccount }),
+      row.id,
+    ]),
+  );
 }

@@ -34,15 +34,21 @@ export interface Database {
 
 export const MIGRATIONS_FOLDER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../drizzle');
 
-export async function openDatabase(config: Config['database']): Promise<Database> {
-  return config.kind === 'pg' ? openPostgres(config.url, config.poolSize) : openPglite(config.dataDir);
+export async function openDatabase(
+  config: Config['database'],
+  options: { connectionTimeoutMs?: number } = {},
+): Promise<Database> {
+  return config.kind === 'pg'
+    ? openPostgres(config.url, config.poolSize, options.connectionTimeoutMs ?? 10_000)
+    : openPglite(config.dataDir);
 }
 
-function openPostgres(url: string, poolSize: number): Database {
+function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    connectionTimeoutMillis: 5_000,
+    // Waiting longer than this for a pooled connection fails the request (503) instead of queueing forever.
+    connectionTimeoutMillis: connectionTimeoutMs,
     // A query stuck on a vanished server must fail, not hang the request forever.
     query_timeout: 30_000,
     idleTimeoutMillis: 30_000,
