@@ -1,0 +1,13 @@
+export { createTextVerifiedClient } from './client.js';
+export type { TextVerifiedClient, TextVerifiedClientOptions } from './client.js';
+export { TextVerifiedError, isTextVerifiedError } from './errors.js';
+export type { TextVerifiedErrorKind } from './errors.js';
+export {
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_SIGNATURE_PREFIX,
+  parseWebhookEvent,
+  signWebhookBody,
+  verifyWebhookSignature,
+} from './webhook.js';
+export { decimalToMinorUnits, minorUnitsToDecimalNumber, minorUnitsToDecimalString } from './money.js';
+export type * from './types.js';

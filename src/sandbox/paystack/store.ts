@@ -1,0 +1,426 @@
+import { randomBytes, randomInt } from 'node:crypto';
+
+/**
+ * The sandbox's state: transactions and refunds, in memory, shaped like Paystack's objects.
+ * Pure bookkeeping — HTTP, webhooks and timers live in the server.
+ */
+
+export const SUPPORTED_CURRENCIES = ['NGN', 'USD', 'GHS', 'ZAR', 'KES'] as const;
+export type SandboxCurrency = (typeof SUPPORTED_CURRENCIES)[number];
+export const isSupportedCurrency = (value: string): value is SandboxCurrency =>
+  (SUPPORTED_CURRENCIES as readonly string[]).includes(value);
+
+export type SandboxTransactionStatus = 'abandoned' | 'success' | 'failed' | 'reversed';
+
+export interface SandboxCustomer {
+  id: number;
+  email: string;
+  customerCode: string;
+}
+
+export interface SandboxTransaction {
+  id: number;
+  reference: string;
+  accessCode: string;
+  status: SandboxTransactionStatus;
+  /** What was charged (may differ from `requestedAmount` when a test pays another amount). */
+  amount: number;
+  requestedAmount: number;
+  currency: string;
+  requestedCurrency: string;
+  email: string;
+  callbackUrl: string | null;
+  metadata: unknown;
+  channels: string[] | null;
+  gatewayResponse: string;
+  createdAt: string;
+  paidAt: string | null;
+  customer: SandboxCustomer;
+  authorization: Record<string, unknown>;
+  fees: number | null;
+  refunded: number;
+  /** The checkout link was used (paid or declined): it is single-use. */
+  authorizationUsed: boolean;
+}
+
+export type SandboxRefundStatus = 'pending' | 'processing' | 'processed' | 'failed';
+
+export interface SandboxRefund {
+  id: number;
+  transactionId: number;
+  amount: number;
+  currency: string;
+  status: SandboxRefundStatus;
+  customerNote: string;
+  merchantNote: string;
+  createdAt: string;
+  updatedAt: string;
+  refundedAt: string | null;
+  expectedAt: string;
+}
+
+export class SandboxStoreError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const INTEGRATION_ID = 100032;
+const REFERENCE_PATTERN = /^[A-Za-z0-9.=-]{1,100}$/;
+
+export const isValidReference = (reference: string) => REFERENCE_PATTERN.test(reference);
+
+function randomToken(length: number, alphabet: string): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const byte of bytes) out += alphabet[byte % alphabet.length];
+  return out;
+}
+const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+export interface CreateTransactionInput {
+  email: string;
+  amount: number;
+  currency: string;
+  reference?: string;
+  callbackUrl: string | null;
+  metadata: unknown;
+  channels: string[] | null;
+}
+
+export class PaystackSandboxStore {
+  private readonly byReference = new Map<string, SandboxTransaction>();
+  private readonly byId = new Map<number, SandboxTransaction>();
+  private readonly byAccessCode = new Map<string, SandboxTransaction>();
+  private readonly customers = new Map<string, SandboxCustomer>();
+  private readonly refunds = new Map<number, SandboxRefund>();
+  private nextTransactionId = 4_000_000_000 + randomInt(0, 900_000_000);
+  private nextRefundId = 10_000_000 + randomInt(0, 80_000_000);
+  private nextCustomerId = 200_000_000 + randomInt(0, 600_000_000);
+
+  reset() {
+    this.byReference.clear();
+    this.byId.clear();
+    this.byAccessCode.clear();
+    this.customers.clear();
+    this.refunds.clear();
+  }
+
+  createTransaction(input: CreateTransactionInput): SandboxTransaction {
+    const reference = input.reference ?? randomToken(20, MIXED);
+    if (this.byReference.has(reference)) {
+      throw new SandboxStoreError(400, 'duplicate_reference', 'Duplicate Transaction Reference');
+    }
+    const tx: SandboxTransaction = {
+      id: this.nextTransactionId++,
+      reference,
+      accessCode: randomToken(15, LOWER),
+      status: 'abandoned',
+      amount: input.amount,
+      requestedAmount: input.amount,
+      currency: input.currency,
+      requestedCurrency: input.currency,
+      email: input.email,
+      callbackUrl: input.callbackUrl,
+      metadata: input.metadata,
+      channels: input.channels,
+      gatewayResponse: 'The transaction was not completed',
+      createdAt: new Date().toISOString(),
+      paidAt: null,
+      customer: this.customerFor(input.email),
+      authorization: {},
+      fees: null,
+      refunded: 0,
+      authorizationUsed: false,
+    };
+    this.byReference.set(tx.reference, tx);
+    this.byId.set(tx.id, tx);
+    this.byAccessCode.set(tx.accessCode, tx);
+    return tx;
+  }
+
+  findByReference = (reference: string) => this.byReference.get(reference);
+  findById = (id: number) => this.byId.get(id);
+  findByAccessCode = (accessCode: string) => this.byAccessCode.get(accessCode);
+  allTransactions = () => [...this.byReference.values()];
+
+  /** Settles a pending transaction. `amount`/`currency` override what is charged (mismatch tests). */
+  settle(
+    tx: SandboxTransaction,
+    outcome: 'success' | 'failed',
+    override: { amount?: number; currency?: string } = {},
+  ): SandboxTransaction {
+    if (tx.status !== 'abandoned') {
+      throw new SandboxStoreError(
+        409,
+        'transaction_completed',
+        `Transaction ${tx.reference} is already ${tx.status}`,
+      );
+    }
+    tx.authorizationUsed = true;
+    tx.amount = override.amount ?? tx.amount;
+    tx.currency = override.currency ?? tx.currency;
+    const now = new Date().toISOString();
+    if (outcome === 'success') {
+      tx.status = 'success';
+      tx.gatewayResponse = 'Successful';
+      tx.paidAt = now;
+      tx.fees = Math.min(Math.floor((tx.amount * 15) / 1000), 200_000);
+      tx.authorization = {
+        authorization_code: `AUTH_${randomToken(10, LOWER)}`,
+        bin: '408408',
+        last4: '4081',
+        exp_month: '12',
+        exp_year: '2030',
+        channel: 'card',
+        card_type: 'visa ',
+        bank: 'TEST BANK',
+        country_code: 'NG',
+        brand: 'visa',
+        reusable: true,
+        signature: `SIG_${randomToken(20, MIXED)}`,
+        account_name: null,
+      };
+    } else {
+      tx.status = 'failed';
+      tx.gatewayResponse = 'Declined';
+    }
+    return tx;
+  }
+
+  createRefund(
+    tx: SandboxTransaction,
+    input: { amount?: number; currency?: string; customerNote?: string; merchantNote?: string },
+  ): SandboxRefund {
+    if (tx.status !== 'success') {
+      throw new SandboxStoreError(
+        400,
+        'transaction_not_refundable',
+        tx.status === 'reversed'
+          ? 'Transaction has been fully reversed'
+          : 'Cannot refund a transaction that is not successful',
+      );
+    }
+    if (input.currency !== undefined && input.currency !== tx.currency) {
+      throw new SandboxStoreError(400, 'invalid_params', 'Currency does not match transaction currency');
+    }
+    const remaining = tx.amount - tx.refunded;
+    const amount = input.amount ?? remaining;
+    if (amount <= 0 || amount > remaining) {
+      throw new SandboxStoreError(
+        400,
+        'invalid_params',
+        'Refund amount cannot be greater than the refundable amount',
+      );
+    }
+    tx.refunded += amount;
+    const now = new Date();
+    const refund: SandboxRefund = {
+      id: this.nextRefundId++,
+      transactionId: tx.id,
+      amount,
+      currency: tx.currency,
+      status: 'pending',
+      customerNote: input.customerNote ?? `Refund for transaction ${tx.reference}`,
+      merchantNote: input.merchantNote ?? `Refund for transaction ${tx.reference} by ${tx.email}`,
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      refundedAt: null,
+      expectedAt: new Date(now.getTime() + 10 * 86_400_000).toISOString(),
+    };
+    this.refunds.set(refund.id, refund);
+    return refund;
+  }
+
+  /** Marks a refund processed; a transaction refunded in full becomes `reversed`. */
+  processRefund(refund: SandboxRefund): SandboxRefund {
+    if (refund.status === 'processed') return refund;
+    const now = new Date().toISOString();
+    refund.status = 'processed';
+    refund.refundedAt = now;
+    refund.updatedAt = now;
+    const tx = this.byId.get(refund.transactionId);
+    if (tx && tx.refunded >= tx.amount && this.refundsOf(tx).every((r) => r.status === 'processed')) {
+      tx.status = 'reversed';
+    }
+    return refund;
+  }
+
+  findRefund = (id: number) => this.refunds.get(id);
+  allRefunds = () => [...this.refunds.values()];
+  refundsOf = (tx: SandboxTransaction) => this.allRefunds().filter((r) => r.transactionId === tx.id);
+
+  private customerFor(email: string): SandboxCustomer {
+    const key = email.toLowerCase();
+    let customer = this.customers.get(key);
+    if (!customer) {
+      customer = { id: this.nextCustomerId++, email, customerCode: `CUS_${randomToken(15, LOWER)}` };
+      this.customers.set(key, customer);
+    }
+    return customer;
+  }
+}
+
+/** The transaction object as `GET /transaction/verify/:reference` returns it. */
+export function transactionJson(tx: SandboxTransaction): Record<string, unknown> {
+  const paid = tx.status === 'success' || tx.status === 'reversed';
+  return {
+    id: tx.id,
+    domain: 'test',
+    status: tx.status,
+    reference: tx.reference,
+    receipt_number: null,
+    amount: tx.amount,
+    message: null,
+    gateway_response: tx.gatewayResponse,
+    paid_at: tx.paidAt,
+    created_at: tx.createdAt,
+    channel: 'card',
+    currency: tx.currency,
+    ip_address: '127.0.0.1',
+    metadata: tx.metadata ?? '',
+    log: paid
+      ? {
+          start_time: Math.floor(Date.parse(tx.createdAt) / 1000),
+          time_spent: Math.max(
+            1,
+            Math.round((Date.parse(tx.paidAt ?? tx.createdAt) - Date.parse(tx.createdAt)) / 1000),
+          ),
+          attempts: 1,
+          errors: 0,
+          success: true,
+          mobile: false,
+          input: [],
+          history: [
+            { type: 'action', message: 'Attempted to pay with card', time: 1 },
+            { type: 'success', message: 'Successfully paid with card', time: 2 },
+          ],
+        }
+      : null,
+    fees: tx.fees,
+    fees_split: null,
+    authorization: tx.authorization,
+    customer: {
+      id: tx.customer.id,
+      first_name: null,
+      last_name: null,
+      email: tx.customer.email,
+      customer_code: tx.customer.customerCode,
+      phone: null,
+      metadata: null,
+      risk_action: 'default',
+      international_format_phone: null,
+    },
+    plan: null,
+    split: {},
+    order_id: null,
+    paidAt: tx.paidAt,
+    createdAt: tx.createdAt,
+    requested_amount: tx.requestedAmount,
+    pos_transaction_data: null,
+    source: null,
+    fees_breakdown: null,
+    connect: null,
+    transaction_date: tx.createdAt,
+    plan_object: {},
+    subaccount: {},
+  };
+}
+
+/** `data` of a `charge.success` webhook (the docs' example carries a subset of the verify object). */
+export function chargeEventData(tx: SandboxTransaction): Record<string, unknown> {
+  const full = transactionJson(tx);
+  const keys = [
+    'id',
+    'domain',
+    'status',
+    'reference',
+    'amount',
+    'message',
+    'gateway_response',
+    'paid_at',
+    'created_at',
+    'channel',
+    'currency',
+    'ip_address',
+    'metadata',
+    'log',
+    'fees',
+    'customer',
+    'authorization',
+    'plan',
+    'requested_amount',
+  ];
+  return Object.fromEntries(keys.map((key) => [key, full[key]]));
+}
+
+export function refundJson(
+  refund: SandboxRefund,
+  tx: SandboxTransaction | undefined,
+): Record<string, unknown> {
+  return {
+    id: refund.id,
+    integration: INTEGRATION_ID,
+    domain: 'test',
+    transaction: tx
+      ? {
+          id: tx.id,
+          domain: 'test',
+          reference: tx.reference,
+          amount: tx.amount,
+          paid_at: tx.paidAt,
+          channel: 'card',
+          currency: tx.currency,
+          authorization: { exp_month: null, exp_year: null, account_name: null },
+          customer: { international_format_phone: null },
+          plan: {},
+          subaccount: { currency: null },
+          split: {},
+          order_id: null,
+          paidAt: tx.paidAt,
+          pos_transaction_data: null,
+          source: null,
+          fees_breakdown: null,
+        }
+      : refund.transactionId,
+    dispute: null,
+    amount: refund.amount,
+    deducted_amount: refund.amount,
+    currency: refund.currency,
+    channel: 'card',
+    fully_deducted: true,
+    refunded_by: 'sandbox@namaskah.test',
+    refunded_at: refund.refundedAt,
+    expected_at: refund.expectedAt,
+    settlement: null,
+    customer_note: refund.customerNote,
+    merchant_note: refund.merchantNote,
+    status: refund.status,
+    createdAt: refund.createdAt,
+    updatedAt: refund.updatedAt,
+  };
+}
+
+/** `data` of `refund.*` webhooks (amount as a string, as in Paystack's own example). */
+export function refundEventData(
+  refund: SandboxRefund,
+  tx: SandboxTransaction | undefined,
+): Record<string, unknown> {
+  return {
+    status: refund.status,
+    transaction_reference: tx?.reference ?? null,
+    refund_reference: refund.status === 'processed' ? `RFN_${refund.id}` : null,
+    amount: String(refund.amount),
+    currency: refund.currency,
+    processor: 'sandbox',
+    customer: { first_name: null, last_name: null, email: tx?.email ?? null },
+    integration: INTEGRATION_ID,
+    domain: 'test',
+    id: refund.id,
+  };
+}
