@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 /** Who is calling: set by the authentication plugin, read by authorization and idempotency. */
 export interface Principal {
   userId: string;
+  email: string;
+  /** The user's tier name (freemium, payg, pro, custom); the tiers module holds what each allows. */
+  tier: string;
   role: 'user' | 'admin';
   via: 'session' | 'access_token' | 'api_key';
   sessionId?: string;
