@@ -1,25 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
-import type { Redis } from 'ioredis';
-import type { Config } from './platform/config.js';
-import type { Database } from './platform/db/database.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
 import { registerPrincipal } from './platform/http/principal.js';
-import type { Jobs } from './platform/jobs.js';
-import type { Logger } from './platform/logger.js';
-import type { Metrics } from './platform/metrics.js';
+import type { PlatformDeps } from './platform/module.js';
 import { registerIdempotency } from './modules/idempotency/plugin.js';
 
-export interface AppDeps {
-  config: Config;
-  database: Database;
-  redis: Redis | undefined;
-  jobs: Jobs | undefined;
-  metrics: Metrics;
-  logger: Logger;
-}
+export type AppDeps = PlatformDeps;
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
@@ -54,6 +42,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerHealthRoutes(app, deps);
   registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
+
+  // Domain modules.
 
   return app;
 }

@@ -7,30 +7,50 @@ import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
 import { createLogger } from './platform/logger.js';
+import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
+import type { PlatformDeps } from './platform/module.js';
 import { createRedis } from './platform/redis.js';
+import { createPaystackClient } from './providers/paystack/index.js';
+import { createTextVerifiedClient } from './providers/textverified/index.js';
+import { type EmbeddedSandboxes, startEmbeddedSandboxes } from './sandbox/embedded.js';
 
 export interface Runtime {
   app: FastifyInstance;
+  config: Config;
+  deps: PlatformDeps;
   database: Database;
   jobs: Jobs;
   redis: Redis | undefined;
+  sandboxes: EmbeddedSandboxes | undefined;
   /** Where the web role listens, once started. */
   url: string | undefined;
   close(): Promise<void>;
 }
 
 /**
- * Starts one Namaskah process: database (migrated), Redis when configured, durable jobs, and the
- * HTTP server for the `web` role. The same code runs embedded (PGlite) and in production.
+ * Starts one Namaskah process: database (migrated), Redis when configured, the provider sandboxes
+ * in embedded mode, durable jobs, and the HTTP server for the `web` role. The same code runs
+ * embedded (PGlite) and in production.
  */
-export async function startRuntime(config: Config, options: { listen?: boolean; logStream?: NodeJS.WritableStream } = {}): Promise<Runtime> {
+export async function startRuntime(
+  initialConfig: Config,
+  options: { listen?: boolean; logStream?: NodeJS.WritableStream } = {},
+): Promise<Runtime> {
   const cleanup: (() => Promise<void>)[] = [];
   const close = async () => {
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
-  const logger = createLogger(config.logLevel, options.logStream);
+  const logger = createLogger(initialConfig.logLevel, options.logStream);
   try {
+    let config = initialConfig;
+    let sandboxes: EmbeddedSandboxes | undefined;
+    if (config.sandboxes) {
+      sandboxes = await startEmbeddedSandboxes(config);
+      cleanup.push(() => sandboxes!.close());
+      config = { ...config, ...sandboxes.settings };
+    }
+
     const database = await openDatabase(config.database);
     cleanup.push(() => database.close());
     await database.migrate();
@@ -39,30 +59,46 @@ export async function startRuntime(config: Config, options: { listen?: boolean; 
     if (config.redisUrl) {
       redis = createRedis(config.redisUrl);
       cleanup.push(async () => redis?.disconnect());
-      await redis.connect().catch(() => undefined);
+      await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis is not reachable yet'));
     }
 
     const metrics = createMetrics();
     registerLedgerMetrics(metrics, database.db);
-
     const jobs = new Jobs(database.sql, logger, metrics);
+    const deps: PlatformDeps = { config, database, redis, jobs, metrics, logger, providers: createProviders(config, logger) };
+
     defineIdempotencyJobs(jobs, database.db, config.idempotencyTtlHours);
+    // Module jobs.
+
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
 
-    const app = await buildApp({ config, database, redis, jobs, metrics, logger });
-
+    const app = await buildApp(deps);
+    cleanup.push(() => app.close());
     let url: string | undefined;
     if (options.listen !== false && config.role !== 'worker') {
-      const address = await app.listen({ port: config.port, host: config.host });
-      url = address;
+      url = await app.listen({ port: config.port, host: config.host });
     } else {
       await app.ready();
     }
-    cleanup.push(() => app.close());
-    return { app, database, jobs, redis, url, close };
+    return { app, config, deps, database, jobs, redis, sandboxes, url, close };
   } catch (error) {
     await close();
     throw error;
   }
+}
+
+function createProviders(config: Config, logger: PlatformDeps['logger']): PlatformDeps['providers'] {
+  const { textVerified: tv, paystack } = config;
+  return {
+    textVerified:
+      tv.baseUrl && tv.apiKey && tv.username
+        ? createTextVerifiedClient({ baseUrl: tv.baseUrl, apiKey: tv.apiKey, username: tv.username })
+        : undefined,
+    paystack:
+      paystack.secretKey
+        ? createPaystackClient({ baseUrl: paystack.baseUrl ?? 'https://api.paystack.co', secretKey: paystack.secretKey })
+        : undefined,
+    mailer: config.smtpUrl ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger }) : undefined,
+  };
 }

@@ -6,11 +6,13 @@ import type { Database } from '../../src/platform/db/database.js';
 import type { Jobs } from '../../src/platform/jobs.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createMetrics } from '../../src/platform/metrics.js';
+import type { PlatformDeps } from '../../src/platform/module.js';
 
 export interface TestAppOptions {
   database: Database;
   redis?: Redis;
   jobs?: Jobs;
+  providers?: Partial<PlatformDeps['providers']>;
   env?: Record<string, string>;
   /** Receives every log line, for tests that assert what logs never contain. */
   logStream?: NodeJS.WritableStream;
@@ -30,5 +32,6 @@ export async function createTestApp(options: TestAppOptions): Promise<FastifyIns
     jobs: options.jobs,
     metrics: createMetrics(),
     logger: createLogger(config.logLevel, options.logStream),
+    providers: { paystack: undefined, textVerified: undefined, mailer: undefined, ...options.providers },
   });
 }

@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../platform/config.js';
+import { startPaystackSandbox } from './paystack/index.js';
+import { type SmtpCatcher, startSmtpCatcher } from './smtp/catcher.js';
+import { startTextVerifiedSandbox } from './textverified/index.js';
+
+export interface EmbeddedSandboxes {
+  /** The settings that point the real clients at the in-process sandboxes. */
+  settings: Pick<Config, 'textVerified' | 'paystack' | 'smtpUrl'>;
+  smtp: SmtpCatcher;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default needs no outside service: TextVerified, Paystack and an SMTP catcher run
+ * in this process, on loopback, and the real HTTP/SMTP clients talk to them.
+ */
+export async function startEmbeddedSandboxes(config: Config): Promise<EmbeddedSandboxes> {
+  const secret = () => randomBytes(16).toString('hex');
+  const textVerified = { apiKey: secret(), username: 'sandbox@namaskah.local', webhookSecret: `whsec_${secret()}` };
+  const paystackSecret = `sk_test_${secret()}`;
+
+  const tv = await startTextVerifiedSandbox({
+    ...textVerified,
+    webhookUrl: `${config.publicUrl}/api/v1/hooks/textverified`,
+    smsDelayMs: config.sandboxSmsDelayMs,
+  });
+  const paystack = await startPaystackSandbox({
+    secretKey: paystackSecret,
+    webhookUrl: `${config.publicUrl}/api/v1/hooks/paystack`,
+  });
+  const smtp = await startSmtpCatcher({});
+  return {
+    settings: {
+      textVerified: { baseUrl: tv.url, ...textVerified },
+      paystack: { baseUrl: paystack.url, secretKey: paystackSecret, publicKey: `pk_test_${secret()}` },
+      smtpUrl: smtp.smtpUrl,
+    },
+    smtp,
+    close: async () => {
+      await Promise.allSettled([tv.close(), paystack.close(), smtp.close()]);
+    },
+  };
+}
