@@ -47,7 +47,9 @@ describe('assertSafeWebhookUrl', () => {
 
   it('accepts a public IPv4 and IPv6 literal', () => {
     expect(() => assertSafeWebhookUrl('https://93.184.216.34/hook', strict)).not.toThrow();
-    expect(() => assertSafeWebhookUrl('https://[2606:2800:220:1:248:1893:25c8:1946]/hook', strict)).not.toThrow();
+    expect(() =>
+      assertSafeWebhookUrl('https://[2606:2800:220:1:248:1893:25c8:1946]/hook', strict),
+    ).not.toThrow();
   });
 
   it.each([
@@ -110,8 +112,12 @@ describe('assertSafeWebhookUrl', () => {
     expect(() => assertSafeWebhookUrl('http://127.0.0.1:3000/hook', local)).not.toThrow();
     expect(() => assertSafeWebhookUrl('http://10.1.2.3/hook', local)).not.toThrow();
     expect(() => assertSafeWebhookUrl('http://localhost:3000/hook', local)).not.toThrow();
-    expect(reasonOf(() => assertSafeWebhookUrl('http://169.254.169.254/', local))).toBe('address_not_allowed');
-    expect(reasonOf(() => assertSafeWebhookUrl('http://[::ffff:169.254.169.254]/', local))).toBe('address_not_allowed');
+    expect(reasonOf(() => assertSafeWebhookUrl('http://169.254.169.254/', local))).toBe(
+      'address_not_allowed',
+    );
+    expect(reasonOf(() => assertSafeWebhookUrl('http://[::ffff:169.254.169.254]/', local))).toBe(
+      'address_not_allowed',
+    );
     expect(reasonOf(() => assertSafeWebhookUrl('http://0.0.0.0/', local))).toBe('address_not_allowed');
     expect(reasonOf(() => assertSafeWebhookUrl('http://224.0.0.1/', local))).toBe('address_not_allowed');
   });
@@ -141,7 +147,9 @@ describe('isAddressAllowed', () => {
 
 describe('resolveSafeAddresses', () => {
   it('returns every address when all are public', async () => {
-    const lookup = fakeLookup({ 'hooks.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'] });
+    const lookup = fakeLookup({
+      'hooks.example.com': ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946'],
+    });
     await expect(resolveSafeAddresses('hooks.example.com', strict, lookup)).resolves.toEqual([
       { address: '93.184.216.34', family: 4 },
       { address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 },
@@ -159,7 +167,9 @@ describe('resolveSafeAddresses', () => {
     'refuses a name resolving to %s',
     async (address) => {
       const lookup = fakeLookup({ 'evil.example.com': [address] });
-      await expect(resolveSafeAddresses('evil.example.com', strict, lookup)).rejects.toBeInstanceOf(UnsafeUrlError);
+      await expect(resolveSafeAddresses('evil.example.com', strict, lookup)).rejects.toBeInstanceOf(
+        UnsafeUrlError,
+      );
     },
   );
 
@@ -174,7 +184,9 @@ describe('resolveSafeAddresses', () => {
     await expect(resolveSafeAddresses('0x7f000001', strict, lookup)).rejects.toMatchObject({
       reason: 'address_not_allowed',
     });
-    await expect(resolveSafeAddresses('8.8.8.8', strict, lookup)).resolves.toEqual([{ address: '8.8.8.8', family: 4 }]);
+    await expect(resolveSafeAddresses('8.8.8.8', strict, lookup)).resolves.toEqual([
+      { address: '8.8.8.8', family: 4 },
+    ]);
     expect(lookup.calls).toEqual([]);
   });
 
@@ -219,7 +231,10 @@ describe('createPinnedLookup', () => {
   });
 
   it('honours a requested family and fails when none matches', async () => {
-    await expect(call({ family: 6 })).resolves.toMatchObject({ address: '2606:2800:220:1:248:1893:25c8:1946', family: 6 });
+    await expect(call({ family: 6 })).resolves.toMatchObject({
+      address: '2606:2800:220:1:248:1893:25c8:1946',
+      family: 6,
+    });
     const v4only = createPinnedLookup([{ address: '93.184.216.34', family: 4 }]);
     const err = await new Promise((resolve) => v4only('x', { family: 6 }, (e) => resolve(e)));
     expect(err).toMatchObject({ code: 'ENOTFOUND' });
@@ -234,7 +249,13 @@ describe('safeFetch against a local server', () => {
   let server: http.Server;
   let base: string;
   let port: number;
-  const seen: Array<{ method?: string; url?: string; host?: string; body: string; headers: http.IncomingHttpHeaders }> = [];
+  const seen: Array<{
+    method?: string;
+    url?: string;
+    host?: string;
+    body: string;
+    headers: http.IncomingHttpHeaders;
+  }> = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -322,14 +343,24 @@ describe('safeFetch against a local server', () => {
 
   it('returns a redirect as the result and does not follow it', async () => {
     const before = seen.length;
-    const result = await safeFetch(`${base}/redirect`, { ...local, method: 'POST', body: '{}', timeoutMs: 2_000 });
+    const result = await safeFetch(`${base}/redirect`, {
+      ...local,
+      method: 'POST',
+      body: '{}',
+      timeoutMs: 2_000,
+    });
     expect(result.status).toBe(302);
     expect(result.headers.location).toBe('http://169.254.169.254/latest/meta-data/');
     expect(seen.length).toBe(before + 1);
   });
 
   it('caps the response body', async () => {
-    const result = await safeFetch(`${base}/big`, { ...local, method: 'GET', maxResponseBytes: 1000, timeoutMs: 2_000 });
+    const result = await safeFetch(`${base}/big`, {
+      ...local,
+      method: 'GET',
+      maxResponseBytes: 1000,
+      timeoutMs: 2_000,
+    });
     expect(result.status).toBe(200);
     expect(result.truncated).toBe(true);
     expect(result.body.length).toBe(1000);
@@ -337,7 +368,9 @@ describe('safeFetch against a local server', () => {
 
   it('times out a slow endpoint', async () => {
     const started = Date.now();
-    const error = await safeFetch(`${base}/slow`, { ...local, method: 'GET', timeoutMs: 200 }).catch((e: unknown) => e);
+    const error = await safeFetch(`${base}/slow`, { ...local, method: 'GET', timeoutMs: 200 }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(OutboundRequestError);
     expect((error as OutboundRequestError).kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1_500);
@@ -356,8 +389,10 @@ describe('safeFetch against a local server', () => {
   });
 
   it('refuses http when https is required, even with allowPrivate', async () => {
-    await expect(safeFetch(`${base}/hook`, { allowPrivate: true, requireHttps: true })).rejects.toMatchObject({
-      reason: 'https_required',
-    });
+    await expect(safeFetch(`${base}/hook`, { allowPrivate: true, requireHttps: true })).rejects.toMatchObject(
+      {
+        reason: 'https_required',
+      },
+    );
   });
 });

@@ -61,7 +61,10 @@ export interface ResolvedAddress {
   family: 4 | 6;
 }
 
-export type LookupAll = (hostname: string, options: { all: true; verbatim?: boolean }) => Promise<LookupAddress[]>;
+export type LookupAll = (
+  hostname: string,
+  options: { all: true; verbatim?: boolean },
+) => Promise<LookupAddress[]>;
 
 const defaultLookup: LookupAll = (hostname, options) => dns.promises.lookup(hostname, options);
 
@@ -128,7 +131,9 @@ export async function resolveSafeAddresses(
   try {
     answers = await lookup(host, { all: true, verbatim: true });
   } catch (error) {
-    throw Object.assign(new UnsafeUrlError('unresolvable', 'The host name could not be resolved.'), { cause: error });
+    throw Object.assign(new UnsafeUrlError('unresolvable', 'The host name could not be resolved.'), {
+      cause: error,
+    });
   }
   if (answers.length === 0) throw new UnsafeUrlError('unresolvable', 'The host name has no addresses.');
   const resolved: ResolvedAddress[] = [];
@@ -153,7 +158,11 @@ export function isAddressAllowed(address: string, opts: Pick<OutboundUrlPolicy, 
   }
 }
 
-type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
+type LookupCallback = (
+  err: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
 export type PinnedLookup = (hostname: string, options: dns.LookupOptions, callback: LookupCallback) => void;
 
 /**
@@ -165,7 +174,8 @@ export function createPinnedLookup(addresses: readonly ResolvedAddress[]): Pinne
   if (addresses.length === 0) throw new Error('createPinnedLookup needs at least one address');
   return (_hostname, options, callback) => {
     const family = typeof options === 'object' && options !== null ? options.family : undefined;
-    const wanted = family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : [...addresses];
+    const wanted =
+      family === 4 || family === 6 ? addresses.filter((a) => a.family === family) : [...addresses];
     if (wanted.length === 0) {
       const error: NodeJS.ErrnoException = new Error('No pinned address for the requested family');
       error.code = 'ENOTFOUND';
@@ -173,7 +183,11 @@ export function createPinnedLookup(addresses: readonly ResolvedAddress[]): Pinne
       return;
     }
     if (typeof options === 'object' && options !== null && options.all) {
-      process.nextTick(callback, null, wanted.map((a) => ({ address: a.address, family: a.family })));
+      process.nextTick(
+        callback,
+        null,
+        wanted.map((a) => ({ address: a.address, family: a.family })),
+      );
       return;
     }
     const first = wanted[0]!;
@@ -210,7 +224,10 @@ export interface SafeFetchResult {
  * its resolved addresses is refused, `OutboundRequestError` on timeout or network failure.
  */
 export async function safeFetch(url: string, options: SafeFetchOptions): Promise<SafeFetchResult> {
-  const policy: OutboundUrlPolicy = { allowPrivate: options.allowPrivate, requireHttps: options.requireHttps };
+  const policy: OutboundUrlPolicy = {
+    allowPrivate: options.allowPrivate,
+    requireHttps: options.requireHttps,
+  };
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxResponseBytes = options.maxResponseBytes ?? 64 * 1024;
   const deadline = Date.now() + timeoutMs;
@@ -258,7 +275,9 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
     }, remaining);
 
     request.on('error', (error) => {
-      finish(() => reject(new OutboundRequestError('network', `The request failed: ${error.message}`, { cause: error })));
+      finish(() =>
+        reject(new OutboundRequestError('network', `The request failed: ${error.message}`, { cause: error })),
+      );
     });
 
     request.on('response', (response) => {
@@ -293,7 +312,11 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
       });
       response.on('end', done);
       response.on('error', (error) => {
-        finish(() => reject(new OutboundRequestError('network', `The response failed: ${error.message}`, { cause: error })));
+        finish(() =>
+          reject(
+            new OutboundRequestError('network', `The response failed: ${error.message}`, { cause: error }),
+          ),
+        );
       });
     });
 
@@ -304,7 +327,10 @@ export async function safeFetch(url: string, options: SafeFetchOptions): Promise
 
 // ---------------------------------------------------------------------------------------------
 
-function assertAddressAllowed(ip: ipaddr.IPv4 | ipaddr.IPv6, opts: Pick<OutboundUrlPolicy, 'allowPrivate'>): void {
+function assertAddressAllowed(
+  ip: ipaddr.IPv4 | ipaddr.IPv6,
+  opts: Pick<OutboundUrlPolicy, 'allowPrivate'>,
+): void {
   const effective = embeddedIPv4(ip) ?? ip;
   const range = effective.range();
   if (METADATA_ADDRESSES.has(effective.toNormalizedString())) {
@@ -315,7 +341,10 @@ function assertAddressAllowed(ip: ipaddr.IPv4 | ipaddr.IPv6, opts: Pick<Outbound
   }
   if (opts.allowPrivate) return;
   if (range !== 'unicast') {
-    throw new UnsafeUrlError('address_not_allowed', `The URL points to a ${range} address, which is not allowed.`);
+    throw new UnsafeUrlError(
+      'address_not_allowed',
+      `The URL points to a ${range} address, which is not allowed.`,
+    );
   }
 }
 
@@ -359,7 +388,12 @@ function bareHostname(hostname: string): string {
 }
 
 function isLocalName(host: string): boolean {
-  return host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host.endsWith('.internal');
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host.endsWith('.local') ||
+    host.endsWith('.internal')
+  );
 }
 
 function sniName(hostname: string): string | undefined {
@@ -379,7 +413,10 @@ async function withDeadline<T>(promise: Promise<T>, deadline: number): Promise<T
     return await Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new OutboundRequestError('timeout', 'The request timed out.')), remaining);
+        timer = setTimeout(
+          () => reject(new OutboundRequestError('timeout', 'The request timed out.')),
+          remaining,
+        );
       }),
     ]);
   } finally {

@@ -9,7 +9,11 @@ function clock(start = 1_000_000) {
 describe('OffenderBans with the memory store', () => {
   it('bans after N strikes within the window, and the ban expires', async () => {
     const time = clock();
-    const bans = new OffenderBans(new MemoryBanStore({ now: time.now }), { threshold: 3, windowMs: 60_000, durationMs: 600_000 });
+    const bans = new OffenderBans(new MemoryBanStore({ now: time.now }), {
+      threshold: 3,
+      windowMs: 60_000,
+      durationMs: 600_000,
+    });
     expect(await bans.recordOffence('198.51.100.9')).toEqual({ strikes: 1, banned: false });
     expect(await bans.recordOffence('198.51.100.9')).toEqual({ strikes: 2, banned: false });
     expect(await bans.isBanned('198.51.100.9')).toBe(false);
@@ -24,14 +28,22 @@ describe('OffenderBans with the memory store', () => {
 
   it('forgets strikes once the window has passed', async () => {
     const time = clock();
-    const bans = new OffenderBans(new MemoryBanStore({ now: time.now }), { threshold: 2, windowMs: 1_000, durationMs: 5_000 });
+    const bans = new OffenderBans(new MemoryBanStore({ now: time.now }), {
+      threshold: 2,
+      windowMs: 1_000,
+      durationMs: 5_000,
+    });
     await bans.recordOffence('203.0.113.1');
     time.advance(1_001);
     expect(await bans.recordOffence('203.0.113.1')).toEqual({ strikes: 1, banned: false });
   });
 
   it('can lift a ban', async () => {
-    const bans = new OffenderBans(new MemoryBanStore(), { threshold: 1, windowMs: 1_000, durationMs: 60_000 });
+    const bans = new OffenderBans(new MemoryBanStore(), {
+      threshold: 1,
+      windowMs: 1_000,
+      durationMs: 60_000,
+    });
     await bans.recordOffence('203.0.113.1');
     expect(await bans.isBanned('203.0.113.1')).toBe(true);
     await bans.unban('203.0.113.1');
@@ -42,7 +54,11 @@ describe('OffenderBans with the memory store', () => {
     expect(banKey('2001:db8:1:2:aaaa::1')).toBe(banKey('2001:db8:1:2:ffff::9'));
     expect(banKey('2001:db8:1:2::1')).not.toBe(banKey('2001:db8:1:3::1'));
     expect(banKey('::ffff:192.0.2.1')).toBe('192.0.2.1');
-    const bans = new OffenderBans(new MemoryBanStore(), { threshold: 2, windowMs: 10_000, durationMs: 10_000 });
+    const bans = new OffenderBans(new MemoryBanStore(), {
+      threshold: 2,
+      windowMs: 10_000,
+      durationMs: 10_000,
+    });
     await bans.recordOffence('2001:db8:1:2::1');
     await bans.recordOffence('2001:db8:1:2::2');
     expect(await bans.isBanned('2001:db8:1:2::3')).toBe(true);

@@ -13,7 +13,12 @@ describe('IpBlocklist', () => {
   });
 
   it('matches exact addresses and CIDR ranges, IPv4 and IPv6', () => {
-    const list = IpBlocklist.fromEntries(['203.0.113.7', '198.51.100.0/24', '2001:db8::/32', '2001:4860::8888']);
+    const list = IpBlocklist.fromEntries([
+      '203.0.113.7',
+      '198.51.100.0/24',
+      '2001:db8::/32',
+      '2001:4860::8888',
+    ]);
     expect(list.contains('203.0.113.7')).toBe(true);
     expect(list.contains('203.0.113.8')).toBe(false);
     expect(list.contains('198.51.100.1')).toBe(true);
@@ -40,7 +45,10 @@ describe('IpBlocklist', () => {
   it('loads a file with comments and blank lines, reports invalid lines, and reloads after a change', async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'waf-blocklist-'));
     const file = path.join(dir, 'blocklist.txt');
-    await writeFile(file, '# abusers\n\n203.0.113.0/24   # scanner farm\n2001:db8::1\nnot an address\n10.0.0.0/33\n');
+    await writeFile(
+      file,
+      '# abusers\n\n203.0.113.0/24   # scanner farm\n2001:db8::1\nnot an address\n10.0.0.0/33\n',
+    );
     const list = new IpBlocklist(file);
     const first = await list.reload();
     expect(first.entries).toBe(2);

@@ -87,9 +87,10 @@ function addEntry(list: Compiled, entry: string): boolean {
     if (entry.includes('/')) {
       if (!ipaddr.isValidCIDR(entry)) return false;
       const [range, bits] = ipaddr.parseCIDR(entry);
-      const base = range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96
-        ? ([(range as ipaddr.IPv6).toIPv4Address(), bits - 96] as const)
-        : ([range, bits] as const);
+      const base =
+        range.kind() === 'ipv6' && (range as ipaddr.IPv6).isIPv4MappedAddress() && bits >= 96
+          ? ([(range as ipaddr.IPv6).toIPv4Address(), bits - 96] as const)
+          : ([range, bits] as const);
       if (base[0].kind() === 'ipv4') list.v4.push([base[0] as ipaddr.IPv4, base[1]]);
       else list.v6.push([base[0] as ipaddr.IPv6, base[1]]);
     } else {

@@ -20,10 +20,19 @@ function captureLogger() {
   const make = (level: LogLine['level']) => (obj: unknown, msg?: string) => {
     lines.push({ level, obj, msg });
   };
-  return { lines, logger: { warn: make('warn'), info: make('info'), error: make('error') } as unknown as WafOptions['logger'] };
+  return {
+    lines,
+    logger: {
+      warn: make('warn'),
+      info: make('info'),
+      error: make('error'),
+    } as unknown as WafOptions['logger'],
+  };
 }
 
-const BLOCKED = { error: { code: 'request_blocked', message: 'The request was blocked by the application firewall.' } };
+const BLOCKED = {
+  error: { code: 'request_blocked', message: 'The request was blocked by the application firewall.' },
+};
 
 async function buildApp(overrides: Partial<WafOptions> = {}) {
   const { lines, logger } = captureLogger();
@@ -56,7 +65,10 @@ describe('registerWaf', () => {
   it('lets clean requests through', async () => {
     const built = await buildApp();
     app = built.app;
-    const res = await app.inject({ method: 'GET', url: '/api/v1/catalog/services?q=google%20voice&country=US' });
+    const res = await app.inject({
+      method: 'GET',
+      url: '/api/v1/catalog/services?q=google%20voice&country=US',
+    });
     expect(res.statusCode).toBe(200);
     const login = await app.inject({
       method: 'POST',
@@ -70,11 +82,18 @@ describe('registerWaf', () => {
     const built = await buildApp({ banThreshold: 100 });
     app = built.app;
     const attempts = [
-      app.inject({ method: 'GET', url: "/api/v1/catalog/services?q=%27%20UNION%20SELECT%20password%20FROM%20users--" }),
+      app.inject({
+        method: 'GET',
+        url: '/api/v1/catalog/services?q=%27%20UNION%20SELECT%20password%20FROM%20users--',
+      }),
       app.inject({ method: 'GET', url: '/.env' }),
       app.inject({ method: 'GET', url: '/static/..%2f..%2fetc%2fpasswd' }),
       app.inject({ method: 'GET', url: '/api/v1/catalog/services', headers: { 'user-agent': 'sqlmap/1.7' } }),
-      app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email: '<script>alert(1)</script>', password: 'x' } }),
+      app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/login',
+        payload: { email: '<script>alert(1)</script>', password: 'x' },
+      }),
     ];
     for (const res of await Promise.all(attempts)) {
       expect(res.statusCode).toBe(403);
@@ -83,7 +102,12 @@ describe('registerWaf', () => {
     }
     const warnings = built.lines.filter((l) => l.level === 'warn');
     expect(warnings.map((w) => (w.obj as { waf: { rule: string } }).waf.rule)).toEqual(
-      expect.arrayContaining(['sqli.union_select', 'scanner.dotfile_probe', 'scanner.user_agent', 'xss.script_tag']),
+      expect.arrayContaining([
+        'sqli.union_select',
+        'scanner.dotfile_probe',
+        'scanner.user_agent',
+        'xss.script_tag',
+      ]),
     );
   });
 
@@ -113,8 +137,12 @@ describe('registerWaf', () => {
     expect(body.statusCode).toBe(200);
     const warnings = built.lines.filter((l) => l.level === 'warn');
     expect(warnings).toHaveLength(4);
-    expect(warnings[0]!.obj).toMatchObject({ waf: { rule: 'xss.script_tag', location: 'query.q', mode: 'monitor' } });
-    expect(warnings[3]!.obj).toMatchObject({ waf: { rule: 'command_injection.bare_command', location: 'body.email' } });
+    expect(warnings[0]!.obj).toMatchObject({
+      waf: { rule: 'xss.script_tag', location: 'query.q', mode: 'monitor' },
+    });
+    expect(warnings[3]!.obj).toMatchObject({
+      waf: { rule: 'command_injection.bare_command', location: 'body.email' },
+    });
     expect(await built.waf.bans.isBanned('127.0.0.1')).toBe(false);
   });
 
@@ -135,17 +163,34 @@ describe('registerWaf', () => {
     await writeFile(file, '# bad actors\n203.0.113.0/24\n');
     const built = await buildApp({ blocklistFile: file });
     app = built.app;
-    const blocked = await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '203.0.113.77' });
+    const blocked = await app.inject({
+      method: 'GET',
+      url: '/api/v1/catalog/services',
+      remoteAddress: '203.0.113.77',
+    });
     expect(blocked.statusCode).toBe(403);
     expect(blocked.json()).toEqual(BLOCKED);
-    const other = await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '198.51.100.5' });
+    const other = await app.inject({
+      method: 'GET',
+      url: '/api/v1/catalog/services',
+      remoteAddress: '198.51.100.5',
+    });
     expect(other.statusCode).toBe(200);
 
     await writeFile(file, '198.51.100.0/28\n2001:db8::/32\n');
     await built.waf.reloadBlocklist();
-    expect((await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '203.0.113.77' })).statusCode).toBe(200);
-    expect((await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '198.51.100.5' })).statusCode).toBe(403);
-    expect((await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '2001:db8::5' })).statusCode).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '203.0.113.77' }))
+        .statusCode,
+    ).toBe(200);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '198.51.100.5' }))
+        .statusCode,
+    ).toBe(403);
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '2001:db8::5' }))
+        .statusCode,
+    ).toBe(403);
   });
 
   it('fails to register when the blocklist file is missing', async () => {
@@ -174,7 +219,8 @@ describe('registerWaf', () => {
     });
     app = built.app;
     const attacker = '198.51.100.23';
-    const clean = () => app!.inject({ method: 'GET', url: '/api/v1/catalog/services?q=whatsapp', remoteAddress: attacker });
+    const clean = () =>
+      app!.inject({ method: 'GET', url: '/api/v1/catalog/services?q=whatsapp', remoteAddress: attacker });
     const attack = () => app!.inject({ method: 'GET', url: '/wp-login.php', remoteAddress: attacker });
 
     expect((await attack()).statusCode).toBe(403);
@@ -186,7 +232,8 @@ describe('registerWaf', () => {
     expect(banned.json()).toEqual(BLOCKED);
     // Another client is unaffected.
     expect(
-      (await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '198.51.100.24' })).statusCode,
+      (await app.inject({ method: 'GET', url: '/api/v1/catalog/services', remoteAddress: '198.51.100.24' }))
+        .statusCode,
     ).toBe(200);
 
     now += 300_001;

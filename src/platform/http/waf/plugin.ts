@@ -65,14 +65,18 @@ export async function registerWaf(app: FastifyInstance, options: WafOptions): Pr
   const reloadBlocklist = async () => {
     const result = await blocklist.reload();
     if (result.invalid.length > 0) {
-      log.warn({ waf: { invalidBlocklistLines: result.invalid.map((i) => i.line) } }, 'WAF blocklist has invalid lines');
+      log.warn(
+        { waf: { invalidBlocklistLines: result.invalid.map((i) => i.line) } },
+        'WAF blocklist has invalid lines',
+      );
     }
     log.info({ waf: { blocklistEntries: result.entries } }, 'WAF blocklist loaded');
     return result;
   };
   if (options.blocklistFile) await reloadBlocklist();
 
-  const deny = (reply: FastifyReply) => reply.code(403).header('cache-control', 'no-store').send(BLOCKED_BODY);
+  const deny = (reply: FastifyReply) =>
+    reply.code(403).header('cache-control', 'no-store').send(BLOCKED_BODY);
 
   const onMatch = async (request: FastifyRequest, reply: FastifyReply, match: WafMatch) => {
     const context = {
@@ -92,7 +96,10 @@ export async function registerWaf(app: FastifyInstance, options: WafOptions): Pr
 
   app.addHook('onRequest', async (request, reply) => {
     if (blocklist.size > 0 && blocklist.contains(request.ip)) {
-      log.warn({ waf: { rule: 'blocklist', mode: options.mode }, ip: request.ip }, 'WAF refused a blocklisted address');
+      log.warn(
+        { waf: { rule: 'blocklist', mode: options.mode }, ip: request.ip },
+        'WAF refused a blocklisted address',
+      );
       return deny(reply);
     }
     if (await bans.isBanned(request.ip)) {

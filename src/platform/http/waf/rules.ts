@@ -46,18 +46,45 @@ const MAX_DECODE_ROUNDS = 4;
 
 /** Field names never inspected (compared lower-case with `_` and `-` removed). */
 export const DEFAULT_SKIP_FIELDS = [
-  'password', 'currentPassword', 'newPassword', 'oldPassword', 'confirmPassword', 'passwordConfirmation',
-  'token', 'accessToken', 'refreshToken', 'idToken', 'resetToken',
-  'otp', 'totp', 'mfaCode', 'secret', 'clientSecret', 'captcha', 'signature', 'apiKey',
-  'cardNumber', 'cvv', 'cvc',
+  'password',
+  'currentPassword',
+  'newPassword',
+  'oldPassword',
+  'confirmPassword',
+  'passwordConfirmation',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'idToken',
+  'resetToken',
+  'otp',
+  'totp',
+  'mfaCode',
+  'secret',
+  'clientSecret',
+  'captcha',
+  'signature',
+  'apiKey',
+  'cardNumber',
+  'cvv',
+  'cvc',
 ];
 /** Substrings that mark a field as secret whatever the rest of its name. */
 const SECRET_NAME_PARTS = ['password', 'passwd', 'secret', 'token'];
 
 /** Headers never inspected: they carry credentials. */
 const SKIPPED_HEADERS = new Set([
-  'cookie', 'authorization', 'proxy-authorization', 'x-api-key', 'x-csrf-token', 'x-xsrf-token',
-  'namaskah-signature', 'x-paystack-signature', 'x-textverified-signature', 'x-hub-signature', 'x-hub-signature-256',
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'x-csrf-token',
+  'x-xsrf-token',
+  'namaskah-signature',
+  'x-paystack-signature',
+  'x-textverified-signature',
+  'x-hub-signature',
+  'x-hub-signature-256',
 ]);
 
 type Form = 'decoded' | 'sql' | 'compact';
@@ -71,8 +98,6 @@ interface Rule {
   only?: readonly Where[];
   except?: readonly Where[];
 }
-
-// Shell command separators: ; | newline backtick && $(
 
 // Each pattern is linear: bounded repetition, no nested quantifiers.
 const RULES: readonly Rule[] = [
@@ -88,7 +113,8 @@ const RULES: readonly Rule[] = [
     id: 'scanner.dotfile_probe',
     form: 'decoded',
     only: ['path'],
-    pattern: /(?:^|\/)\.(?:env|git|svn|hg|bzr|ds_store|htaccess|htpasswd|aws|ssh|docker|npmrc|vscode|idea|bash_history)(?:[/._~-]|$)/,
+    pattern:
+      /(?:^|\/)\.(?:env|git|svn|hg|bzr|ds_store|htaccess|htpasswd|aws|ssh|docker|npmrc|vscode|idea|bash_history)(?:[/._~-]|$)/,
   },
   {
     id: 'scanner.known_probe',
@@ -101,7 +127,8 @@ const RULES: readonly Rule[] = [
     id: 'scanner.foreign_extension',
     form: 'decoded',
     only: ['path'],
-    pattern: /\.(?:php\d?|phtml|asp|aspx|ashx|jsp|jspa|cgi|cfm|pl|do|action|ini|bak|sql|swp|old|orig|save|backup|tar|tgz|zip|7z|rar)(?:$|[/;])/,
+    pattern:
+      /\.(?:php\d?|phtml|asp|aspx|ashx|jsp|jspa|cgi|cfm|pl|do|action|ini|bak|sql|swp|old|orig|save|backup|tar|tgz|zip|7z|rar)(?:$|[/;])/,
   },
 
   // --- path traversal -------------------------------------------------------------------------
@@ -135,12 +162,14 @@ const RULES: readonly Rule[] = [
   {
     id: 'sqli.tautology',
     form: 'sql',
-    pattern: /['"`]\s{0,10}\){0,3}\s{0,10}(?:or|and|xor|\|\||&&)\b\s{0,10}\(?\s{0,10}['"`]?[\w-]{0,30}['"`]?\s{0,10}(?:=|<>|!=|<=>|>=|<=|<|>|\blike\b)/,
+    pattern:
+      /['"`]\s{0,10}\){0,3}\s{0,10}(?:or|and|xor|\|\||&&)\b\s{0,10}\(?\s{0,10}['"`]?[\w-]{0,30}['"`]?\s{0,10}(?:=|<>|!=|<=>|>=|<=|<|>|\blike\b)/,
   },
   {
     id: 'sqli.tautology',
     form: 'sql',
-    pattern: /\b(?:or|and)\s{1,10}(\d{1,10})\s{0,10}(?:=|<=>|\blike\b)\s{0,10}\1\b|\b(?:or|and)\s{1,10}(?:true|1)\s{0,10}(?:--|#|;)/,
+    pattern:
+      /\b(?:or|and)\s{1,10}(\d{1,10})\s{0,10}(?:=|<=>|\blike\b)\s{0,10}\1\b|\b(?:or|and)\s{1,10}(?:true|1)\s{0,10}(?:--|#|;)/,
   },
   {
     id: 'sqli.union_select',
@@ -156,7 +185,8 @@ const RULES: readonly Rule[] = [
   {
     id: 'sqli.time_based',
     form: 'sql',
-    pattern: /\b(?:sleep|pg_sleep|benchmark)\s{0,10}\(\s{0,10}\d{1,10}\s{0,10}[,)]|\bwaitfor\s{1,10}(?:delay|time)\s{1,10}['"]|\bdbms_pipe\.receive_message\b|\bdbms_lock\.sleep\b/,
+    pattern:
+      /\b(?:sleep|pg_sleep|benchmark)\s{0,10}\(\s{0,10}\d{1,10}\s{0,10}[,)]|\bwaitfor\s{1,10}(?:delay|time)\s{1,10}['"]|\bdbms_pipe\.receive_message\b|\bdbms_lock\.sleep\b/,
   },
   {
     id: 'sqli.comment_terminator',
@@ -179,7 +209,8 @@ const RULES: readonly Rule[] = [
   {
     id: 'xss.dangerous_tag',
     form: 'decoded',
-    pattern: /<\s{0,5}(?:base|meta|link|form|svg|math|style)\b[^>]{0,300}\s(?:href|http-equiv|content|action|src|xlink:href|onload)\s{0,5}=/,
+    pattern:
+      /<\s{0,5}(?:base|meta|link|form|svg|math|style)\b[^>]{0,300}\s(?:href|http-equiv|content|action|src|xlink:href|onload)\s{0,5}=/,
   },
   {
     id: 'xss.event_handler',
@@ -201,29 +232,33 @@ const RULES: readonly Rule[] = [
     id: 'xss.dom_sink',
     form: 'decoded',
     pattern:
-      /\bdocument\s{0,5}\.\s{0,5}(?:cookie|domain|write|location)\b|\bwindow\s{0,5}\.\s{0,5}location\b|\beval\(|\bfromcharcode\(|\balert\(|\bprompt\(|\bsrcdoc\s{0,5}=|\bexpression\s{0,5}\(/,
+      /\bdocument\s{0,5}\.\s{0,5}(?:cookie|domain|write|location)\b|\bwindow\s{0,5}\.\s{0,5}location\b|\beval\(|\bfromcharcode\(|\b(?:alert|prompt|confirm)\(\s{0,5}(?:\d|['"`]|document\b|window\b|\))|\bsrcdoc\s{0,5}=|\bexpression\s{0,5}\(/,
   },
 
-  // --- command injection ----------------------------------------------------------------------
+  // --- command injection: a shell separator (; | newline backtick && $( ) then a command --------
   {
     id: 'command_injection.network_tool',
     form: 'decoded',
-    pattern: /(?:[;|\n`]|&&|\$\()\s{0,10}(?:wget|curl|nc|ncat|netcat|telnet|nslookup|ping|dig|socat)\s{1,10}(?:-|\d|https?:|ftp:|[a-z0-9-]{1,63}\.[a-z0-9])/,
+    pattern:
+      /(?:[;|\n`]|&&|\$\()\s{0,10}(?:wget|curl|nc|ncat|netcat|telnet|nslookup|ping|dig|socat)\s{1,10}(?:-|\d|https?:|ftp:|[a-z0-9-]{1,63}\.[a-z0-9])/,
   },
   {
     id: 'command_injection.file_command',
     form: 'decoded',
-    pattern: /(?:[;|\n`]|&&|\$\()\s{0,10}(?:cat|more|less|head|tail|ls|rm|chmod|chown|cp|mv|echo|touch|kill|find|grep)\s{1,10}[-/~.$'"]/,
+    pattern:
+      /(?:[;|\n`]|&&|\$\()\s{0,10}(?:cat|more|less|head|tail|ls|rm|chmod|chown|cp|mv|echo|touch|kill|find|grep)\s{1,10}[-/~.$'"]/,
   },
   {
     id: 'command_injection.bare_command',
     form: 'decoded',
-    pattern: /(?:[;|\n`]|&&|\$\()\s{0,10}(?:id|whoami|uname|pwd|ifconfig|ipconfig|hostname|ls|env|printenv|netstat|ps)\s{0,10}(?:$|[;|&`)#])/,
+    pattern:
+      /(?:[;|\n`]|&&|\$\()\s{0,10}(?:id|whoami|uname|pwd|ifconfig|ipconfig|hostname|ls|env|printenv|netstat|ps)\s{0,10}(?:$|[;|&`)#])/,
   },
   {
     id: 'command_injection.shell',
     form: 'decoded',
-    pattern: /(?:[;|\n`]|&&|\$\()\s{0,10}(?:bash|sh|zsh|ksh|dash|cmd|powershell|pwsh|python[23]?|perl|php|ruby|node)\s{1,10}-[a-z]/,
+    pattern:
+      /(?:[;|\n`]|&&|\$\()\s{0,10}(?:bash|sh|zsh|ksh|dash|cmd|powershell|pwsh|python[23]?|perl|php|ruby|node)\s{1,10}-[a-z]/,
   },
   {
     id: 'command_injection.sleep',
@@ -255,7 +290,10 @@ export function inspectPath(path: string): WafMatch | null {
   return rule ? { rule, location: 'path' } : null;
 }
 
-export function inspectQuery(query: Record<string, unknown> | string, opts: InspectOptions = {}): WafMatch | null {
+export function inspectQuery(
+  query: Record<string, unknown> | string,
+  opts: InspectOptions = {},
+): WafMatch | null {
   const skip = skipSet(opts);
   if (typeof query === 'string') {
     const raw = query.startsWith('?') ? query.slice(1) : query;
@@ -299,7 +337,9 @@ export function inspectBody(body: unknown, opts: InspectOptions = {}): WafMatch 
 function walk(root: unknown, where: 'body' | 'query', prefix: string, skip: Set<string>): WafMatch | null {
   let nodes = 0;
   let chars = 0;
-  const stack: Array<{ value: unknown; location: string; depth: number }> = [{ value: root, location: prefix, depth: 0 }];
+  const stack: Array<{ value: unknown; location: string; depth: number }> = [
+    { value: root, location: prefix, depth: 0 },
+  ];
   while (stack.length > 0) {
     const { value, location, depth } = stack.pop()!;
     if (++nodes > MAX_BODY_NODES || chars > MAX_BODY_CHARS) return null;
@@ -417,7 +457,19 @@ function isHex(s: string, from: number, count: number): boolean {
   return true;
 }
 
-const NAMED_ENTITIES: Record<string, string> = { lt: '<', gt: '>', quot: '"', apos: "'", amp: '&', colon: ':', tab: '\t', newline: '\n', sol: '/', lpar: '(', rpar: ')' };
+const NAMED_ENTITIES: Record<string, string> = {
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  amp: '&',
+  colon: ':',
+  tab: '\t',
+  newline: '\n',
+  sol: '/',
+  lpar: '(',
+  rpar: ')',
+};
 
 /** Decodes `&lt;`, `&#60;`, `&#x3c;` (with or without `;`) — a single pass, linear. */
 function decodeHtmlEntities(s: string): string {
@@ -436,7 +488,12 @@ function decodeHtmlEntities(s: string): string {
       const hex = s[j] === 'x';
       if (hex) j++;
       const start = j;
-      while (j < s.length && j - start < 8 && (hex ? isHex(s, j, 1) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57)) j++;
+      while (
+        j < s.length &&
+        j - start < 8 &&
+        (hex ? isHex(s, j, 1) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57)
+      )
+        j++;
       if (j > start) {
         const code = parseInt(s.slice(start, j), hex ? 16 : 10);
         if (code > 0 && code <= 0x10ffff) decoded = String.fromCodePoint(code);

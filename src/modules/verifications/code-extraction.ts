@@ -1,0 +1,752 @@
+/**
+ * Verification-code extraction from SMS text (SPEC §4). Pure, no I/O.
+ *
+ * The provider's parsed code wins when it has one. Otherwise the text is scanned once into
+ * tokens (runs of ASCII letters/digits), candidates are built from them (plain digits, digit groups
+ * like `123-456` / `123 456`, prefixed codes like `G-123456` / `FB-12345`, WebOTP `@host #code`,
+ * alphanumeric codes near a keyword), obvious non-codes are dropped (phone numbers, dates, times,
+ * amounts, years, durations, URLs, e-mail addresses) and the rest are scored by their distance to a
+ * code keyword in many languages (code, OTP, PIN, код, código, 验证码, رمز, कोड …).
+ *
+ * Every step is a single pass or a bounded look-around: no backtracking regular expression runs on
+ * the message, so the cost is linear in its length (tested on hostile input).
+ *
+ * Normalisation: separators inside digit groups are removed (`123-456` → `123456`) and a letter
+ * prefix is dropped (`G-123456` → `123456`, `FB-12345` → `12345`): the user types the digits.
+ */
+
+export interface ExtractCodeOptions {
+  /** The service the number was bought for (e.g. `google`); its name counts as a weak keyword. */
+  serviceName?: string;
+  /** The code the provider parsed itself; used as-is (trimmed) when non-empty. */
+  providerParsedCode?: string | null;
+}
+
+/** Messages longer than this are cut before scanning (an SMS is at most ~1600 characters). */
+const MAX_SCAN_LENGTH = 16 * 1024;
+
+/** Keywords that point to a code. `b` = needs a non-letter on both sides (short or ambiguous words). */
+const KEYWORDS: ReadonlyArray<{ k: string; b?: true; startOnly?: true }> = [
+  // English (and the many languages that borrowed "code")
+  { k: 'code' },
+  { k: 'otp', b: true },
+  { k: 'pin', b: true },
+  { k: 'passcode' },
+  { k: 'password' },
+  { k: 'verification' },
+  { k: 'verify' },
+  { k: 'confirmation' },
+  { k: 'authentication' },
+  { k: 'one-time' },
+  { k: 'token', b: true },
+  // Spanish / Portuguese / Italian / French / German / Dutch / Nordic / Turkish / Polish / Indonesian
+  { k: 'código' },
+  { k: 'codigo' },
+  { k: 'clave', b: true },
+  { k: 'contraseña' },
+  { k: 'senha' },
+  { k: 'codice' },
+  { k: 'mot de passe' },
+  { k: 'passwort' },
+  { k: 'kennwort' },
+  { k: 'kod', startOnly: true },
+  { k: 'kode', b: true },
+  // Russian / Ukrainian
+  { k: 'код', startOnly: true },
+  { k: 'пароль' },
+  // Chinese / Japanese / Korean
+  { k: '验证码' },
+  { k: '校验码' },
+  { k: '驗證碼' },
+  { k: '验证' },
+  { k: '动态码' },
+  { k: '确认码' },
+  { k: '认证码' },
+  { k: '認証コード' },
+  { k: '確認コード' },
+  { k: 'コード' },
+  { k: '인증번호' },
+  { k: '인증 번호' },
+  { k: '인증코드' },
+  // Arabic / Hindi / Thai / Vietnamese
+  { k: 'رمز' },
+  { k: 'كود' },
+  { k: 'الرمز' },
+  { k: 'कोड' },
+  { k: 'ओटीपी' },
+  { k: 'सत्यापन' },
+  { k: 'รหัส' },
+  { k: 'mã', b: true },
+];
+
+/** Words right before a number that make it something else (order no., card ending, phone …). */
+const NEGATIVE_BEFORE = new Set([
+  'order',
+  'orders',
+  'pedido',
+  'ordem',
+  'commande',
+  'bestellung',
+  'заказ',
+  'заказа',
+  'ref',
+  'reference',
+  'invoice',
+  'ticket',
+  'tracking',
+  'booking',
+  'flight',
+  'room',
+  'seat',
+  'account',
+  'acct',
+  'a/c',
+  'card',
+  'ending',
+  'ends',
+  'number',
+  'no',
+  'nr',
+  'num',
+  'tel',
+  'phone',
+  'call',
+  'reply',
+  'text',
+  'sms',
+  'dial',
+  'fax',
+  'ext',
+  'id',
+  'txn',
+  'transaction',
+  'balance',
+  'bal',
+  'amount',
+  'total',
+  'step',
+  'version',
+  'route',
+  'bus',
+  'train',
+  'gate',
+]);
+
+/** Words before a keyword that make it point to a code that is no longer the one to use. */
+const STALE_BEFORE = new Set(['old', 'previous', 'former', 'prior', 'expired', 'last']);
+
+/** Currency words right before a number: an amount. */
+const CURRENCY_BEFORE = new Set([
+  'rs',
+  'inr',
+  'usd',
+  'eur',
+  'gbp',
+  'ngn',
+  'rub',
+  'руб',
+  'kes',
+  'ghs',
+  'zar',
+  'brl',
+  'mxn',
+  'r',
+]);
+
+/** Words right after a number that make it a quantity (duration, money, size …). */
+const UNIT_AFTER = new Set([
+  'min',
+  'mins',
+  'minute',
+  'minutes',
+  'minuto',
+  'minutos',
+  'minuten',
+  'minuti',
+  'минут',
+  'минуты',
+  'мин',
+  'h',
+  'hr',
+  'hrs',
+  'hour',
+  'hours',
+  'hora',
+  'horas',
+  'stunden',
+  'час',
+  'часа',
+  'часов',
+  's',
+  'sec',
+  'secs',
+  'second',
+  'seconds',
+  'segundos',
+  'sekunden',
+  'секунд',
+  'day',
+  'days',
+  'días',
+  'dias',
+  'tage',
+  'дней',
+  'дня',
+  'usd',
+  'eur',
+  'gbp',
+  'inr',
+  'ngn',
+  'rub',
+  'руб',
+  'рублей',
+  'рубля',
+  'dollars',
+  'euros',
+  'pesos',
+  'reais',
+  'naira',
+  'kb',
+  'mb',
+  'gb',
+  'km',
+  'kg',
+  'm',
+  'percent',
+  'points',
+  'pts',
+  'miles',
+]);
+
+/** CJK characters right after a number that make it a quantity or a date. */
+const CJK_UNIT_AFTER = new Set([
+  '元',
+  '円',
+  '块',
+  '分',
+  '秒',
+  '天',
+  '小',
+  '年',
+  '月',
+  '日',
+  '号',
+  '個',
+  '个',
+  '次',
+  '位',
+  '원',
+  '분',
+  '초',
+]);
+
+/** Symbols right before a number that make it an amount, a phone number or an order number. */
+const HARD_PREFIX = new Set(['+', '$', '€', '£', '¥', '₹', '₽', '₦', '₩', '₺', '#', '№']);
+
+/** Characters that end a sentence: a keyword across one points less strongly. */
+const SENTENCE_BREAK = new Set(['.', '!', '?', '\n', '。', '！', '？', '।', '؟']);
+
+type CandidateKind = 'prefixed' | 'webotp' | 'group' | 'digits' | 'alnum' | 'letters' | 'lower-alnum';
+
+interface Candidate {
+  start: number;
+  end: number;
+  code: string;
+  kind: CandidateKind;
+}
+
+interface Token {
+  start: number;
+  end: number;
+  text: string;
+  kind: 'digits' | 'letters' | 'mixed';
+}
+
+interface Span {
+  start: number;
+  end: number;
+  weak: boolean;
+}
+
+export function extractCode(text: string, opts: ExtractCodeOptions = {}): string | null {
+  const provided = typeof opts.providerParsedCode === 'string' ? opts.providerParsedCode.trim() : '';
+  if (provided !== '') return provided;
+  if (typeof text !== 'string' || text.length === 0) return null;
+
+  const source = normalizeDigits(text.length > MAX_SCAN_LENGTH ? text.slice(0, MAX_SCAN_LENGTH) : text);
+  const lower = lowerSameLength(source);
+
+  const words = splitWords(source);
+  const excluded = markExcludedWords(source, words);
+  const keywords = findKeywords(lower, opts.serviceName);
+  const inKeyword = new Uint8Array(source.length + 1);
+  for (const kw of keywords) inKeyword.fill(1, kw.start, kw.end);
+  const breaks = prefixCount(source);
+
+  const candidates = buildCandidates(source, tokenize(source), words, excluded, inKeyword);
+  if (candidates.length === 0) return null;
+
+  let best: { score: number; candidate: Candidate } | null = null;
+  const fallback: Candidate[] = [];
+  for (const candidate of candidates) {
+    const context = assessContext(source, lower, candidate);
+    if (context === 'reject') continue;
+    const near = nearestKeyword(candidate, keywords, breaks, source);
+    const score = scoreCandidate(candidate, context, near);
+    if (score !== null && (best === null || score > best.score)) best = { score, candidate };
+    if (context === 'clean' && isNumericKind(candidate.kind)) fallback.push(candidate);
+  }
+  if (best) return best.candidate.code;
+
+  // No candidate near a keyword: accept a lone clean number (e.g. a message that is only "482913").
+  const distinct = new Set(fallback.map((c) => c.code));
+  if (distinct.size === 1) return fallback[0]!.code;
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning
+
+function normalizeDigits(text: string): string {
+  let out = '';
+  let changed = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let digit = -1;
+    if (c >= 0x0660 && c <= 0x0669)
+      digit = c - 0x0660; // Arabic-Indic
+    else if (c >= 0x06f0 && c <= 0x06f9)
+      digit = c - 0x06f0; // Extended Arabic-Indic (Persian, Urdu)
+    else if (c >= 0x0966 && c <= 0x096f)
+      digit = c - 0x0966; // Devanagari
+    else if (c >= 0xff10 && c <= 0xff19) digit = c - 0xff10; // Fullwidth
+    if (digit >= 0) {
+      out += String.fromCharCode(48 + digit);
+      changed = true;
+    } else out += text[i];
+  }
+  return changed ? out : text;
+}
+
+/** Lower case, keeping every index where it was (a few characters lengthen when lowered). */
+function lowerSameLength(text: string): string {
+  const whole = text.toLowerCase();
+  if (whole.length === text.length) return whole;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    const lowered = ch.toLowerCase();
+    out += lowered.length === 1 ? lowered : ch;
+  }
+  return out;
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isUpper = (c: number) => c >= 65 && c <= 90;
+const isLowerAscii = (c: number) => c >= 97 && c <= 122;
+const isAsciiAlnum = (c: number) => isDigit(c) || isUpper(c) || isLowerAscii(c);
+const isSpace = (ch: string | undefined) =>
+  ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\u00a0';
+const LETTER = /\p{L}/u;
+const isLetter = (ch: string | undefined) => ch !== undefined && LETTER.test(ch);
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (!isAsciiAlnum(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let digits = 0;
+    let letters = 0;
+    while (i < text.length && isAsciiAlnum(text.charCodeAt(i))) {
+      if (isDigit(text.charCodeAt(i))) digits++;
+      else letters++;
+      i++;
+    }
+    const kind = letters === 0 ? 'digits' : digits === 0 ? 'letters' : 'mixed';
+    tokens.push({ start, end: i, text: text.slice(start, i), kind });
+  }
+  return tokens;
+}
+
+interface Word {
+  start: number;
+  end: number;
+}
+
+function splitWords(text: string): Word[] {
+  const words: Word[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (isSpace(text[i])) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < text.length && !isSpace(text[i])) i++;
+    words.push({ start, end: i });
+  }
+  return words;
+}
+
+/** Marks the characters of URL-like and e-mail-like words: numbers inside them are not codes. */
+function markExcludedWords(text: string, words: Word[]): Uint8Array {
+  const excluded = new Uint8Array(text.length + 1);
+  for (const word of words) {
+    const w = text.slice(word.start, word.end);
+    if (isUrlOrEmail(w)) excluded.fill(1, word.start, word.end);
+  }
+  return excluded;
+}
+
+function isUrlOrEmail(word: string): boolean {
+  const lower = word.toLowerCase();
+  if (lower.includes('://') || lower.startsWith('www.')) return true;
+  const at = lower.indexOf('@');
+  // WebOTP's "@host" word carries no code; an address like "user123@mail.com" neither.
+  if (at >= 0 && lower.indexOf('.', at) > at) return true;
+  const slash = lower.indexOf('/');
+  if (slash > 0) {
+    // A bare domain with a path: "v.whatsapp.com/123456", "g.co/verify".
+    const host = lower.slice(0, slash);
+    const dot = host.lastIndexOf('.');
+    if (dot > 0) {
+      const tld = host.slice(dot + 1);
+      if (tld.length >= 2 && [...tld].every((ch) => ch >= 'a' && ch <= 'z')) return true;
+    }
+  }
+  return false;
+}
+
+function findKeywords(lower: string, serviceName: string | undefined): Span[] {
+  const spans: Span[] = [];
+  const addAll = (needle: string, boundary: 'both' | 'start' | 'none', weak: boolean) => {
+    let from = 0;
+    for (;;) {
+      const at = lower.indexOf(needle, from);
+      if (at < 0) break;
+      from = at + 1;
+      const end = at + needle.length;
+      if (boundary !== 'none' && isLetter(lower[at - 1])) continue;
+      if (boundary === 'both' && isLetter(lower[end])) continue;
+      // "your old code 111111 has expired": that keyword points away from the current code.
+      if (STALE_BEFORE.has(letterWordsBefore(lower, at)[0] ?? '')) continue;
+      spans.push({ start: at, end, weak });
+    }
+  };
+  for (const { k, b, startOnly } of KEYWORDS) addAll(k, b ? 'both' : startOnly ? 'start' : 'none', false);
+  const service = serviceName?.trim().toLowerCase();
+  if (service && service.length >= 3) addAll(service, 'both', true);
+  return spans.sort((a, b) => a.start - b.start || b.end - a.end);
+}
+
+/** prefix[i] = number of sentence-break characters in text[0, i). */
+function prefixCount(text: string): Uint32Array {
+  const prefix = new Uint32Array(text.length + 1);
+  for (let i = 0; i < text.length; i++) prefix[i + 1] = prefix[i]! + (SENTENCE_BREAK.has(text[i]!) ? 1 : 0);
+  return prefix;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Candidates
+
+function buildCandidates(
+  text: string,
+  tokens: Token[],
+  words: Word[],
+  excluded: Uint8Array,
+  inKeyword: Uint8Array,
+): Candidate[] {
+  const candidates: Candidate[] = [];
+  const consumed = new Uint8Array(tokens.length);
+  const usable = (t: Token) =>
+    excluded[t.start] === 0 && inKeyword[t.start] === 0 && inKeyword[t.end - 1] === 0;
+
+  // Digit groups joined by one space or hyphen: "123-456", "123 456", dates, phone numbers.
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.kind !== 'digits' || consumed[i]) continue;
+    let j = i;
+    let separator = '';
+    let mixedSeparators = false;
+    while (j + 1 < tokens.length) {
+      const next = tokens[j + 1]!;
+      const sepChar = text[tokens[j]!.end];
+      if (next.kind !== 'digits' || next.start !== tokens[j]!.end + 1 || (sepChar !== ' ' && sepChar !== '-'))
+        break;
+      if (separator !== '' && separator !== sepChar) mixedSeparators = true;
+      separator = sepChar;
+      j++;
+    }
+    if (j === i) continue;
+    const group = tokens.slice(i, j + 1);
+    for (let x = i; x <= j; x++) consumed[x] = 1;
+    const totalDigits = group.reduce((n, t) => n + t.text.length, 0);
+    const first = group[0]!;
+    const last = group[group.length - 1]!;
+    const lengths = group.map((t) => t.text.length);
+    const sameLength = lengths.every((l) => l === lengths[0]);
+    if (group.length === 2 && sameLength && (lengths[0] === 3 || lengths[0] === 4) && !mixedSeparators) {
+      if (group.every(usable)) {
+        candidates.push({ start: first.start, end: last.end, code: first.text + last.text, kind: 'group' });
+      }
+      continue;
+    }
+    // Three or more groups, "555-1234", "2024-01", "0800 123": a phone number, a date or a range.
+    if (group.length >= 3 || separator === '-' || mixedSeparators) continue;
+    if (Math.min(...lengths) >= 3 && totalDigits >= 7) continue;
+    // Space-separated numbers of different lengths ("482910 2 attempts"): each stands alone.
+    for (const t of group) pushSingle(t);
+  }
+
+  function pushSingle(t: Token) {
+    if (!usable(t)) return;
+    if (t.kind === 'digits' && t.text.length >= 4 && t.text.length <= 8) {
+      candidates.push({ start: t.start, end: t.end, code: t.text, kind: 'digits' });
+    }
+  }
+
+  let w = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    while (w < words.length && words[w]!.end <= t.start) w++;
+    if (consumed[i]) continue;
+
+    if (t.kind === 'digits') {
+      // Prefixed codes: "G-123456", "FB-12345".
+      const prev = tokens[i - 1];
+      if (
+        prev &&
+        prev.kind === 'letters' &&
+        prev.end + 1 === t.start &&
+        text[prev.end] === '-' &&
+        prev.text.length <= 3 &&
+        [...prev.text].every((ch) => isUpper(ch.charCodeAt(0))) &&
+        t.text.length >= 4 &&
+        t.text.length <= 8 &&
+        usable(t) &&
+        text[t.end] !== '-'
+      ) {
+        candidates.push({ start: prev.start, end: t.end, code: t.text, kind: 'prefixed' });
+        continue;
+      }
+      // WebOTP: "@example.com #123456" on its own line.
+      const word = words[w];
+      if (
+        word &&
+        word.start === t.start - 1 &&
+        word.end === t.end &&
+        text[word.start] === '#' &&
+        w > 0 &&
+        text[words[w - 1]!.start] === '@' &&
+        t.text.length >= 4 &&
+        t.text.length <= 10
+      ) {
+        candidates.push({ start: t.start, end: t.end, code: t.text, kind: 'webotp' });
+        continue;
+      }
+      pushSingle(t);
+      continue;
+    }
+
+    if (!usable(t) || t.text.length < 4 || t.text.length > 10) continue;
+    let upper = 0;
+    let lowerCount = 0;
+    for (let c = 0; c < t.text.length; c++) {
+      const code = t.text.charCodeAt(c);
+      if (isUpper(code)) upper++;
+      else if (isLowerAscii(code)) lowerCount++;
+    }
+    if (t.kind === 'mixed') {
+      // A letter prefix glued to digits with a hyphen is handled above; here whole tokens only.
+      if (text[t.end] === '-' || text[t.start - 1] === '-') continue;
+      candidates.push({
+        start: t.start,
+        end: t.end,
+        code: t.text,
+        kind: lowerCount === 0 ? 'alnum' : 'lower-alnum',
+      });
+    } else if (t.kind === 'letters' && lowerCount === 0 && upper <= 8) {
+      candidates.push({ start: t.start, end: t.end, code: t.text, kind: 'letters' });
+    }
+  }
+  return candidates.sort((a, b) => a.start - b.start);
+}
+
+const isNumericKind = (kind: CandidateKind) =>
+  kind === 'digits' || kind === 'group' || kind === 'prefixed' || kind === 'webotp';
+
+/**
+ * 'reject': an amount, a time, a date part, a phone fragment, a quantity.
+ * 'negative': a number an "order"/"card"/"call"… word points to.
+ * 'year': a plain 19xx/20xx. 'clean': nothing against it.
+ */
+function assessContext(text: string, lower: string, c: Candidate): 'reject' | 'negative' | 'year' | 'clean' {
+  if (c.kind === 'prefixed' || c.kind === 'webotp') return 'clean';
+  const before = text[c.start - 1];
+  const before2 = text[c.start - 2];
+  const after = text[c.end];
+  const after2 = text[c.end + 1];
+  if (before !== undefined && HARD_PREFIX.has(before)) return 'reject';
+  if (
+    before === ' ' &&
+    before2 !== undefined &&
+    (before2 === '+' || before2 === '$' || before2 === '€' || before2 === '£')
+  ) {
+    return 'reject';
+  }
+  if (after === '%' || (after === ' ' && after2 === '%')) return 'reject';
+  // Adjacent to digits through . , : / — decimals, thousands, times, dates, fractions.
+  const joiners = '.,:/';
+  if (before !== undefined && joiners.includes(before) && isDigit(text.charCodeAt(c.start - 2)))
+    return 'reject';
+  if (after !== undefined && joiners.includes(after) && isDigit(text.charCodeAt(c.end + 1))) return 'reject';
+  // Inside parentheses with digits after: "(555) 123-4567".
+  if (before === '(' && after === ')') return 'reject';
+  if (after !== undefined && CJK_UNIT_AFTER.has(after)) return 'reject';
+
+  const next = letterWordAfter(lower, c.end);
+  if (next !== '' && UNIT_AFTER.has(next)) return 'reject';
+  const [previous, previous2] = letterWordsBefore(lower, c.start);
+  if (previous !== undefined && CURRENCY_BEFORE.has(previous)) return 'reject';
+  if (
+    (previous !== undefined && NEGATIVE_BEFORE.has(previous)) ||
+    (previous2 !== undefined &&
+      NEGATIVE_BEFORE.has(previous2) &&
+      (previous === 'in' ||
+        previous === 'with' ||
+        previous === 'is' ||
+        previous === 'to' ||
+        previous === 'at'))
+  ) {
+    return 'negative';
+  }
+  if (c.kind === 'digits' && c.code.length === 4 && (c.code.startsWith('19') || c.code.startsWith('20')))
+    return 'year';
+  return 'clean';
+}
+
+/** The run of letters after `pos`, skipping at most two spaces; lowercase, at most 16 letters. */
+function letterWordAfter(lower: string, pos: number): string {
+  let i = pos;
+  let skipped = 0;
+  while (skipped < 2 && lower[i] === ' ') {
+    i++;
+    skipped++;
+  }
+  let word = '';
+  while (i < lower.length && word.length < 16 && isLetter(lower[i])) word += lower[i++];
+  return isLetter(lower[i]) ? '' : word;
+}
+
+/** The two words (letters and `/`) before `pos`, skipping spaces and `:#.-№`; nearest first. */
+function letterWordsBefore(lower: string, pos: number): [string | undefined, string | undefined] {
+  const result: string[] = [];
+  let i = pos - 1;
+  for (let n = 0; n < 2; n++) {
+    let skipped = 0;
+    while (i >= 0 && skipped < 4 && ' :#.-№\u00a0'.includes(lower[i]!)) {
+      i--;
+      skipped++;
+    }
+    let word = '';
+    while (i >= 0 && word.length < 16 && (isLetter(lower[i]) || lower[i] === '/')) word = lower[i--] + word;
+    if (word === '') break;
+    result.push(word);
+  }
+  return [result[0], result[1]];
+}
+
+interface Nearness {
+  /** Characters between candidate and keyword, plus a penalty per sentence break. */
+  gap: number;
+  after: boolean;
+  /** Only spaces, a colon or "is" between keyword and candidate. */
+  direct: boolean;
+  /** Only spaces and a colon between keyword and candidate. */
+  colon: boolean;
+}
+
+function nearestKeyword(c: Candidate, keywords: Span[], breaks: Uint32Array, text: string): Nearness | null {
+  if (keywords.length === 0) return null;
+  // Last keyword ending at or before the candidate, first one starting at or after it.
+  let lo = 0;
+  let hi = keywords.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (keywords[mid]!.start < c.start) lo = mid + 1;
+    else hi = mid;
+  }
+  let best: Nearness | null = null;
+  const consider = (n: Nearness) => {
+    if (best === null || n.gap < best.gap) best = n;
+  };
+  for (let k = lo - 1; k >= 0 && k >= lo - 4; k--) {
+    const kw = keywords[k]!;
+    if (kw.end > c.start) continue;
+    const raw = c.start - kw.end;
+    const gap = raw + 20 * (breaks[c.start]! - breaks[kw.end]!) + (kw.weak ? 12 : 0);
+    const between = raw <= 16 ? text.slice(kw.end, c.start) : '';
+    const direct = !kw.weak && raw <= 16 && isDirectGap(between);
+    const colon =
+      direct && (between.includes(':') || between.includes('：')) && between.replace(/[\s:：]/g, '') === '';
+    consider({ gap, after: true, direct, colon });
+  }
+  for (let k = lo; k < keywords.length && k < lo + 4; k++) {
+    const kw = keywords[k]!;
+    if (kw.start < c.end) continue;
+    const raw = kw.start - c.end;
+    consider({
+      gap: raw + 20 * (breaks[kw.start]! - breaks[c.end]!) + (kw.weak ? 12 : 0) + 2,
+      after: false,
+      direct: false,
+      colon: false,
+    });
+  }
+  return best;
+}
+
+const DIRECT_GAP_WORDS = new Set(['', 'is', 'es', 'é', 'est', 'ist', 'lautet', 'was']);
+
+function isDirectGap(slice: string): boolean {
+  let cleaned = '';
+  for (const ch of slice) if (ch !== ' ' && ch !== ':' && ch !== '：' && ch !== '\u00a0') cleaned += ch;
+  return DIRECT_GAP_WORDS.has(cleaned.toLowerCase());
+}
+
+const BASE_SCORE: Record<CandidateKind, number> = {
+  prefixed: 34,
+  webotp: 30,
+  group: 24,
+  digits: 22,
+  alnum: 16,
+  'lower-alnum': 12,
+  letters: 10,
+};
+
+/** Candidates further than this (after break penalties) from a keyword are not picked by it. */
+const MAX_GAP = 90;
+
+function scoreCandidate(
+  c: Candidate,
+  context: 'negative' | 'year' | 'clean',
+  near: Nearness | null,
+): number | null {
+  // Explicit formats stand on their own.
+  if (c.kind === 'prefixed' || c.kind === 'webotp')
+    return BASE_SCORE[c.kind] + (near ? Math.max(0, 40 - near.gap / 2) : 0);
+  if (!near || near.gap > MAX_GAP) return null;
+  // Letters-only and lowercase codes only right after "code:" / "code is".
+  if ((c.kind === 'letters' || c.kind === 'lower-alnum') && !(near.after && near.direct)) return null;
+  if (c.kind === 'letters' && !near.colon) return null;
+  let score = BASE_SCORE[c.kind];
+  if (c.kind === 'digits')
+    score += c.code.length === 6 ? 2 : c.code.length === 4 || c.code.length === 5 ? 1 : 0;
+  score += Math.max(0, 45 - near.gap / 2);
+  if (near.after && near.direct) score += 6;
+  if (context === 'negative') score -= 40;
+  if (context === 'year') score -= 15;
+  return score > 20 ? score : null;
+}
