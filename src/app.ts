@@ -40,10 +40,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     );
   });
 
-  registerHealthRoutes(app, deps);
-  registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
+  // Hooks run in registration order: protective layers, then who is calling, then per-route limits,
+  // then idempotency (a refused request never claims a key), then the routes.
 
-  // Domain modules.
+  // 1. Protective layers (WAF, security headers, global rate limit).
+
+  // 2. Authentication (sets request.principal) and CSRF.
+
+  // 3. Per-route rate limits.
+
+  registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
+  registerHealthRoutes(app, deps);
+
+  // 4. Domain modules.
 
   return app;
 }
