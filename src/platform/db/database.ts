@@ -54,8 +54,10 @@ function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number
     idleTimeoutMillis: 30_000,
     application_name: 'namaskah',
   });
-  // An idle client losing its server is reported here; without a listener it would crash the process.
+  // A client losing its server emits 'error'; without listeners that would crash the process. The
+  // failure itself reaches the caller through its query, and the pool discards the dead client.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool, schema }) as unknown as Db;
   const sql: SqlClient = {
     query: async (text, values) => pool.query(text, values as unknown[] | undefined),

@@ -1,0 +1,41 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type TestDatabase, createPgliteTestDatabase, createPostgresTestDatabase } from '../../test/support/database.js';
+import { Jobs } from './jobs.js';
+
+const quietLogger = { error: () => undefined, info: () => undefined };
+
+/** pg-boss runs on both engines: the embedded default's PGlite and production PostgreSQL. */
+describe.each([
+  ['PostgreSQL', () => createPostgresTestDatabase(4)],
+  ['PGlite', createPgliteTestDatabase],
+])('durable jobs on %s', (_engine, open) => {
+  const opened: TestDatabase[] = [];
+  const running: Jobs[] = [];
+  afterAll(async () => {
+    for (const jobs of running) await jobs.stop();
+    for (const db of opened) await db.dispose();
+  });
+
+  it('a sent job is processed, and a failing job is retried until it succeeds', async () => {
+    const testDb = await open();
+    opened.push(testDb);
+    const jobs = new Jobs(testDb.database.sql, quietLogger);
+    running.push(jobs);
+    const seen: string[] = [];
+    let failuresLeft = 1;
+    jobs.define<{ word: string }>({ name: 'test.echo', handler: async ({ word }) => void seen.push(word) });
+    jobs.define<{ word: string }>({
+      name: 'test.flaky',
+      retryLimit: 3,
+      handler: async ({ word }) => {
+        if (failuresLeft-- > 0) throw new Error('transient');
+        seen.push(word);
+      },
+    });
+    await jobs.start({ work: true });
+    expect(await jobs.healthy()).toBe(true);
+    await jobs.send('test.echo', { word: 'hello' });
+    await jobs.send('test.flaky', { word: 'eventually' }, { retryDelay: 1, retryBackoff: false });
+    await expect.poll(() => [...seen].sort(), { timeout: 20_000, interval: 200 }).toEqual(['eventually', 'hello']);
+  }, 40_000);
+});

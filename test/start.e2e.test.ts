@@ -1,0 +1,104 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { movement } from '../src/modules/ledger/domain.js';
+import * as ledger from '../src/modules/ledger/service.js';
+import { loadConfig } from '../src/platform/config.js';
+import { startRuntime } from '../src/runtime.js';
+
+/** `npm start` on a fresh machine: the embedded default, with no database server involved. */
+
+const root = path.resolve(import.meta.dirname, '..');
+const tsx = path.join(root, 'node_modules/.bin/tsx');
+const folders: string[] = [];
+const children: ChildProcess[] = [];
+
+function tempDataDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'namaskah-start-'));
+  folders.push(dir);
+  return dir;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function start(env: Record<string, string>) {
+  // No DATABASE_URL, no REDIS_URL: exactly what a fresh clone has.
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
+  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...inherited, LOG_LEVEL: 'warn', ...env } });
+  children.push(child);
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('npm start', () => {
+  it('serves /healthz within 20 s on PGlite, refuses a second process on the same data, stops cleanly', async () => {
+    const dataDir = tempDataDir();
+    const port = await freePort();
+    const started = Date.now();
+    const first = start({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' });
+    await expect
+      .poll(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status, {
+        timeout: 20_000,
+        interval: 250,
+      })
+      .toBe(200);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(first.output()).toContain(`Namaskah is running at http://127.0.0.1:${port}`);
+
+    const second = start({ DATA_DIR: dataDir, PORT: String(await freePort()), HOST: '127.0.0.1' });
+    expect(await second.exited).toBe(1);
+    expect(second.output()).toMatch(/in use by another Namaskah process/);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 60_000);
+
+  it('exits 1 with a one-line reason on bad configuration', async () => {
+    const run = start({ DATABASE_URL: 'mysql://localhost/namaskah', PORT: '3000' });
+    expect(await run.exited).toBe(1);
+    expect(run.output().trim()).toBe('Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }, 30_000);
+
+  it('keeps the data across a restart', async () => {
+    const dataDir = tempDataDir();
+    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOXES: 'false' });
+    const owner = randomUUID();
+    const first = await startRuntime(config, { listen: false });
+    await first.database.db.transaction((tx) =>
+      ledger.transfer(tx, {
+        kind: 'topup',
+        legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, 1234),
+        memo: 'before restart',
+        idempotencyKey: `restart:${owner}`,
+      }),
+    );
+    await first.close();
+
+    const second = await startRuntime(config, { listen: false });
+    try {
+      expect(await ledger.walletSummary(second.database.db, owner)).toEqual({ balance: 1234, held: 0 });
+      expect((await second.app.inject({ url: '/readyz' })).json()).toMatchObject({ status: 'ready' });
+    } finally {
+      await second.close();
+    }
+  }, 60_000);
+});
