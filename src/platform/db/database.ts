@@ -97,6 +97,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     client = await PGlite.create();
   } else {
     const folder = path.resolve(dataDir, 'pglite');
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's DATA_DIR setting
     mkdirSync(folder, { recursive: true });
     unlock = await lockDataDir(path.resolve(dataDir));
     try {
