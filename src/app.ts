@@ -2,10 +2,20 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerErrorHandling } from './platform/http/error-handler.js';
+import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
+import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
+import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
+import { registerSecurityHeaders } from './platform/http/security-headers.js';
 import type { PlatformDeps } from './platform/module.js';
+import { registerCatalogRoutes } from './modules/catalog/routes.js';
 import { registerIdempotency } from './modules/idempotency/plugin.js';
+import { registerAccountsRoutes } from './modules/accounts/routes.js';
+import { registerApiKeysRoutes } from './modules/api-keys/routes.js';
+import { registerAuthentication } from './platform/http/auth.js';
+import { registerVerificationRoutes } from './modules/verifications/routes.js';
+import { registerPaymentsRoutes } from './modules/payments/routes.js';
 
 export type AppDeps = PlatformDeps;
 
@@ -44,15 +54,27 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // then idempotency (a refused request never claims a key), then the routes.
 
   // 1. Protective layers (WAF, security headers, global rate limit).
+  registerSecurityHeaders(app);
+  await registerFirewall(app, deps);
+  registerRateLimits(app, deps);
+  // The OpenAPI document collects routes as they are added: before every route, after the layers above.
+  await registerOpenApi(app, { publicUrl: config.publicUrl });
 
   // 2. Authentication (sets request.principal) and CSRF.
+  await registerAuthentication(app, deps);
 
   // 3. Per-route rate limits.
+  registerRouteRateLimits(app);
 
   registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
   registerHealthRoutes(app, deps);
 
   // 4. Domain modules.
+  registerAccountsRoutes(app, deps);
+  registerApiKeysRoutes(app, deps);
+  registerCatalogRoutes(app, deps);
+  registerVerificationRoutes(app, deps);
+  registerPaymentsRoutes(app, deps);
 
   return app;
 }

@@ -3,6 +3,8 @@ import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
 import { defineIdempotencyJobs } from './modules/idempotency/jobs.js';
 import { registerLedgerMetrics } from './modules/ledger/metrics.js';
+import { defineVerificationJobs } from './modules/verifications/jobs.js';
+import { definePaymentsJobs } from './modules/payments/jobs.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
@@ -69,12 +71,22 @@ export async function startRuntime(
 
     defineIdempotencyJobs(jobs, database.db, config.idempotencyTtlHours);
     // Module jobs.
+    defineVerificationJobs(jobs, deps);
+    definePaymentsJobs(jobs, deps);
 
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
 
     const app = await buildApp(deps);
     cleanup.push(() => app.close());
+    if (config.waf.blocklistFile) {
+      // `kill -HUP <pid>` re-reads the WAF blocklist; a bad file keeps the previous list.
+      const reloadBlocklist = () => {
+        app.waf.reloadBlocklist().catch((error: unknown) => logger.error({ err: error }, 'WAF blocklist reload failed'));
+      };
+      process.on('SIGHUP', reloadBlocklist);
+      cleanup.push(async () => void process.off('SIGHUP', reloadBlocklist));
+    }
     let url: string | undefined;
     if (options.listen !== false && config.role !== 'worker') {
       url = await app.listen({ port: config.port, host: config.host });

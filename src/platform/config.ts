@@ -51,8 +51,16 @@ const envSchema = z
     MAIL_FROM: z.string().default('Namaskah <no-reply@namaskah.local>'),
     WAF_MODE: z.enum(['block', 'monitor']).default('block'),
     WAF_BLOCKLIST_FILE: optionalText,
+    /** Requests per minute per client address across the whole API; 0 turns the global limit off. */
+    RATE_LIMIT_GLOBAL_PER_MINUTE: z.coerce.number().int().min(0).default(100),
+    RATE_LIMIT_KEY_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'must be 1-64 letters, digits, ":", "_" or "-"')
+      .default('namaskah:rl'),
     ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag,
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+    CATALOG_MARKUP_BPS: z.coerce.number().int().min(10000).max(100000).default(15000),
+    CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
@@ -99,8 +107,12 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   waf: { mode: Env['WAF_MODE']; blocklistFile: string | undefined };
+  /** Rate limits: counters in Redis when configured (shared by instances), in memory otherwise. */
+  rateLimit: { globalPerMinute: number; keyPrefix: string };
   allowPrivateWebhookTargets: boolean;
   idempotencyTtlHours: number;
+  /** Default markup on provider cost, in basis points (15000 = ×1.5), and how long catalogue data is cached. */
+  catalog: { markupBps: number; cacheTtlSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -147,7 +159,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,
     waf: { mode: env.WAF_MODE, blocklistFile: env.WAF_BLOCKLIST_FILE },
+    rateLimit: { globalPerMinute: env.RATE_LIMIT_GLOBAL_PER_MINUTE, keyPrefix: env.RATE_LIMIT_KEY_PREFIX },
     allowPrivateWebhookTargets: env.ALLOW_PRIVATE_WEBHOOK_TARGETS,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    catalog: { markupBps: env.CATALOG_MARKUP_BPS, cacheTtlSeconds: env.CATALOG_CACHE_TTL_SECONDS },
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from '../../src/app.js';
@@ -19,7 +20,14 @@ export interface TestAppOptions {
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', ...env });
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    SANDBOXES: 'false',
+    // Each test app counts rate limits apart (even on a shared Redis) unless a test passes one prefix.
+    RATE_LIMIT_KEY_PREFIX: `test:rl:${randomBytes(6).toString('hex')}`,
+    ...env,
+  });
 }
 
 /** The real application on a test database; routes may be added before the first request. */

@@ -222,3 +222,14 @@ export async function reverse(tx: Db, transactionId: string, memo: string): Prom
 export async function walletSummary(db: Db, ownerId: string, currency = WALLET_CURRENCY) {
   return store.walletSummary(db, ownerId, currency);
 }
+
+export type StatementLine = store.StatementRow;
+
+/** The wallet's history, newest first, with the running balance after each line. */
+export async function walletStatement(
+  db: Db,
+  ownerId: string,
+  page: { cursor?: number | undefined; limit: number; currency?: string },
+): Promise<StatementLine[]> {
+  return store.walletStatement(db, ownerId, page.currency ?? WALLET_CURRENCY, { cursor: page.cursor, limit: page.limit });
+}

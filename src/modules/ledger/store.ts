@@ -1,5 +1,6 @@
 import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import { rawRows } from '../../platform/db/raw.js';
 import { type AccountRef, type PlatformAccount, type TransactionKind, accountKey } from './domain.js';
 import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerTransactions, wallets } from './schema.js';
 
@@ -167,4 +168,73 @@ export async function accountIds(db: Db, refs: AccountRef[], currency: string): 
       row.id,
     ]),
   );
+}
+
+export interface StatementRow {
+  /** Position of the line in the wallet's history; also the pagination cursor. */
+  seq: number;
+  transactionId: string;
+  kind: string;
+  memo: string;
+  metadata: Record<string, unknown>;
+  /** Signed minor units this line moved in the wallet (0 for a capture: the hold already took it). */
+  amount: number;
+  /** The wallet balance right after this line. */
+  balanceAfter: number;
+  createdAt: Date;
+}
+
+/**
+ * Every entry of one wallet, newest first, with the running balance (a window sum in entry order),
+ * plus a zero-amount line for each capture of the wallet's holds so the statement shows that a hold
+ * was charged. `cursor` is the `seq` of the last line of the previous page.
+ */
+export async function walletStatement(
+  db: Db,
+  ownerId: string,
+  currency: string,
+  page: { cursor: number | undefined; limit: number },
+): Promise<StatementRow[]> {
+  const rows = await rawRows<{
+    seq: string;
+    transaction_id: string;
+    kind: string;
+    memo: string;
+    metadata: Record<string, unknown> | string | null;
+    amount: string;
+    balance_after: string;
+    created_at: string;
+  }>(
+    db,
+    sql`with account as (
+          select id from ledger_accounts where owner_id = ${ownerId} and currency = ${currency}
+        ), lines as (
+          select e.id as seq, e.transaction_id, e.amount, e.created_at
+            from ledger_entries e where e.account_id = (select id from account)
+          union all
+          select (select min(c.id) from ledger_entries c where c.transaction_id = h.resolution_transaction_id),
+                 h.resolution_transaction_id, 0::bigint, h.resolved_at
+            from ledger_holds h
+           where h.wallet_account_id = (select id from account) and h.status = 'posted'
+        ), numbered as (
+          select l.*, sum(l.amount) over (order by l.seq) as balance_after from lines l
+        )
+        select n.seq::text as seq, n.transaction_id::text as transaction_id, t.kind, t.memo, t.metadata,
+               n.amount::text as amount, n.balance_after::text as balance_after,
+               to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as created_at
+          from numbered n join ledger_transactions t on t.id = n.transaction_id
+         where ${page.cursor === undefined ? sql`true` : sql`n.seq < ${page.cursor}`}
+         order by n.seq desc
+         limit ${page.limit}`,
+  );
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    transactionId: row.transaction_id,
+    kind: row.kind,
+    memo: row.memo,
+    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as Record<string, unknown>) : (row.metadata ?? {}),
+    amount: Number(row.amount),
+    balanceAfter: Number(row.balance_after),
+    createdAt: new Date(row.created_at),
+  }));
 }

@@ -4,3 +4,7 @@ export * from '../../modules/idempotency/schema.js';
 export * from '../../modules/accounts/schema.js';
 export * from '../../modules/audit/schema.js';
 export * from '../../modules/api-keys/schema.js';
+export * from '../../modules/tiers/schema.js';
+export * from '../../modules/catalog/schema.js';
+export * from '../../modules/verifications/schema.js';
+export * from '../../modules/payments/schema.js';

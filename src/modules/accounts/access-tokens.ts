@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import { deriveKey } from './secrets.js';
+
+/** Access JWTs: HS256 with a key derived from APP_SECRET, 15 minutes, `sub`, `sid`, `jti`. */
+export const ACCESS_TOKEN_SECONDS = 15 * 60;
+const ISSUER = 'namaskah';
+const AUDIENCE = 'namaskah-api';
+
+export interface AccessClaims {
+  userId: string;
+  sessionId: string;
+  jti: string;
+}
+
+export interface AccessTokens {
+  sign(userId: string, sessionId: string, options?: { expiresInSeconds?: number }): Promise<string>;
+  /** The claims of a valid token, or undefined for anything else (alg none, wrong key, expired, tampered). */
+  verify(token: string): Promise<AccessClaims | undefined>;
+}
+
+export function createAccessTokens(appSecret: string): AccessTokens {
+  const key = new Uint8Array(deriveKey(appSecret, 'access-jwt-hs256'));
+  return {
+    sign: (userId, sessionId, options = {}) =>
+      new SignJWT({ sid: sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setJti(randomUUID())
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresInSeconds ?? ACCESS_TOKEN_SECONDS))
+        .sign(key),
+    async verify(token) {
+      if (token.length > 4096) return undefined;
+      try {
+        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        const sid = payload.sid;
+        if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string') return undefined;
+        return { userId: payload.sub, sessionId: sid, jti: payload.jti };
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

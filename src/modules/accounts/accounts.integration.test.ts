@@ -1,0 +1,334 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { Redis } from 'ioredis';
+import { SignJWT } from 'jose';
+import { generate } from 'otplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMailer } from '../../platform/mail/mailer.js';
+import { type SmtpCatcher, startSmtpCatcher } from '../../sandbox/smtp/catcher.js';
+import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { solveCaptcha } from '../../../test/support/captcha.js';
+import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
+import { TEST_REDIS_URL } from '../../../test/support/services.js';
+import { createAccessTokens } from './access-tokens.js';
+import { deriveKey } from './secrets.js';
+import { setUserRole, setUserTier, suspendUser } from './service.js';
+
+let testDb: TestDatabase;
+let redis: Redis;
+let app: FastifyInstance;
+let catcher: SmtpCatcher;
+let ipCounter = 1;
+/** Each scenario calls from its own address so per-IP limits of one do not touch the others. */
+const nextIp = () => `10.9.${Math.floor(ipCounter / 250)}.${(ipCounter++ % 250) + 1}`;
+const PASSWORD = 'correct horse battery staple 42';
+
+beforeAll(async () => {
+  testDb = await createPostgresTestDatabase();
+  redis = new Redis(TEST_REDIS_URL);
+  catcher = await startSmtpCatcher();
+  const mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'Namaskah <no-reply@namaskah.test>' });
+  app = await createTestApp({ database: testDb.database, redis, providers: { mailer } });
+  await app.ready();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await catcher?.close();
+  redis?.disconnect();
+  await testDb?.dispose();
+});
+
+const inject = (options: InjectOptions & { ip?: string }) => app.inject({ remoteAddress: options.ip ?? '127.0.0.1', ...options });
+
+async function register(email: string, ip = nextIp(), password = PASSWORD) {
+  const captcha = await solveCaptcha(app, ip);
+  return inject({ method: 'POST', url: '/api/v1/auth/register', ip, payload: { email, password, captcha } });
+}
+
+async function login(email: string, extra: Record<string, unknown> = {}, ip = nextIp(), password = PASSWORD) {
+  return inject({ method: 'POST', url: '/api/v1/auth/login', ip, payload: { email, password, ...extra } });
+}
+
+async function signedUp(): Promise<{ email: string; userId: string; accessToken: string; refreshToken: string; cookies: Record<string, string> }> {
+  const email = `u-${randomUUID().slice(0, 8)}@example.test`;
+  expect((await register(email)).statusCode).toBe(202);
+  const response = await login(email);
+  expect(response.statusCode).toBe(200);
+  const body = response.json<{ accessToken: string; refreshToken: string; user: { id: string } }>();
+  const cookies = Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
+  return { email, userId: body.user.id, accessToken: body.accessToken, refreshToken: body.refreshToken, cookies };
+}
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('registration', () => {
+  it('refuses a missing or bad captcha', async () => {
+    const ip = nextIp();
+    const email = `c-${randomUUID().slice(0, 8)}@example.test`;
+    const missing = await inject({ method: 'POST', url: '/api/v1/auth/register', ip, payload: { email, password: PASSWORD } });
+    expect(missing.statusCode).toBe(403);
+    expect(missing.json().error.code).toBe('captcha_required');
+    const bad = await inject({ method: 'POST', url: '/api/v1/auth/register', ip, payload: { email, password: PASSWORD, captcha: 'bm90LWEtc29sdXRpb24=' } });
+    expect(bad.statusCode).toBe(403);
+    // A tampered solution (derived key changed) is refused too.
+    const solved = JSON.parse(Buffer.from(await solveCaptcha(app, ip), 'base64').toString()) as { solution: { derivedKey: string } };
+    solved.solution.derivedKey = '00'.repeat(32);
+    const tampered = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      ip: nextIp(),
+      payload: { email, password: PASSWORD, captcha: Buffer.from(JSON.stringify(solved)).toString('base64') },
+    });
+    expect(tampered.statusCode).toBe(403);
+  });
+
+  it('refuses a replayed captcha solution', async () => {
+    const captcha = await solveCaptcha(app);
+    const first = await inject({ method: 'POST', url: '/api/v1/auth/register', ip: nextIp(), payload: { email: `r1-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha } });
+    expect(first.statusCode).toBe(202);
+    const again = await inject({ method: 'POST', url: '/api/v1/auth/register', ip: nextIp(), payload: { email: `r2-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha } });
+    expect(again.statusCode).toBe(403);
+  });
+
+  it('refuses short, long and common passwords with a clear message', async () => {
+    for (const [password, fragment] of [
+      ['short', 'at least 8 characters'],
+      ['x'.repeat(129), 'at most 128 characters'],
+      ['password123', 'too common'],
+      ['Iloveyou1', 'too common'],
+    ] as const) {
+      const response = await register(`p-${randomUUID().slice(0, 8)}@example.test`, nextIp(), password);
+      expect(response.statusCode).toBe(400);
+      expect(response.json().error.code).toBe('validation_failed');
+      expect(response.json().error.message).toContain(fragment);
+    }
+  });
+
+  it('grants one free verification credit and sends a confirmation link that works once', async () => {
+    const email = `m-${randomUUID().slice(0, 8)}@example.test`;
+    expect((await register(email)).statusCode).toBe(202);
+    const mail = await catcher.waitForMessage((m) => m.to.includes(email));
+    const token = /confirm-email\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)?.[1];
+    expect(token).toBeTruthy();
+    const confirm = () => inject({ method: 'POST', url: '/api/v1/auth/email/confirm', payload: { token: decodeURIComponent(token!) } });
+    const first = await confirm();
+    expect(first.statusCode).toBe(200);
+    expect(first.json().user.emailConfirmed).toBe(true);
+    expect((await confirm()).statusCode).toBe(400);
+    const rows = await testDb.database.sql.query(
+      `select w.balance from wallets w join users u on u.id = w.owner_id where lower(u.email) = $1 and w.currency = 'CREDIT'`,
+      [email],
+    );
+    expect(Number(rows.rows[0]?.balance)).toBe(1);
+  });
+});
+
+describe('login', () => {
+  it('answers a wrong password and an unknown e-mail alike (401, same message)', async () => {
+    const { email } = await signedUp();
+    const wrong = await login(email, {}, nextIp(), 'not the password at all');
+    const unknown = await login(`nobody-${randomUUID().slice(0, 8)}@example.test`, {}, nextIp(), 'not the password at all');
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.json()).toEqual(unknown.json());
+  });
+
+  it('asks for a captcha after repeated failures, then accepts the right password with one', async () => {
+    const email = `lock-${randomUUID().slice(0, 8)}@example.test`;
+    expect((await register(email)).statusCode).toBe(202);
+    for (let i = 0; i < 3; i++) expect((await login(email, {}, nextIp(), 'wrong password here')).statusCode).toBe(401);
+    const blocked = await login(email);
+    expect(blocked.statusCode).toBe(403);
+    expect(blocked.json().error.code).toBe('captcha_required');
+    const ip = nextIp();
+    const ok = await login(email, { captcha: await solveCaptcha(app, ip) }, ip);
+    expect(ok.statusCode).toBe(200);
+    // The same happens for an address without an account: nothing reveals which exist.
+    const ghost = `ghost-${randomUUID().slice(0, 8)}@example.test`;
+    for (let i = 0; i < 3; i++) await login(ghost, {}, nextIp(), 'wrong password here');
+    expect((await login(ghost)).json().error.code).toBe('captcha_required');
+    const audit = await testDb.database.sql.query(`select action from audit_log where subject_id = $1`, [email]);
+    expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['login.failed', 'login.lockout', 'login.captcha_required']));
+  });
+
+  it('rate-limits the sixth login for one account in a minute (429 with Retry-After)', async () => {
+    const email = `rl-${randomUUID().slice(0, 8)}@example.test`;
+    const statuses: number[] = [];
+    let last;
+    for (let i = 0; i < 6; i++) {
+      last = await login(email, {}, nextIp(), 'wrong password here');
+      statuses.push(last.statusCode);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(last!.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('sessions and tokens', () => {
+  it('rotates refresh tokens and revokes the whole family on reuse', async () => {
+    const { refreshToken } = await signedUp();
+    const first = await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } });
+    expect(first.statusCode).toBe(200);
+    const rotated = first.json<{ accessToken: string; refreshToken: string }>();
+    expect(rotated.refreshToken).not.toBe(refreshToken);
+    // The old token again: reuse → the family (session) is revoked.
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: rotated.refreshToken } })).statusCode).toBe(401);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(rotated.accessToken) })).statusCode).toBe(401);
+  });
+
+  it('refuses both tokens after logout', async () => {
+    const { accessToken, refreshToken } = await signedUp();
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode).toBe(200);
+    const out = await inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(accessToken) });
+    expect(out.statusCode, out.body).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode).toBe(401);
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
+  });
+
+  it('refuses alg none, a wrong key, an expired and a tampered JWT', async () => {
+    const { accessToken, userId } = await signedUp();
+    const [header, payload, signature] = accessToken.split('.') as [string, string, string];
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
+    const wrongKey = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(deriveKey('another-secret-entirely-0123456789', 'access-jwt-hs256')));
+    const expired = await createAccessTokens(testConfig().appSecret).sign(userId, String(claims.sid), { expiresInSeconds: -60 });
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString('base64url');
+    const tampered = `${header}.${tamperedPayload}.${signature}`;
+    for (const token of [none, wrongKey, expired, tampered, 'garbage']) {
+      const response = await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) });
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error.code).toBe('unauthenticated');
+    }
+  });
+
+  it('lists own sessions; another user’s session is 404', async () => {
+    const alice = await signedUp();
+    const bob = await signedUp();
+    const list = await inject({ method: 'GET', url: '/api/v1/sessions', headers: bearer(alice.accessToken) });
+    expect(list.statusCode).toBe(200);
+    const sessions = list.json<{ data: { id: string; current: boolean }[] }>().data;
+    expect(sessions.some((s) => s.current)).toBe(true);
+    const aliceSession = sessions[0]!.id;
+    expect((await inject({ method: 'DELETE', url: `/api/v1/sessions/${aliceSession}`, headers: bearer(bob.accessToken) })).statusCode).toBe(404);
+    expect((await inject({ method: 'DELETE', url: `/api/v1/sessions/${aliceSession}`, headers: bearer(alice.accessToken) })).statusCode).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(alice.accessToken) })).statusCode).toBe(401);
+  });
+
+  it('needs the CSRF header for cookie-authenticated state changes', async () => {
+    const { cookies } = await signedUp();
+    const cookieHeader = `nmk_access=${cookies.nmk_access}; nmk_csrf=${cookies.nmk_csrf}`;
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookieHeader } })).statusCode).toBe(200);
+    const without = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader } });
+    expect(without.statusCode).toBe(403);
+    expect(without.json().error.code).toBe('csrf_failed');
+    const wrong = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader, 'x-csrf-token': 'x'.repeat(32) } });
+    expect(wrong.statusCode).toBe(403);
+    const right = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader, 'x-csrf-token': cookies.nmk_csrf! } });
+    expect(right.statusCode).toBe(200);
+  });
+
+  it('refuses a suspended user everywhere, at once', async () => {
+    const user = await signedUp();
+    await suspendUser(testDb.database.db, user.userId, null, 'test');
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode).toBe(403);
+    expect((await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(user.accessToken) })).statusCode).toBe(403);
+    expect((await login(user.email)).statusCode).toBe(403);
+  });
+});
+
+describe('API keys', () => {
+  it('are shown once, scoped, tier-limited, owner-only and refused after revocation', async () => {
+    const user = await signedUp();
+    const create = (body: object, token = user.accessToken) =>
+      inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(token), payload: body });
+    expect((await create({ name: 'k', scopes: ['account:read'] })).json().error.code).toBe('tier_required');
+    await setUserTier(testDb.database.db, user.userId, 'payg');
+    const made = await create({ name: 'reader', scopes: ['account:read'] });
+    expect(made.statusCode).toBe(201);
+    const key = made.json<{ key: string; id: string; prefix: string }>();
+    expect(key.key.startsWith('nmk_live_')).toBe(true);
+    expect(key.key.startsWith(key.prefix)).toBe(true);
+    const narrow = (await create({ name: 'wallet', scopes: ['wallet:read'] })).json<{ key: string; id: string }>();
+    expect((await create({ name: 'third', scopes: ['wallet:read'] })).statusCode).toBe(403);
+
+    const list = await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(user.accessToken) });
+    expect(list.body).not.toContain(key.key);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(200);
+    const noScope = await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(narrow.key) });
+    expect(noScope.statusCode).toBe(403);
+    // A key cannot manage keys.
+    expect((await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(key.key) })).statusCode).toBe(403);
+
+    const other = await signedUp();
+    expect((await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(other.accessToken) })).statusCode).toBe(404);
+    expect((await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(user.accessToken) })).statusCode).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(401);
+  });
+
+  it('honours the IP allowlist', async () => {
+    const user = await signedUp();
+    await setUserTier(testDb.database.db, user.userId, 'pro');
+    const made = await inject({
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      headers: bearer(user.accessToken),
+      payload: { name: 'office', scopes: ['account:read'], allowedCidrs: ['192.0.2.0/24'] },
+    });
+    const key = made.json<{ key: string }>().key;
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '192.0.2.7' })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '198.51.100.7' })).statusCode).toBe(403);
+  });
+});
+
+describe('MFA and password reset', () => {
+  it('sets up TOTP, then requires a code at login', async () => {
+    const user = await signedUp();
+    const setup = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: bearer(user.accessToken) });
+    const { secret } = setup.json<{ secret: string }>();
+    const verify = await inject({ method: 'POST', url: '/api/v1/mfa/totp/verify', headers: bearer(user.accessToken), payload: { otp: await generate({ secret }) } });
+    expect(verify.statusCode).toBe(200);
+    const noCode = await login(user.email);
+    expect(noCode.statusCode).toBe(401);
+    expect(noCode.json().error.code).toBe('mfa_required');
+    expect((await login(user.email, { otp: '000000' })).json().error.code).toBe('mfa_invalid');
+    // A code is accepted once; the code of the next step logs in.
+    const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    const ok = await login(user.email, { otp: next });
+    expect(ok.statusCode).toBe(200);
+    expect((await login(user.email, { otp: next })).statusCode).toBe(401);
+  });
+
+  it('admins need MFA for admin routes', async () => {
+    const { requireAdmin } = await import('../../platform/http/auth.js');
+    const user = await signedUp();
+    await setUserRole(testDb.database.db, user.userId, 'admin');
+    const probe = await createTestApp({ database: testDb.database, redis });
+    probe.get('/t/admin', { preHandler: requireAdmin }, async () => ({ ok: true }));
+    await probe.ready();
+    try {
+      expect((await probe.inject({ method: 'GET', url: '/t/admin', headers: bearer(user.accessToken) })).statusCode).toBe(403);
+    } finally {
+      await probe.close();
+    }
+  });
+
+  it('reset links from the SMTP catcher work once and sign every session out', async () => {
+    const user = await signedUp();
+    catcher.clear();
+    const ip = nextIp();
+    const forgot = await inject({ method: 'POST', url: '/api/v1/auth/password/forgot', ip, payload: { email: user.email, captcha: await solveCaptcha(app, ip) } });
+    expect(forgot.statusCode).toBe(202);
+    const mail = await catcher.waitForMessage((m) => m.to.includes(user.email) && m.subject.includes('Reset'));
+    const token = decodeURIComponent(/reset-password\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)![1]!);
+    const reset = async () => {
+      const at = nextIp();
+      return inject({ method: 'POST', url: '/api/v1/auth/password/reset', ip: at, payload: { token, password: 'a brand new passphrase 9', captcha: await solveCaptcha(app, at) } });
+    };
+    expect((await reset()).statusCode).toBe(200);
+    expect((await reset()).statusCode).toBe(400);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode).toBe(401);
+    expect((await login(user.email, {}, nextIp(), 'a brand new passphrase 9')).statusCode).toBe(200);
+  });
+});

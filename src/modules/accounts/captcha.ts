@@ -1,0 +1,120 @@
+import { type Challenge, type Solution, createChallenge, randomInt, verifySolution } from 'altcha-lib';
+import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
+import { lt, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Db } from '../../platform/db/database.js';
+import { AppError } from '../../platform/errors.js';
+import { captchaUses } from './schema.js';
+import { deriveKey } from './secrets.js';
+
+/**
+ * Self-hosted ALTCHA proof of work (v2 API, PBKDF2/SHA-256). The cost is tuned so that one
+ * browser thread solves a challenge in roughly 0.1–0.3 s (measured ~110 ms in Node for cost 100,
+ * counter 1,000–3,000); a bot paying that for every attempt is slowed a lot.
+ * A solved challenge is accepted once: its signature is recorded until the challenge expires
+ * (Redis SET NX when configured, else a table).
+ */
+export const CAPTCHA_ALGORITHM = 'PBKDF2/SHA-256';
+const COST = 100;
+const COUNTER_MIN = 1_000;
+const COUNTER_MAX = 4_000;
+const TTL_SECONDS = 10 * 60;
+
+export const captchaRequired = (message = 'Please solve the captcha and try again.') =>
+  new AppError(403, 'captcha_required', message);
+export const captchaInvalid = () =>
+  new AppError(403, 'captcha_required', 'The captcha solution is missing, invalid, expired or already used.');
+
+export interface Captcha {
+  challenge(): Promise<Challenge>;
+  /** Throws 403 `captcha_required` unless `payload` is a fresh, valid, unused solution. */
+  verify(payload: string | undefined): Promise<void>;
+}
+
+export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis | undefined }): Captcha {
+  const hmacSignatureSecret = deriveKey(options.appSecret, 'captcha-signature').toString('hex');
+  const hmacKeySignatureSecret = deriveKey(options.appSecret, 'captcha-key-signature').toString('hex');
+
+  async function claim(challengeId: string, expiresAt: number): Promise<boolean> {
+    const ttl = Math.max(1, expiresAt - Math.floor(Date.now() / 1000));
+    if (options.redis) {
+      const set = await options.redis.set(`captcha:used:${challengeId}`, '1', 'EX', ttl, 'NX');
+      return set === 'OK';
+    }
+    await options.db.delete(captchaUses).where(lt(captchaUses.expiresAt, sql`now()`));
+    const rows = await options.db
+      .insert(captchaUses)
+      .values({ challengeId, expiresAt: new Date(expiresAt * 1000) })
+      .onConflictDoNothing()
+      .returning({ id: captchaUses.challengeId });
+    return rows.length === 1;
+  }
+
+  return {
+    challenge: () =>
+      createChallenge({
+        algorithm: CAPTCHA_ALGORITHM,
+        cost: COST,
+        counter: randomInt(COUNTER_MIN, COUNTER_MAX),
+        deriveKey: pbkdf2,
+        hmacSignatureSecret,
+        hmacKeySignatureSecret,
+        expiresAt: Math.floor(Date.now() / 1000) + TTL_SECONDS,
+      }),
+
+    async verify(payload) {
+      if (!payload) throw captchaRequired();
+      const parsed = parsePayload(payload);
+      if (!parsed) throw captchaInvalid();
+      const { challenge, solution } = parsed;
+      // Only our own parameters are acceptable: a client may not pick a cheaper algorithm or cost.
+      const p = challenge.parameters;
+      if (p.algorithm !== CAPTCHA_ALGORITHM || p.cost !== COST || typeof p.expiresAt !== 'number') throw captchaInvalid();
+      let verified = false;
+      try {
+        const result = await verifySolution({ challenge, solution, deriveKey: pbkdf2, hmacSignatureSecret, hmacKeySignatureSecret });
+        verified = result.verified;
+      } catch {
+        verified = false;
+      }
+      if (!verified || !challenge.signature) throw captchaInvalid();
+      if (!(await claim(challenge.signature, p.expiresAt))) throw captchaInvalid();
+    },
+  };
+}
+
+/** The widget sends base64(JSON `{challenge, solution}`); plain JSON is accepted too. */
+function parsePayload(payload: string): { challenge: Challenge; solution: Solution } | undefined {
+  if (payload.length > 4096) return undefined;
+  for (const text of [payload, safeBase64(payload)]) {
+    if (!text) continue;
+    try {
+      const value = JSON.parse(text) as { challenge?: Challenge; solution?: Solution };
+      const c = value.challenge;
+      const s = value.solution;
+      if (
+        c &&
+        typeof c === 'object' &&
+        c.parameters &&
+        typeof c.parameters === 'object' &&
+        s &&
+        typeof s === 'object' &&
+        Number.isInteger(s.counter) &&
+        typeof s.derivedKey === 'string'
+      ) {
+        return { challenge: c, solution: s };
+      }
+    } catch {
+      // not this encoding
+    }
+  }
+  return undefined;
+}
+
+function safeBase64(value: string): string | undefined {
+  try {
+    return Buffer.from(value, 'base64').toString('utf8');
+  } catch {
+    return undefined;
+  }
+}

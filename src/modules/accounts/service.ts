@@ -1,0 +1,365 @@
+import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import type { Db } from '../../platform/db/database.js';
+import { AppError, conflict, forbidden, notFound, unauthenticated, validationFailed } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Mailer } from '../../platform/mail/mailer.js';
+import { emailConfirmationMail, passwordResetMail } from '../../platform/mail/templates.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { recordAudit } from '../audit/service.js';
+import { movement } from '../ledger/domain.js';
+import * as ledger from '../ledger/service.js';
+import { ACCESS_TOKEN_SECONDS, type AccessTokens, createAccessTokens } from './access-tokens.js';
+import { type Captcha, captchaRequired, createCaptcha } from './captcha.js';
+import { assertAcceptablePassword, burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
+import * as store from './store.js';
+
+export type User = store.UserRow;
+export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
+/** After this many failed sign-ins for one e-mail (in the window) every attempt needs a captcha
+ * (below the 5/min per-account rate limit, so the captcha step is reached before any 429 lock). */
+export const CAPTCHA_AFTER_FAILURES = 3;
+const FAILURE_WINDOW_SECONDS = 60 * 60;
+const CONFIRM_TOKEN_HOURS = 48;
+const RESET_TOKEN_MINUTES = 30;
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** What a user may see about themselves: no hash, no MFA secret. */
+export function publicUser(user: User) {
+  return {
+    id: user.id,
+    email: user.email,
+    emailConfirmed: user.emailConfirmedAt !== null,
+    role: user.role as 'user' | 'admin',
+    status: user.status as 'active' | 'suspended',
+    tier: user.tier,
+    mfaEnabled: user.mfaEnabledAt !== null,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+export type PublicUser = ReturnType<typeof publicUser>;
+
+// Services other modules call (admin, tiers, api keys). Each takes the caller's db or tx handle.
+
+export const findUserById = (db: Db, id: string): Promise<User | undefined> => store.userById(db, id);
+export const findUserByEmail = (db: Db, email: string): Promise<User | undefined> => store.userByEmail(db, normalizeEmail(email));
+/** Locks the user's row for the rest of the caller's transaction (serialises per-user limits). */
+export const lockUser = (tx: Db, id: string): Promise<User | undefined> => store.userById(tx, id, { forUpdate: true });
+
+/** The live (not revoked, not expired) session and its user, for authenticating a request. */
+export const liveSessionWithUser = (db: Db, sessionId: string, userId: string) => store.liveSessionWithUser(db, sessionId, userId);
+
+export async function setUserTier(db: Db, userId: string, tier: string): Promise<void> {
+  if (!(await store.updateUser(db, userId, { tier }))) throw notFound('User');
+}
+
+/**
+ * Suspends at once: the authentication plugin loads the user on every request, so each later
+ * request of theirs (session, token or API key) is refused with 403. Sessions are kept so that
+ * unsuspending restores them; the refusal does not depend on them.
+ */
+export async function suspendUser(db: Db, userId: string, actorId?: string | null, reason?: string): Promise<void> {
+  if (!(await store.updateUser(db, userId, { status: 'suspended' }))) throw notFound('User');
+  await recordAudit(db, { actorId, action: 'user.suspended', subjectType: 'user', subjectId: userId, details: reason ? { reason } : {} });
+}
+
+export async function unsuspendUser(db: Db, userId: string, actorId?: string | null): Promise<void> {
+  if (!(await store.updateUser(db, userId, { status: 'active' }))) throw notFound('User');
+  await recordAudit(db, { actorId, action: 'user.unsuspended', subjectType: 'user', subjectId: userId });
+}
+
+export async function setUserRole(db: Db, userId: string, role: 'user' | 'admin'): Promise<void> {
+  if (!(await store.updateUser(db, userId, { role }))) throw notFound('User');
+}
+
+export interface RequestContext {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  sessionId: string;
+  user: PublicUser;
+}
+
+const wrongCredentials = () => unauthenticated('The e-mail address or password is incorrect.');
+
+export type AccountsService = ReturnType<typeof createAccountsService>;
+
+/** The sign-up, sign-in, session and MFA use cases. */
+export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & { mailer: Mailer | undefined }) {
+  const db = deps.database.db;
+  const { config } = deps;
+  const logger: Logger = deps.logger;
+  const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db, redis: deps.redis });
+  const tokens: AccessTokens = createAccessTokens(config.appSecret);
+  const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
+
+  async function sendMail(to: string, content: { subject: string; text: string; html: string }) {
+    if (!deps.mailer) {
+      logger.warn({ subject: content.subject }, 'no mailer configured; e-mail not sent');
+      return;
+    }
+    try {
+      await deps.mailer.send({ to, ...content });
+    } catch (error) {
+      logger.error({ code: (error as { code?: string }).code }, 'sending an account e-mail failed');
+    }
+  }
+
+  async function issueEmailToken(userId: string, purpose: store.EmailTokenPurpose, seconds: number): Promise<string> {
+    const token = newOpaqueToken();
+    await store.insertEmailToken(db, { userId, purpose, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + seconds * 1000) });
+    return token;
+  }
+
+  async function sendConfirmation(user: User) {
+    const token = await issueEmailToken(user.id, 'confirm_email', CONFIRM_TOKEN_HOURS * 3600);
+    const link = `${config.publicUrl}/confirm-email?token=${encodeURIComponent(token)}`;
+    await sendMail(user.email, emailConfirmationMail({ email: user.email, link, expiresInHours: CONFIRM_TOKEN_HOURS }));
+  }
+
+  async function startSession(user: User, context: RequestContext): Promise<IssuedTokens> {
+    const refreshToken = newOpaqueToken('nmr_');
+    const session = await db.transaction(async (tx) => {
+      const created = await store.insertSession(tx, {
+        userId: user.id,
+        userAgent: context.userAgent?.slice(0, 300) ?? null,
+        ip: context.ip,
+        expiresAt: new Date(Date.now() + REFRESH_TOKEN_SECONDS * 1000),
+      });
+      await store.insertRefreshToken(tx, created.id, hashToken(refreshToken));
+      await store.updateUser(tx, user.id, { lastLoginAt: new Date() });
+      return created;
+    });
+    const accessToken = await tokens.sign(user.id, session.id);
+    return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS, sessionId: session.id, user: publicUser(user) };
+  }
+
+  /** Accepts a TOTP code once (replay refused through the last accepted time step). */
+  async function checkTotp(user: User, sealed: string, otp: string): Promise<number | undefined> {
+    if (!/^\d{6}$/.test(otp)) return undefined;
+    const secret = openSecret(mfaKey, sealed);
+    const result = await verifyTotp({
+      secret,
+      token: otp,
+      epochTolerance: 30,
+      ...(user.mfaLastTimeStep !== null ? { afterTimeStep: user.mfaLastTimeStep } : {}),
+    });
+    // TOTP results carry `timeStep`; the union type also admits HOTP's shape without it.
+    return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+  }
+
+  return {
+    captcha,
+    tokens,
+
+    /** Same answer whether or not the address is taken, so sign-up does not reveal accounts. */
+    async register(input: { email: string; password: string; captcha?: string | undefined }, context: RequestContext) {
+      await captcha.verify(input.captcha);
+      const email = normalizeEmail(input.email);
+      assertAcceptablePassword(input.password, email);
+      const passwordHash = await hashPassword(input.password);
+      const user = await db.transaction(async (tx) => {
+        const created = await store.insertUser(tx, { email, passwordHash });
+        if (!created) return undefined;
+        await ledger.openWallet(tx, created.id);
+        await ledger.transfer(tx, {
+          kind: 'adjustment',
+          currency: 'CREDIT',
+          legs: movement({ platform: 'adjustments' }, { wallet: created.id }, 1),
+          memo: 'Free verification at sign-up',
+          idempotencyKey: `signup-credit:${created.id}`,
+        });
+        await recordAudit(tx, { actorId: created.id, action: 'user.registered', subjectType: 'user', subjectId: created.id, ip: context.ip });
+        return created;
+      });
+      if (user) await sendConfirmation(user);
+      else logger.info('registration for an existing address; nothing created');
+      return { email };
+    },
+
+    async confirmEmail(token: string) {
+      const userId = await store.consumeEmailToken(db, 'confirm_email', hashToken(token));
+      if (!userId) throw new AppError(400, 'invalid_token', 'This confirmation link is invalid, expired or already used.');
+      const user = await store.updateUser(db, userId, { emailConfirmedAt: new Date() });
+      await recordAudit(db, { actorId: userId, action: 'user.email_confirmed', subjectType: 'user', subjectId: userId });
+      return publicUser(user!);
+    },
+
+    async login(
+      input: { email: string; password: string; captcha?: string | undefined; otp?: string | undefined },
+      context: RequestContext,
+    ): Promise<IssuedTokens> {
+      const email = normalizeEmail(input.email);
+      const failures = await store.failuresFor(db, email, FAILURE_WINDOW_SECONDS);
+      if (failures >= CAPTCHA_AFTER_FAILURES) {
+        if (!input.captcha) {
+          await recordAudit(db, { action: 'login.captcha_required', subjectType: 'email', subjectId: email, ip: context.ip, details: { failures } });
+          throw captchaRequired('Too many failed sign-in attempts for this account: please solve the captcha.');
+        }
+        await captcha.verify(input.captcha);
+      }
+      const user = await store.userByEmail(db, email);
+      const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+      const fail = async (reason: string) => {
+        const count = await store.recordFailure(db, email, FAILURE_WINDOW_SECONDS);
+        await recordAudit(db, {
+          actorId: user?.id ?? null,
+          action: 'login.failed',
+          subjectType: 'email',
+          subjectId: email,
+          ip: context.ip,
+          details: { reason, failures: count },
+        });
+        if (count === CAPTCHA_AFTER_FAILURES) {
+          await recordAudit(db, { actorId: user?.id ?? null, action: 'login.lockout', subjectType: 'email', subjectId: email, ip: context.ip, details: { failures: count, requires: 'captcha' } });
+        }
+      };
+      if (!user || !passwordOk) {
+        await fail(user ? 'wrong_password' : 'unknown_email');
+        throw wrongCredentials();
+      }
+      if (user.status !== 'active') throw forbidden('This account is suspended.');
+      if (user.mfaSecret) {
+        if (!input.otp) throw new AppError(401, 'mfa_required', 'Enter the 6-digit code from your authenticator app.');
+        const step = await checkTotp(user, user.mfaSecret, input.otp);
+        if (step === undefined) {
+          await fail('wrong_otp');
+          throw new AppError(401, 'mfa_invalid', 'The authentication code is incorrect or was already used.');
+        }
+        await store.updateUser(db, user.id, { mfaLastTimeStep: step });
+      }
+      await store.clearFailures(db, email);
+      const issued = await startSession(user, context);
+      await recordAudit(db, { actorId: user.id, action: 'login.succeeded', subjectType: 'session', subjectId: issued.sessionId, ip: context.ip });
+      return issued;
+    },
+
+    /** Rotates a refresh token; presenting a rotated one again revokes its whole family. */
+    async refresh(refreshToken: string, context: RequestContext): Promise<IssuedTokens> {
+      const newToken = newOpaqueToken('nmr_');
+      const outcome = await db.transaction(async (tx) => {
+        const found = await store.refreshTokenForUpdate(tx, hashToken(refreshToken));
+        if (!found) return { kind: 'unknown' as const };
+        const { token, session } = found;
+        if (token.rotatedAt !== null) {
+          const revoked = await store.revokeSession(tx, session.id, 'refresh_token_reuse');
+          if (revoked) {
+            await recordAudit(tx, { actorId: session.userId, action: 'session.refresh_reuse', subjectType: 'session', subjectId: session.id, ip: context.ip });
+          }
+          return { kind: 'reused' as const };
+        }
+        if (session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) return { kind: 'ended' as const };
+        await store.markRotated(tx, token.id);
+        await store.insertRefreshToken(tx, session.id, hashToken(newToken));
+        await store.touchSession(tx, session.id, context.ip);
+        return { kind: 'rotated' as const, session };
+      });
+      if (outcome.kind !== 'rotated') throw unauthenticated('The refresh token is invalid, expired or revoked. Please sign in again.');
+      const user = await store.userById(db, outcome.session.userId);
+      if (!user) throw unauthenticated();
+      if (user.status !== 'active') throw forbidden('This account is suspended.');
+      const accessToken = await tokens.sign(user.id, outcome.session.id);
+      return { accessToken, refreshToken: newToken, expiresIn: ACCESS_TOKEN_SECONDS, sessionId: outcome.session.id, user: publicUser(user) };
+    },
+
+    /** Ends the session a refresh token belongs to (when the access token is not at hand). */
+    async sessionIdOfRefreshToken(refreshToken: string): Promise<string | undefined> {
+      const found = await store.refreshTokenForUpdate(db, hashToken(refreshToken));
+      return found?.session.id;
+    },
+
+    async logout(sessionId: string, userId: string | null, context: RequestContext) {
+      const session = await store.sessionById(db, sessionId);
+      if (!session || (userId && session.userId !== userId)) return;
+      if (await store.revokeSession(db, sessionId, 'logout')) {
+        await recordAudit(db, { actorId: session.userId, action: 'session.logout', subjectType: 'session', subjectId: sessionId, ip: context.ip });
+      }
+    },
+
+    async listSessions(userId: string, currentSessionId: string | undefined) {
+      const rows = await store.liveSessionsOf(db, userId);
+      return rows.map((s) => ({
+        id: s.id,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        ip: s.ip,
+        userAgent: s.userAgent,
+        current: s.id === currentSessionId,
+      }));
+    },
+
+    async revokeSessionOf(userId: string, sessionId: string, context: RequestContext) {
+      if (!(await store.revokeSession(db, sessionId, 'revoked_by_user', userId))) throw notFound('Session');
+      await recordAudit(db, { actorId: userId, action: 'session.revoked', subjectType: 'session', subjectId: sessionId, ip: context.ip });
+    },
+
+    /** Always the same answer; a mail goes out only when the account exists. */
+    async forgotPassword(input: { email: string; captcha?: string | undefined }, context: RequestContext) {
+      await captcha.verify(input.captcha);
+      const user = await store.userByEmail(db, normalizeEmail(input.email));
+      if (!user || user.status !== 'active') return;
+      const token = await issueEmailToken(user.id, 'password_reset', RESET_TOKEN_MINUTES * 60);
+      await recordAudit(db, { actorId: user.id, action: 'password.reset_requested', subjectType: 'user', subjectId: user.id, ip: context.ip });
+      const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
+      await sendMail(user.email, passwordResetMail({ email: user.email, link, expiresInMinutes: RESET_TOKEN_MINUTES }));
+    },
+
+    async resetPassword(input: { token: string; password: string; captcha?: string | undefined }, context: RequestContext) {
+      await captcha.verify(input.captcha);
+      const invalid = () => new AppError(400, 'invalid_token', 'This reset link is invalid, expired or already used.');
+      const tokenHash = hashToken(input.token);
+      const pending = await store.liveEmailToken(db, 'password_reset', tokenHash);
+      if (!pending) throw invalid();
+      const user = await store.userById(db, pending.userId);
+      if (!user) throw invalid();
+      assertAcceptablePassword(input.password, user.email);
+      const passwordHash = await hashPassword(input.password);
+      await db.transaction(async (tx) => {
+        const userId = await store.consumeEmailToken(tx, 'password_reset', tokenHash);
+        if (!userId) throw invalid();
+        await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
+        await store.revokeUserSessions(tx, userId, 'password_reset');
+        await store.clearFailures(tx, user.email);
+        await recordAudit(tx, { actorId: userId, action: 'password.reset', subjectType: 'user', subjectId: userId, ip: context.ip });
+      });
+    },
+
+    async startMfaSetup(userId: string) {
+      const user = await store.userById(db, userId);
+      if (!user) throw notFound('User');
+      if (user.mfaSecret) throw conflict('mfa_already_enabled', 'Two-factor authentication is already on.');
+      const secret = generateSecret();
+      await store.updateUser(db, userId, { mfaPendingSecret: sealSecret(mfaKey, secret) });
+      return { secret, otpauthUrl: generateURI({ issuer: 'Namaskah', label: user.email, secret }) };
+    },
+
+    async confirmMfa(userId: string, otp: string, context: RequestContext) {
+      const user = await store.userById(db, userId);
+      if (!user?.mfaPendingSecret) throw conflict('mfa_not_started', 'Start the two-factor setup first.');
+      const step = await checkTotp(user, user.mfaPendingSecret, otp);
+      if (step === undefined) throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
+      await store.updateUser(db, userId, { mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null, mfaEnabledAt: new Date(), mfaLastTimeStep: step });
+      await recordAudit(db, { actorId: userId, action: 'mfa.enabled', subjectType: 'user', subjectId: userId, ip: context.ip });
+    },
+
+    async disableMfa(userId: string, otp: string, context: RequestContext) {
+      const user = await store.userById(db, userId);
+      if (!user?.mfaSecret) throw conflict('mfa_not_enabled', 'Two-factor authentication is not on.');
+      if (user.role === 'admin') throw forbidden('Administrators must keep two-factor authentication on.');
+      const step = await checkTotp(user, user.mfaSecret, otp);
+      if (step === undefined) throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
+      await store.updateUser(db, userId, { mfaSecret: null, mfaPendingSecret: null, mfaEnabledAt: null, mfaLastTimeStep: step });
+      await recordAudit(db, { actorId: userId, action: 'mfa.disabled', subjectType: 'user', subjectId: userId, ip: context.ip });
+    },
+
+    /** For the authentication plugin: the live session's user, or undefined. */
+    sessionWithUser: (sessionId: string, userId: string) => store.liveSessionWithUser(db, sessionId, userId),
+  };
+}

@@ -1,0 +1,184 @@
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import { emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
+
+/** The accounts module's tables and queries; no other module touches them. */
+export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type EmailTokenPurpose = 'confirm_email' | 'password_reset';
+
+export async function insertUser(db: Db, values: { email: string; passwordHash: string }): Promise<UserRow | undefined> {
+  const rows = await db.insert(users).values(values).onConflictDoNothing().returning();
+  return rows[0];
+}
+
+export async function userByEmail(db: Db, email: string): Promise<UserRow | undefined> {
+  const rows = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  return rows[0];
+}
+
+export async function userById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
+  const query = db.select().from(users).where(eq(users.id, id)).limit(1);
+  const rows = options.forUpdate ? await query.for('update') : await query;
+  return rows[0];
+}
+
+export async function updateUser(db: Db, id: string, values: Partial<Omit<UserRow, 'id' | 'createdAt'>>): Promise<UserRow | undefined> {
+  const rows = await db
+    .update(users)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(users.id, id))
+    .returning();
+  return rows[0];
+}
+
+// Failed sign-ins, per e-mail address.
+
+export async function failuresFor(db: Db, email: string, windowSeconds: number): Promise<number> {
+  const rows = await db
+    .select({ failures: loginFailures.failures })
+    .from(loginFailures)
+    .where(and(eq(loginFailures.email, email), gt(loginFailures.lastFailureAt, sql`now() - make_interval(secs => ${windowSeconds})`)));
+  return rows[0]?.failures ?? 0;
+}
+
+/** Counts one more failure (restarting the count when the last one is older than the window). */
+export async function recordFailure(db: Db, email: string, windowSeconds: number): Promise<number> {
+  const rows = await db
+    .insert(loginFailures)
+    .values({ email, failures: 1 })
+    .onConflictDoUpdate({
+      target: loginFailures.email,
+      set: {
+        failures: sql`case when ${loginFailures.lastFailureAt} > now() - make_interval(secs => ${windowSeconds}) then ${loginFailures.failures} + 1 else 1 end`,
+        lastFailureAt: sql`now()`,
+      },
+    })
+    .returning({ failures: loginFailures.failures });
+  return rows[0]?.failures ?? 1;
+}
+
+export async function clearFailures(db: Db, email: string): Promise<void> {
+  await db.delete(loginFailures).where(eq(loginFailures.email, email));
+}
+
+// Sessions and refresh tokens.
+
+export async function insertSession(
+  db: Db,
+  values: { userId: string; userAgent: string | null; ip: string | null; expiresAt: Date },
+): Promise<SessionRow> {
+  const rows = await db.insert(sessions).values(values).returning();
+  return rows[0]!;
+}
+
+export async function insertRefreshToken(db: Db, sessionId: string, tokenHash: string): Promise<void> {
+  await db.insert(refreshTokens).values({ sessionId, tokenHash });
+}
+
+/** The token row and its session, the token row locked (a rotation happens once). */
+export async function refreshTokenForUpdate(db: Db, tokenHash: string) {
+  const rows = await db
+    .select({ token: refreshTokens, session: sessions })
+    .from(refreshTokens)
+    .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+    .where(eq(refreshTokens.tokenHash, tokenHash))
+    .for('update', { of: refreshTokens })
+    .limit(1);
+  return rows[0];
+}
+
+export async function markRotated(db: Db, tokenId: string): Promise<boolean> {
+  const rows = await db
+    .update(refreshTokens)
+    .set({ rotatedAt: sql`now()` })
+    .where(and(eq(refreshTokens.id, tokenId), isNull(refreshTokens.rotatedAt)))
+    .returning({ id: refreshTokens.id });
+  return rows.length === 1;
+}
+
+export async function touchSession(db: Db, sessionId: string, ip: string | null): Promise<void> {
+  await db.update(sessions).set({ lastUsedAt: sql`now()`, ip }).where(eq(sessions.id, sessionId));
+}
+
+export async function revokeSession(db: Db, sessionId: string, reason: string, userId?: string): Promise<boolean> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), userId ? eq(sessions.userId, userId) : undefined))
+    .returning({ id: sessions.id });
+  return rows.length === 1;
+}
+
+export async function revokeUserSessions(db: Db, userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+  const rows = await db
+    .update(sessions)
+    .set({ revokedAt: sql`now()`, revokedReason: reason })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined))
+    .returning({ id: sessions.id });
+  return rows.length;
+}
+
+/** The live session and its user, for authenticating one request (one query). */
+export async function liveSessionWithUser(db: Db, sessionId: string, userId: string) {
+  const rows = await db
+    .select({ session: sessions, user: users })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)),
+    )
+    .limit(1);
+  return rows[0];
+}
+
+export async function sessionById(db: Db, sessionId: string): Promise<SessionRow | undefined> {
+  const rows = await db.select().from(sessions).where(eq(sessions.id, sessionId)).limit(1);
+  return rows[0];
+}
+
+export async function liveSessionsOf(db: Db, userId: string): Promise<SessionRow[]> {
+  return db
+    .select()
+    .from(sessions)
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)))
+    .orderBy(desc(sessions.lastUsedAt))
+    .limit(100);
+}
+
+// E-mail tokens.
+
+export async function insertEmailToken(
+  db: Db,
+  values: { userId: string; purpose: EmailTokenPurpose; tokenHash: string; expiresAt: Date },
+): Promise<void> {
+  // A new token of a purpose replaces the older ones.
+  await db
+    .update(emailTokens)
+    .set({ usedAt: sql`now()` })
+    .where(and(eq(emailTokens.userId, values.userId), eq(emailTokens.purpose, values.purpose), isNull(emailTokens.usedAt)));
+  await db.insert(emailTokens).values(values);
+}
+
+export async function liveEmailToken(db: Db, purpose: EmailTokenPurpose, tokenHash: string) {
+  const rows = await db
+    .select()
+    .from(emailTokens)
+    .where(
+      and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)),
+    )
+    .limit(1);
+  return rows[0];
+}
+
+/** Uses a token exactly once: the conditional update is what makes it single-use. */
+export async function consumeEmailToken(db: Db, purpose: EmailTokenPurpose, tokenHash: string): Promise<string | undefined> {
+  const rows = await db
+    .update(emailTokens)
+    .set({ usedAt: sql`now()` })
+    .where(
+      and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)),
+    )
+    .returning({ userId: emailTokens.userId });
+  return rows[0]?.userId;
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf, requireSession } from '../../platform/http/auth.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { API_KEY_SCOPES } from './domain.js';
+import { createApiKey, listApiKeys, revokeApiKey } from './service.js';
+
+const keySchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scopes: z.array(z.string()),
+  allowedCidrs: z.array(z.string()),
+  lastUsedAt: z.string().nullable(),
+  createdAt: z.string(),
+});
+
+/** API key management: only a signed-in person manages keys (never a key itself). */
+export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps): void {
+  const db = deps.database.db;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/api/v1/api-keys',
+    { preHandler: requireSession, schema: { tags: ['developers'], response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) } } },
+    async (request) => ({ data: await listApiKeys(db, principalOf(request).userId), nextCursor: null }),
+  );
+
+  r.post(
+    '/api/v1/api-keys',
+    {
+      preHandler: requireSession,
+      config: { rateLimits: [{ name: 'api-keys-create', points: 10, durationSeconds: 3600, key: 'user' }] },
+      schema: {
+        tags: ['developers'],
+        summary: 'Create an API key (the key is shown once)',
+        body: z.object({
+          name: z.string().trim().min(1).max(100),
+          scopes: z.array(z.enum(API_KEY_SCOPES)).min(1).max(API_KEY_SCOPES.length),
+          allowedCidrs: z.array(z.string().max(64)).max(50).optional(),
+        }),
+        response: { 201: keySchema.extend({ key: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      const created = await createApiKey(db, { userId: principalOf(request).userId, ...request.body, ip: request.ip });
+      return reply.status(201).send({ ...created.apiKey, key: created.key });
+    },
+  );
+
+  r.delete(
+    '/api/v1/api-keys/:id',
+    { preHandler: requireSession, schema: { tags: ['developers'], params: z.object({ id: z.uuid() }) } },
+    async (request, reply) => {
+      await revokeApiKey(db, principalOf(request).userId, request.params.id, request.ip);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,55 @@
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import { apiKeys } from './schema.js';
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+export async function insertKey(
+  db: Db,
+  values: { userId: string; name: string; prefix: string; keyHash: string; scopes: string[]; allowedCidrs: string[] | null },
+): Promise<ApiKeyRow> {
+  const rows = await db.insert(apiKeys).values(values).returning();
+  return rows[0]!;
+}
+
+export async function countLiveKeys(db: Db, userId: string): Promise<number> {
+  const rows = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)));
+  return rows[0]?.n ?? 0;
+}
+
+export async function liveKeysOf(db: Db, userId: string): Promise<ApiKeyRow[]> {
+  return db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .orderBy(desc(apiKeys.createdAt));
+}
+
+export async function liveKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow | undefined> {
+  const rows = await db
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return rows[0];
+}
+
+export async function revokeKey(db: Db, userId: string, id: string): Promise<boolean> {
+  const rows = await db
+    .update(apiKeys)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning({ id: apiKeys.id });
+  return rows.length === 1;
+}
+
+/** Records use at most once a minute per key (a conditional update, cheap when skipped). */
+export async function touchKey(db: Db, id: string): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ lastUsedAt: sql`now()` })
+    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))));
+}

@@ -1,0 +1,27 @@
+import type { Jobs } from '../../platform/jobs.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { paymentsServiceFor } from './routes.js';
+import type { PaymentsService } from './service.js';
+
+export const RECONCILE_TOPUPS = 'payments.reconcile-topups';
+
+/**
+ * Every minute: top-ups still open after a minute are verified with Paystack (credited when paid,
+ * failed when Paystack says failed/reversed, abandoned when unpaid for two hours). This is what
+ * completes a top-up whose webhook and callback both missed (provider outage, lost webhook).
+ */
+export function definePaymentsJobs(
+  jobs: Jobs,
+  deps: PlatformDeps,
+  service: PaymentsService = paymentsServiceFor(deps),
+): void {
+  jobs.define({
+    name: RECONCILE_TOPUPS,
+    cron: '* * * * *',
+    retryLimit: 0,
+    handler: async () => {
+      const counts = await service.reconcileTopups();
+      if (Object.values(counts).some((n) => n > 0)) deps.logger.info({ counts }, 'top-ups reconciled');
+    },
+  });
+}

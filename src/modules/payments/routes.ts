@@ -1,0 +1,187 @@
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf, requireUser } from '../../platform/http/auth.js';
+import { unauthenticated } from '../../platform/errors.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS, isTopupReference, publicStatus } from './domain.js';
+import {
+  createPaymentsService,
+  walletOverview,
+  walletStatement,
+  type PaymentsOptions,
+  type PaymentsService,
+} from './service.js';
+
+/**
+ * Wallet and top-up routes, and the Paystack webhook. HTTP only: schemas, who may call, and the
+ * service call.
+ */
+
+export function paymentsServiceFor(deps: PlatformDeps, overrides: Partial<PaymentsOptions> = {}): PaymentsService {
+  return createPaymentsService({
+    db: deps.database.db,
+    paystack: deps.providers.paystack,
+    paystackSecretKey: deps.config.paystack.secretKey,
+    publicUrl: deps.config.publicUrl,
+    ngnPerUsd: deps.config.ngnPerUsd,
+    logger: deps.logger,
+    ...overrides,
+  });
+}
+
+const money = z.object({ amount: z.number().int(), currency: z.string() });
+const topupView = z.object({
+  reference: z.string(),
+  status: z.string(),
+  amount: money,
+  charge: money,
+  exchangeRate: z.object({ ngnPerUsd: z.number().int() }).nullable(),
+  authorizationUrl: z.string().nullable(),
+  createdAt: z.string(),
+  completedAt: z.string().nullable(),
+});
+const page = z.object({
+  cursor: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+/** Per-route limits, enforced by the security layer (src/platform/http/rate-limit.ts). */
+const createTopupConfig: FastifyContextConfig = {
+  idempotent: true,
+  rateLimits: [{ name: 'wallet.topups.create', points: 5, durationSeconds: 60, key: 'user' }],
+};
+const callbackConfig: FastifyContextConfig = {
+  rateLimits: [{ name: 'wallet.topups.callback', points: 30, durationSeconds: 60, key: 'ip' }],
+};
+
+export function registerPaymentsRoutes(
+  app: FastifyInstance,
+  deps: PlatformDeps,
+  service: PaymentsService = paymentsServiceFor(deps),
+): void {
+  const db = deps.database.db;
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/api/v1/wallet',
+    {
+      preHandler: requireUser,
+      schema: {
+        response: {
+          200: z.object({ balance: money, held: money, includedUsage: z.object({ freeVerifications: z.number().int() }) }),
+        },
+      },
+    },
+    async (request) => walletOverview(db, principalOf(request).userId),
+  );
+
+  r.get(
+    '/api/v1/wallet/statement',
+    {
+      preHandler: requireUser,
+      schema: {
+        querystring: page,
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                transactionId: z.string(),
+                type: z.string(),
+                amount: money,
+                balanceAfter: money,
+                memo: z.string(),
+                reference: z.string().nullable(),
+                createdAt: z.string(),
+              }),
+            ),
+            nextCursor: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (request) => walletStatement(db, principalOf(request).userId, request.query),
+  );
+
+  r.post(
+    '/api/v1/wallet/topups',
+    {
+      preHandler: requireUser,
+      config: createTopupConfig,
+      schema: {
+        // Unknown fields (e.g. `metadata`) are dropped: the amount is only ever this integer.
+        body: z.object({
+          amount: z.number().int().min(MIN_TOPUP_CENTS).max(MAX_TOPUP_CENTS),
+          currency: z.enum(['USD', 'NGN']).default('USD'),
+        }),
+        response: { 201: topupView },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const topup = await service.initializeTopup({
+        userId: principal.userId,
+        email: principal.email,
+        amountUsdCents: request.body.amount,
+        currency: request.body.currency,
+        requestKey: request.idempotencyKey,
+      });
+      return reply.code(201).send(topup);
+    },
+  );
+
+  r.get(
+    '/api/v1/wallet/topups',
+    {
+      preHandler: requireUser,
+      schema: { querystring: page, response: { 200: z.object({ data: z.array(topupView), nextCursor: z.string().nullable() }) } },
+    },
+    async (request) => service.listTopups(principalOf(request).userId, request.query),
+  );
+
+  // The browser comes back from the Paystack checkout here (no session needed: it only verifies).
+  r.get(
+    '/api/v1/wallet/topups/callback',
+    {
+      config: callbackConfig,
+      schema: { querystring: z.object({ reference: z.string().max(100).optional(), trxref: z.string().max(100).optional() }) },
+    },
+    async (request, reply) => {
+      const reference = request.query.reference ?? request.query.trxref ?? '';
+      const target = new URLSearchParams();
+      if (!isTopupReference(reference)) {
+        target.set('status', 'unknown');
+        return reply.redirect(`/wallet?${target.toString()}`, 302);
+      }
+      const result = await service.settleTopup(reference, 'callback');
+      target.set('topup', reference);
+      target.set('status', result.status === null ? 'unknown' : publicStatus(result.status));
+      return reply.redirect(`/wallet?${target.toString()}`, 302);
+    },
+  );
+
+  r.get(
+    '/api/v1/wallet/topups/:reference',
+    {
+      preHandler: requireUser,
+      schema: { params: z.object({ reference: z.string().max(100) }), response: { 200: topupView } },
+    },
+    async (request) => service.topupForUser(principalOf(request).userId, request.params.reference),
+  );
+
+  // Paystack signs the exact body bytes: this scope keeps JSON bodies raw.
+  app.register(async (scope) => {
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.post('/api/v1/hooks/paystack', async (request, reply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const accepted = await service.handleWebhook(raw, request.headers['x-paystack-signature']);
+      if (!accepted) throw unauthenticated('Invalid webhook signature.');
+      return reply.code(200).send({ received: true });
+    });
+  });
+}

@@ -1,0 +1,75 @@
+/** Pure rules of verifications: states, dedupe keys, ids, provider refusals, cursors. No I/O. */
+import { createHash } from 'node:crypto';
+import type { TextVerifiedError } from '../../providers/textverified/index.js';
+
+export const STATUSES = ['pending', 'active', 'completed', 'canceled', 'expired', 'failed'] as const;
+export type VerificationStatus = (typeof STATUSES)[number];
+
+/** Orders that still hold money and count against the tier's active-order limit. */
+export const OPEN_STATUSES: readonly VerificationStatus[] = ['pending', 'active'];
+
+export const isOpen = (status: string) => status === 'pending' || status === 'active';
+
+/**
+ * One SMS, one key — whichever path brings it. The webhook carries no SMS id, so both the webhook
+ * and the poller key a message by reservation, creation instant (ms) and a hash of its text.
+ */
+export function smsDedupeKey(sms: { reservationId: string; createdAt: Date; text: string | null }): string {
+  const digest = createHash('sha256')
+    .update(sms.text ?? '')
+    .digest('hex')
+    .slice(0, 32);
+  return `tv:${sms.reservationId}:${sms.createdAt.getTime()}:${digest}`;
+}
+
+/** A stable UUID (v4 layout) from a caller's Idempotency-Key, so a retried purchase finds its order. */
+export function verificationIdFor(userId: string, idempotencyKey: string): string {
+  const h = createHash('sha256').update(`verification\u0000${userId}\u0000${idempotencyKey}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const hex = h.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** The key the provider sees on create: the same for every attempt at one order. */
+export const providerIdempotencyKey = (verificationId: string) => `nmk-ver-${verificationId}`;
+/** The ledger hold reference of one order. */
+export const holdReference = (verificationId: string) => `verification:${verificationId}`;
+
+export interface Refusal {
+  /** Stored as the verification's failure code and returned as the error code. */
+  code: 'out_of_stock' | 'price_changed' | 'provider_unavailable' | 'provider_rejected';
+  status: number;
+  message: string;
+}
+
+/**
+ * What a provider error on create means for the order: `null` when the outcome is unknown (the
+ * number may have been bought) — the order stays pending for the reconciler.
+ */
+export function refusalOf(error: TextVerifiedError): Refusal | null {
+  if (error.ambiguous) return null;
+  switch (error.kind) {
+    case 'unavailable':
+      return { code: 'out_of_stock', status: 409, message: 'No numbers are available for this service right now.' };
+    case 'pricing_failure':
+      return { code: 'price_changed', status: 409, message: 'The provider price changed; get a new quote.' };
+    case 'bad_request':
+      return { code: 'provider_rejected', status: 422, message: 'The provider refused this order.' };
+    default:
+      // Our provider account is out of money or busy, the provider is down (circuit open), auth failed…
+      return { code: 'provider_unavailable', status: 503, message: 'The SMS provider is unavailable; you were not charged.' };
+  }
+}
+
+/** Opaque list cursor: the last row's creation time and id. */
+export function encodeCursor(createdAt: Date, id: string): string {
+  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!at || !id || !/^[0-9a-f-]{36}$/.test(id)) return null;
+  const createdAt = new Date(at);
+  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
+}

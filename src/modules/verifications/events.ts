@@ -1,0 +1,184 @@
+/**
+ * Fan-out of "verification X changed" across instances, so an SSE subscriber on one instance hears
+ * a code that arrived through another. Redis pub/sub when Redis is configured; else PostgreSQL
+ * LISTEN/NOTIFY on a dedicated connection; else (embedded PGlite, one process) an in-process emitter.
+ * The message is only the verification id: subscribers re-read the committed state.
+ */
+import { EventEmitter } from 'node:events';
+import { sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+import type { PlatformDeps } from '../../platform/module.js';
+
+export const EVENTS_CHANNEL = 'namaskah_verification_events';
+
+export interface VerificationEventBus {
+  readonly mode: 'redis' | 'postgres' | 'local';
+  /** Announces a committed change; never throws (a lost notice is caught by the stream's periodic refresh). */
+  publish(verificationId: string): Promise<void>;
+  subscribe(verificationId: string, listener: () => void): Promise<() => void>;
+  close(): Promise<void>;
+}
+
+type BusDeps = Pick<PlatformDeps, 'database' | 'redis' | 'config' | 'logger'>;
+
+const localEmitters = new WeakMap<object, EventEmitter>();
+function localEmitter(key: object): EventEmitter {
+  let emitter = localEmitters.get(key);
+  if (!emitter) {
+    emitter = new EventEmitter();
+    emitter.setMaxListeners(0);
+    localEmitters.set(key, emitter);
+  }
+  return emitter;
+}
+
+const ID = /^[0-9a-f-]{36}$/;
+
+export function createVerificationEventBus(deps: BusDeps): VerificationEventBus {
+  const { redis, database, config, logger } = deps;
+  const local = new EventEmitter();
+  local.setMaxListeners(0);
+  const deliver = (id: string) => {
+    if (ID.test(id)) local.emit(id);
+  };
+
+  if (redis) return redisBus(redis, local, deliver, logger);
+  if (database.kind === 'pg' && config.database.kind === 'pg') {
+    return postgresBus(deps, config.database.url, local, deliver);
+  }
+  // One embedded process: every publisher and subscriber on this database shares one emitter.
+  const shared = localEmitter(database);
+  const forward = (id: string) => deliver(id);
+  shared.on('change', forward);
+  return {
+    mode: 'local',
+    async publish(id) {
+      shared.emit('change', id);
+    },
+    async subscribe(id, listener) {
+      local.on(id, listener);
+      return () => local.off(id, listener);
+    },
+    async close() {
+      shared.off('change', forward);
+      local.removeAllListeners();
+    },
+  };
+}
+
+function redisBus(
+  redis: Redis,
+  local: EventEmitter,
+  deliver: (id: string) => void,
+  logger: BusDeps['logger'],
+): VerificationEventBus {
+  let subscriber: Redis | null = null;
+  let ready: Promise<void> | null = null;
+  const connect = () => {
+    if (!ready) {
+      subscriber = redis.duplicate();
+      subscriber.on('error', () => undefined);
+      subscriber.on('message', (_channel: string, message: string) => deliver(message));
+      ready = subscriber.subscribe(EVENTS_CHANNEL).then(() => undefined);
+      ready.catch((error: unknown) => {
+        logger.warn({ err: error }, 'verification events: Redis subscribe failed');
+        ready = null;
+      });
+    }
+    return ready;
+  };
+  return {
+    mode: 'redis',
+    async publish(id) {
+      await redis.publish(EVENTS_CHANNEL, id).catch((error: unknown) => {
+        logger.warn({ err: error }, 'verification events: Redis publish failed');
+      });
+    },
+    async subscribe(id, listener) {
+      local.on(id, listener);
+      await connect().catch(() => undefined);
+      return () => local.off(id, listener);
+    },
+    async close() {
+      local.removeAllListeners();
+      const s = subscriber;
+      subscriber = null;
+      ready = null;
+      if (s) s.disconnect();
+    },
+  };
+}
+
+function postgresBus(deps: BusDeps, url: string, local: EventEmitter, deliver: (id: string) => void): VerificationEventBus {
+  let client: pg.Client | null = null;
+  let ready: Promise<void> | null = null;
+  let closed = false;
+  const connect = () => {
+    if (!ready && !closed) {
+      const c = new pg.Client({ connectionString: url, application_name: 'namaskah-events' });
+      client = c;
+      c.on('notification', (msg) => {
+        if (msg.channel === EVENTS_CHANNEL && msg.payload) deliver(msg.payload);
+      });
+      c.on('error', () => {
+        // Reconnect on the next subscribe; streams refresh periodically meanwhile.
+        ready = null;
+        client = null;
+        void c.end().catch(() => undefined);
+      });
+      ready = c
+        .connect()
+        .then(() => c.query(`LISTEN ${EVENTS_CHANNEL}`))
+        .then(() => undefined);
+      ready.catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'verification events: LISTEN failed');
+        ready = null;
+        client = null;
+      });
+    }
+    return ready ?? Promise.resolve();
+  };
+  return {
+    mode: 'postgres',
+    async publish(id) {
+      await deps.database.db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${id})`).catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'verification events: NOTIFY failed');
+      });
+    },
+    async subscribe(id, listener) {
+      local.on(id, listener);
+      await connect().catch(() => undefined);
+      return () => local.off(id, listener);
+    },
+    async close() {
+      closed = true;
+      local.removeAllListeners();
+      const c = client;
+      client = null;
+      ready = null;
+      if (c) await c.end().catch(() => undefined);
+    },
+  };
+}
+
+const buses = new WeakMap<object, VerificationEventBus>();
+
+/** The process's bus for these deps (routes subscribe, every writer publishes). */
+export function eventBusFor(deps: BusDeps): VerificationEventBus {
+  const key = deps.redis ?? deps.database;
+  let bus = buses.get(key);
+  if (!bus) {
+    bus = createVerificationEventBus(deps);
+    buses.set(key, bus);
+  }
+  return bus;
+}
+
+export async function closeEventBus(deps: BusDeps): Promise<void> {
+  const key = deps.redis ?? deps.database;
+  const bus = buses.get(key);
+  if (!bus) return;
+  buses.delete(key);
+  await bus.close();
+}

@@ -1,0 +1,44 @@
+/** Background work of verifications, on pg-boss (one scheduled run per minute across all workers). */
+import type { Jobs } from '../../platform/jobs.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { pollActive, reconcilePending, retryUpstreamActions, sweepExpired } from './service.js';
+
+export const VERIFICATION_JOBS = {
+  poll: 'verifications.poll-sms',
+  sweep: 'verifications.sweep-expired',
+  reconcile: 'verifications.reconcile-pending',
+  upstream: 'verifications.upstream-actions',
+} as const;
+
+/** The poller runs every POLL_EVERY_MS inside its one-minute slot (cron has minute resolution). */
+const POLL_EVERY_MS = 5_000;
+const POLL_SLOT_MS = 55_000;
+
+export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
+  jobs.define({
+    name: VERIFICATION_JOBS.poll,
+    cron: '* * * * *',
+    retryLimit: 0,
+    handler: async () => {
+      const started = Date.now();
+      for (;;) {
+        await pollActive(deps);
+        if (Date.now() - started + POLL_EVERY_MS > POLL_SLOT_MS) return;
+        await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+      }
+    },
+  });
+  jobs.define({ name: VERIFICATION_JOBS.sweep, cron: '* * * * *', retryLimit: 1, handler: async () => void (await sweepExpired(deps)) });
+  jobs.define({
+    name: VERIFICATION_JOBS.reconcile,
+    cron: '* * * * *',
+    retryLimit: 1,
+    handler: async () => void (await reconcilePending(deps)),
+  });
+  jobs.define({
+    name: VERIFICATION_JOBS.upstream,
+    cron: '* * * * *',
+    retryLimit: 1,
+    handler: async () => void (await retryUpstreamActions(deps)),
+  });
+}

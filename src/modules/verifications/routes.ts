@@ -1,0 +1,213 @@
+/** HTTP of verifications and the catalogue: schemas, who may call, and the service calls. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../platform/errors.js';
+import { principalOf, requireScope, requireUser } from '../../platform/http/auth.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import { cachedTier } from '../tiers/service.js';
+import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
+import { closeEventBus, eventBusFor } from './events.js';
+import { registerTextVerifiedHook } from './hooks.js';
+import * as service from './service.js';
+import * as store from './store.js';
+
+const canRead = requireScope('verifications:read');
+const canWrite = requireScope('verifications:write');
+
+/** Purchases per minute of the caller's tier (the seeded payg figure until the tier row was read). */
+const DEFAULT_PURCHASES_PER_MINUTE = 20;
+
+const purchaseBody = z
+  .object({
+    service: z.string().trim().min(1).max(64),
+    country: z.string().trim().min(2).max(2),
+    capability: z.enum(['sms', 'voice']).optional(),
+    areaCodes: z.array(z.string().regex(/^\d{3}$/, 'must be a 3-digit area code')).max(10).optional(),
+    carrier: z.string().trim().min(1).max(16).optional(),
+    maxPrice: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+const idParams = z.object({ id: z.string().uuid() });
+
+const listQuery = z.object({
+  status: z.string().optional(),
+  service: z.string().optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformDeps): void {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const db = deps.database.db;
+  app.addHook('onClose', async () => closeEventBus(deps));
+  registerTextVerifiedHook(app, deps);
+
+  r.post(
+    '/api/v1/verifications',
+    {
+      schema: { body: purchaseBody, tags: ['verifications'], summary: 'Buy a number for one verification' },
+      preHandler: [requireUser, canWrite],
+      config: {
+        idempotent: true,
+        rateLimits: [
+          {
+            name: 'verification-purchase',
+            points: (request) =>
+              (request.principal && cachedTier(db, request.principal.tier)?.purchaseRatePerMinute) || DEFAULT_PURCHASES_PER_MINUTE,
+            durationSeconds: 60,
+            key: 'user',
+          },
+        ],
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const view = await service.purchase(deps, principal, request.body, { idempotencyKey: request.idempotencyKey });
+      void reply.header('location', `/api/v1/verifications/${view.id}`);
+      return reply.status(view.status === 'pending' ? 202 : 201).send(view);
+    },
+  );
+
+  r.get(
+    '/api/v1/verifications',
+    { schema: { querystring: listQuery, tags: ['verifications'] }, preHandler: [requireUser, canRead] },
+    async (request) => {
+      const { userId } = principalOf(request);
+      const statuses = request.query.status
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (statuses?.some((s) => !(STATUSES as readonly string[]).includes(s))) {
+        throw new AppError(400, 'validation_failed', `status must be one of ${STATUSES.join(', ')}.`);
+      }
+      const before = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
+      if (before === null) throw new AppError(400, 'validation_failed', 'cursor is invalid.');
+      const page = await service.listVerifications(deps, userId, {
+        statuses: statuses as VerificationStatus[] | undefined,
+        service: request.query.service,
+        before,
+        limit: request.query.limit,
+      });
+      return {
+        data: page.rows.map((row) => service.toView(row)),
+        nextCursor: page.hasMore && page.last ? encodeCursor(page.last.createdAt, page.last.id) : null,
+      };
+    },
+  );
+
+  r.get(
+    '/api/v1/verifications/:id',
+    { schema: { params: idParams, tags: ['verifications'] }, preHandler: [requireUser, canRead] },
+    async (request) => service.getVerification(deps, principalOf(request).userId, request.params.id),
+  );
+
+  for (const action of ['cancel', 'report'] as const) {
+    r.post(
+      `/api/v1/verifications/:id/${action}`,
+      {
+        schema: { params: idParams, tags: ['verifications'] },
+        preHandler: [requireUser, canWrite],
+        config: { idempotent: true },
+      },
+      async (request) => service.cancelOrReport(deps, principalOf(request).userId, request.params.id, action),
+    );
+  }
+
+  r.get(
+    '/api/v1/verifications/:id/events',
+    { schema: { params: idParams, tags: ['verifications'], summary: 'Server-Sent Events: status and messages' }, preHandler: [requireUser, canRead] },
+    async (request, reply) => streamEvents(deps, principalOf(request).userId, request.params.id, request, reply),
+  );
+}
+
+/** How often a stream re-reads even without a notice (a lost notice is never lost for long). */
+const REFRESH_MS = 15_000;
+
+async function streamEvents(
+  deps: PlatformDeps,
+  userId: string,
+  id: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const db = deps.database.db;
+  const first = await store.findForUser(db, id, userId);
+  if (!first) throw new AppError(404, 'not_found', 'Verification not found.');
+
+  reply.hijack();
+  const raw = reply.raw;
+  raw.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+    'x-request-id': request.id,
+  });
+  let closed = false;
+  const send = (event: string, data: unknown, eventId?: string) => {
+    if (closed) return;
+    raw.write(`${eventId ? `id: ${eventId}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  raw.write('retry: 3000\n\n');
+
+  const seen = new Set<string>();
+  let lastStatus: string | null = null;
+  let running: Promise<void> | null = null;
+  let again = false;
+  const refresh = async () => {
+    const row = await store.findForUser(db, id, userId);
+    if (!row) return;
+    const messages = await store.messagesOf(db, id);
+    for (const m of messages) {
+      if (seen.has(m.id)) continue;
+      seen.add(m.id);
+      send(
+        'message',
+        { id: m.id, from: m.sender, text: m.text, code: m.code, receivedAt: m.receivedAt.toISOString(), afterExpiry: m.afterExpiry },
+        m.id,
+      );
+    }
+    if (row.status !== lastStatus || row.updatedAt.toISOString() !== lastUpdated) {
+      lastStatus = row.status;
+      lastUpdated = row.updatedAt.toISOString();
+      send('status', service.toView(row));
+    }
+  };
+  let lastUpdated = '';
+  // Notices may come in bursts: run one refresh at a time, and once more if one came meanwhile.
+  const trigger = () => {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = refresh()
+      .catch((error: unknown) => request.log.warn({ err: error }, 'SSE refresh failed'))
+      .finally(() => {
+        running = null;
+        if (again) {
+          again = false;
+          trigger();
+        }
+      });
+  };
+
+  const unsubscribe = await eventBusFor(deps).subscribe(id, trigger);
+  const timer = setInterval(() => {
+    if (!closed) raw.write(': keep-alive\n\n');
+    trigger();
+  }, REFRESH_MS);
+  timer.unref();
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(timer);
+    unsubscribe();
+  };
+  raw.on('close', stop);
+  request.raw.on('close', stop);
+  // A finished order is still streamed: a late SMS is shown too.
+  trigger();
+}

@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm';
+import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+export interface VerificationOptions {
+  areaCodes?: string[];
+  carrier?: string;
+}
+
+/**
+ * One purchased (or being purchased) number. Only the server moves `status`, always with a
+ * conditional UPDATE (`… where status = <expected>`); the money side is the ledger hold, whose
+ * resolution the ledger makes unique.
+ */
+export const verifications = pgTable(
+  'verifications',
+  {
+    id: uuid('id').primaryKey(),
+    userId: uuid('user_id').notNull(),
+    service: text('service').notNull(),
+    country: text('country').notNull(),
+    capability: text('capability').notNull(),
+    options: jsonb('options').$type<VerificationOptions>().notNull().default({}),
+    /** The quoted price in cents (what a USD purchase is charged). */
+    priceCents: bigint('price_cents', { mode: 'number' }).notNull(),
+    /** The amount held, in `currency` units (cents, or 1 free verification for CREDIT). */
+    chargeAmount: bigint('charge_amount', { mode: 'number' }).notNull(),
+    currency: text('currency').notNull(),
+    /** The provider's cost we accepted; sent to the provider as maxPrice. */
+    providerCostCents: bigint('provider_cost_cents', { mode: 'number' }).notNull(),
+    holdId: uuid('hold_id'),
+    providerId: text('provider_id'),
+    phoneNumber: text('phone_number'),
+    status: text('status').notNull(),
+    code: text('code'),
+    endsAt: timestamp('ends_at', { withTimezone: true }),
+    failureCode: text('failure_code'),
+    /** The upstream cancel/report still owed to the provider (retried by a job). */
+    upstreamAction: text('upstream_action'),
+    upstreamAttempts: bigint('upstream_attempts', { mode: 'number' }).notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+  },
+  (t) => [
+    check(
+      'verifications_status_known',
+      sql`${t.status} in ('pending', 'active', 'completed', 'canceled', 'expired', 'failed')`,
+    ),
+    check('verifications_currency_known', sql`${t.currency} in ('USD', 'CREDIT')`),
+    check('verifications_upstream_action_known', sql`${t.upstreamAction} is null or ${t.upstreamAction} in ('cancel', 'report')`),
+    uniqueIndex('verifications_provider_id_unique').on(t.providerId),
+    index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
+    index('verifications_open_idx').on(t.status, t.endsAt).where(sql`${t.status} in ('pending', 'active')`),
+    index('verifications_upstream_idx').on(t.upstreamAction).where(sql`${t.upstreamAction} is not null`),
+  ],
+);
+
+/** Every SMS a number received, exactly once per provider message (`dedupe_key`). */
+export const verificationMessages = pgTable(
+  'verification_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    verificationId: uuid('verification_id')
+      .notNull()
+      .references(() => verifications.id),
+    dedupeKey: text('dedupe_key').notNull(),
+    providerMessageId: text('provider_message_id'),
+    sender: text('sender'),
+    text: text('text'),
+    code: text('code'),
+    receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    /** Arrived after the window closed (or after cancel): shown, never charged. */
+    afterExpiry: boolean('after_expiry').notNull().default(false),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('verification_messages_dedupe_unique').on(t.dedupeKey),
+    index('verification_messages_verification_idx').on(t.verificationId, t.receivedAt),
+  ],
+);

@@ -1,0 +1,503 @@
+/**
+ * Verifications, read top to bottom as named phases with recovery points (never a database
+ * transaction across an HTTP call):
+ *   purchase: (1) tx: order `pending` + ledger hold → (2) provider create, keyed by the order →
+ *             (3) tx: `active` with the number | refused: `failed` + release | unknown: stays
+ *             `pending` and `reconcilePending` asks again with the SAME key.
+ *   intake:   tx: message (once per SMS) + on the first code `completed` + capture.
+ *   cancel/report/expiry: tx: conditional transition + release; the provider is told afterwards
+ *             (and again by `retryUpstreamActions` if it refused).
+ * Every transition is conditional on the current status and the ledger resolves a hold once.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
+import type { PlatformDeps } from '../../platform/module.js';
+import {
+  isTextVerifiedError,
+  type TextVerifiedClient,
+  type TextVerifiedVerification,
+} from '../../providers/textverified/index.js';
+import { catalogFor } from '../catalog/service.js';
+import type { Capability } from '../catalog/domain.js';
+import * as ledger from '../ledger/service.js';
+import { getTier } from '../tiers/service.js';
+import { extractCode } from './code-extraction.js';
+import {
+  holdReference,
+  providerIdempotencyKey,
+  refusalOf,
+  smsDedupeKey,
+  type VerificationStatus,
+  verificationIdFor,
+} from './domain.js';
+import { eventBusFor } from './events.js';
+import * as store from './store.js';
+import { verifications } from './schema.js';
+
+export type VerificationDeps = Pick<PlatformDeps, 'database' | 'providers' | 'config' | 'logger' | 'redis'>;
+
+export interface PurchaseInput {
+  service: string;
+  country: string;
+  capability?: Capability;
+  areaCodes?: string[];
+  carrier?: string;
+  /** Refuse (409 price_changed) when the quote is above this, in cents. */
+  maxPrice?: number;
+}
+
+export interface MessageView {
+  id: string;
+  from: string | null;
+  text: string | null;
+  code: string | null;
+  receivedAt: string;
+  afterExpiry: boolean;
+}
+
+export interface VerificationView {
+  id: string;
+  status: VerificationStatus;
+  service: string;
+  country: string;
+  capability: string;
+  options: { areaCodes?: string[]; carrier?: string };
+  phoneNumber: string | null;
+  price: { amount: number; currency: string };
+  code: string | null;
+  expiresAt: string | null;
+  failureCode: string | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  messages?: MessageView[];
+}
+
+export function toView(row: store.VerificationRow, messages?: store.MessageRow[]): VerificationView {
+  return {
+    id: row.id,
+    status: row.status as VerificationStatus,
+    service: row.service,
+    country: row.country,
+    capability: row.capability,
+    options: row.options,
+    phoneNumber: row.phoneNumber,
+    price: { amount: row.chargeAmount, currency: row.currency },
+    code: row.code,
+    expiresAt: row.endsAt?.toISOString() ?? null,
+    failureCode: row.failureCode,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    completedAt: row.completedAt?.toISOString() ?? null,
+    ...(messages
+      ? {
+          messages: messages.map((m) => ({
+            id: m.id,
+            from: m.sender,
+            text: m.text,
+            code: m.code,
+            receivedAt: m.receivedAt.toISOString(),
+            afterExpiry: m.afterExpiry,
+          })),
+        }
+      : {}),
+  };
+}
+
+const db = (deps: VerificationDeps): Db => deps.database.db;
+
+function provider(deps: VerificationDeps): TextVerifiedClient {
+  const client = deps.providers.textVerified;
+  if (!client) throw providerUnavailable('The SMS provider is not configured.');
+  return client;
+}
+
+const announce = (deps: VerificationDeps, id: string) => eventBusFor(deps).publish(id);
+
+// ---------------------------------------------------------------- purchase
+
+export async function purchase(
+  deps: VerificationDeps,
+  principal: { userId: string; tier: string },
+  input: PurchaseInput,
+  opts: { idempotencyKey?: string | null } = {},
+): Promise<VerificationView> {
+  const client = provider(deps);
+  const capability = input.capability ?? 'sms';
+  const areaCodes = input.areaCodes?.length ? input.areaCodes : undefined;
+  const quote = await catalogFor(deps).quote({
+    tierName: principal.tier,
+    service: input.service,
+    country: input.country,
+    capability,
+    areaCode: areaCodes !== undefined,
+    carrier: input.carrier !== undefined,
+  });
+  if (input.maxPrice !== undefined && quote.totalCents > input.maxPrice) {
+    throw new AppError(409, 'price_changed', 'The price is above your maxPrice; get a new quote.', {
+      price: { amount: quote.totalCents, currency: 'USD' },
+    });
+  }
+  const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
+  const known = await store.findForUser(db(deps), id, principal.userId);
+  if (known) return toView(known);
+  const tier = await getTier(db(deps), principal.tier);
+
+  // Phase 1: the order and its hold, together.
+  const order = await db(deps).transaction(async (tx) => {
+    await store.lockUserPurchases(tx, principal.userId);
+    if ((await store.countOpen(tx, principal.userId)) >= tier.maxActiveOrders) {
+      throw new AppError(409, 'active_limit_reached', `Your tier allows ${tier.maxActiveOrders} open orders at once.`, {
+        limit: tier.maxActiveOrders,
+      });
+    }
+    // The free verification credit is spent before money.
+    const credit = await ledger.walletSummary(tx, principal.userId, 'CREDIT');
+    const currency = credit.balance >= 1 ? 'CREDIT' : ledger.WALLET_CURRENCY;
+    const chargeAmount = currency === 'CREDIT' ? 1 : quote.totalCents;
+    const created = await store.insertPending(tx, {
+      id,
+      userId: principal.userId,
+      service: quote.service,
+      country: quote.country,
+      capability,
+      options: { ...(areaCodes ? { areaCodes } : {}), ...(input.carrier ? { carrier: input.carrier } : {}) },
+      priceCents: quote.totalCents,
+      chargeAmount,
+      currency,
+      providerCostCents: quote.providerCostCents,
+      status: 'pending',
+    });
+    if (!created) return undefined;
+    const { hold } = await ledger.hold(tx, {
+      ownerId: principal.userId,
+      amount: chargeAmount,
+      currency,
+      reference: holdReference(id),
+      memo: `Verification ${quote.service}`,
+    });
+    await store.setHold(tx, id, hold.id);
+    return { ...created, holdId: hold.id };
+  });
+  if (!order) {
+    // The same Idempotency-Key raced us to the insert: answer with that order.
+    const existing = await store.findForUser(db(deps), id, principal.userId);
+    if (!existing) throw notFound('Verification');
+    return toView(existing);
+  }
+  await announce(deps, id);
+
+  // Phase 2: the provider, keyed by the order so any retry is the same purchase.
+  let bought: TextVerifiedVerification;
+  try {
+    bought = await client.createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(id) });
+  } catch (error) {
+    return settleCreateFailure(deps, order, error, { throwRefusal: true });
+  }
+  // Phase 3.
+  return toView(await activate(deps, order, bought));
+}
+
+function createRequestOf(order: store.VerificationRow) {
+  return {
+    serviceName: order.service,
+    capability: order.capability as Capability,
+    ...(order.options.areaCodes ? { areaCodes: order.options.areaCodes } : {}),
+    ...(order.options.carrier ? { carriers: [order.options.carrier] } : {}),
+    maxPriceCents: order.providerCostCents,
+  };
+}
+
+async function activate(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  bought: TextVerifiedVerification,
+): Promise<store.VerificationRow> {
+  const row = await store.transition(db(deps), order.id, 'pending', 'active', {
+    providerId: bought.id,
+    phoneNumber: bought.e164,
+    endsAt: bought.endsAt,
+  });
+  if (row) await announce(deps, order.id);
+  return row ?? (await store.findById(db(deps), order.id)) ?? order;
+}
+
+/** A refused create fails the order and releases its hold; an unknown outcome leaves it pending. */
+async function settleCreateFailure(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  error: unknown,
+  opts: { throwRefusal: boolean },
+): Promise<VerificationView> {
+  const refusal = isTextVerifiedError(error) ? refusalOf(error) : null;
+  if (!refusal) {
+    deps.logger.warn({ err: error, verificationId: order.id }, 'provider create outcome unknown; order left pending for the reconciler');
+    return toView((await store.findById(db(deps), order.id)) ?? order);
+  }
+  const failed = await failOrder(deps, order.id, refusal.code);
+  if (opts.throwRefusal) throw new AppError(refusal.status, refusal.code, refusal.message, { verificationId: order.id });
+  return toView(failed ?? order);
+}
+
+async function failOrder(deps: VerificationDeps, id: string, failureCode: string) {
+  const row = await db(deps).transaction(async (tx) => {
+    const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
+    if (failed?.holdId) await ledger.release(tx, failed.holdId, 'Verification failed at the provider');
+    return failed;
+  });
+  if (row) await announce(deps, id);
+  return row;
+}
+
+// ---------------------------------------------------------------- reconciler
+
+/**
+ * Orders left `pending` by an unknown provider outcome: ask the provider again with the SAME
+ * idempotency key (a purchase that went through is replayed, not repeated).
+ */
+export async function reconcilePending(
+  deps: VerificationDeps,
+  opts: { olderThanMs?: number; limit?: number } = {},
+): Promise<{ activated: number; failed: number; unresolved: number }> {
+  const result = { activated: 0, failed: 0, unresolved: 0 };
+  const client = deps.providers.textVerified;
+  if (!client) return result;
+  const rows = await store.stalePending(db(deps), new Date(Date.now() - (opts.olderThanMs ?? 30_000)), opts.limit ?? 100);
+  for (const order of rows) {
+    if (!order.holdId) continue;
+    try {
+      const bought = await client.createVerification(createRequestOf(order), {
+        idempotencyKey: providerIdempotencyKey(order.id),
+      });
+      const row = await activate(deps, order, bought);
+      if (row.status === 'active') result.activated++;
+    } catch (error) {
+      const view = await settleCreateFailure(deps, order, error, { throwRefusal: false });
+      if (view.status === 'failed') result.failed++;
+      else result.unresolved++;
+    }
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------- SMS intake
+
+export interface IncomingSms {
+  reservationId: string;
+  createdAt: Date;
+  text: string | null;
+  parsedCode: string | null;
+  from: string | null;
+  providerMessageId?: string | null;
+}
+
+export type IntakeOutcome = 'unknown_reservation' | 'duplicate' | 'stored' | 'completed';
+
+/** Stores one SMS exactly once; the first in-window code completes the order and captures its hold. */
+export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promise<IntakeOutcome> {
+  const outcome = await db(deps).transaction(async (tx) => {
+    const order = await store.lockByProviderId(tx, sms.reservationId);
+    if (!order) return { outcome: 'unknown_reservation' as const };
+    const code = extractCode(sms.text ?? '', { serviceName: order.service, providerParsedCode: sms.parsedCode });
+    const inWindow = order.endsAt === null || sms.createdAt.getTime() <= order.endsAt.getTime();
+    const open = order.status === 'active' || order.status === 'completed';
+    const message = await store.insertMessage(tx, {
+      verificationId: order.id,
+      dedupeKey: smsDedupeKey({ reservationId: sms.reservationId, createdAt: sms.createdAt, text: sms.text }),
+      providerMessageId: sms.providerMessageId ?? null,
+      sender: sms.from,
+      text: sms.text,
+      code,
+      receivedAt: sms.createdAt,
+      afterExpiry: !open || !inWindow,
+    });
+    if (!message) return { outcome: 'duplicate' as const };
+    if (order.status === 'active' && inWindow && code) {
+      const completed = await store.transition(tx, order.id, 'active', 'completed', { code, completedAt: new Date() });
+      if (!completed?.holdId) throw new Error(`verification ${order.id} could not complete although locked active`);
+      const capture = await ledger.capture(tx, completed.holdId, 'Verification code received');
+      if (capture.outcome !== 'resolved') throw new Error(`hold of verification ${order.id} was already resolved`);
+      return { outcome: 'completed' as const, id: order.id };
+    }
+    return { outcome: 'stored' as const, id: order.id };
+  });
+  if ('id' in outcome && outcome.id) await announce(deps, outcome.id);
+  return outcome.outcome;
+}
+
+/** Reads one order's SMS from the provider and takes in any not seen yet. */
+export async function pollVerification(deps: VerificationDeps, order: Pick<store.VerificationRow, 'providerId'>) {
+  if (!order.providerId) return 0;
+  const list = await provider(deps).listSms({ reservationId: order.providerId });
+  let taken = 0;
+  for (const m of list) {
+    const outcome = await intakeSms(deps, {
+      reservationId: order.providerId,
+      createdAt: m.createdAt,
+      text: m.text,
+      parsedCode: m.parsedCode,
+      from: m.from,
+      providerMessageId: m.id,
+    });
+    if (outcome === 'stored' || outcome === 'completed') taken++;
+  }
+  return taken;
+}
+
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** The polling side of intake: every active order's SMS list (the webhook is the fast path). */
+export async function pollActive(deps: VerificationDeps, opts: { limit?: number; concurrency?: number } = {}) {
+  if (!deps.providers.textVerified) return { polled: 0, taken: 0 };
+  const rows = await store.activeWithProvider(db(deps), opts.limit ?? 500);
+  let taken = 0;
+  await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
+    try {
+      taken += await pollVerification(deps, row);
+    } catch (error) {
+      deps.logger.warn({ err: error, verificationId: row.id }, 'polling SMS failed');
+    }
+  });
+  return { polled: rows.length, taken };
+}
+
+// ---------------------------------------------------------------- expiry
+
+/** Active orders past their window with no code: `expired`, hold released. */
+export async function sweepExpired(deps: VerificationDeps, opts: { now?: Date; limit?: number } = {}) {
+  const now = opts.now ?? new Date();
+  const rows = await store.pastWindow(db(deps), now, opts.limit ?? 500);
+  let expired = 0;
+  for (const row of rows) {
+    // A code that arrived in the window but was not taken in yet still counts.
+    if (deps.providers.textVerified) await pollVerification(deps, row).catch(() => undefined);
+    const done = await db(deps).transaction(async (tx) => {
+      const moved = await store.transition(tx, row.id, 'active', 'expired', { failureCode: 'no_sms' }, sql`${verifications.endsAt} <= ${now}`);
+      if (moved?.holdId) await ledger.release(tx, moved.holdId, 'Verification expired without a code');
+      return moved;
+    });
+    if (done) {
+      expired++;
+      await announce(deps, row.id);
+    }
+  }
+  return { expired };
+}
+
+// ---------------------------------------------------------------- cancel / report
+
+/**
+ * Cancel (free before the first code) or report a number. The refund happens here, at once; the
+ * provider is told afterwards and, if it refuses or is unreachable, again by `retryUpstreamActions`.
+ */
+export async function cancelOrReport(
+  deps: VerificationDeps,
+  userId: string,
+  id: string,
+  action: 'cancel' | 'report',
+): Promise<VerificationView> {
+  const order = await store.findForUser(db(deps), id, userId);
+  if (!order) throw notFound('Verification');
+  if (order.status === 'canceled') return toView(order); // asked twice: same answer
+  if (order.status === 'completed') {
+    if (action === 'cancel') throw new AppError(409, 'already_completed', 'A code was already received; this order cannot be canceled.');
+    await tellProvider(deps, order, 'report', true);
+    return toView(order);
+  }
+  if (order.status !== 'active') {
+    throw new AppError(409, 'not_cancelable', `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`);
+  }
+  const canceled = await db(deps).transaction(async (tx) => {
+    const moved = await store.transition(tx, id, 'active', 'canceled', {
+      failureCode: action === 'report' ? 'reported' : 'canceled_by_user',
+      upstreamAction: action,
+    });
+    if (moved?.holdId) await ledger.release(tx, moved.holdId, action === 'report' ? 'Number reported' : 'Verification canceled');
+    return moved;
+  });
+  if (!canceled) {
+    // Something else moved it first (a code arrived, or the window closed).
+    const now = await store.findById(db(deps), id);
+    if (now?.status === 'completed') {
+      if (action === 'report') {
+        await tellProvider(deps, now, 'report', true);
+        return toView(now);
+      }
+      throw new AppError(409, 'already_completed', 'A code was already received; this order cannot be canceled.');
+    }
+    if (now?.status === 'canceled') return toView(now);
+    throw new AppError(409, 'not_cancelable', `A ${now?.status ?? 'missing'} verification cannot be canceled.`);
+  }
+  await announce(deps, id);
+  await tellProvider(deps, canceled, action, false);
+  return toView((await store.findById(db(deps), id)) ?? canceled);
+}
+
+async function tellProvider(deps: VerificationDeps, order: store.VerificationRow, action: 'cancel' | 'report', bestEffort: boolean) {
+  const client = deps.providers.textVerified;
+  if (!order.providerId || !client) return;
+  try {
+    if (action === 'cancel') await client.cancelVerification(order.providerId);
+    else await client.reportVerification(order.providerId);
+    if (!bestEffort) await store.settleUpstream(db(deps), order.id, true);
+  } catch (error) {
+    deps.logger.warn({ err: error, verificationId: order.id, action }, 'provider refused or missed the upstream action; retried by a job');
+    if (!bestEffort) await store.settleUpstream(db(deps), order.id, false);
+  }
+}
+
+/** Upstream cancels/reports the provider has not acknowledged yet; gives up after `maxAttempts`. */
+export async function retryUpstreamActions(deps: VerificationDeps, opts: { maxAttempts?: number; limit?: number } = {}) {
+  const client = deps.providers.textVerified;
+  if (!client) return { done: 0, pending: 0 };
+  const maxAttempts = opts.maxAttempts ?? 10;
+  let done = 0;
+  let pending = 0;
+  for (const order of await store.owedUpstream(db(deps), opts.limit ?? 100)) {
+    try {
+      if (order.providerId) {
+        if (order.upstreamAction === 'report') await client.reportVerification(order.providerId);
+        else await client.cancelVerification(order.providerId);
+      }
+      await store.settleUpstream(db(deps), order.id, true);
+      done++;
+    } catch (error) {
+      if (order.upstreamAttempts + 1 >= maxAttempts) {
+        deps.logger.warn({ err: error, verificationId: order.id }, 'giving up on the upstream action');
+        await store.settleUpstream(db(deps), order.id, true);
+      } else {
+        await store.settleUpstream(db(deps), order.id, false);
+        pending++;
+      }
+    }
+  }
+  return { done, pending };
+}
+
+// ---------------------------------------------------------------- reads
+
+export async function getVerification(deps: VerificationDeps, userId: string, id: string): Promise<VerificationView> {
+  const order = await store.findForUser(db(deps), id, userId);
+  if (!order) throw notFound('Verification');
+  return toView(order, await store.messagesOf(db(deps), id));
+}
+
+export async function listVerifications(
+  deps: VerificationDeps,
+  userId: string,
+  query: { statuses?: VerificationStatus[]; service?: string; before?: { createdAt: Date; id: string }; limit: number },
+) {
+  const rows = await store.listForUser(db(deps), userId, { ...query, limit: query.limit + 1 });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return { rows: page, hasMore: rows.length > query.limit, last };
+}

@@ -1,0 +1,160 @@
+/** The verifications module's tables and queries; no other module touches them. */
+import { and, asc, desc, eq, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { Db } from '../../platform/db/database.js';
+import { rawRows } from '../../platform/db/raw.js';
+import type { VerificationStatus } from './domain.js';
+import { verificationMessages, verifications } from './schema.js';
+
+export type VerificationRow = typeof verifications.$inferSelect;
+export type MessageRow = typeof verificationMessages.$inferSelect;
+export type NewVerification = typeof verifications.$inferInsert;
+
+/** Serializes one user's purchases for the rest of the transaction (exact active-order limit). */
+export async function lockUserPurchases(tx: Db, userId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`verification-purchase:${userId}`}, 0))`);
+}
+
+export async function countOpen(tx: Db, userId: string): Promise<number> {
+  const [row] = await rawRows<{ n: number }>(
+    tx,
+    sql`select count(*)::int as n from verifications where user_id = ${userId} and status in ('pending', 'active')`,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Inserts the order unless one with this id exists; returns the new row or undefined. */
+export async function insertPending(tx: Db, row: NewVerification): Promise<VerificationRow | undefined> {
+  const [created] = await tx.insert(verifications).values(row).onConflictDoNothing({ target: verifications.id }).returning();
+  return created;
+}
+
+export async function setHold(tx: Db, id: string, holdId: string): Promise<void> {
+  await tx.update(verifications).set({ holdId }).where(eq(verifications.id, id));
+}
+
+export async function findById(db: Db, id: string): Promise<VerificationRow | undefined> {
+  const [row] = await db.select().from(verifications).where(eq(verifications.id, id));
+  return row;
+}
+
+export async function findForUser(db: Db, id: string, userId: string): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.id, id), eq(verifications.userId, userId)));
+  return row;
+}
+
+/** Locks the order a provider reservation belongs to, for the rest of the transaction. */
+export async function lockByProviderId(tx: Db, providerId: string): Promise<VerificationRow | undefined> {
+  const [row] = await tx.select().from(verifications).where(eq(verifications.providerId, providerId)).for('update');
+  return row;
+}
+
+/** Moves `from` → `to` only if the order is still in `from`; the returned row says who won. */
+export async function transition(
+  tx: Db,
+  id: string,
+  from: VerificationStatus,
+  to: VerificationStatus,
+  set: Partial<Omit<NewVerification, 'id' | 'status'>> = {},
+  extra?: ReturnType<typeof sql>,
+): Promise<VerificationRow | undefined> {
+  const [row] = await tx
+    .update(verifications)
+    .set({ ...set, status: to, updatedAt: new Date() })
+    .where(and(eq(verifications.id, id), eq(verifications.status, from), ...(extra ? [extra] : [])))
+    .returning();
+  return row;
+}
+
+export async function insertMessage(
+  tx: Db,
+  row: typeof verificationMessages.$inferInsert,
+): Promise<MessageRow | undefined> {
+  const [created] = await tx
+    .insert(verificationMessages)
+    .values(row)
+    .onConflictDoNothing({ target: verificationMessages.dedupeKey })
+    .returning();
+  return created;
+}
+
+export async function messagesOf(db: Db, verificationId: string): Promise<MessageRow[]> {
+  return db
+    .select()
+    .from(verificationMessages)
+    .where(eq(verificationMessages.verificationId, verificationId))
+    .orderBy(asc(verificationMessages.receivedAt), asc(verificationMessages.createdAt));
+}
+
+export async function listForUser(
+  db: Db,
+  userId: string,
+  filter: { statuses?: VerificationStatus[]; service?: string; before?: { createdAt: Date; id: string }; limit: number },
+): Promise<VerificationRow[]> {
+  const conditions = [eq(verifications.userId, userId)];
+  if (filter.statuses?.length) conditions.push(inArray(verifications.status, filter.statuses));
+  if (filter.service) conditions.push(eq(verifications.service, filter.service));
+  if (filter.before) {
+    conditions.push(
+      or(
+        lt(verifications.createdAt, filter.before.createdAt),
+        and(eq(verifications.createdAt, filter.before.createdAt), lt(verifications.id, filter.before.id)),
+      )!,
+    );
+  }
+  return db
+    .select()
+    .from(verifications)
+    .where(and(...conditions))
+    .orderBy(desc(verifications.createdAt), desc(verifications.id))
+    .limit(filter.limit);
+}
+
+export async function activeWithProvider(db: Db, limit: number): Promise<VerificationRow[]> {
+  return db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.status, 'active'), isNotNull(verifications.providerId)))
+    .orderBy(asc(verifications.updatedAt))
+    .limit(limit);
+}
+
+export async function pastWindow(db: Db, now: Date, limit: number): Promise<VerificationRow[]> {
+  return db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.status, 'active'), lte(verifications.endsAt, now)))
+    .orderBy(asc(verifications.endsAt))
+    .limit(limit);
+}
+
+export async function stalePending(db: Db, createdBefore: Date, limit: number): Promise<VerificationRow[]> {
+  return db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.status, 'pending'), lte(verifications.createdAt, createdBefore)))
+    .orderBy(asc(verifications.createdAt))
+    .limit(limit);
+}
+
+export async function owedUpstream(db: Db, limit: number): Promise<VerificationRow[]> {
+  return db
+    .select()
+    .from(verifications)
+    .where(isNotNull(verifications.upstreamAction))
+    .orderBy(asc(verifications.updatedAt))
+    .limit(limit);
+}
+
+export async function settleUpstream(db: Db, id: string, done: boolean): Promise<void> {
+  await db
+    .update(verifications)
+    .set(
+      done
+        ? { upstreamAction: null, updatedAt: new Date() }
+        : { upstreamAttempts: sql`${verifications.upstreamAttempts} + 1`, updatedAt: new Date() },
+    )
+    .where(eq(verifications.id, id));
+}

@@ -1,0 +1,35 @@
+/**
+ * The application's WAF (`./waf/plugin.ts`) with the settings of `config.waf`. Provider webhooks
+ * are authenticated by signature and carry SMS text written by anyone, so their bodies are not
+ * inspected. `app.waf.reloadBlocklist()` re-reads the blocklist file (the runtime calls it on SIGHUP).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { registerWaf, type WafHandle } from './waf/plugin.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    waf: WafHandle;
+  }
+}
+
+export const WAF_SKIP_BODY_PATHS = ['/api/v1/hooks/'];
+
+export async function registerFirewall(
+  app: FastifyInstance,
+  deps: { config: Pick<Config, 'waf'>; logger: Logger },
+): Promise<WafHandle> {
+  const waf = await registerWaf(app, {
+    mode: deps.config.waf.mode,
+    blocklistFile: deps.config.waf.blocklistFile,
+    // Ten blocked requests within ten minutes ban the address for fifteen.
+    banThreshold: 10,
+    banWindowMs: 10 * 60_000,
+    banDurationMs: 15 * 60_000,
+    logger: deps.logger,
+    skipBodyPaths: WAF_SKIP_BODY_PATHS,
+  });
+  app.decorate('waf', waf);
+  return waf;
+}
