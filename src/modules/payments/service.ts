@@ -1,4 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
+import { formatMoney } from '../../platform/money.js';
 import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import {
@@ -384,9 +385,9 @@ export function createPaymentsService(options: PaymentsOptions) {
 }
 
 function topupMemo(topup: store.TopupRow): string {
-  const dollars = `$${Math.floor(topup.amountUsdCents / 100)}.${String(topup.amountUsdCents % 100).padStart(2, '0')}`;
+  const dollars = formatMoney(topup.amountUsdCents, 'USD');
   return topup.chargeCurrency === 'NGN'
-    ? `Wallet top-up ${dollars} (paid NGN ${topup.chargeAmountMinor / 100} at ${topup.ngnPerUsd} NGN/USD)`
+    ? `Wallet top-up ${dollars} (paid ${formatMoney(topup.chargeAmountMinor, 'NGN')} at ${topup.ngnPerUsd} NGN/USD)`
     : `Wallet top-up ${dollars}`;
 }
 

@@ -64,6 +64,7 @@ async function buildApp(options: { redis?: Redis; prefix?: string; env?: Record<
   });
   trustTestPrincipalHeader(app);
   app.get('/t/open', async () => ({ ok: true }));
+  app.post('/api/v1/hooks/test', async () => ({ ok: true }));
   app.get('/t/ip', { config: { rateLimits: limits.ip } }, async () => ({ ok: true }));
   app.get('/t/user', { config: { rateLimits: limits.user } }, async () => ({ ok: true }));
   app.post('/t/login', { config: { rateLimits: [...limits.ip, ...limits.email] } }, async () => ({ ok: true }));
@@ -120,6 +121,21 @@ describe('global limit (100 requests per minute per client address)', () => {
       const response = await get(off, '/t/open', ip);
       expect(response.statusCode).toBe(200);
       expect(response.headers['ratelimit-limit']).toBeUndefined();
+    }
+  });
+});
+
+describe('inbound provider webhooks', () => {
+  it('have their own wider budget: a burst past the people limit is still accepted, and bounded', async () => {
+    const app = await buildApp({ redis, env: { RATE_LIMIT_GLOBAL_PER_MINUTE: '2' } });
+    const ip = nextIp();
+    expect((await get(app, '/t/open', ip)).statusCode).toBe(200);
+    expect((await get(app, '/t/open', ip)).statusCode).toBe(200);
+    expect((await get(app, '/t/open', ip)).statusCode).toBe(429);
+    for (let i = 0; i < 20; i++) {
+      const response = await app.inject({ method: 'POST', url: '/api/v1/hooks/test', remoteAddress: ip, payload: {} });
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['ratelimit-limit']).toBe('1000');
     }
   });
 });

@@ -181,6 +181,12 @@ class InsuranceMemoryLimiter extends RateLimiterMemory {
 // --- HTTP ----------------------------------------------------------------------------------------
 
 const EXEMPT_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+/**
+ * Providers' signed webhooks come in bursts from a few addresses (Paystack retries from three IPs):
+ * they get their own, wider per-IP budget instead of the one meant for people.
+ */
+const INBOUND_HOOKS_PREFIX = '/api/v1/hooks/';
+const INBOUND_HOOKS_PER_MINUTE = 1_000;
 const shown = new WeakMap<FastifyRequest, RateLimitDecision>();
 
 export interface RateLimitDeps {
@@ -200,8 +206,11 @@ export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): R
   const perMinute = deps.config.rateLimit.globalPerMinute;
   if (perMinute > 0) {
     app.addHook('onRequest', async (request, reply) => {
-      if (EXEMPT_PATHS.has(pathOf(request.url))) return;
-      const decision = await limiter.consume('global', `ip:${request.ip}`, perMinute, 60);
+      const path = pathOf(request.url);
+      if (EXEMPT_PATHS.has(path)) return;
+      const decision = path.startsWith(INBOUND_HOOKS_PREFIX)
+        ? await limiter.consume('inbound-hooks', `ip:${request.ip}`, Math.max(perMinute, INBOUND_HOOKS_PER_MINUTE), 60)
+        : await limiter.consume('global', `ip:${request.ip}`, perMinute, 60);
       report(request, reply, [decision]);
     });
   }

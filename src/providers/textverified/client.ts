@@ -28,7 +28,7 @@ import {
 } from 'cockatiel';
 import { TextVerifiedError, errorFromResponse } from './errors.js';
 import { mapSms, mapVerification, mapVerificationSummary } from './mapping.js';
-import { decimalToMinorUnits, minorUnitsToDecimalNumber } from './money.js';
+import { decimalToMinorUnits, minorUnitsToDecimalNumber } from '../../platform/money.js';
 import type {
   Capability,
   CreateVerificationInput,

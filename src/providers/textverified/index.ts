@@ -9,5 +9,4 @@ export {
   signWebhookBody,
   verifyWebhookSignature,
 } from './webhook.js';
-export { decimalToMinorUnits, minorUnitsToDecimalNumber, minorUnitsToDecimalString } from './money.js';
 export type * from './types.js';

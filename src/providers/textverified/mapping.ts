@@ -1,5 +1,5 @@
 /** Provider JSON → normalized types. Tolerant: missing optional parts become null/false. */
-import { decimalToMinorUnits } from './money.js';
+import { decimalToMinorUnits } from '../../platform/money.js';
 import type {
   TextVerifiedSms,
   TextVerifiedVerification,

@@ -3,7 +3,7 @@
  * idempotency keys and timers. Pure state + rules; the HTTP layer is in server.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { decimalToMinorUnits } from '../../providers/textverified/money.js';
+import { decimalToMinorUnits } from '../../platform/money.js';
 import {
   AREA_CODES,
   AREA_CODE_SURCHARGE_CENTS,

@@ -65,3 +65,12 @@ export function minorUnitsToDecimalString(units: number, exponent = 2): string {
 export function minorUnitsToDecimalNumber(units: number, exponent = 2): number {
   return Number(minorUnitsToDecimalString(units, exponent));
 }
+
+/** A human-readable amount for memos and e-mails, e.g. `$12.05` or `NGN 16,000.50`; string math only. */
+export function formatMoney(units: number, currency: string): string {
+  const negative = units < 0;
+  const [whole = '0', fraction = '00'] = minorUnitsToDecimalString(Math.abs(units)).split('.');
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const text = currency === 'USD' ? `$${grouped}.${fraction}` : `${currency} ${grouped}.${fraction}`;
+  return negative ? `-${text}` : text;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinorUnits, minorUnitsToDecimalNumber, minorUnitsToDecimalString } from './money.js';
+import { decimalToMinorUnits, formatMoney, minorUnitsToDecimalNumber, minorUnitsToDecimalString } from './money.js';
 
 describe('decimalToMinorUnits', () => {
   it('converts provider decimals exactly, without float math', () => {
@@ -33,5 +33,17 @@ describe('decimalToMinorUnits', () => {
     expect(minorUnitsToDecimalString(5)).toBe('0.05');
     expect(minorUnitsToDecimalString(-1200)).toBe('-12.00');
     expect(minorUnitsToDecimalNumber(75)).toBe(0.75);
+  });
+});
+
+describe('formatMoney', () => {
+  it.each([
+    [1205, 'USD', '$12.05'],
+    [5, 'USD', '$0.05'],
+    [1600050, 'NGN', 'NGN 16,000.50'],
+    [-250, 'USD', '-$2.50'],
+    [123456789, 'USD', '$1,234,567.89'],
+  ])('%i %s → %s', (units, currency, text) => {
+    expect(formatMoney(units, currency)).toBe(text);
   });
 });
