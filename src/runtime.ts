@@ -12,10 +12,12 @@ import { createLogger } from './platform/logger.js';
 import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
 import type { PlatformDeps } from './platform/module.js';
+import { registerHomePage } from './platform/http/home-page.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
 import { type EmbeddedSandboxes, startEmbeddedSandboxes } from './sandbox/embedded.js';
+import { registerInboxRoutes } from './sandbox/smtp/inbox-routes.js';
 
 export interface Runtime {
   app: FastifyInstance;
@@ -79,6 +81,9 @@ export async function startRuntime(
 
     const app = await buildApp(deps);
     cleanup.push(() => app.close());
+    registerHomePage(app, { embedded: sandboxes !== undefined });
+    // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
+    if (sandboxes) registerInboxRoutes(app, sandboxes.smtp, { prefix: '/_sandbox/mail' });
     if (config.waf.blocklistFile) {
       // `kill -HUP <pid>` re-reads the WAF blocklist; a bad file keeps the previous list.
       const reloadBlocklist = () => {

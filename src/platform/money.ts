@@ -70,7 +70,9 @@ export function minorUnitsToDecimalNumber(units: number, exponent = 2): number {
 export function formatMoney(units: number, currency: string): string {
   const negative = units < 0;
   const [whole = '0', fraction = '00'] = minorUnitsToDecimalString(Math.abs(units)).split('.');
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const groups: string[] = [];
+  for (let end = whole.length; end > 0; end -= 3) groups.unshift(whole.slice(Math.max(0, end - 3), end));
+  const grouped = groups.join(',');
   const text = currency === 'USD' ? `$${grouped}.${fraction}` : `${currency} ${grouped}.${fraction}`;
   return negative ? `-${text}` : text;
 }
