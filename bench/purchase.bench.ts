@@ -44,7 +44,7 @@ const app = await buildApp({
 app.addHook('onRequest', async (request) => {
   const userId = request.headers['x-bench-user'];
   if (typeof userId === 'string') {
-    request.principal = { userId, email: `${userId.slice(0, 8)}@bench.local`, tier: 'payg', role: 'user', via: 'access_token' };
+    request.principal = { userId, email: `${userId.slice(0, 8)}@bench.local`, tier: 'payg', role: 'user', emailConfirmed: true, via: 'access_token' };
   }
 });
 await app.ready();

@@ -229,6 +229,24 @@ describe('sessions and tokens', () => {
     expect(right.statusCode).toBe(200);
   });
 
+  it('moves no money for an unconfirmed address: top-ups and purchases need a confirmed e-mail', async () => {
+    const user = await signedUp();
+    const topup = await inject({ method: 'POST', url: '/api/v1/wallet/topups', headers: bearer(user.accessToken), payload: { amount: 500 } });
+    expect(topup.statusCode).toBe(403);
+    expect(topup.json().error.code).toBe('email_unconfirmed');
+    const purchase = await inject({
+      method: 'POST',
+      url: '/api/v1/verifications',
+      headers: { ...bearer(user.accessToken), 'idempotency-key': 'unconfirmed-1' },
+      payload: { service: 'whatsapp', country: 'US' },
+    });
+    expect(purchase.statusCode).toBe(403);
+    expect(purchase.json().error.code).toBe('email_unconfirmed');
+    // The refusal was not remembered against the key.
+    const stored = await testDb.database.sql.query('select count(*)::int as n from idempotency_keys where key = $1', ['unconfirmed-1']);
+    expect(stored.rows[0]).toEqual({ n: 0 });
+  });
+
   it('refuses a suspended user everywhere, at once', async () => {
     const user = await signedUp();
     await suspendUser(testDb.database.db, user.userId, null, 'test');

@@ -229,7 +229,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.get(
     '/api/v1/me',
-    { preHandler: [requireUser, requireScope('account:read')], schema: { tags: ['auth'], response: { 200: userSchema } } },
+    { preValidation: [requireUser, requireScope('account:read')], schema: { tags: ['auth'], response: { 200: userSchema } } },
     async (request) => {
       const user = await findUserById(deps.database.db, principalOf(request).userId);
       if (!user) throw unauthenticated();
@@ -248,7 +248,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
   });
   r.get(
     '/api/v1/sessions',
-    { preHandler: requireSession, schema: { tags: ['auth'], response: { 200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }) } } },
+    { preValidation: requireSession, schema: { tags: ['auth'], response: { 200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }) } } },
     async (request) => {
       const principal = principalOf(request);
       return { data: await accounts.listSessions(principal.userId, principal.sessionId), nextCursor: null };
@@ -257,7 +257,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.delete(
     '/api/v1/sessions/:id',
-    { preHandler: requireSession, schema: { tags: ['auth'], params: z.object({ id: z.uuid() }) } },
+    { preValidation: requireSession, schema: { tags: ['auth'], params: z.object({ id: z.uuid() }) } },
     async (request, reply) => {
       await accounts.revokeSessionOf(principalOf(request).userId, request.params.id, contextOf(request));
       return reply.status(204).send();
@@ -267,7 +267,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
   r.post(
     '/api/v1/mfa/totp',
     {
-      preHandler: requireSession,
+      preValidation: requireSession,
       schema: { tags: ['auth'], summary: 'Start TOTP setup', response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }) } },
     },
     async (request) => accounts.startMfaSetup(principalOf(request).userId),
@@ -275,7 +275,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.post(
     '/api/v1/mfa/totp/verify',
-    { preHandler: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
+    { preValidation: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
     async (request) => {
       await accounts.confirmMfa(principalOf(request).userId, request.body.otp, contextOf(request));
       return { mfaEnabled: true };
@@ -284,7 +284,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.delete(
     '/api/v1/mfa/totp',
-    { preHandler: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
+    { preValidation: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
     async (request) => {
       await accounts.disableMfa(principalOf(request).userId, request.body.otp, contextOf(request));
       return { mfaEnabled: false };

@@ -23,14 +23,14 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
 
   r.get(
     '/api/v1/api-keys',
-    { preHandler: requireSession, schema: { tags: ['developers'], response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) } } },
+    { preValidation: requireSession, schema: { tags: ['developers'], response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) } } },
     async (request) => ({ data: await listApiKeys(db, principalOf(request).userId), nextCursor: null }),
   );
 
   r.post(
     '/api/v1/api-keys',
     {
-      preHandler: requireSession,
+      preValidation: requireSession,
       config: { rateLimits: [{ name: 'api-keys-create', points: 10, durationSeconds: 3600, key: 'user' }] },
       schema: {
         tags: ['developers'],
@@ -51,7 +51,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
 
   r.delete(
     '/api/v1/api-keys/:id',
-    { preHandler: requireSession, schema: { tags: ['developers'], params: z.object({ id: z.uuid() }) } },
+    { preValidation: requireSession, schema: { tags: ['developers'], params: z.object({ id: z.uuid() }) } },
     async (request, reply) => {
       await revokeApiKey(db, principalOf(request).userId, request.params.id, request.ip);
       return reply.status(204).send();

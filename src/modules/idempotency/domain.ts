@@ -28,7 +28,8 @@ export function canonicalJson(value: unknown): string {
  * are not: a retry with the same key should get a fresh attempt.
  */
 export function shouldStoreResponse(status: number, errorCode: string | undefined): boolean {
-  if (status >= 500 || status === 429) return false;
+  // Transient failures, and refusals of who is asking rather than of what is asked.
+  if (status >= 500 || status === 429 || status === 401 || status === 403) return false;
   if (status === 400 && errorCode === 'validation_failed') return false;
   if (errorCode === 'idempotency_key_in_use' || errorCode === 'idempotency_key_reused') return false;
   return true;

@@ -26,7 +26,7 @@ describe('idempotency keys', () => {
     app = await createTestApp({ database: testDb.database });
     app.addHook('onRequest', async (request) => {
       const user = request.headers['x-test-user'];
-      if (typeof user === 'string') request.principal = { userId: user, email: `${user}@example.test`, tier: 'payg', role: 'user', via: 'access_token' };
+      if (typeof user === 'string') request.principal = { userId: user, email: `${user}@example.test`, tier: 'payg', role: 'user', emailConfirmed: true, via: 'access_token' };
     });
     app.withTypeProvider<ZodTypeProvider>().post(
       '/test/holds',

@@ -47,7 +47,9 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       throw validationFailed(`Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters.`);
     }
     // Keys are per caller: two users can never collide or read each other's stored responses.
-    const principal = request.principal ? `user:${request.principal.userId}` : `ip:${request.ip}`;
+    // Money-moving routes all need a caller; without one the route's guard refuses the request.
+    if (!request.principal) return;
+    const principal = `user:${request.principal.userId}`;
     const print = fingerprint(request.method, request.url, request.body);
     const claimed =
       (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })) ||

@@ -1,7 +1,7 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf, requireUser } from '../../platform/http/auth.js';
+import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
 import { unauthenticated } from '../../platform/errors.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS, isTopupReference, publicStatus } from './domain.js';
@@ -12,6 +12,8 @@ import {
   type PaymentsOptions,
   type PaymentsService,
 } from './service.js';
+
+const canReadWallet = requireScope('wallet:read');
 
 /**
  * Wallet and top-up routes, and the Paystack webhook. HTTP only: schemas, who may call, and the
@@ -70,7 +72,7 @@ export function registerPaymentsRoutes(
   r.get(
     '/api/v1/wallet',
     {
-      preHandler: requireUser,
+      preValidation: [requireUser, canReadWallet],
       schema: {
         response: {
           200: z.object({ balance: money, held: money, includedUsage: z.object({ freeVerifications: z.number().int() }) }),
@@ -83,7 +85,7 @@ export function registerPaymentsRoutes(
   r.get(
     '/api/v1/wallet/statement',
     {
-      preHandler: requireUser,
+      preValidation: [requireUser, canReadWallet],
       schema: {
         querystring: page,
         response: {
@@ -111,7 +113,7 @@ export function registerPaymentsRoutes(
   r.post(
     '/api/v1/wallet/topups',
     {
-      preHandler: requireUser,
+      preValidation: [requireUser, requireConfirmedEmail],
       config: createTopupConfig,
       schema: {
         // Unknown fields (e.g. `metadata`) are dropped: the amount is only ever this integer.
@@ -138,7 +140,7 @@ export function registerPaymentsRoutes(
   r.get(
     '/api/v1/wallet/topups',
     {
-      preHandler: requireUser,
+      preValidation: [requireUser, canReadWallet],
       schema: { querystring: page, response: { 200: z.object({ data: z.array(topupView), nextCursor: z.string().nullable() }) } },
     },
     async (request) => service.listTopups(principalOf(request).userId, request.query),
@@ -168,7 +170,7 @@ export function registerPaymentsRoutes(
   r.get(
     '/api/v1/wallet/topups/:reference',
     {
-      preHandler: requireUser,
+      preValidation: [requireUser, canReadWallet],
       schema: { params: z.object({ reference: z.string().max(100) }), response: { 200: topupView } },
     },
     async (request) => service.topupForUser(principalOf(request).userId, request.params.reference),

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
-import { principalOf, requireScope, requireUser } from '../../platform/http/auth.js';
+import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { cachedTier } from '../tiers/service.js';
 import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
@@ -48,7 +48,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
     '/api/v1/verifications',
     {
       schema: { body: purchaseBody, tags: ['verifications'], summary: 'Buy a number for one verification' },
-      preHandler: [requireUser, canWrite],
+      preValidation: [requireUser, canWrite, requireConfirmedEmail],
       config: {
         idempotent: true,
         rateLimits: [
@@ -72,7 +72,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications',
-    { schema: { querystring: listQuery, tags: ['verifications'] }, preHandler: [requireUser, canRead] },
+    { schema: { querystring: listQuery, tags: ['verifications'] }, preValidation: [requireUser, canRead] },
     async (request) => {
       const { userId } = principalOf(request);
       const statuses = request.query.status
@@ -99,7 +99,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications/:id',
-    { schema: { params: idParams, tags: ['verifications'] }, preHandler: [requireUser, canRead] },
+    { schema: { params: idParams, tags: ['verifications'] }, preValidation: [requireUser, canRead] },
     async (request) => service.getVerification(deps, principalOf(request).userId, request.params.id),
   );
 
@@ -108,7 +108,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       `/api/v1/verifications/:id/${action}`,
       {
         schema: { params: idParams, tags: ['verifications'] },
-        preHandler: [requireUser, canWrite],
+        preValidation: [requireUser, canWrite],
         config: { idempotent: true },
       },
       async (request) => service.cancelOrReport(deps, principalOf(request).userId, request.params.id, action),
@@ -117,7 +117,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications/:id/events',
-    { schema: { params: idParams, tags: ['verifications'], summary: 'Server-Sent Events: status and messages' }, preHandler: [requireUser, canRead] },
+    { schema: { params: idParams, tags: ['verifications'], summary: 'Server-Sent Events: status and messages' }, preValidation: [requireUser, canRead] },
     async (request, reply) => streamEvents(deps, principalOf(request).userId, request.params.id, request, reply),
   );
 }

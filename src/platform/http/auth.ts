@@ -44,6 +44,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Platfor
     email: user.email,
     tier: user.tier,
     role: user.role === 'admin' ? 'admin' : 'user',
+    emailConfirmed: user.emailConfirmedAt !== null,
     via,
     ...extra,
   });
@@ -90,7 +91,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Platfor
   });
 }
 
-/** preHandler: 401 without a principal (suspended users never get one: 403 in the plugin). */
+/** Route guard (preValidation, so it runs before validation, rate limits and idempotency): 401 without a principal (suspended users never get one: 403 in the plugin). */
 export async function requireUser(request: FastifyRequest, _reply?: FastifyReply): Promise<void> {
   if (!request.principal) throw unauthenticated();
 }
@@ -101,7 +102,7 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** preHandler: API keys must carry `scope`; sessions and access tokens may do what their role allows. */
+/** Route guard (preValidation, so it runs before validation, rate limits and idempotency): API keys must carry `scope`; sessions and access tokens may do what their role allows. */
 export function requireScope(scope: string) {
   return async (request: FastifyRequest): Promise<void> => {
     const principal = request.principal;
@@ -112,14 +113,23 @@ export function requireScope(scope: string) {
   };
 }
 
-/** preHandler: a signed-in person, not an API key (account, key and session management). */
+/** Route guard (preValidation, so it runs before validation, rate limits and idempotency): the caller's e-mail address is confirmed (before any money moves). */
+export async function requireConfirmedEmail(request: FastifyRequest): Promise<void> {
+  const principal = request.principal;
+  if (!principal) throw unauthenticated();
+  if (!principal.emailConfirmed) {
+    throw new AppError(403, 'email_unconfirmed', 'Confirm your e-mail address first: follow the link we sent you.');
+  }
+}
+
+/** Route guard (preValidation, so it runs before validation, rate limits and idempotency): a signed-in person, not an API key (account, key and session management). */
 export async function requireSession(request: FastifyRequest): Promise<void> {
   const principal = request.principal;
   if (!principal) throw unauthenticated();
   if (principal.via === 'api_key') throw forbidden('This action needs a signed-in session, not an API key.');
 }
 
-/** preHandler: the admin role, signed in (not by API key), with two-factor authentication on. */
+/** Route guard (preValidation, so it runs before validation, rate limits and idempotency): the admin role, signed in (not by API key), with two-factor authentication on. */
 export async function requireAdmin(request: FastifyRequest): Promise<void> {
   await requireSession(request);
   if (request.principal!.role !== 'admin') throw forbidden('Administrators only.');

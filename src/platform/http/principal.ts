@@ -7,6 +7,8 @@ export interface Principal {
   /** The user's tier name (freemium, payg, pro, custom); the tiers module holds what each allows. */
   tier: string;
   role: 'user' | 'admin';
+  /** Money moves only for confirmed addresses (top-ups, purchases). */
+  emailConfirmed: boolean;
   via: 'session' | 'access_token' | 'api_key';
   sessionId?: string;
   apiKeyId?: string;
