@@ -13,11 +13,21 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       // Object-key access by variable is everywhere in typed code; it only flags noise here.
       'security/detect-object-injection': 'off',
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read settings through src/platform/config.ts' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read settings through src/platform/config.ts' },
+      ],
     },
   },
   {
-    files: ['src/platform/config.ts', '**/*.test.ts', 'test/**', 'bench/**', 'vitest.config.ts', 'drizzle.config.ts'],
+    files: [
+      'src/platform/config.ts',
+      '**/*.test.ts',
+      'test/**',
+      'bench/**',
+      'vitest.config.ts',
+      'drizzle.config.ts',
+    ],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

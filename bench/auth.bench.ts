@@ -19,7 +19,12 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PASSWORD = 'bench passphrase that is long enough';
 
 const { database, dispose } = await benchDatabase(20);
-const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', DATABASE_URL: 'postgres://bench@localhost/unused' });
+const config = loadConfig({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  SANDBOXES: 'false',
+  DATABASE_URL: 'postgres://bench@localhost/unused',
+});
 const app = await buildApp({
   config,
   database,
@@ -33,8 +38,11 @@ await app.ready();
 try {
   const emails = Array.from({ length: USERS }, () => `bench-${randomUUID().slice(0, 12)}@example.test`);
   const t0 = performance.now();
-  for (const email of emails) await insertUser(database.db, { email, passwordHash: await hashPassword(PASSWORD) });
-  console.log(`Registered ${USERS} users (argon2id hash each) in ${fmt((performance.now() - t0) / 1000, 2)} s`);
+  for (const email of emails)
+    await insertUser(database.db, { email, passwordHash: await hashPassword(PASSWORD) });
+  console.log(
+    `Registered ${USERS} users (argon2id hash each) in ${fmt((performance.now() - t0) / 1000, 2)} s`,
+  );
 
   const latencies: number[] = [];
   let next = 0;

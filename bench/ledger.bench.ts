@@ -35,7 +35,9 @@ async function run(db: Db, label: string, owners: string[]) {
         const i = next++;
         const owner = owners[i % owners.length]!;
         const t0 = performance.now();
-        await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 1, reference: `bench:${label}:${i}`, memo: 'bench' }));
+        await db.transaction((tx) =>
+          ledger.hold(tx, { ownerId: owner, amount: 1, reference: `bench:${label}:${i}`, memo: 'bench' }),
+        );
         latencies.push(performance.now() - t0);
       }
     }),
@@ -50,7 +52,9 @@ async function run(db: Db, label: string, owners: string[]) {
 
 const { database, dispose } = await benchDatabase(20);
 try {
-  console.log(`Ledger benchmark on PostgreSQL: ${HOLDS} holds per run, ${CONCURRENCY} concurrent callers, pool 20`);
+  console.log(
+    `Ledger benchmark on PostgreSQL: ${HOLDS} holds per run, ${CONCURRENCY} concurrent callers, pool 20`,
+  );
   const hot = [randomUUID()];
   const spread = Array.from({ length: 100 }, () => randomUUID());
   await fund(database.db, hot, HOLDS);
@@ -62,7 +66,8 @@ try {
     `Invariants: ${report.ok ? 'all hold' : 'VIOLATED'} (${report.counts.transactions} transactions, ${report.counts.entries} entries, ${report.counts.pendingHolds} pending holds)`,
   );
   const summary = await ledger.walletSummary(database.db, hot[0]!);
-  if (summary.balance !== 0 || summary.held !== HOLDS) throw new Error(`hot wallet drifted: ${JSON.stringify(summary)}`);
+  if (summary.balance !== 0 || summary.held !== HOLDS)
+    throw new Error(`hot wallet drifted: ${JSON.stringify(summary)}`);
   if (!report.ok) {
     console.log(report.violations);
     process.exitCode = 1;

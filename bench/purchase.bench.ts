@@ -29,8 +29,17 @@ const sandbox = await startTextVerifiedSandbox({
   balanceCents: 1_000_000_000,
 });
 sandbox.control.setStock('whatsapp', 1_000_000);
-const client = createTextVerifiedClient({ baseUrl: sandbox.url, apiKey: 'bench', username: 'bench@namaskah.local' });
-const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', RATE_LIMIT_GLOBAL_PER_MINUTE: '0' });
+const client = createTextVerifiedClient({
+  baseUrl: sandbox.url,
+  apiKey: 'bench',
+  username: 'bench@namaskah.local',
+});
+const config = loadConfig({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  SANDBOXES: 'false',
+  RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
+});
 const app = await buildApp({
   config,
   database,
@@ -44,7 +53,14 @@ const app = await buildApp({
 app.addHook('onRequest', async (request) => {
   const userId = request.headers['x-bench-user'];
   if (typeof userId === 'string') {
-    request.principal = { userId, email: `${userId.slice(0, 8)}@bench.local`, tier: 'payg', role: 'user', emailConfirmed: true, via: 'access_token' };
+    request.principal = {
+      userId,
+      email: `${userId.slice(0, 8)}@bench.local`,
+      tier: 'payg',
+      role: 'user',
+      emailConfirmed: true,
+      via: 'access_token',
+    };
   }
 });
 await app.ready();
@@ -67,7 +83,9 @@ try {
   // Warm the catalogue cache and the provider token.
   await app.inject({ url: '/api/v1/catalog/quote?service=whatsapp&country=US' });
 
-  console.log(`Purchase benchmark on PostgreSQL: ${PURCHASES} purchases, ${BUYERS} concurrent buyers, sandbox provider over HTTP`);
+  console.log(
+    `Purchase benchmark on PostgreSQL: ${PURCHASES} purchases, ${BUYERS} concurrent buyers, sandbox provider over HTTP`,
+  );
   const latencies: number[] = [];
   const statuses = new Map<number, number>();
   const started = performance.now();

@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { type Database, openDatabase } from '../src/platform/db/database.js';
 
-export const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const BENCH_DATABASE_URL =
+  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh, migrated PostgreSQL database for one benchmark run; dropped afterwards. */
-export async function benchDatabase(poolSize: number): Promise<{ database: Database; dispose(): Promise<void> }> {
+export async function benchDatabase(
+  poolSize: number,
+): Promise<{ database: Database; dispose(): Promise<void> }> {
   const name = `namaskah_bench_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL });
   await admin.connect();

@@ -19,10 +19,12 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const mode = config.database.kind === 'pglite' ? `embedded (data in ${config.dataDir})` : 'production database';
+  const mode =
+    config.database.kind === 'pglite' ? `embedded (data in ${config.dataDir})` : 'production database';
   if (runtime.url) {
     const port = new URL(runtime.url).port;
-    const shown = config.host === '0.0.0.0' || config.host === '::' ? `http://localhost:${port}` : runtime.url;
+    const shown =
+      config.host === '0.0.0.0' || config.host === '::' ? `http://localhost:${port}` : runtime.url;
     process.stdout.write(`\nNamaskah is running at ${shown} — ${mode}. Press Ctrl+C to stop.\n\n`);
   } else {
     process.stdout.write(`Namaskah worker running — ${mode}.\n`);

@@ -63,13 +63,23 @@ export async function startRuntime(
     if (config.redisUrl) {
       redis = createRedis(config.redisUrl);
       cleanup.push(async () => redis?.disconnect());
-      await redis.connect().catch((error: unknown) => logger.warn({ err: error }, 'Redis is not reachable yet'));
+      await redis
+        .connect()
+        .catch((error: unknown) => logger.warn({ err: error }, 'Redis is not reachable yet'));
     }
 
     const metrics = createMetrics();
     registerLedgerMetrics(metrics, database.db);
     const jobs = new Jobs(database.sql, logger, metrics);
-    const deps: PlatformDeps = { config, database, redis, jobs, metrics, logger, providers: createProviders(config, logger) };
+    const deps: PlatformDeps = {
+      config,
+      database,
+      redis,
+      jobs,
+      metrics,
+      logger,
+      providers: createProviders(config, logger),
+    };
 
     defineIdempotencyJobs(jobs, database.db, config.idempotencyTtlHours);
     // Module jobs.
@@ -87,7 +97,9 @@ export async function startRuntime(
     if (config.waf.blocklistFile) {
       // `kill -HUP <pid>` re-reads the WAF blocklist; a bad file keeps the previous list.
       const reloadBlocklist = () => {
-        app.waf.reloadBlocklist().catch((error: unknown) => logger.error({ err: error }, 'WAF blocklist reload failed'));
+        app.waf
+          .reloadBlocklist()
+          .catch((error: unknown) => logger.error({ err: error }, 'WAF blocklist reload failed'));
       };
       process.on('SIGHUP', reloadBlocklist);
       cleanup.push(async () => void process.off('SIGHUP', reloadBlocklist));
@@ -112,10 +124,14 @@ function createProviders(config: Config, logger: PlatformDeps['logger']): Platfo
       tv.baseUrl && tv.apiKey && tv.username
         ? createTextVerifiedClient({ baseUrl: tv.baseUrl, apiKey: tv.apiKey, username: tv.username })
         : undefined,
-    paystack:
-      paystack.secretKey
-        ? createPaystackClient({ baseUrl: paystack.baseUrl ?? 'https://api.paystack.co', secretKey: paystack.secretKey })
-        : undefined,
-    mailer: config.smtpUrl ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger }) : undefined,
+    paystack: paystack.secretKey
+      ? createPaystackClient({
+          baseUrl: paystack.baseUrl ?? 'https://api.paystack.co',
+          secretKey: paystack.secretKey,
+        })
+      : undefined,
+    mailer: config.smtpUrl
+      ? createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, logger })
+      : undefined,
   };
 }

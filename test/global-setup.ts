@@ -17,7 +17,11 @@ export default async function setup({ provide }: { provide: (key: string, value:
   } catch (error) {
     throw new Error(`PostgreSQL is unreachable at ${TEST_DATABASE_URL}: ${(error as Error).message}`);
   }
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+  const redis = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 5_000,
+  });
   try {
     await redis.connect();
     await redis.ping();
@@ -29,7 +33,9 @@ export default async function setup({ provide }: { provide: (key: string, value:
 
   const migrations = createHash('sha256');
   // eslint-disable-next-line security/detect-non-literal-fs-filename -- the repo's own migrations folder
-  for (const file of readdirSync(MIGRATIONS_FOLDER).filter((f) => f.endsWith('.sql')).sort()) {
+  for (const file of readdirSync(MIGRATIONS_FOLDER)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
     // eslint-disable-next-line security/detect-non-literal-fs-filename -- the repo's own migrations folder
     migrations.update(file).update(readFileSync(`${MIGRATIONS_FOLDER}/${file}`));
   }

@@ -56,17 +56,29 @@ async function api(method: string, url: string, token?: string, body?: unknown) 
     redirect: 'manual',
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : {} }; // eslint-disable-line @typescript-eslint/no-explicit-any -- test reads arbitrary JSON
+  return {
+    status: response.status,
+    headers: response.headers,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the journey reads whatever JSON each route answers
+    body: text ? (JSON.parse(text) as Record<string, any>) : {},
+  };
 }
 
 async function signUpAndLogIn(email: string): Promise<string> {
   const password = 'correct horse battery staple 42';
-  const registered = await api('POST', '/api/v1/auth/register', undefined, { email, password, captcha: await solveCaptcha(runtime.app) });
+  const registered = await api('POST', '/api/v1/auth/register', undefined, {
+    email,
+    password,
+    captcha: await solveCaptcha(runtime.app),
+  });
   expect(registered.status).toBe(202);
   const mail = await runtime.sandboxes!.smtp.waitForMessage((m) => m.to.includes(email), 10_000);
   const token = /token=([^\s"&<]+)/.exec(mail.text)?.[1];
   expect(token).toBeDefined();
-  expect((await api('POST', '/api/v1/auth/email/confirm', undefined, { token: decodeURIComponent(token!) })).status).toBe(200);
+  expect(
+    (await api('POST', '/api/v1/auth/email/confirm', undefined, { token: decodeURIComponent(token!) }))
+      .status,
+  ).toBe(200);
   const login = await api('POST', '/api/v1/auth/login', undefined, { email, password });
   expect(login.status).toBe(200);
   return login.body.accessToken as string;
@@ -108,7 +120,9 @@ describe('journeys on the embedded default', () => {
 
     // The sandbox delivers a realistic SMS shortly after and posts its signed webhook to us.
     await expect
-      .poll(async () => (await api('GET', `/api/v1/verifications/${bought.body.id}`, token)).body.status, { timeout: 15_000 })
+      .poll(async () => (await api('GET', `/api/v1/verifications/${bought.body.id}`, token)).body.status, {
+        timeout: 15_000,
+      })
       .toBe('completed');
     const detail = await api('GET', `/api/v1/verifications/${bought.body.id}`, token);
     expect(detail.body.code).toMatch(/^[0-9A-Z]{4,8}$/);
@@ -116,7 +130,10 @@ describe('journeys on the embedded default', () => {
 
     const history = await api('GET', '/api/v1/verifications?status=completed', token);
     expect(history.body.data.map((v: { id: string }) => v.id)).toContain(bought.body.id);
-    expect((await api('GET', '/api/v1/wallet', token)).body.balance).toEqual({ amount: 1000 - price, currency: 'USD' });
+    expect((await api('GET', '/api/v1/wallet', token)).body.balance).toEqual({
+      amount: 1000 - price,
+      currency: 'USD',
+    });
     const statement = await api('GET', '/api/v1/wallet/statement', token);
     const lines = statement.body.data as { type: string; amount: { amount: number } }[];
     expect(lines.map((line) => line.type)).toEqual(expect.arrayContaining(['top-up', 'hold', 'capture']));
@@ -128,7 +145,9 @@ describe('journeys on the embedded default', () => {
     const token = await signUpAndLogIn('journey-two@example.test');
     await topUp(token, 500);
     // Spend the sign-up credit first so the order below is paid in money.
-    expect((await api('POST', '/api/v1/verifications', token, { service: 'telegram', country: 'US' })).status).toBe(201);
+    expect(
+      (await api('POST', '/api/v1/verifications', token, { service: 'telegram', country: 'US' })).status,
+    ).toBe(201);
     const before = (await api('GET', '/api/v1/wallet', token)).body.balance.amount as number;
     // The sandbox sends its SMS two seconds after a purchase; the person cancels before that.
     const order = await api('POST', '/api/v1/verifications', token, { service: 'google', country: 'US' });

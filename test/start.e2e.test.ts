@@ -75,12 +75,20 @@ describe('npm start', () => {
   it('exits 1 with a one-line reason on bad configuration', async () => {
     const run = start({ DATABASE_URL: 'mysql://localhost/namaskah', PORT: '3000' });
     expect(await run.exited).toBe(1);
-    expect(run.output().trim()).toBe('Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL');
+    expect(run.output().trim()).toBe(
+      'Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL',
+    );
   }, 30_000);
 
   it('keeps the data across a restart', async () => {
     const dataDir = tempDataDir();
-    const config = loadConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SANDBOXES: 'false' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      SANDBOXES: 'false',
+    });
     const owner = randomUUID();
     const first = await startRuntime(config, { listen: false });
     await first.database.db.transaction((tx) =>

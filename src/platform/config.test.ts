@@ -55,7 +55,11 @@ describe('configuration', () => {
 
   it('never echoes a secret value in its error', () => {
     try {
-      loadConfig({ NODE_ENV: 'production', APP_SECRET: 'short-but-secret-value', DATABASE_URL: 'postgres://db/n' });
+      loadConfig({
+        NODE_ENV: 'production',
+        APP_SECRET: 'short-but-secret-value',
+        DATABASE_URL: 'postgres://db/n',
+      });
     } catch (error) {
       expect((error as Error).message).not.toContain('short-but-secret-value');
     }

@@ -28,7 +28,10 @@ const envSchema = z
     NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().min(1).default('0.0.0.0'),
-    PUBLIC_URL: optionalText.refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http(s) URL'),
+    PUBLIC_URL: optionalText.refine(
+      (v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v),
+      'must be an http(s) URL',
+    ),
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
@@ -65,7 +68,11 @@ const envSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV !== 'production') return;
     if (!env.APP_SECRET || env.APP_SECRET.length < 32) {
-      ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: 'is required in production (32+ characters)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_SECRET'],
+        message: 'is required in production (32+ characters)',
+      });
     }
     if (!env.DATABASE_URL) {
       ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production' });
@@ -125,7 +132,9 @@ const DEVELOPMENT_SECRET = 'namaskah-development-secret-not-for-production-use';
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
-    const reasons = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`);
+    const reasons = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`,
+    );
     throw new ConfigError(`Invalid configuration: ${reasons.join('; ')}`);
   }
   const env = parsed.data;
@@ -143,7 +152,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     database,
     redisUrl: env.REDIS_URL,
     appSecret: env.APP_SECRET ?? DEVELOPMENT_SECRET,
-    trustProxy: env.TRUST_PROXY ? env.TRUST_PROXY.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    trustProxy: env.TRUST_PROXY
+      ? env.TRUST_PROXY.split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [],
     role: env.ROLE,
     logLevel: env.LOG_LEVEL,
     sandboxes,
@@ -154,7 +167,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       username: env.TEXTVERIFIED_USERNAME,
       webhookSecret: env.TEXTVERIFIED_WEBHOOK_SECRET,
     },
-    paystack: { baseUrl: env.PAYSTACK_BASE_URL, secretKey: env.PAYSTACK_SECRET_KEY, publicKey: env.PAYSTACK_PUBLIC_KEY },
+    paystack: {
+      baseUrl: env.PAYSTACK_BASE_URL,
+      secretKey: env.PAYSTACK_SECRET_KEY,
+      publicKey: env.PAYSTACK_PUBLIC_KEY,
+    },
     ngnPerUsd: env.NGN_PER_USD,
     smtpUrl: env.SMTP_URL,
     mailFrom: env.MAIL_FROM,

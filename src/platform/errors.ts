@@ -19,13 +19,15 @@ export const validationFailed = (message: string, details?: Record<string, unkno
   new AppError(400, 'validation_failed', message, details);
 export const unauthenticated = (message = 'Authentication is required.') =>
   new AppError(401, 'unauthenticated', message);
-export const forbidden = (message = 'You are not allowed to do this.') => new AppError(403, 'forbidden', message);
+export const forbidden = (message = 'You are not allowed to do this.') =>
+  new AppError(403, 'forbidden', message);
 export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `${what} not found.`);
 export const conflict = (code: string, message: string) => new AppError(409, code, message);
 export const insufficientFunds = (message = 'Your wallet balance is too low for this.') =>
   new AppError(402, 'insufficient_funds', message);
-export const providerUnavailable = (message = 'The upstream provider is unavailable; please try again shortly.') =>
-  new AppError(503, 'provider_unavailable', message);
+export const providerUnavailable = (
+  message = 'The upstream provider is unavailable; please try again shortly.',
+) => new AppError(503, 'provider_unavailable', message);
 export const serviceUnavailable = (message: string) => new AppError(503, 'service_unavailable', message);
 
 /** drizzle wraps driver errors; the SQLSTATE sits on a `cause` somewhere down the chain. */

@@ -1,5 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { type TestDatabase, createPgliteTestDatabase, createPostgresTestDatabase } from '../../test/support/database.js';
+import {
+  type TestDatabase,
+  createPgliteTestDatabase,
+  createPostgresTestDatabase,
+} from '../../test/support/database.js';
 import { Jobs } from './jobs.js';
 
 const quietLogger = { error: () => undefined, info: () => undefined };
@@ -36,6 +40,8 @@ describe.each([
     expect(await jobs.healthy()).toBe(true);
     await jobs.send('test.echo', { word: 'hello' });
     await jobs.send('test.flaky', { word: 'eventually' }, { retryDelay: 1, retryBackoff: false });
-    await expect.poll(() => [...seen].sort(), { timeout: 20_000, interval: 200 }).toEqual(['eventually', 'hello']);
+    await expect
+      .poll(() => [...seen].sort(), { timeout: 20_000, interval: 200 })
+      .toEqual(['eventually', 'hello']);
   }, 40_000);
 });

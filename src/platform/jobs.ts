@@ -74,7 +74,11 @@ export class Jobs {
     }
   }
 
-  async send<T extends object>(name: string, data: T, options: PgBoss.SendOptions = {}): Promise<string | null> {
+  async send<T extends object>(
+    name: string,
+    data: T,
+    options: PgBoss.SendOptions = {},
+  ): Promise<string | null> {
     return this.boss.send(name, data, options);
   }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decimalToMinorUnits, formatMoney, minorUnitsToDecimalNumber, minorUnitsToDecimalString } from './money.js';
+import {
+  decimalToMinorUnits,
+  formatMoney,
+  minorUnitsToDecimalNumber,
+  minorUnitsToDecimalString,
+} from './money.js';
 
 describe('decimalToMinorUnits', () => {
   it('converts provider decimals exactly, without float math', () => {

@@ -17,7 +17,11 @@ export interface EmbeddedSandboxes {
  */
 export async function startEmbeddedSandboxes(config: Config): Promise<EmbeddedSandboxes> {
   const secret = () => randomBytes(16).toString('hex');
-  const textVerified = { apiKey: secret(), username: 'sandbox@namaskah.local', webhookSecret: `whsec_${secret()}` };
+  const textVerified = {
+    apiKey: secret(),
+    username: 'sandbox@namaskah.local',
+    webhookSecret: `whsec_${secret()}`,
+  };
   const paystackSecret = `sk_test_${secret()}`;
 
   const tv = await startTextVerifiedSandbox({

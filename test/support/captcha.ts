@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 /** Fetches a captcha challenge from the app and solves it in Node, as the browser widget would. */
 export async function solveCaptcha(app: FastifyInstance, remoteAddress = '127.0.0.1'): Promise<string> {
   const response = await app.inject({ method: 'GET', url: '/api/v1/captcha/challenge', remoteAddress });
-  if (response.statusCode !== 200) throw new Error(`captcha challenge failed: ${response.statusCode} ${response.body}`);
+  if (response.statusCode !== 200)
+    throw new Error(`captcha challenge failed: ${response.statusCode} ${response.body}`);
   const challenge = response.json<Challenge>();
   const solution = await solveChallenge({ challenge, deriveKey });
   if (!solution) throw new Error('captcha could not be solved');

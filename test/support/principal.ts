@@ -15,7 +15,15 @@ export function trustTestPrincipalHeader(app: FastifyInstance): void {
 
 export function testPrincipal(overrides: Partial<Principal> = {}): Principal {
   const userId = overrides.userId ?? randomUUID();
-  return { userId, email: `${userId.slice(0, 8)}@example.test`, tier: 'payg', role: 'user', emailConfirmed: true, via: 'access_token', ...overrides };
+  return {
+    userId,
+    email: `${userId.slice(0, 8)}@example.test`,
+    tier: 'payg',
+    role: 'user',
+    emailConfirmed: true,
+    via: 'access_token',
+    ...overrides,
+  };
 }
 
 export const asPrincipal = (principal: Principal) => ({ 'x-test-principal': JSON.stringify(principal) });

@@ -35,9 +35,14 @@ export function createAccessTokens(appSecret: string): AccessTokens {
     async verify(token) {
       if (token.length > 4096) return undefined;
       try {
-        const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE });
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+        });
         const sid = payload.sid;
-        if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string') return undefined;
+        if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string')
+          return undefined;
         return { userId: payload.sub, sessionId: sid, jti: payload.jti };
       } catch {
         return undefined;

@@ -39,7 +39,8 @@ afterAll(async () => {
   await testDb?.dispose();
 });
 
-const inject = (options: InjectOptions & { ip?: string }) => app.inject({ remoteAddress: options.ip ?? '127.0.0.1', ...options });
+const inject = (options: InjectOptions & { ip?: string }) =>
+  app.inject({ remoteAddress: options.ip ?? '127.0.0.1', ...options });
 
 async function register(email: string, ip = nextIp(), password = PASSWORD) {
   const captcha = await solveCaptcha(app, ip);
@@ -50,14 +51,26 @@ async function login(email: string, extra: Record<string, unknown> = {}, ip = ne
   return inject({ method: 'POST', url: '/api/v1/auth/login', ip, payload: { email, password, ...extra } });
 }
 
-async function signedUp(): Promise<{ email: string; userId: string; accessToken: string; refreshToken: string; cookies: Record<string, string> }> {
+async function signedUp(): Promise<{
+  email: string;
+  userId: string;
+  accessToken: string;
+  refreshToken: string;
+  cookies: Record<string, string>;
+}> {
   const email = `u-${randomUUID().slice(0, 8)}@example.test`;
   expect((await register(email)).statusCode).toBe(202);
   const response = await login(email);
   expect(response.statusCode).toBe(200);
   const body = response.json<{ accessToken: string; refreshToken: string; user: { id: string } }>();
   const cookies = Object.fromEntries(response.cookies.map((c) => [c.name, c.value]));
-  return { email, userId: body.user.id, accessToken: body.accessToken, refreshToken: body.refreshToken, cookies };
+  return {
+    email,
+    userId: body.user.id,
+    accessToken: body.accessToken,
+    refreshToken: body.refreshToken,
+    cookies,
+  };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -66,13 +79,25 @@ describe('registration', () => {
   it('refuses a missing or bad captcha', async () => {
     const ip = nextIp();
     const email = `c-${randomUUID().slice(0, 8)}@example.test`;
-    const missing = await inject({ method: 'POST', url: '/api/v1/auth/register', ip, payload: { email, password: PASSWORD } });
+    const missing = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      ip,
+      payload: { email, password: PASSWORD },
+    });
     expect(missing.statusCode).toBe(403);
     expect(missing.json().error.code).toBe('captcha_required');
-    const bad = await inject({ method: 'POST', url: '/api/v1/auth/register', ip, payload: { email, password: PASSWORD, captcha: 'bm90LWEtc29sdXRpb24=' } });
+    const bad = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      ip,
+      payload: { email, password: PASSWORD, captcha: 'bm90LWEtc29sdXRpb24=' },
+    });
     expect(bad.statusCode).toBe(403);
     // A tampered solution (derived key changed) is refused too.
-    const solved = JSON.parse(Buffer.from(await solveCaptcha(app, ip), 'base64').toString()) as { solution: { derivedKey: string } };
+    const solved = JSON.parse(Buffer.from(await solveCaptcha(app, ip), 'base64').toString()) as {
+      solution: { derivedKey: string };
+    };
     solved.solution.derivedKey = '00'.repeat(32);
     const tampered = await inject({
       method: 'POST',
@@ -85,9 +110,19 @@ describe('registration', () => {
 
   it('refuses a replayed captcha solution', async () => {
     const captcha = await solveCaptcha(app);
-    const first = await inject({ method: 'POST', url: '/api/v1/auth/register', ip: nextIp(), payload: { email: `r1-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha } });
+    const first = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      ip: nextIp(),
+      payload: { email: `r1-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha },
+    });
     expect(first.statusCode).toBe(202);
-    const again = await inject({ method: 'POST', url: '/api/v1/auth/register', ip: nextIp(), payload: { email: `r2-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha } });
+    const again = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/register',
+      ip: nextIp(),
+      payload: { email: `r2-${randomUUID().slice(0, 6)}@example.test`, password: PASSWORD, captcha },
+    });
     expect(again.statusCode).toBe(403);
   });
 
@@ -111,7 +146,12 @@ describe('registration', () => {
     const mail = await catcher.waitForMessage((m) => m.to.includes(email));
     const token = /confirm-email\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)?.[1];
     expect(token).toBeTruthy();
-    const confirm = () => inject({ method: 'POST', url: '/api/v1/auth/email/confirm', payload: { token: decodeURIComponent(token!) } });
+    const confirm = () =>
+      inject({
+        method: 'POST',
+        url: '/api/v1/auth/email/confirm',
+        payload: { token: decodeURIComponent(token!) },
+      });
     const first = await confirm();
     expect(first.statusCode).toBe(200);
     expect(first.json().user.emailConfirmed).toBe(true);
@@ -128,7 +168,12 @@ describe('login', () => {
   it('answers a wrong password and an unknown e-mail alike (401, same message)', async () => {
     const { email } = await signedUp();
     const wrong = await login(email, {}, nextIp(), 'not the password at all');
-    const unknown = await login(`nobody-${randomUUID().slice(0, 8)}@example.test`, {}, nextIp(), 'not the password at all');
+    const unknown = await login(
+      `nobody-${randomUUID().slice(0, 8)}@example.test`,
+      {},
+      nextIp(),
+      'not the password at all',
+    );
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
     expect(wrong.json()).toEqual(unknown.json());
@@ -137,7 +182,8 @@ describe('login', () => {
   it('asks for a captcha after repeated failures, then accepts the right password with one', async () => {
     const email = `lock-${randomUUID().slice(0, 8)}@example.test`;
     expect((await register(email)).statusCode).toBe(202);
-    for (let i = 0; i < 3; i++) expect((await login(email, {}, nextIp(), 'wrong password here')).statusCode).toBe(401);
+    for (let i = 0; i < 3; i++)
+      expect((await login(email, {}, nextIp(), 'wrong password here')).statusCode).toBe(401);
     const blocked = await login(email);
     expect(blocked.statusCode).toBe(403);
     expect(blocked.json().error.code).toBe('captcha_required');
@@ -148,8 +194,12 @@ describe('login', () => {
     const ghost = `ghost-${randomUUID().slice(0, 8)}@example.test`;
     for (let i = 0; i < 3; i++) await login(ghost, {}, nextIp(), 'wrong password here');
     expect((await login(ghost)).json().error.code).toBe('captcha_required');
-    const audit = await testDb.database.sql.query(`select action from audit_log where subject_id = $1`, [email]);
-    expect(audit.rows.map((r) => r.action)).toEqual(expect.arrayContaining(['login.failed', 'login.lockout', 'login.captcha_required']));
+    const audit = await testDb.database.sql.query(`select action from audit_log where subject_id = $1`, [
+      email,
+    ]);
+    expect(audit.rows.map((r) => r.action)).toEqual(
+      expect.arrayContaining(['login.failed', 'login.lockout', 'login.captcha_required']),
+    );
   });
 
   it('rate-limits the sixth login for one account in a minute (429 with Retry-After)', async () => {
@@ -173,18 +223,36 @@ describe('sessions and tokens', () => {
     const rotated = first.json<{ accessToken: string; refreshToken: string }>();
     expect(rotated.refreshToken).not.toBe(refreshToken);
     // The old token again: reuse → the family (session) is revoked.
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: rotated.refreshToken } })).statusCode).toBe(401);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(rotated.accessToken) })).statusCode).toBe(401);
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refreshToken: rotated.refreshToken },
+        })
+      ).statusCode,
+    ).toBe(401);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(rotated.accessToken) })).statusCode,
+    ).toBe(401);
   });
 
   it('refuses both tokens after logout', async () => {
     const { accessToken, refreshToken } = await signedUp();
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode).toBe(200);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode,
+    ).toBe(200);
     const out = await inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(accessToken) });
     expect(out.statusCode, out.body).toBe(204);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode).toBe(401);
-    expect((await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode).toBe(401);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(accessToken) })).statusCode,
+    ).toBe(401);
+    expect(
+      (await inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken } })).statusCode,
+    ).toBe(401);
   });
 
   it('refuses alg none, a wrong key, an expired and a tampered JWT', async () => {
@@ -192,9 +260,15 @@ describe('sessions and tokens', () => {
     const [header, payload, signature] = accessToken.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`;
-    const wrongKey = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(new Uint8Array(deriveKey('another-secret-entirely-0123456789', 'access-jwt-hs256')));
-    const expired = await createAccessTokens(testConfig().appSecret).sign(userId, String(claims.sid), { expiresInSeconds: -60 });
-    const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString('base64url');
+    const wrongKey = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new Uint8Array(deriveKey('another-secret-entirely-0123456789', 'access-jwt-hs256')));
+    const expired = await createAccessTokens(testConfig().appSecret).sign(userId, String(claims.sid), {
+      expiresInSeconds: -60,
+    });
+    const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString(
+      'base64url',
+    );
     const tampered = `${header}.${tamperedPayload}.${signature}`;
     for (const token of [none, wrongKey, expired, tampered, 'garbage']) {
       const response = await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(token) });
@@ -211,27 +285,64 @@ describe('sessions and tokens', () => {
     const sessions = list.json<{ data: { id: string; current: boolean }[] }>().data;
     expect(sessions.some((s) => s.current)).toBe(true);
     const aliceSession = sessions[0]!.id;
-    expect((await inject({ method: 'DELETE', url: `/api/v1/sessions/${aliceSession}`, headers: bearer(bob.accessToken) })).statusCode).toBe(404);
-    expect((await inject({ method: 'DELETE', url: `/api/v1/sessions/${aliceSession}`, headers: bearer(alice.accessToken) })).statusCode).toBe(204);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(alice.accessToken) })).statusCode).toBe(401);
+    expect(
+      (
+        await inject({
+          method: 'DELETE',
+          url: `/api/v1/sessions/${aliceSession}`,
+          headers: bearer(bob.accessToken),
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await inject({
+          method: 'DELETE',
+          url: `/api/v1/sessions/${aliceSession}`,
+          headers: bearer(alice.accessToken),
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(alice.accessToken) })).statusCode,
+    ).toBe(401);
   });
 
   it('needs the CSRF header for cookie-authenticated state changes', async () => {
     const { cookies } = await signedUp();
     const cookieHeader = `nmk_access=${cookies.nmk_access}; nmk_csrf=${cookies.nmk_csrf}`;
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookieHeader } })).statusCode).toBe(200);
-    const without = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader } });
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: { cookie: cookieHeader } })).statusCode,
+    ).toBe(200);
+    const without = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp',
+      headers: { cookie: cookieHeader },
+    });
     expect(without.statusCode).toBe(403);
     expect(without.json().error.code).toBe('csrf_failed');
-    const wrong = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader, 'x-csrf-token': 'x'.repeat(32) } });
+    const wrong = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp',
+      headers: { cookie: cookieHeader, 'x-csrf-token': 'x'.repeat(32) },
+    });
     expect(wrong.statusCode).toBe(403);
-    const right = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: { cookie: cookieHeader, 'x-csrf-token': cookies.nmk_csrf! } });
+    const right = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp',
+      headers: { cookie: cookieHeader, 'x-csrf-token': cookies.nmk_csrf! },
+    });
     expect(right.statusCode).toBe(200);
   });
 
   it('moves no money for an unconfirmed address: top-ups and purchases need a confirmed e-mail', async () => {
     const user = await signedUp();
-    const topup = await inject({ method: 'POST', url: '/api/v1/wallet/topups', headers: bearer(user.accessToken), payload: { amount: 500 } });
+    const topup = await inject({
+      method: 'POST',
+      url: '/api/v1/wallet/topups',
+      headers: bearer(user.accessToken),
+      payload: { amount: 500 },
+    });
     expect(topup.statusCode).toBe(403);
     expect(topup.json().error.code).toBe('email_unconfirmed');
     const purchase = await inject({
@@ -243,15 +354,23 @@ describe('sessions and tokens', () => {
     expect(purchase.statusCode).toBe(403);
     expect(purchase.json().error.code).toBe('email_unconfirmed');
     // The refusal was not remembered against the key.
-    const stored = await testDb.database.sql.query('select count(*)::int as n from idempotency_keys where key = $1', ['unconfirmed-1']);
+    const stored = await testDb.database.sql.query(
+      'select count(*)::int as n from idempotency_keys where key = $1',
+      ['unconfirmed-1'],
+    );
     expect(stored.rows[0]).toEqual({ n: 0 });
   });
 
   it('refuses a suspended user everywhere, at once', async () => {
     const user = await signedUp();
     await suspendUser(testDb.database.db, user.userId, null, 'test');
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode).toBe(403);
-    expect((await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(user.accessToken) })).statusCode).toBe(403);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(403);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(user.accessToken) }))
+        .statusCode,
+    ).toBe(403);
     expect((await login(user.email)).statusCode).toBe(403);
   });
 });
@@ -268,21 +387,46 @@ describe('API keys', () => {
     const key = made.json<{ key: string; id: string; prefix: string }>();
     expect(key.key.startsWith('nmk_live_')).toBe(true);
     expect(key.key.startsWith(key.prefix)).toBe(true);
-    const narrow = (await create({ name: 'wallet', scopes: ['wallet:read'] })).json<{ key: string; id: string }>();
+    const narrow = (await create({ name: 'wallet', scopes: ['wallet:read'] })).json<{
+      key: string;
+      id: string;
+    }>();
     expect((await create({ name: 'third', scopes: ['wallet:read'] })).statusCode).toBe(403);
 
     const list = await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(user.accessToken) });
     expect(list.body).not.toContain(key.key);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(
+      200,
+    );
     const noScope = await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(narrow.key) });
     expect(noScope.statusCode).toBe(403);
     // A key cannot manage keys.
-    expect((await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(key.key) })).statusCode).toBe(403);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/api-keys', headers: bearer(key.key) })).statusCode,
+    ).toBe(403);
 
     const other = await signedUp();
-    expect((await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(other.accessToken) })).statusCode).toBe(404);
-    expect((await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(user.accessToken) })).statusCode).toBe(204);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(401);
+    expect(
+      (
+        await inject({
+          method: 'DELETE',
+          url: `/api/v1/api-keys/${key.id}`,
+          headers: bearer(other.accessToken),
+        })
+      ).statusCode,
+    ).toBe(404);
+    expect(
+      (
+        await inject({
+          method: 'DELETE',
+          url: `/api/v1/api-keys/${key.id}`,
+          headers: bearer(user.accessToken),
+        })
+      ).statusCode,
+    ).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key.key) })).statusCode).toBe(
+      401,
+    );
   });
 
   it('honours the IP allowlist', async () => {
@@ -295,17 +439,31 @@ describe('API keys', () => {
       payload: { name: 'office', scopes: ['account:read'], allowedCidrs: ['192.0.2.0/24'] },
     });
     const key = made.json<{ key: string }>().key;
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '192.0.2.7' })).statusCode).toBe(200);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '198.51.100.7' })).statusCode).toBe(403);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '192.0.2.7' })).statusCode,
+    ).toBe(200);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '198.51.100.7' }))
+        .statusCode,
+    ).toBe(403);
   });
 });
 
 describe('MFA and password reset', () => {
   it('sets up TOTP, then requires a code at login', async () => {
     const user = await signedUp();
-    const setup = await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: bearer(user.accessToken) });
+    const setup = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp',
+      headers: bearer(user.accessToken),
+    });
     const { secret } = setup.json<{ secret: string }>();
-    const verify = await inject({ method: 'POST', url: '/api/v1/mfa/totp/verify', headers: bearer(user.accessToken), payload: { otp: await generate({ secret }) } });
+    const verify = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp/verify',
+      headers: bearer(user.accessToken),
+      payload: { otp: await generate({ secret }) },
+    });
     expect(verify.statusCode).toBe(200);
     const noCode = await login(user.email);
     expect(noCode.statusCode).toBe(401);
@@ -326,7 +484,10 @@ describe('MFA and password reset', () => {
     probe.get('/t/admin', { preHandler: requireAdmin }, async () => ({ ok: true }));
     await probe.ready();
     try {
-      expect((await probe.inject({ method: 'GET', url: '/t/admin', headers: bearer(user.accessToken) })).statusCode).toBe(403);
+      expect(
+        (await probe.inject({ method: 'GET', url: '/t/admin', headers: bearer(user.accessToken) }))
+          .statusCode,
+      ).toBe(403);
     } finally {
       await probe.close();
     }
@@ -336,17 +497,31 @@ describe('MFA and password reset', () => {
     const user = await signedUp();
     catcher.clear();
     const ip = nextIp();
-    const forgot = await inject({ method: 'POST', url: '/api/v1/auth/password/forgot', ip, payload: { email: user.email, captcha: await solveCaptcha(app, ip) } });
+    const forgot = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/forgot',
+      ip,
+      payload: { email: user.email, captcha: await solveCaptcha(app, ip) },
+    });
     expect(forgot.statusCode).toBe(202);
-    const mail = await catcher.waitForMessage((m) => m.to.includes(user.email) && m.subject.includes('Reset'));
+    const mail = await catcher.waitForMessage(
+      (m) => m.to.includes(user.email) && m.subject.includes('Reset'),
+    );
     const token = decodeURIComponent(/reset-password\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)![1]!);
     const reset = async () => {
       const at = nextIp();
-      return inject({ method: 'POST', url: '/api/v1/auth/password/reset', ip: at, payload: { token, password: 'a brand new passphrase 9', captcha: await solveCaptcha(app, at) } });
+      return inject({
+        method: 'POST',
+        url: '/api/v1/auth/password/reset',
+        ip: at,
+        payload: { token, password: 'a brand new passphrase 9', captcha: await solveCaptcha(app, at) },
+      });
     };
     expect((await reset()).statusCode).toBe(200);
     expect((await reset()).statusCode).toBe(400);
-    expect((await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode).toBe(401);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(401);
     expect((await login(user.email, {}, nextIp(), 'a brand new passphrase 9')).statusCode).toBe(200);
   });
 });

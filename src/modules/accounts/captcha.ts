@@ -69,10 +69,17 @@ export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis
       const { challenge, solution } = parsed;
       // Only our own parameters are acceptable: a client may not pick a cheaper algorithm or cost.
       const p = challenge.parameters;
-      if (p.algorithm !== CAPTCHA_ALGORITHM || p.cost !== COST || typeof p.expiresAt !== 'number') throw captchaInvalid();
+      if (p.algorithm !== CAPTCHA_ALGORITHM || p.cost !== COST || typeof p.expiresAt !== 'number')
+        throw captchaInvalid();
       let verified = false;
       try {
-        const result = await verifySolution({ challenge, solution, deriveKey: pbkdf2, hmacSignatureSecret, hmacKeySignatureSecret });
+        const result = await verifySolution({
+          challenge,
+          solution,
+          deriveKey: pbkdf2,
+          hmacSignatureSecret,
+          hmacKeySignatureSecret,
+        });
         verified = result.verified;
       } catch {
         verified = false;

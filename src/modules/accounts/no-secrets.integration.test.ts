@@ -42,13 +42,25 @@ it('never writes a password, token or key to a log line or into a later response
   };
   const email = `leak-${randomUUID().slice(0, 8)}@example.test`;
   const password = `Zq!${randomUUID()}`;
-  expect((await call({ method: 'POST', url: '/api/v1/auth/register', payload: { email, password, captcha: await solveCaptcha(app, '10.77.0.1') } })).statusCode).toBe(202);
+  expect(
+    (
+      await call({
+        method: 'POST',
+        url: '/api/v1/auth/register',
+        payload: { email, password, captcha: await solveCaptcha(app, '10.77.0.1') },
+      })
+    ).statusCode,
+  ).toBe(202);
   // A failed attempt with a different secret-looking password too.
   const wrongPassword = `Wr0ng-${randomUUID()}`;
   await call({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password: wrongPassword } });
   const loggedIn = await call({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
   const first = loggedIn.json<{ accessToken: string; refreshToken: string; user: { id: string } }>();
-  const refreshed = await call({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: first.refreshToken } });
+  const refreshed = await call({
+    method: 'POST',
+    url: '/api/v1/auth/refresh',
+    payload: { refreshToken: first.refreshToken },
+  });
   const second = refreshed.json<{ accessToken: string; refreshToken: string }>();
   await setUserTier(testDb.database.db, first.user.id, 'payg');
   const created = await call({
@@ -59,12 +71,28 @@ it('never writes a password, token or key to a log line or into a later response
   });
   const apiKey = created.json<{ key: string }>().key;
   await call({ method: 'GET', url: '/api/v1/me', headers: { authorization: `Bearer ${apiKey}` } });
-  await call({ method: 'GET', url: '/api/v1/api-keys', headers: { authorization: `Bearer ${second.accessToken}` } });
-  await call({ method: 'POST', url: '/api/v1/auth/logout', headers: { authorization: `Bearer ${second.accessToken}` } });
+  await call({
+    method: 'GET',
+    url: '/api/v1/api-keys',
+    headers: { authorization: `Bearer ${second.accessToken}` },
+  });
+  await call({
+    method: 'POST',
+    url: '/api/v1/auth/logout',
+    headers: { authorization: `Bearer ${second.accessToken}` },
+  });
 
   expect(logLines.length).toBeGreaterThan(5);
   const logs = logLines.join('\n');
-  for (const secret of [password, wrongPassword, first.accessToken, first.refreshToken, second.accessToken, second.refreshToken, apiKey]) {
+  for (const secret of [
+    password,
+    wrongPassword,
+    first.accessToken,
+    first.refreshToken,
+    second.accessToken,
+    second.refreshToken,
+    apiKey,
+  ]) {
     expect(logs).not.toContain(secret);
   }
   // Each secret appears only in the one response that hands it out, never in any other body.
@@ -78,5 +106,6 @@ it('never writes a password, token or key to a log line or into a later response
   // Nor are secrets stored where the audit log could show them.
   const audit = await testDb.database.sql.query('select details::text as d from audit_log');
   const auditText = audit.rows.map((r) => String(r.d)).join('\n');
-  for (const secret of [password, wrongPassword, first.refreshToken, apiKey]) expect(auditText).not.toContain(secret);
+  for (const secret of [password, wrongPassword, first.refreshToken, apiKey])
+    expect(auditText).not.toContain(secret);
 });

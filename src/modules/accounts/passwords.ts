@@ -10,7 +10,12 @@ export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 128;
 
 // `Algorithm` is an ambient const enum (not importable as a value here): 2 is Argon2id.
-const ARGON2 = { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+const ARGON2 = {
+  algorithm: 2 as Algorithm.Argon2id,
+  memoryCost: 19_456,
+  timeCost: 2,
+  parallelism: 1,
+} as const;
 
 let common: Set<string> | undefined;
 function commonPasswords(): Set<string> {

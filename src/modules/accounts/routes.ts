@@ -18,13 +18,23 @@ import {
 import type { RouteRateLimit } from '../../platform/http/rate-limit.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
-import { type IssuedTokens, REFRESH_TOKEN_SECONDS, createAccountsService, findUserById, normalizeEmail, publicUser } from './service.js';
+import {
+  type IssuedTokens,
+  REFRESH_TOKEN_SECONDS,
+  createAccountsService,
+  findUserById,
+  normalizeEmail,
+  publicUser,
+} from './service.js';
 
 const email = z.string().trim().min(3).max(254).email();
 // Length and commonness are checked by the password policy, which gives the clear message.
 const password = z.string().min(1).max(1024);
 const captcha = z.string().min(1).max(4096);
-const otp = z.string().trim().regex(/^\d{6}$/, 'must be a 6-digit code');
+const otp = z
+  .string()
+  .trim()
+  .regex(/^\d{6}$/, 'must be a 6-digit code');
 
 const userSchema = z.object({
   id: z.string(),
@@ -36,7 +46,12 @@ const userSchema = z.object({
   mfaEnabled: z.boolean(),
   createdAt: z.string(),
 });
-const tokensSchema = z.object({ accessToken: z.string(), refreshToken: z.string(), expiresIn: z.number(), user: userSchema });
+const tokensSchema = z.object({
+  accessToken: z.string(),
+  refreshToken: z.string(),
+  expiresIn: z.number(),
+  user: userSchema,
+});
 
 const emailKey = (request: FastifyRequest) => {
   const value = (request.body as { email?: unknown } | undefined)?.email;
@@ -46,13 +61,19 @@ const LOGIN_LIMITS: RouteRateLimit[] = [
   { name: 'login-ip', points: 5, durationSeconds: 60, key: 'ip' },
   { name: 'login-account', points: 5, durationSeconds: 60, key: emailKey },
 ];
-const REGISTER_LIMITS: RouteRateLimit[] = [{ name: 'register-ip', points: 3, durationSeconds: 3600, key: 'ip' }];
+const REGISTER_LIMITS: RouteRateLimit[] = [
+  { name: 'register-ip', points: 3, durationSeconds: 3600, key: 'ip' },
+];
 const FORGOT_LIMITS: RouteRateLimit[] = [
   { name: 'password-forgot-ip', points: 5, durationSeconds: 3600, key: 'ip' },
   { name: 'password-forgot-account', points: 3, durationSeconds: 3600, key: emailKey },
 ];
-const RESET_LIMITS: RouteRateLimit[] = [{ name: 'password-reset-ip', points: 10, durationSeconds: 3600, key: 'ip' }];
-const TOKEN_LIMITS: RouteRateLimit[] = [{ name: 'auth-token-ip', points: 30, durationSeconds: 60, key: 'ip' }];
+const RESET_LIMITS: RouteRateLimit[] = [
+  { name: 'password-reset-ip', points: 10, durationSeconds: 3600, key: 'ip' },
+];
+const TOKEN_LIMITS: RouteRateLimit[] = [
+  { name: 'auth-token-ip', points: 30, durationSeconds: 60, key: 'ip' },
+];
 
 const contextOf = (request: FastifyRequest) => ({
   ip: request.ip ?? null,
@@ -67,8 +88,16 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   function setSessionCookies(reply: FastifyReply, issued: IssuedTokens) {
     const base = { httpOnly: true, secure, sameSite: 'lax' as const };
-    void reply.setCookie(ACCESS_COOKIE, issued.accessToken, { ...base, path: '/', maxAge: ACCESS_TOKEN_SECONDS });
-    void reply.setCookie(REFRESH_COOKIE, issued.refreshToken, { ...base, path: REFRESH_COOKIE_PATH, maxAge: REFRESH_TOKEN_SECONDS });
+    void reply.setCookie(ACCESS_COOKIE, issued.accessToken, {
+      ...base,
+      path: '/',
+      maxAge: ACCESS_TOKEN_SECONDS,
+    });
+    void reply.setCookie(REFRESH_COOKIE, issued.refreshToken, {
+      ...base,
+      path: REFRESH_COOKIE_PATH,
+      maxAge: REFRESH_TOKEN_SECONDS,
+    });
     // Readable by the page's script, which echoes it in `x-csrf-token` (double submit).
     void reply.setCookie(CSRF_COOKIE, randomBytes(24).toString('base64url'), {
       httpOnly: false,
@@ -90,7 +119,10 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     user: issued.user,
   });
   /** The refresh token from the body, else from the cookie (then the CSRF header is required). */
-  function presentedRefreshToken(request: FastifyRequest, body: { refreshToken?: string | undefined } | null | undefined) {
+  function presentedRefreshToken(
+    request: FastifyRequest,
+    body: { refreshToken?: string | undefined } | null | undefined,
+  ) {
     if (body?.refreshToken) return body.refreshToken;
     const cookie = request.cookies[REFRESH_COOKIE];
     if (!cookie) return undefined;
@@ -120,7 +152,10 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     },
     async (request, reply) => {
       const result = await accounts.register(request.body, contextOf(request));
-      return reply.status(202).send({ message: 'Check your inbox for a link to confirm your e-mail address.', email: result.email });
+      return reply.status(202).send({
+        message: 'Check your inbox for a link to confirm your e-mail address.',
+        email: result.email,
+      });
     },
   );
 
@@ -128,7 +163,11 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     '/api/v1/auth/email/confirm',
     {
       config: { rateLimits: TOKEN_LIMITS },
-      schema: { tags: ['auth'], body: z.object({ token: z.string().min(10).max(200) }), response: { 200: z.object({ user: userSchema }) } },
+      schema: {
+        tags: ['auth'],
+        body: z.object({ token: z.string().min(10).max(200) }),
+        response: { 200: z.object({ user: userSchema }) },
+      },
     },
     async (request) => ({ user: await accounts.confirmEmail(request.body.token) }),
   );
@@ -180,7 +219,11 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     '/api/v1/auth/logout',
     {
       config: { rateLimits: TOKEN_LIMITS },
-      schema: { tags: ['auth'], summary: 'End this session', body: z.object({ refreshToken: z.string().min(10).max(200).optional() }).nullish() },
+      schema: {
+        tags: ['auth'],
+        summary: 'End this session',
+        body: z.object({ refreshToken: z.string().min(10).max(200).optional() }).nullish(),
+      },
     },
     async (request, reply) => {
       const principal = request.principal;
@@ -207,7 +250,9 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     },
     async (request, reply) => {
       await accounts.forgotPassword(request.body, contextOf(request));
-      return reply.status(202).send({ message: 'If an account exists for this address, a reset link is on its way.' });
+      return reply
+        .status(202)
+        .send({ message: 'If an account exists for this address, a reset link is on its way.' });
     },
   );
 
@@ -229,7 +274,10 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.get(
     '/api/v1/me',
-    { preValidation: [requireUser, requireScope('account:read')], schema: { tags: ['auth'], response: { 200: userSchema } } },
+    {
+      preValidation: [requireUser, requireScope('account:read')],
+      schema: { tags: ['auth'], response: { 200: userSchema } },
+    },
     async (request) => {
       const user = await findUserById(deps.database.db, principalOf(request).userId);
       if (!user) throw unauthenticated();
@@ -248,7 +296,13 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
   });
   r.get(
     '/api/v1/sessions',
-    { preValidation: requireSession, schema: { tags: ['auth'], response: { 200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }) } } },
+    {
+      preValidation: requireSession,
+      schema: {
+        tags: ['auth'],
+        response: { 200: z.object({ data: z.array(sessionSchema), nextCursor: z.null() }) },
+      },
+    },
     async (request) => {
       const principal = principalOf(request);
       return { data: await accounts.listSessions(principal.userId, principal.sessionId), nextCursor: null };
@@ -268,14 +322,25 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     '/api/v1/mfa/totp',
     {
       preValidation: requireSession,
-      schema: { tags: ['auth'], summary: 'Start TOTP setup', response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }) } },
+      schema: {
+        tags: ['auth'],
+        summary: 'Start TOTP setup',
+        response: { 200: z.object({ secret: z.string(), otpauthUrl: z.string() }) },
+      },
     },
     async (request) => accounts.startMfaSetup(principalOf(request).userId),
   );
 
   r.post(
     '/api/v1/mfa/totp/verify',
-    { preValidation: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
+    {
+      preValidation: requireSession,
+      schema: {
+        tags: ['auth'],
+        body: z.object({ otp }),
+        response: { 200: z.object({ mfaEnabled: z.boolean() }) },
+      },
+    },
     async (request) => {
       await accounts.confirmMfa(principalOf(request).userId, request.body.otp, contextOf(request));
       return { mfaEnabled: true };
@@ -284,7 +349,14 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.delete(
     '/api/v1/mfa/totp',
-    { preValidation: requireSession, schema: { tags: ['auth'], body: z.object({ otp }), response: { 200: z.object({ mfaEnabled: z.boolean() }) } } },
+    {
+      preValidation: requireSession,
+      schema: {
+        tags: ['auth'],
+        body: z.object({ otp }),
+        response: { 200: z.object({ mfaEnabled: z.boolean() }) },
+      },
+    },
     async (request) => {
       await accounts.disableMfa(principalOf(request).userId, request.body.otp, contextOf(request));
       return { mfaEnabled: false };

@@ -1,6 +1,13 @@
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import type { Db } from '../../platform/db/database.js';
-import { AppError, conflict, forbidden, notFound, unauthenticated, validationFailed } from '../../platform/errors.js';
+import {
+  AppError,
+  conflict,
+  forbidden,
+  notFound,
+  unauthenticated,
+  validationFailed,
+} from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
 import { emailConfirmationMail, passwordResetMail } from '../../platform/mail/templates.js';
@@ -43,12 +50,15 @@ export type PublicUser = ReturnType<typeof publicUser>;
 // Services other modules call (admin, tiers, api keys). Each takes the caller's db or tx handle.
 
 export const findUserById = (db: Db, id: string): Promise<User | undefined> => store.userById(db, id);
-export const findUserByEmail = (db: Db, email: string): Promise<User | undefined> => store.userByEmail(db, normalizeEmail(email));
+export const findUserByEmail = (db: Db, email: string): Promise<User | undefined> =>
+  store.userByEmail(db, normalizeEmail(email));
 /** Locks the user's row for the rest of the caller's transaction (serialises per-user limits). */
-export const lockUser = (tx: Db, id: string): Promise<User | undefined> => store.userById(tx, id, { forUpdate: true });
+export const lockUser = (tx: Db, id: string): Promise<User | undefined> =>
+  store.userById(tx, id, { forUpdate: true });
 
 /** The live (not revoked, not expired) session and its user, for authenticating a request. */
-export const liveSessionWithUser = (db: Db, sessionId: string, userId: string) => store.liveSessionWithUser(db, sessionId, userId);
+export const liveSessionWithUser = (db: Db, sessionId: string, userId: string) =>
+  store.liveSessionWithUser(db, sessionId, userId);
 
 export async function setUserTier(db: Db, userId: string, tier: string): Promise<void> {
   if (!(await store.updateUser(db, userId, { tier }))) throw notFound('User');
@@ -59,9 +69,20 @@ export async function setUserTier(db: Db, userId: string, tier: string): Promise
  * request of theirs (session, token or API key) is refused with 403. Sessions are kept so that
  * unsuspending restores them; the refusal does not depend on them.
  */
-export async function suspendUser(db: Db, userId: string, actorId?: string | null, reason?: string): Promise<void> {
+export async function suspendUser(
+  db: Db,
+  userId: string,
+  actorId?: string | null,
+  reason?: string,
+): Promise<void> {
   if (!(await store.updateUser(db, userId, { status: 'suspended' }))) throw notFound('User');
-  await recordAudit(db, { actorId, action: 'user.suspended', subjectType: 'user', subjectId: userId, details: reason ? { reason } : {} });
+  await recordAudit(db, {
+    actorId,
+    action: 'user.suspended',
+    subjectType: 'user',
+    subjectId: userId,
+    details: reason ? { reason } : {},
+  });
 }
 
 export async function unsuspendUser(db: Db, userId: string, actorId?: string | null): Promise<void> {
@@ -91,7 +112,9 @@ const wrongCredentials = () => unauthenticated('The e-mail address or password i
 export type AccountsService = ReturnType<typeof createAccountsService>;
 
 /** The sign-up, sign-in, session and MFA use cases. */
-export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & { mailer: Mailer | undefined }) {
+export function createAccountsService(
+  deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & { mailer: Mailer | undefined },
+) {
   const db = deps.database.db;
   const { config } = deps;
   const logger: Logger = deps.logger;
@@ -111,16 +134,28 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
     }
   }
 
-  async function issueEmailToken(userId: string, purpose: store.EmailTokenPurpose, seconds: number): Promise<string> {
+  async function issueEmailToken(
+    userId: string,
+    purpose: store.EmailTokenPurpose,
+    seconds: number,
+  ): Promise<string> {
     const token = newOpaqueToken();
-    await store.insertEmailToken(db, { userId, purpose, tokenHash: hashToken(token), expiresAt: new Date(Date.now() + seconds * 1000) });
+    await store.insertEmailToken(db, {
+      userId,
+      purpose,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(Date.now() + seconds * 1000),
+    });
     return token;
   }
 
   async function sendConfirmation(user: User) {
     const token = await issueEmailToken(user.id, 'confirm_email', CONFIRM_TOKEN_HOURS * 3600);
     const link = `${config.publicUrl}/confirm-email?token=${encodeURIComponent(token)}`;
-    await sendMail(user.email, emailConfirmationMail({ email: user.email, link, expiresInHours: CONFIRM_TOKEN_HOURS }));
+    await sendMail(
+      user.email,
+      emailConfirmationMail({ email: user.email, link, expiresInHours: CONFIRM_TOKEN_HOURS }),
+    );
   }
 
   async function startSession(user: User, context: RequestContext): Promise<IssuedTokens> {
@@ -137,7 +172,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       return created;
     });
     const accessToken = await tokens.sign(user.id, session.id);
-    return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_SECONDS, sessionId: session.id, user: publicUser(user) };
+    return {
+      accessToken,
+      refreshToken,
+      expiresIn: ACCESS_TOKEN_SECONDS,
+      sessionId: session.id,
+      user: publicUser(user),
+    };
   }
 
   /** Accepts a TOTP code once (replay refused through the last accepted time step). */
@@ -159,7 +200,10 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
     tokens,
 
     /** Same answer whether or not the address is taken, so sign-up does not reveal accounts. */
-    async register(input: { email: string; password: string; captcha?: string | undefined }, context: RequestContext) {
+    async register(
+      input: { email: string; password: string; captcha?: string | undefined },
+      context: RequestContext,
+    ) {
       await captcha.verify(input.captcha);
       const email = normalizeEmail(input.email);
       assertAcceptablePassword(input.password, email);
@@ -175,7 +219,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
           memo: 'Free verification at sign-up',
           idempotencyKey: `signup-credit:${created.id}`,
         });
-        await recordAudit(tx, { actorId: created.id, action: 'user.registered', subjectType: 'user', subjectId: created.id, ip: context.ip });
+        await recordAudit(tx, {
+          actorId: created.id,
+          action: 'user.registered',
+          subjectType: 'user',
+          subjectId: created.id,
+          ip: context.ip,
+        });
         return created;
       });
       if (user) await sendConfirmation(user);
@@ -185,9 +235,19 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
 
     async confirmEmail(token: string) {
       const userId = await store.consumeEmailToken(db, 'confirm_email', hashToken(token));
-      if (!userId) throw new AppError(400, 'invalid_token', 'This confirmation link is invalid, expired or already used.');
+      if (!userId)
+        throw new AppError(
+          400,
+          'invalid_token',
+          'This confirmation link is invalid, expired or already used.',
+        );
       const user = await store.updateUser(db, userId, { emailConfirmedAt: new Date() });
-      await recordAudit(db, { actorId: userId, action: 'user.email_confirmed', subjectType: 'user', subjectId: userId });
+      await recordAudit(db, {
+        actorId: userId,
+        action: 'user.email_confirmed',
+        subjectType: 'user',
+        subjectId: userId,
+      });
       return publicUser(user!);
     },
 
@@ -199,13 +259,23 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       const failures = await store.failuresFor(db, email, FAILURE_WINDOW_SECONDS);
       if (failures >= CAPTCHA_AFTER_FAILURES) {
         if (!input.captcha) {
-          await recordAudit(db, { action: 'login.captcha_required', subjectType: 'email', subjectId: email, ip: context.ip, details: { failures } });
-          throw captchaRequired('Too many failed sign-in attempts for this account: please solve the captcha.');
+          await recordAudit(db, {
+            action: 'login.captcha_required',
+            subjectType: 'email',
+            subjectId: email,
+            ip: context.ip,
+            details: { failures },
+          });
+          throw captchaRequired(
+            'Too many failed sign-in attempts for this account: please solve the captcha.',
+          );
         }
         await captcha.verify(input.captcha);
       }
       const user = await store.userByEmail(db, email);
-      const passwordOk = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+      const passwordOk = user
+        ? await verifyPassword(user.passwordHash, input.password)
+        : (await burnPasswordCheck(input.password), false);
       const fail = async (reason: string) => {
         const count = await store.recordFailure(db, email, FAILURE_WINDOW_SECONDS);
         await recordAudit(db, {
@@ -217,7 +287,14 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
           details: { reason, failures: count },
         });
         if (count === CAPTCHA_AFTER_FAILURES) {
-          await recordAudit(db, { actorId: user?.id ?? null, action: 'login.lockout', subjectType: 'email', subjectId: email, ip: context.ip, details: { failures: count, requires: 'captcha' } });
+          await recordAudit(db, {
+            actorId: user?.id ?? null,
+            action: 'login.lockout',
+            subjectType: 'email',
+            subjectId: email,
+            ip: context.ip,
+            details: { failures: count, requires: 'captcha' },
+          });
         }
       };
       if (!user || !passwordOk) {
@@ -226,7 +303,8 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       }
       if (user.status !== 'active') throw forbidden('This account is suspended.');
       if (user.mfaSecret) {
-        if (!input.otp) throw new AppError(401, 'mfa_required', 'Enter the 6-digit code from your authenticator app.');
+        if (!input.otp)
+          throw new AppError(401, 'mfa_required', 'Enter the 6-digit code from your authenticator app.');
         const step = await checkTotp(user, user.mfaSecret, input.otp);
         if (step === undefined) {
           await fail('wrong_otp');
@@ -236,7 +314,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       }
       await store.clearFailures(db, email);
       const issued = await startSession(user, context);
-      await recordAudit(db, { actorId: user.id, action: 'login.succeeded', subjectType: 'session', subjectId: issued.sessionId, ip: context.ip });
+      await recordAudit(db, {
+        actorId: user.id,
+        action: 'login.succeeded',
+        subjectType: 'session',
+        subjectId: issued.sessionId,
+        ip: context.ip,
+      });
       return issued;
     },
 
@@ -250,22 +334,36 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
         if (token.rotatedAt !== null) {
           const revoked = await store.revokeSession(tx, session.id, 'refresh_token_reuse');
           if (revoked) {
-            await recordAudit(tx, { actorId: session.userId, action: 'session.refresh_reuse', subjectType: 'session', subjectId: session.id, ip: context.ip });
+            await recordAudit(tx, {
+              actorId: session.userId,
+              action: 'session.refresh_reuse',
+              subjectType: 'session',
+              subjectId: session.id,
+              ip: context.ip,
+            });
           }
           return { kind: 'reused' as const };
         }
-        if (session.revokedAt !== null || session.expiresAt.getTime() <= Date.now()) return { kind: 'ended' as const };
+        if (session.revokedAt !== null || session.expiresAt.getTime() <= Date.now())
+          return { kind: 'ended' as const };
         await store.markRotated(tx, token.id);
         await store.insertRefreshToken(tx, session.id, hashToken(newToken));
         await store.touchSession(tx, session.id, context.ip);
         return { kind: 'rotated' as const, session };
       });
-      if (outcome.kind !== 'rotated') throw unauthenticated('The refresh token is invalid, expired or revoked. Please sign in again.');
+      if (outcome.kind !== 'rotated')
+        throw unauthenticated('The refresh token is invalid, expired or revoked. Please sign in again.');
       const user = await store.userById(db, outcome.session.userId);
       if (!user) throw unauthenticated();
       if (user.status !== 'active') throw forbidden('This account is suspended.');
       const accessToken = await tokens.sign(user.id, outcome.session.id);
-      return { accessToken, refreshToken: newToken, expiresIn: ACCESS_TOKEN_SECONDS, sessionId: outcome.session.id, user: publicUser(user) };
+      return {
+        accessToken,
+        refreshToken: newToken,
+        expiresIn: ACCESS_TOKEN_SECONDS,
+        sessionId: outcome.session.id,
+        user: publicUser(user),
+      };
     },
 
     /** Ends the session a refresh token belongs to (when the access token is not at hand). */
@@ -278,7 +376,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       const session = await store.sessionById(db, sessionId);
       if (!session || (userId && session.userId !== userId)) return;
       if (await store.revokeSession(db, sessionId, 'logout')) {
-        await recordAudit(db, { actorId: session.userId, action: 'session.logout', subjectType: 'session', subjectId: sessionId, ip: context.ip });
+        await recordAudit(db, {
+          actorId: session.userId,
+          action: 'session.logout',
+          subjectType: 'session',
+          subjectId: sessionId,
+          ip: context.ip,
+        });
       }
     },
 
@@ -297,7 +401,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
 
     async revokeSessionOf(userId: string, sessionId: string, context: RequestContext) {
       if (!(await store.revokeSession(db, sessionId, 'revoked_by_user', userId))) throw notFound('Session');
-      await recordAudit(db, { actorId: userId, action: 'session.revoked', subjectType: 'session', subjectId: sessionId, ip: context.ip });
+      await recordAudit(db, {
+        actorId: userId,
+        action: 'session.revoked',
+        subjectType: 'session',
+        subjectId: sessionId,
+        ip: context.ip,
+      });
     },
 
     /** Always the same answer; a mail goes out only when the account exists. */
@@ -306,14 +416,27 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       const user = await store.userByEmail(db, normalizeEmail(input.email));
       if (!user || user.status !== 'active') return;
       const token = await issueEmailToken(user.id, 'password_reset', RESET_TOKEN_MINUTES * 60);
-      await recordAudit(db, { actorId: user.id, action: 'password.reset_requested', subjectType: 'user', subjectId: user.id, ip: context.ip });
+      await recordAudit(db, {
+        actorId: user.id,
+        action: 'password.reset_requested',
+        subjectType: 'user',
+        subjectId: user.id,
+        ip: context.ip,
+      });
       const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-      await sendMail(user.email, passwordResetMail({ email: user.email, link, expiresInMinutes: RESET_TOKEN_MINUTES }));
+      await sendMail(
+        user.email,
+        passwordResetMail({ email: user.email, link, expiresInMinutes: RESET_TOKEN_MINUTES }),
+      );
     },
 
-    async resetPassword(input: { token: string; password: string; captcha?: string | undefined }, context: RequestContext) {
+    async resetPassword(
+      input: { token: string; password: string; captcha?: string | undefined },
+      context: RequestContext,
+    ) {
       await captcha.verify(input.captcha);
-      const invalid = () => new AppError(400, 'invalid_token', 'This reset link is invalid, expired or already used.');
+      const invalid = () =>
+        new AppError(400, 'invalid_token', 'This reset link is invalid, expired or already used.');
       const tokenHash = hashToken(input.token);
       const pending = await store.liveEmailToken(db, 'password_reset', tokenHash);
       if (!pending) throw invalid();
@@ -327,7 +450,13 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
         await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
         await store.revokeUserSessions(tx, userId, 'password_reset');
         await store.clearFailures(tx, user.email);
-        await recordAudit(tx, { actorId: userId, action: 'password.reset', subjectType: 'user', subjectId: userId, ip: context.ip });
+        await recordAudit(tx, {
+          actorId: userId,
+          action: 'password.reset',
+          subjectType: 'user',
+          subjectId: userId,
+          ip: context.ip,
+        });
       });
     },
 
@@ -344,9 +473,21 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       const user = await store.userById(db, userId);
       if (!user?.mfaPendingSecret) throw conflict('mfa_not_started', 'Start the two-factor setup first.');
       const step = await checkTotp(user, user.mfaPendingSecret, otp);
-      if (step === undefined) throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
-      await store.updateUser(db, userId, { mfaSecret: user.mfaPendingSecret, mfaPendingSecret: null, mfaEnabledAt: new Date(), mfaLastTimeStep: step });
-      await recordAudit(db, { actorId: userId, action: 'mfa.enabled', subjectType: 'user', subjectId: userId, ip: context.ip });
+      if (step === undefined)
+        throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
+      await store.updateUser(db, userId, {
+        mfaSecret: user.mfaPendingSecret,
+        mfaPendingSecret: null,
+        mfaEnabledAt: new Date(),
+        mfaLastTimeStep: step,
+      });
+      await recordAudit(db, {
+        actorId: userId,
+        action: 'mfa.enabled',
+        subjectType: 'user',
+        subjectId: userId,
+        ip: context.ip,
+      });
     },
 
     async disableMfa(userId: string, otp: string, context: RequestContext) {
@@ -354,9 +495,21 @@ export function createAccountsService(deps: Pick<PlatformDeps, 'config' | 'datab
       if (!user?.mfaSecret) throw conflict('mfa_not_enabled', 'Two-factor authentication is not on.');
       if (user.role === 'admin') throw forbidden('Administrators must keep two-factor authentication on.');
       const step = await checkTotp(user, user.mfaSecret, otp);
-      if (step === undefined) throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
-      await store.updateUser(db, userId, { mfaSecret: null, mfaPendingSecret: null, mfaEnabledAt: null, mfaLastTimeStep: step });
-      await recordAudit(db, { actorId: userId, action: 'mfa.disabled', subjectType: 'user', subjectId: userId, ip: context.ip });
+      if (step === undefined)
+        throw validationFailed('The authentication code is incorrect.', { field: 'otp' });
+      await store.updateUser(db, userId, {
+        mfaSecret: null,
+        mfaPendingSecret: null,
+        mfaEnabledAt: null,
+        mfaLastTimeStep: step,
+      });
+      await recordAudit(db, {
+        actorId: userId,
+        action: 'mfa.disabled',
+        subjectType: 'user',
+        subjectId: userId,
+        ip: context.ip,
+      });
     },
 
     /** For the authentication plugin: the live session's user, or undefined. */

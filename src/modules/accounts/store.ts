@@ -7,23 +7,38 @@ export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type EmailTokenPurpose = 'confirm_email' | 'password_reset';
 
-export async function insertUser(db: Db, values: { email: string; passwordHash: string }): Promise<UserRow | undefined> {
+export async function insertUser(
+  db: Db,
+  values: { email: string; passwordHash: string },
+): Promise<UserRow | undefined> {
   const rows = await db.insert(users).values(values).onConflictDoNothing().returning();
   return rows[0];
 }
 
 export async function userByEmail(db: Db, email: string): Promise<UserRow | undefined> {
-  const rows = await db.select().from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  const rows = await db
+    .select()
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
+    .limit(1);
   return rows[0];
 }
 
-export async function userById(db: Db, id: string, options: { forUpdate?: boolean } = {}): Promise<UserRow | undefined> {
+export async function userById(
+  db: Db,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<UserRow | undefined> {
   const query = db.select().from(users).where(eq(users.id, id)).limit(1);
   const rows = options.forUpdate ? await query.for('update') : await query;
   return rows[0];
 }
 
-export async function updateUser(db: Db, id: string, values: Partial<Omit<UserRow, 'id' | 'createdAt'>>): Promise<UserRow | undefined> {
+export async function updateUser(
+  db: Db,
+  id: string,
+  values: Partial<Omit<UserRow, 'id' | 'createdAt'>>,
+): Promise<UserRow | undefined> {
   const rows = await db
     .update(users)
     .set({ ...values, updatedAt: new Date() })
@@ -38,7 +53,12 @@ export async function failuresFor(db: Db, email: string, windowSeconds: number):
   const rows = await db
     .select({ failures: loginFailures.failures })
     .from(loginFailures)
-    .where(and(eq(loginFailures.email, email), gt(loginFailures.lastFailureAt, sql`now() - make_interval(secs => ${windowSeconds})`)));
+    .where(
+      and(
+        eq(loginFailures.email, email),
+        gt(loginFailures.lastFailureAt, sql`now() - make_interval(secs => ${windowSeconds})`),
+      ),
+    );
   return rows[0]?.failures ?? 0;
 }
 
@@ -98,23 +118,48 @@ export async function markRotated(db: Db, tokenId: string): Promise<boolean> {
 }
 
 export async function touchSession(db: Db, sessionId: string, ip: string | null): Promise<void> {
-  await db.update(sessions).set({ lastUsedAt: sql`now()`, ip }).where(eq(sessions.id, sessionId));
+  await db
+    .update(sessions)
+    .set({ lastUsedAt: sql`now()`, ip })
+    .where(eq(sessions.id, sessionId));
 }
 
-export async function revokeSession(db: Db, sessionId: string, reason: string, userId?: string): Promise<boolean> {
+export async function revokeSession(
+  db: Db,
+  sessionId: string,
+  reason: string,
+  userId?: string,
+): Promise<boolean> {
   const rows = await db
     .update(sessions)
     .set({ revokedAt: sql`now()`, revokedReason: reason })
-    .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt), userId ? eq(sessions.userId, userId) : undefined))
+    .where(
+      and(
+        eq(sessions.id, sessionId),
+        isNull(sessions.revokedAt),
+        userId ? eq(sessions.userId, userId) : undefined,
+      ),
+    )
     .returning({ id: sessions.id });
   return rows.length === 1;
 }
 
-export async function revokeUserSessions(db: Db, userId: string, reason: string, exceptSessionId?: string): Promise<number> {
+export async function revokeUserSessions(
+  db: Db,
+  userId: string,
+  reason: string,
+  exceptSessionId?: string,
+): Promise<number> {
   const rows = await db
     .update(sessions)
     .set({ revokedAt: sql`now()`, revokedReason: reason })
-    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined))
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        exceptSessionId ? ne(sessions.id, exceptSessionId) : undefined,
+      ),
+    )
     .returning({ id: sessions.id });
   return rows.length;
 }
@@ -126,7 +171,12 @@ export async function liveSessionWithUser(db: Db, sessionId: string, userId: str
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
-      and(eq(sessions.id, sessionId), eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)),
+      and(
+        eq(sessions.id, sessionId),
+        eq(sessions.userId, userId),
+        isNull(sessions.revokedAt),
+        gt(sessions.expiresAt, sql`now()`),
+      ),
     )
     .limit(1);
   return rows[0];
@@ -156,7 +206,13 @@ export async function insertEmailToken(
   await db
     .update(emailTokens)
     .set({ usedAt: sql`now()` })
-    .where(and(eq(emailTokens.userId, values.userId), eq(emailTokens.purpose, values.purpose), isNull(emailTokens.usedAt)));
+    .where(
+      and(
+        eq(emailTokens.userId, values.userId),
+        eq(emailTokens.purpose, values.purpose),
+        isNull(emailTokens.usedAt),
+      ),
+    );
   await db.insert(emailTokens).values(values);
 }
 
@@ -165,19 +221,33 @@ export async function liveEmailToken(db: Db, purpose: EmailTokenPurpose, tokenHa
     .select()
     .from(emailTokens)
     .where(
-      and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)),
+      and(
+        eq(emailTokens.tokenHash, tokenHash),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, sql`now()`),
+      ),
     )
     .limit(1);
   return rows[0];
 }
 
 /** Uses a token exactly once: the conditional update is what makes it single-use. */
-export async function consumeEmailToken(db: Db, purpose: EmailTokenPurpose, tokenHash: string): Promise<string | undefined> {
+export async function consumeEmailToken(
+  db: Db,
+  purpose: EmailTokenPurpose,
+  tokenHash: string,
+): Promise<string | undefined> {
   const rows = await db
     .update(emailTokens)
     .set({ usedAt: sql`now()` })
     .where(
-      and(eq(emailTokens.tokenHash, tokenHash), eq(emailTokens.purpose, purpose), isNull(emailTokens.usedAt), gt(emailTokens.expiresAt, sql`now()`)),
+      and(
+        eq(emailTokens.tokenHash, tokenHash),
+        eq(emailTokens.purpose, purpose),
+        isNull(emailTokens.usedAt),
+        gt(emailTokens.expiresAt, sql`now()`),
+      ),
     )
     .returning({ userId: emailTokens.userId });
   return rows[0]?.userId;

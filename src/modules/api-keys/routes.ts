@@ -23,7 +23,13 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
 
   r.get(
     '/api/v1/api-keys',
-    { preValidation: requireSession, schema: { tags: ['developers'], response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) } } },
+    {
+      preValidation: requireSession,
+      schema: {
+        tags: ['developers'],
+        response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) },
+      },
+    },
     async (request) => ({ data: await listApiKeys(db, principalOf(request).userId), nextCursor: null }),
   );
 
@@ -44,7 +50,11 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(db, { userId: principalOf(request).userId, ...request.body, ip: request.ip });
+      const created = await createApiKey(db, {
+        userId: principalOf(request).userId,
+        ...request.body,
+        ip: request.ip,
+      });
       return reply.status(201).send({ ...created.apiKey, key: created.key });
     },
   );

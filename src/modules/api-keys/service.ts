@@ -24,7 +24,13 @@ export function describeKey(key: ApiKey) {
 /** Creates a key; the secret is in the result and nowhere else, ever again. */
 export async function createApiKey(
   db: Db,
-  input: { userId: string; name: string; scopes: string[]; allowedCidrs?: string[] | undefined; ip: string | null },
+  input: {
+    userId: string;
+    name: string;
+    scopes: string[];
+    allowedCidrs?: string[] | undefined;
+    ip: string | null;
+  },
 ): Promise<{ key: string; apiKey: ReturnType<typeof describeKey> }> {
   let cidrs: string[] | null = null;
   if (input.allowedCidrs && input.allowedCidrs.length > 0) {
@@ -77,7 +83,13 @@ export async function listApiKeys(db: Db, userId: string) {
 /** Another user's key, or an unknown one, is 404. */
 export async function revokeApiKey(db: Db, userId: string, id: string, ip: string | null): Promise<void> {
   if (!(await store.revokeKey(db, userId, id))) throw notFound('API key');
-  await recordAudit(db, { actorId: userId, action: 'api_key.revoked', subjectType: 'api_key', subjectId: id, ip });
+  await recordAudit(db, {
+    actorId: userId,
+    action: 'api_key.revoked',
+    subjectType: 'api_key',
+    subjectId: id,
+    ip,
+  });
 }
 
 /** The live key a presented secret belongs to, for the authentication plugin. */

@@ -6,7 +6,14 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 
 export async function insertKey(
   db: Db,
-  values: { userId: string; name: string; prefix: string; keyHash: string; scopes: string[]; allowedCidrs: string[] | null },
+  values: {
+    userId: string;
+    name: string;
+    prefix: string;
+    keyHash: string;
+    scopes: string[];
+    allowedCidrs: string[] | null;
+  },
 ): Promise<ApiKeyRow> {
   const rows = await db.insert(apiKeys).values(values).returning();
   return rows[0]!;
@@ -51,5 +58,10 @@ export async function touchKey(db: Db, id: string): Promise<void> {
   await db
     .update(apiKeys)
     .set({ lastUsedAt: sql`now()` })
-    .where(and(eq(apiKeys.id, id), or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`))));
+    .where(
+      and(
+        eq(apiKeys.id, id),
+        or(isNull(apiKeys.lastUsedAt), lt(apiKeys.lastUsedAt, sql`now() - interval '1 minute'`)),
+      ),
+    );
 }

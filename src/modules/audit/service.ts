@@ -16,7 +16,9 @@ const SECRET_FIELD = /pass|token|secret|key|otp|captcha|cookie|authorization/i;
 
 /** Appends one audit entry; keys that look like secrets are dropped as a last line of defence. */
 export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
-  const details = Object.fromEntries(Object.entries(event.details ?? {}).filter(([field]) => !SECRET_FIELD.test(field)));
+  const details = Object.fromEntries(
+    Object.entries(event.details ?? {}).filter(([field]) => !SECRET_FIELD.test(field)),
+  );
   await db.insert(auditLog).values({
     actorId: event.actorId ?? null,
     action: event.action,

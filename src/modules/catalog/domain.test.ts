@@ -9,9 +9,21 @@ const payg: TierPricing = {
   carrierSurchargeCents: 50,
   voiceAllowed: true,
 };
-const pro: TierPricing = { ...payg, priceMultiplierBps: 8500, areaCodeSurchargeCents: 0, carrierSurchargeCents: 0 };
+const pro: TierPricing = {
+  ...payg,
+  priceMultiplierBps: 8500,
+  areaCodeSurchargeCents: 0,
+  carrierSurchargeCents: 0,
+};
 const custom: TierPricing = { ...pro, priceMultiplierBps: 7500 };
-const freemium: TierPricing = { ...payg, areaCodeAllowed: false, carrierAllowed: false, voiceAllowed: false, areaCodeSurchargeCents: 0, carrierSurchargeCents: 0 };
+const freemium: TierPricing = {
+  ...payg,
+  areaCodeAllowed: false,
+  carrierAllowed: false,
+  voiceAllowed: false,
+  areaCodeSurchargeCents: 0,
+  carrierSurchargeCents: 0,
+};
 
 describe('applyBasisPointsUp', () => {
   it('rounds up to the next cent', () => {
@@ -33,14 +45,47 @@ describe('applyBasisPointsUp', () => {
 
 describe('priceVerification', () => {
   it('cost × markup (up) × tier (up) + surcharges', () => {
-    expect(priceVerification({ providerCostCents: 95, markupBps: 15000, tier: payg, areaCode: false, carrier: false }).totalCents).toBe(143);
-    expect(priceVerification({ providerCostCents: 95, markupBps: 15000, tier: payg, areaCode: true, carrier: true }).totalCents).toBe(143 + 75);
-    expect(priceVerification({ providerCostCents: 95, markupBps: 15000, tier: pro, areaCode: true, carrier: true }).totalCents).toBe(122);
-    expect(priceVerification({ providerCostCents: 95, markupBps: 15000, tier: custom, areaCode: true, carrier: false }).totalCents).toBe(108);
+    expect(
+      priceVerification({
+        providerCostCents: 95,
+        markupBps: 15000,
+        tier: payg,
+        areaCode: false,
+        carrier: false,
+      }).totalCents,
+    ).toBe(143);
+    expect(
+      priceVerification({
+        providerCostCents: 95,
+        markupBps: 15000,
+        tier: payg,
+        areaCode: true,
+        carrier: true,
+      }).totalCents,
+    ).toBe(143 + 75);
+    expect(
+      priceVerification({ providerCostCents: 95, markupBps: 15000, tier: pro, areaCode: true, carrier: true })
+        .totalCents,
+    ).toBe(122);
+    expect(
+      priceVerification({
+        providerCostCents: 95,
+        markupBps: 15000,
+        tier: custom,
+        areaCode: true,
+        carrier: false,
+      }).totalCents,
+    ).toBe(108);
   });
   it('is the same at any scale without float drift', () => {
     for (let cost = 0; cost < 2000; cost += 7) {
-      const p = priceVerification({ providerCostCents: cost, markupBps: 13337, tier: pro, areaCode: false, carrier: false });
+      const p = priceVerification({
+        providerCostCents: cost,
+        markupBps: 13337,
+        tier: pro,
+        areaCode: false,
+        carrier: false,
+      });
       expect(Number.isInteger(p.totalCents)).toBe(true);
       expect(p.markedUpCents * 10000).toBeGreaterThanOrEqual(cost * 13337);
       expect((p.markedUpCents - 1) * 10000).toBeLessThan(cost * 13337);
@@ -50,9 +95,15 @@ describe('priceVerification', () => {
 
 describe('optionRefusedByTier', () => {
   it('gates options by tier', () => {
-    expect(optionRefusedByTier(freemium, { capability: 'voice', areaCode: false, carrier: false })).toBe('voice');
-    expect(optionRefusedByTier(freemium, { capability: 'sms', areaCode: true, carrier: false })).toBe('area_code');
-    expect(optionRefusedByTier(freemium, { capability: 'sms', areaCode: false, carrier: true })).toBe('carrier');
+    expect(optionRefusedByTier(freemium, { capability: 'voice', areaCode: false, carrier: false })).toBe(
+      'voice',
+    );
+    expect(optionRefusedByTier(freemium, { capability: 'sms', areaCode: true, carrier: false })).toBe(
+      'area_code',
+    );
+    expect(optionRefusedByTier(freemium, { capability: 'sms', areaCode: false, carrier: true })).toBe(
+      'carrier',
+    );
     expect(optionRefusedByTier(freemium, { capability: 'sms', areaCode: false, carrier: false })).toBeNull();
     expect(optionRefusedByTier(payg, { capability: 'voice', areaCode: true, carrier: true })).toBeNull();
   });

@@ -7,8 +7,10 @@ export const BPS = 10_000;
 
 /** `amount × bps / 10000`, rounded up to the next integer (cent). */
 export function applyBasisPointsUp(amount: number, bps: number): number {
-  if (!Number.isSafeInteger(amount) || amount < 0) throw new RangeError(`amount must be non-negative integer cents: ${amount}`);
-  if (!Number.isSafeInteger(bps) || bps <= 0) throw new RangeError(`basis points must be a positive integer: ${bps}`);
+  if (!Number.isSafeInteger(amount) || amount < 0)
+    throw new RangeError(`amount must be non-negative integer cents: ${amount}`);
+  if (!Number.isSafeInteger(bps) || bps <= 0)
+    throw new RangeError(`basis points must be a positive integer: ${bps}`);
   const product = amount * bps;
   if (!Number.isSafeInteger(product)) throw new RangeError('amount too large');
   return Math.floor((product + BPS - 1) / BPS);
@@ -43,7 +45,8 @@ export function priceVerification(input: PriceInput): PriceBreakdown {
   const markedUpCents = applyBasisPointsUp(input.providerCostCents, input.markupBps);
   const tierAdjustedCents = applyBasisPointsUp(markedUpCents, input.tier.priceMultiplierBps);
   const surchargeCents =
-    (input.areaCode ? input.tier.areaCodeSurchargeCents : 0) + (input.carrier ? input.tier.carrierSurchargeCents : 0);
+    (input.areaCode ? input.tier.areaCodeSurchargeCents : 0) +
+    (input.carrier ? input.tier.carrierSurchargeCents : 0);
   return {
     providerCostCents: input.providerCostCents,
     markedUpCents,
@@ -116,8 +119,13 @@ const CATEGORIES: Record<string, string> = {
 export const categoryOf = (serviceName: string): string => CATEGORIES[serviceName.toLowerCase()] ?? 'other';
 
 /** Case-insensitive match on name or display name. */
-export function matchesQuery(service: { serviceName: string; displayName: string }, q: string | undefined): boolean {
+export function matchesQuery(
+  service: { serviceName: string; displayName: string },
+  q: string | undefined,
+): boolean {
   if (!q) return true;
   const needle = q.trim().toLowerCase();
-  return service.serviceName.toLowerCase().includes(needle) || service.displayName.toLowerCase().includes(needle);
+  return (
+    service.serviceName.toLowerCase().includes(needle) || service.displayName.toLowerCase().includes(needle)
+  );
 }

@@ -69,7 +69,11 @@ export class Catalog {
     return this.settings.cacheTtlSeconds * 1000;
   }
 
-  private cached<T>(entry: Cached<T> | null | undefined, load: () => Promise<T>, store: (c: Cached<T>) => void): Promise<T> {
+  private cached<T>(
+    entry: Cached<T> | null | undefined,
+    load: () => Promise<T>,
+    store: (c: Cached<T>) => void,
+  ): Promise<T> {
     if (entry && entry.expiresAt > Date.now()) return entry.value;
     const value = load();
     const fresh = { value, expiresAt: Date.now() + this.ttlMs };
@@ -92,7 +96,11 @@ export class Catalog {
     } catch (error) {
       if (error instanceof AppError) throw error;
       if (isTextVerifiedError(error) && error.kind === 'bad_request') {
-        throw new AppError(400, 'validation_failed', 'The provider does not offer this service with these options.');
+        throw new AppError(
+          400,
+          'validation_failed',
+          'The provider does not offer this service with these options.',
+        );
       }
       throw providerUnavailable();
     }
@@ -101,7 +109,8 @@ export class Catalog {
   private providerServices(): Promise<TextVerifiedService[]> {
     return this.cached(
       this.services,
-      () => this.fromProvider((c) => c.listServices({ numberType: 'mobile', reservationType: 'verification' })),
+      () =>
+        this.fromProvider((c) => c.listServices({ numberType: 'mobile', reservationType: 'verification' })),
       (c) => (this.services = c),
     );
   }
@@ -115,7 +124,10 @@ export class Catalog {
         name: s.serviceName,
         displayName: s.displayName,
         category: categoryOf(s.serviceName),
-        capabilities: s.capability === 'smsAndVoiceCombo' ? (['sms', 'voice'] as Capability[]) : (['sms'] as Capability[]),
+        capabilities:
+          s.capability === 'smsAndVoiceCombo'
+            ? (['sms', 'voice'] as Capability[])
+            : (['sms'] as Capability[]),
       }));
   }
 
@@ -128,12 +140,20 @@ export class Catalog {
     return all.find((s) => s.name === name.toLowerCase());
   }
 
-  private providerCost(service: string, capability: Capability, areaCode: boolean, carrier: boolean): Promise<number> {
+  private providerCost(
+    service: string,
+    capability: Capability,
+    areaCode: boolean,
+    carrier: boolean,
+  ): Promise<number> {
     const key = `${service}|${capability}|${areaCode}|${carrier}`;
     return this.cached(
       this.prices.get(key),
       () =>
-        this.fromProvider(async (c) => (await c.priceVerification({ serviceName: service, capability, areaCode, carrier })).priceCents),
+        this.fromProvider(
+          async (c) =>
+            (await c.priceVerification({ serviceName: service, capability, areaCode, carrier })).priceCents,
+        ),
       (entry) => this.prices.set(key, entry),
     );
   }
@@ -160,14 +180,23 @@ export class Catalog {
     const tier = await getTier(this.db, request.tierName);
     const refused = optionRefusedByTier(tier, request);
     if (refused) {
-      throw new AppError(403, 'tier_required', `Your tier (${tier.name}) does not include the ${refused.replace('_', ' ')} option.`, {
-        option: refused,
-      });
+      throw new AppError(
+        403,
+        'tier_required',
+        `Your tier (${tier.name}) does not include the ${refused.replace('_', ' ')} option.`,
+        {
+          option: refused,
+        },
+      );
     }
     const service = await this.findService(request.service);
     if (!service) throw notFound('Service');
     if (!service.capabilities.includes(request.capability)) {
-      throw new AppError(400, 'validation_failed', `${service.displayName} is not offered with ${request.capability}.`);
+      throw new AppError(
+        400,
+        'validation_failed',
+        `${service.displayName} is not offered with ${request.capability}.`,
+      );
     }
     const [providerCostCents, markupBps] = await Promise.all([
       this.providerCost(service.name, request.capability, request.areaCode, request.carrier),
@@ -219,7 +248,11 @@ export function catalogFor(deps: Pick<PlatformDeps, 'database' | 'providers' | '
 }
 
 /** Sets (or clears with null) a per-service markup override. */
-export async function setMarkupOverride(db: Db, serviceName: string, markupBps: number | null): Promise<void> {
+export async function setMarkupOverride(
+  db: Db,
+  serviceName: string,
+  markupBps: number | null,
+): Promise<void> {
   if (markupBps === null) {
     await db.delete(catalogPriceOverrides).where(eq(catalogPriceOverrides.serviceName, serviceName));
     return;
@@ -227,5 +260,8 @@ export async function setMarkupOverride(db: Db, serviceName: string, markupBps: 
   await db
     .insert(catalogPriceOverrides)
     .values({ serviceName, markupBps })
-    .onConflictDoUpdate({ target: catalogPriceOverrides.serviceName, set: { markupBps, updatedAt: new Date() } });
+    .onConflictDoUpdate({
+      target: catalogPriceOverrides.serviceName,
+      set: { markupBps, updatedAt: new Date() },
+    });
 }

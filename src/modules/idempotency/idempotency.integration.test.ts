@@ -26,7 +26,15 @@ describe('idempotency keys', () => {
     app = await createTestApp({ database: testDb.database });
     app.addHook('onRequest', async (request) => {
       const user = request.headers['x-test-user'];
-      if (typeof user === 'string') request.principal = { userId: user, email: `${user}@example.test`, tier: 'payg', role: 'user', emailConfirmed: true, via: 'access_token' };
+      if (typeof user === 'string')
+        request.principal = {
+          userId: user,
+          email: `${user}@example.test`,
+          tier: 'payg',
+          role: 'user',
+          emailConfirmed: true,
+          via: 'access_token',
+        };
     });
     app.withTypeProvider<ZodTypeProvider>().post(
       '/test/holds',
@@ -91,11 +99,15 @@ describe('idempotency keys', () => {
   it('the same body with keys in another order is the same request', async () => {
     const user = await userWith(1000);
     const a = await app.inject({
-      method: 'POST', url: '/test/holds', headers: { 'x-test-user': user, 'idempotency-key': 'order', 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/test/holds',
+      headers: { 'x-test-user': user, 'idempotency-key': 'order', 'content-type': 'application/json' },
       payload: '{"amount":5,"gate":"none"}',
     });
     const b = await app.inject({
-      method: 'POST', url: '/test/holds', headers: { 'x-test-user': user, 'idempotency-key': 'order', 'content-type': 'application/json' },
+      method: 'POST',
+      url: '/test/holds',
+      headers: { 'x-test-user': user, 'idempotency-key': 'order', 'content-type': 'application/json' },
       payload: '{"gate":"none","amount":5}',
     });
     expect(a.statusCode).toBe(201);
@@ -127,7 +139,9 @@ describe('idempotency keys', () => {
 
   it('many simultaneous requests with one key move money once', async () => {
     const user = await userWith(1000);
-    const responses = await Promise.all(Array.from({ length: 20 }, () => post(user, 'burst', { amount: 10 })));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => post(user, 'burst', { amount: 10 })),
+    );
     const statuses = responses.map((r) => r.statusCode);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     expect((await ledger.walletSummary(testDb.database.db, user)).held).toBe(10);
@@ -148,7 +162,12 @@ describe('idempotency keys', () => {
     const refused = await post(user, 'key-5', { amount: 50 });
     expect(refused.statusCode).toBe(402);
     await testDb.database.db.transaction((tx) =>
-      ledger.transfer(tx, { kind: 'topup', legs: movement({ platform: 'paystack_clearing' }, { wallet: user }, 100), memo: 'more', idempotencyKey: `more:${user}` }),
+      ledger.transfer(tx, {
+        kind: 'topup',
+        legs: movement({ platform: 'paystack_clearing' }, { wallet: user }, 100),
+        memo: 'more',
+        idempotencyKey: `more:${user}`,
+      }),
     );
     const replay = await post(user, 'key-5', { amount: 50 });
     expect(replay.statusCode).toBe(402);
@@ -180,7 +199,9 @@ describe('idempotency keys', () => {
     );
     const pruned = await pruneOlderThan(testDb.database.db, 24);
     expect(pruned).toBeGreaterThanOrEqual(1);
-    const left = await testDb.database.db.execute(sql`select key from idempotency_keys where key in ('old-key', 'new-key')`);
+    const left = await testDb.database.db.execute(
+      sql`select key from idempotency_keys where key in ('old-key', 'new-key')`,
+    );
     expect((left as unknown as { rows: { key: string }[] }).rows.map((r) => r.key)).toEqual(['new-key']);
   });
 

@@ -57,7 +57,12 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
         (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })));
     if (!claimed) {
       const existing = await store.find(options.db, principal, key);
-      if (!existing) throw new AppError(409, 'idempotency_key_in_use', 'This Idempotency-Key is being used; retry shortly.');
+      if (!existing)
+        throw new AppError(
+          409,
+          'idempotency_key_in_use',
+          'This Idempotency-Key is being used; retry shortly.',
+        );
       if (existing.fingerprint !== print) {
         throw new AppError(
           422,
@@ -67,7 +72,11 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       if (existing.status === 'completed') return replay(reply, existing);
       if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
-        throw new AppError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress.');
+        throw new AppError(
+          409,
+          'idempotency_key_in_use',
+          'A request with this Idempotency-Key is still in progress.',
+        );
       }
     }
     claims.set(request, { principal, key });
@@ -78,14 +87,19 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     const claim = claims.get(request);
     if (!claim) return payload;
     claims.delete(request);
-    const body = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
+    const body =
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
     if (body !== null && shouldStoreResponse(reply.statusCode, errorCodeOf(body))) {
       const headers: Record<string, string> = {};
       for (const name of REPLAYED_HEADERS) {
         const value = reply.getHeader(name);
         if (value !== undefined) headers[name] = String(value);
       }
-      await store.complete(options.db, claim.principal, claim.key, { status: reply.statusCode, body, headers });
+      await store.complete(options.db, claim.principal, claim.key, {
+        status: reply.statusCode,
+        body,
+        headers,
+      });
     } else {
       await store.releaseKey(options.db, claim.principal, claim.key);
     }

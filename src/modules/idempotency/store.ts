@@ -31,7 +31,12 @@ export async function find(db: Db, principal: string, key: string): Promise<Idem
 }
 
 /** Takes over a key whose request died without answering (its lease ran out). */
-export async function takeOverAbandoned(db: Db, principal: string, key: string, leaseSeconds: number): Promise<boolean> {
+export async function takeOverAbandoned(
+  db: Db,
+  principal: string,
+  key: string,
+  leaseSeconds: number,
+): Promise<boolean> {
   const [row] = await db
     .update(idempotencyKeys)
     .set({ leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
@@ -55,18 +60,34 @@ export async function complete(
 ): Promise<void> {
   await db
     .update(idempotencyKeys)
-    .set({ status: 'completed', responseStatus: response.status, responseBody: response.body, responseHeaders: response.headers })
+    .set({
+      status: 'completed',
+      responseStatus: response.status,
+      responseBody: response.body,
+      responseHeaders: response.headers,
+    })
     .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
 }
 
 export async function releaseKey(db: Db, principal: string, key: string): Promise<void> {
   await db
     .delete(idempotencyKeys)
-    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, 'in_flight')));
+    .where(
+      and(
+        eq(idempotencyKeys.principal, principal),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.status, 'in_flight'),
+      ),
+    );
 }
 
 /** Drops a key older than the retention window so its name can be used afresh. */
-export async function deleteIfExpired(db: Db, principal: string, key: string, ttlHours: number): Promise<boolean> {
+export async function deleteIfExpired(
+  db: Db,
+  principal: string,
+  key: string,
+  ttlHours: number,
+): Promise<boolean> {
   const rows = await db
     .delete(idempotencyKeys)
     .where(

@@ -16,7 +16,8 @@ try {
     if (report.ok) {
       process.stdout.write('All invariants hold.\n');
     } else {
-      for (const v of report.violations) process.stdout.write(`VIOLATION ${v.rule} ${v.subject}: ${v.detail}\n`);
+      for (const v of report.violations)
+        process.stdout.write(`VIOLATION ${v.rule} ${v.subject}: ${v.detail}\n`);
       process.exitCode = 1;
     }
   } finally {

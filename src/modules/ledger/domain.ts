@@ -1,17 +1,16 @@
 /** Pure ledger rules: what a posting is and when it is well formed. No I/O. */
 
-export const PLATFORM_ACCOUNTS = ['escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments'] as const;
+export const PLATFORM_ACCOUNTS = [
+  'escrow',
+  'revenue',
+  'paystack_clearing',
+  'subscriptions',
+  'adjustments',
+] as const;
 export type PlatformAccount = (typeof PLATFORM_ACCOUNTS)[number];
 
 export type TransactionKind =
-  | 'topup'
-  | 'hold'
-  | 'capture'
-  | 'release'
-  | 'adjustment'
-  | 'reversal'
-  | 'subscription'
-  | 'refund';
+  'topup' | 'hold' | 'capture' | 'release' | 'adjustment' | 'reversal' | 'subscription' | 'refund';
 
 /** An account named by what it is: a user's wallet or one of the platform's accounts. */
 export type AccountRef = { wallet: string } | { platform: PlatformAccount };
@@ -27,7 +26,8 @@ export class LedgerRuleError extends Error {
 }
 
 export function assertMinorUnits(amount: number, what = 'amount'): void {
-  if (!Number.isSafeInteger(amount)) throw new LedgerRuleError(`${what} must be an integer number of minor units`);
+  if (!Number.isSafeInteger(amount))
+    throw new LedgerRuleError(`${what} must be an integer number of minor units`);
 }
 
 export function assertPositiveMinorUnits(amount: number, what = 'amount'): void {

@@ -3,7 +3,11 @@ import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 
 export interface InvariantViolation {
-  rule: 'transaction_balanced' | 'wallet_matches_entries' | 'wallet_not_negative' | 'escrow_matches_pending_holds';
+  rule:
+    | 'transaction_balanced'
+    | 'wallet_matches_entries'
+    | 'wallet_not_negative'
+    | 'escrow_matches_pending_holds';
   subject: string;
   detail: string;
 }

@@ -45,7 +45,9 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       const owner = await fundedWallet(500);
       const results = await Promise.allSettled(
         Array.from({ length: concurrency }, (_, i) =>
-          db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 1, reference: `h:${owner}:${i}`, memo: 'hold' })),
+          db.transaction((tx) =>
+            ledger.hold(tx, { ownerId: owner, amount: 1, reference: `h:${owner}:${i}`, memo: 'hold' }),
+          ),
         ),
       );
       const succeeded = results.filter((r) => r.status === 'fulfilled').length;
@@ -81,8 +83,12 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
 
     it('a hold is placed once per reference, whoever asks twice', async () => {
       const owner = await fundedWallet(100);
-      const first = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }));
-      const second = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }));
+      const first = await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }),
+      );
+      const second = await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: owner, amount: 30, reference: `once:${owner}`, memo: 'h' }),
+      );
       expect(second.duplicate).toBe(true);
       expect(second.hold.id).toBe(first.hold.id);
       expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 70, held: 30 });
@@ -107,12 +113,14 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
     it('a transaction that does not sum to zero is refused by the database', async () => {
       const owner = await fundedWallet(100);
       const attempt = db.transaction(async (tx) => {
-        const [row] = await tx.execute(sql`insert into ledger_transactions (kind, memo) values ('adjustment', 'bad') returning id::text as id`).then(
-          (r) => ((r as unknown as { rows: { id: string }[] }).rows),
-        );
-        const account = await tx.execute(sql`select account_id::text as id from wallets where owner_id = ${owner}`).then(
-          (r) => (r as unknown as { rows: { id: string }[] }).rows[0],
-        );
+        const [row] = await tx
+          .execute(
+            sql`insert into ledger_transactions (kind, memo) values ('adjustment', 'bad') returning id::text as id`,
+          )
+          .then((r) => (r as unknown as { rows: { id: string }[] }).rows);
+        const account = await tx
+          .execute(sql`select account_id::text as id from wallets where owner_id = ${owner}`)
+          .then((r) => (r as unknown as { rows: { id: string }[] }).rows[0]);
         await tx.execute(
           sql`insert into ledger_entries (transaction_id, account_id, currency, amount) values (${row!.id}, ${account!.id}, 'USD', 5)`,
         );
@@ -141,9 +149,9 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
 
     it('a wallet cannot go below zero, even by a direct update', async () => {
       const owner = await fundedWallet(10);
-      await expect(db.execute(sql`update wallets set balance = -1 where owner_id = ${owner}`)).rejects.toSatisfy(
-        (error: unknown) => sqlState(error) === '23514',
-      );
+      await expect(
+        db.execute(sql`update wallets set balance = -1 where owner_id = ${owner}`),
+      ).rejects.toSatisfy((error: unknown) => sqlState(error) === '23514');
     });
 
     it('all-or-nothing: a failure after a hold rolls the hold back', async () => {
@@ -159,7 +167,9 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
 
     it('release returns the money at once; a second resolution changes nothing', async () => {
       const owner = await fundedWallet(100);
-      const { hold } = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 25, reference: `rel:${owner}`, memo: 'h' }));
+      const { hold } = await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: owner, amount: 25, reference: `rel:${owner}`, memo: 'h' }),
+      );
       expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 75, held: 25 });
       const released = await db.transaction((tx) => ledger.release(tx, hold.id));
       expect(released.outcome).toBe('resolved');
@@ -180,7 +190,9 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       );
       await db.transaction((tx) => ledger.reverse(tx, topup.transactionId, 'charged back'));
       expect((await ledger.walletSummary(db, owner)).balance).toBe(0);
-      await expect(db.transaction((tx) => ledger.reverse(tx, topup.transactionId, 'again'))).rejects.toMatchObject({
+      await expect(
+        db.transaction((tx) => ledger.reverse(tx, topup.transactionId, 'again')),
+      ).rejects.toMatchObject({
         code: 'already_reversed',
       });
 
@@ -193,8 +205,12 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
           idempotencyKey: `rev2:${spender}`,
         }),
       );
-      await db.transaction((tx) => ledger.hold(tx, { ownerId: spender, amount: 30, reference: `spend:${spender}`, memo: 'h' }));
-      await expect(db.transaction((tx) => ledger.reverse(tx, second.transactionId, 'charged back'))).rejects.toMatchObject({
+      await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: spender, amount: 30, reference: `spend:${spender}`, memo: 'h' }),
+      );
+      await expect(
+        db.transaction((tx) => ledger.reverse(tx, second.transactionId, 'charged back')),
+      ).rejects.toMatchObject({
         code: 'insufficient_funds',
       });
       expect((await checkLedgerInvariants(db)).violations).toEqual([]);

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Double-entry ledger, in TigerBeetle's words: accounts, transactions (a set of entries that
@@ -22,8 +32,12 @@ export const ledgerAccounts = pgTable(
       sql`${t.kind} in ('wallet', 'escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments')`,
     ),
     check('ledger_accounts_owner_iff_wallet', sql`(${t.kind} = 'wallet') = (${t.ownerId} is not null)`),
-    uniqueIndex('ledger_accounts_wallet_unique').on(t.ownerId, t.currency).where(sql`${t.ownerId} is not null`),
-    uniqueIndex('ledger_accounts_platform_unique').on(t.kind, t.currency).where(sql`${t.ownerId} is null`),
+    uniqueIndex('ledger_accounts_wallet_unique')
+      .on(t.ownerId, t.currency)
+      .where(sql`${t.ownerId} is not null`),
+    uniqueIndex('ledger_accounts_platform_unique')
+      .on(t.kind, t.currency)
+      .where(sql`${t.ownerId} is null`),
   ],
 );
 
@@ -121,6 +135,8 @@ export const ledgerHolds = pgTable(
       sql`(${t.status} = 'pending') = (${t.resolutionTransactionId} is null)`,
     ),
     uniqueIndex('ledger_holds_reference_unique').on(t.reference),
-    index('ledger_holds_pending_owner_idx').on(t.ownerId).where(sql`${t.status} = 'pending'`),
+    index('ledger_holds_pending_owner_idx')
+      .on(t.ownerId)
+      .where(sql`${t.status} = 'pending'`),
   ],
 );

@@ -61,8 +61,11 @@ async function post(
     ...links,
   });
   if (!transactionId) {
-    if (links.reversesId) throw new AppError(409, 'already_reversed', 'This transaction was already reversed.');
-    const existing = posting.idempotencyKey ? await store.findTransactionByKey(tx, posting.idempotencyKey) : undefined;
+    if (links.reversesId)
+      throw new AppError(409, 'already_reversed', 'This transaction was already reversed.');
+    const existing = posting.idempotencyKey
+      ? await store.findTransactionByKey(tx, posting.idempotencyKey)
+      : undefined;
     if (!existing) throw new LedgerRuleError('transaction refused as a duplicate');
     return { transactionId: existing.id, duplicate: true, walletAccounts: {} };
   }
@@ -107,7 +110,11 @@ async function applyLegs(
 }
 
 async function resolveAccounts(tx: Db, legs: Leg[], currency: string): Promise<Map<string, string>> {
-  let found = await store.accountIds(tx, legs.map((leg) => leg.account), currency);
+  let found = await store.accountIds(
+    tx,
+    legs.map((leg) => leg.account),
+    currency,
+  );
   const missing = legs.filter((leg) => !found.has(accountKey(leg.account)));
   if (missing.length === 0) return found;
   for (const leg of missing) {
@@ -119,7 +126,11 @@ async function resolveAccounts(tx: Db, legs: Leg[], currency: string): Promise<M
       await store.platformAccountId(tx, leg.account.platform, currency);
     }
   }
-  found = await store.accountIds(tx, legs.map((leg) => leg.account), currency);
+  found = await store.accountIds(
+    tx,
+    legs.map((leg) => leg.account),
+    currency,
+  );
   return found;
 }
 
@@ -175,7 +186,12 @@ export function release(tx: Db, holdId: string, memo = 'Hold released'): Promise
   return resolve(tx, holdId, 'voided', memo);
 }
 
-async function resolve(tx: Db, holdId: string, status: 'posted' | 'voided', memo: string): Promise<Resolution> {
+async function resolve(
+  tx: Db,
+  holdId: string,
+  status: 'posted' | 'voided',
+  memo: string,
+): Promise<Resolution> {
   const pending = await store.findHold(tx, holdId);
   if (!pending) throw new AppError(404, 'not_found', 'Hold not found.');
   const legs =
@@ -214,7 +230,13 @@ export async function reverse(tx: Db, transactionId: string, memo: string): Prom
   }));
   return post(
     tx,
-    { kind: 'reversal', legs, memo, currency: entries[0]?.currency ?? WALLET_CURRENCY, metadata: { reverses: transactionId } },
+    {
+      kind: 'reversal',
+      legs,
+      memo,
+      currency: entries[0]?.currency ?? WALLET_CURRENCY,
+      metadata: { reverses: transactionId },
+    },
     { reversesId: transactionId },
   );
 }
@@ -231,5 +253,8 @@ export async function walletStatement(
   ownerId: string,
   page: { cursor?: number | undefined; limit: number; currency?: string },
 ): Promise<StatementLine[]> {
-  return store.walletStatement(db, ownerId, page.currency ?? WALLET_CURRENCY, { cursor: page.cursor, limit: page.limit });
+  return store.walletStatement(db, ownerId, page.currency ?? WALLET_CURRENCY, {
+    cursor: page.cursor,
+    limit: page.limit,
+  });
 }

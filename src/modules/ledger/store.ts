@@ -46,7 +46,10 @@ export async function insertTransaction(
 }
 
 export async function findTransactionByKey(db: Db, idempotencyKey: string) {
-  const [row] = await db.select().from(ledgerTransactions).where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
+  const [row] = await db
+    .select()
+    .from(ledgerTransactions)
+    .where(eq(ledgerTransactions.idempotencyKey, idempotencyKey));
   return row;
 }
 
@@ -78,7 +81,13 @@ export async function platformAccountId(db: Db, kind: PlatformAccount, currency:
   const [row] = await db
     .select({ id: ledgerAccounts.id })
     .from(ledgerAccounts)
-    .where(and(eq(ledgerAccounts.kind, kind), eq(ledgerAccounts.currency, currency), isNull(ledgerAccounts.ownerId)));
+    .where(
+      and(
+        eq(ledgerAccounts.kind, kind),
+        eq(ledgerAccounts.currency, currency),
+        isNull(ledgerAccounts.ownerId),
+      ),
+    );
   if (row) return row.id;
   await db.insert(ledgerAccounts).values({ kind, currency }).onConflictDoNothing();
   return platformAccountId(db, kind, currency);
@@ -146,7 +155,13 @@ export async function walletSummary(db: Db, ownerId: string, currency: string) {
   const [held] = await db
     .select({ total: sql<string>`coalesce(sum(${ledgerHolds.amount}), 0)::text` })
     .from(ledgerHolds)
-    .where(and(eq(ledgerHolds.ownerId, ownerId), eq(ledgerHolds.currency, currency), eq(ledgerHolds.status, 'pending')));
+    .where(
+      and(
+        eq(ledgerHolds.ownerId, ownerId),
+        eq(ledgerHolds.currency, currency),
+        eq(ledgerHolds.status, 'pending'),
+      ),
+    );
   return { balance: wallet?.balance ?? 0, held: Number(held?.total ?? 0) };
 }
 
@@ -156,7 +171,9 @@ export async function accountIds(db: Db, refs: AccountRef[], currency: string): 
   const platforms = refs.flatMap((r) => ('platform' in r ? [r.platform] : []));
   const conditions = [
     ...(owners.length > 0 ? [inArray(ledgerAccounts.ownerId, owners)] : []),
-    ...(platforms.length > 0 ? [and(isNull(ledgerAccounts.ownerId), inArray(ledgerAccounts.kind, platforms))] : []),
+    ...(platforms.length > 0
+      ? [and(isNull(ledgerAccounts.ownerId), inArray(ledgerAccounts.kind, platforms))]
+      : []),
   ];
   const rows = await db
     .select({ id: ledgerAccounts.id, kind: ledgerAccounts.kind, ownerId: ledgerAccounts.ownerId })
@@ -232,7 +249,10 @@ export async function walletStatement(
     transactionId: row.transaction_id,
     kind: row.kind,
     memo: row.memo,
-    metadata: typeof row.metadata === 'string' ? (JSON.parse(row.metadata) as Record<string, unknown>) : (row.metadata ?? {}),
+    metadata:
+      typeof row.metadata === 'string'
+        ? (JSON.parse(row.metadata) as Record<string, unknown>)
+        : (row.metadata ?? {}),
     amount: Number(row.amount),
     balanceAfter: Number(row.balance_after),
     createdAt: new Date(row.created_at),

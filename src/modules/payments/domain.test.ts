@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chargeFor, decide, isTopupReference, newTopupReference, publicStatus, type TopupTerms } from './domain.js';
+import {
+  chargeFor,
+  decide,
+  isTopupReference,
+  newTopupReference,
+  publicStatus,
+  type TopupTerms,
+} from './domain.js';
 
 const terms = (overrides: Partial<TopupTerms> = {}): TopupTerms => ({
   reference: 'nmk-tu-aaaaaaaaaaaaaaaaaaaaaaaa',
@@ -9,7 +16,9 @@ const terms = (overrides: Partial<TopupTerms> = {}): TopupTerms => ({
   createdAt: new Date('2030-01-01T00:00:00Z'),
   ...overrides,
 });
-const paid = (overrides: Partial<{ reference: string; status: string; amountMinor: number; currency: string }> = {}) => ({
+const paid = (
+  overrides: Partial<{ reference: string; status: string; amountMinor: number; currency: string }> = {},
+) => ({
   reference: 'nmk-tu-aaaaaaaaaaaaaaaaaaaaaaaa',
   status: 'success',
   amountMinor: 500,
@@ -34,7 +43,11 @@ describe('top-up rules', () => {
   it('a USD charge is the amount itself; an NGN charge is cents × whole-naira rate in kobo', () => {
     expect(chargeFor(500, 'USD', 1600)).toEqual({ currency: 'USD', amountMinor: 500, ngnPerUsd: null });
     // $10.00 at 1600 NGN/USD = NGN 16,000.00 = 1,600,000 kobo.
-    expect(chargeFor(1000, 'NGN', 1600)).toEqual({ currency: 'NGN', amountMinor: 1_600_000, ngnPerUsd: 1600 });
+    expect(chargeFor(1000, 'NGN', 1600)).toEqual({
+      currency: 'NGN',
+      amountMinor: 1_600_000,
+      ngnPerUsd: 1600,
+    });
     expect(() => chargeFor(10.5, 'USD', 1600)).toThrow(RangeError);
     expect(() => chargeFor(0, 'USD', 1600)).toThrow(RangeError);
     expect(() => chargeFor(100, 'NGN', 0)).toThrow(RangeError);
@@ -42,9 +55,18 @@ describe('top-up rules', () => {
 
   it('credits only success with exactly the initialized amount, currency and reference', () => {
     expect(decide(terms(), paid(), at(1), TWO_HOURS)).toEqual({ action: 'credit' });
-    expect(decide(terms(), paid({ amountMinor: 499 }), at(1), TWO_HOURS)).toEqual({ action: 'flag', reason: 'amount_mismatch' });
-    expect(decide(terms(), paid({ amountMinor: 5000 }), at(1), TWO_HOURS)).toEqual({ action: 'flag', reason: 'amount_mismatch' });
-    expect(decide(terms(), paid({ currency: 'NGN' }), at(1), TWO_HOURS)).toEqual({ action: 'flag', reason: 'currency_mismatch' });
+    expect(decide(terms(), paid({ amountMinor: 499 }), at(1), TWO_HOURS)).toEqual({
+      action: 'flag',
+      reason: 'amount_mismatch',
+    });
+    expect(decide(terms(), paid({ amountMinor: 5000 }), at(1), TWO_HOURS)).toEqual({
+      action: 'flag',
+      reason: 'amount_mismatch',
+    });
+    expect(decide(terms(), paid({ currency: 'NGN' }), at(1), TWO_HOURS)).toEqual({
+      action: 'flag',
+      reason: 'currency_mismatch',
+    });
     expect(decide(terms(), paid({ reference: 'other' }), at(1), TWO_HOURS)).toEqual({
       action: 'flag',
       reason: 'reference_mismatch',
@@ -53,7 +75,10 @@ describe('top-up rules', () => {
   });
 
   it('failed and reversed are final; abandoned only after the abandon window; in-flight waits', () => {
-    expect(decide(terms(), paid({ status: 'failed' }), at(1), TWO_HOURS)).toEqual({ action: 'fail', reason: 'paystack_failed' });
+    expect(decide(terms(), paid({ status: 'failed' }), at(1), TWO_HOURS)).toEqual({
+      action: 'fail',
+      reason: 'paystack_failed',
+    });
     expect(decide(terms(), paid({ status: 'reversed' }), at(1), TWO_HOURS)).toEqual({
       action: 'fail',
       reason: 'paystack_reversed',

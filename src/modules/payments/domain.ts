@@ -9,7 +9,12 @@ export const MIN_TOPUP_CENTS = 100;
 export const MAX_TOPUP_CENTS = 100_000;
 
 /** Statuses from which a verified, matching payment may still be credited. */
-export const CREDITABLE_STATUSES: readonly TopupStatus[] = ['initializing', 'initialized', 'abandoned', 'failed'];
+export const CREDITABLE_STATUSES: readonly TopupStatus[] = [
+  'initializing',
+  'initialized',
+  'abandoned',
+  'failed',
+];
 /** Statuses the reconciler keeps asking Paystack about. */
 export const OPEN_STATUSES: readonly TopupStatus[] = ['initializing', 'initialized'];
 
@@ -46,7 +51,8 @@ export function chargeFor(amountUsdCents: number, currency: ChargeCurrency, ngnP
     throw new RangeError('amount must be a positive integer number of cents');
   }
   if (currency === 'USD') return { currency, amountMinor: amountUsdCents, ngnPerUsd: null };
-  if (!Number.isSafeInteger(ngnPerUsd) || ngnPerUsd <= 0) throw new RangeError('ngnPerUsd must be a positive integer');
+  if (!Number.isSafeInteger(ngnPerUsd) || ngnPerUsd <= 0)
+    throw new RangeError('ngnPerUsd must be a positive integer');
   const amountMinor = amountUsdCents * ngnPerUsd;
   if (!Number.isSafeInteger(amountMinor)) throw new RangeError('charge amount overflows');
   return { currency, amountMinor, ngnPerUsd };
@@ -81,24 +87,34 @@ export type Decision =
  * credited. `failed`/`reversed` are final; `abandoned` becomes final only after `abandonAfterMs`
  * (the customer may still come back to the checkout page before that).
  */
-export function decide(topup: TopupTerms, verified: VerifiedPayment, now: Date, abandonAfterMs: number): Decision {
+export function decide(
+  topup: TopupTerms,
+  verified: VerifiedPayment,
+  now: Date,
+  abandonAfterMs: number,
+): Decision {
   if (verified.reference !== topup.reference) return { action: 'flag', reason: 'reference_mismatch' };
   if (verified.status === 'success') {
-    if (verified.currency.toUpperCase() !== topup.chargeCurrency) return { action: 'flag', reason: 'currency_mismatch' };
-    if (verified.amountMinor !== topup.chargeAmountMinor) return { action: 'flag', reason: 'amount_mismatch' };
+    if (verified.currency.toUpperCase() !== topup.chargeCurrency)
+      return { action: 'flag', reason: 'currency_mismatch' };
+    if (verified.amountMinor !== topup.chargeAmountMinor)
+      return { action: 'flag', reason: 'amount_mismatch' };
     return { action: 'credit' };
   }
   if (verified.status === 'failed' || verified.status === 'reversed') {
     return { action: 'fail', reason: `paystack_${verified.status}` };
   }
-  if (verified.status === 'abandoned' && isOlderThan(topup.createdAt, now, abandonAfterMs)) return { action: 'abandon' };
+  if (verified.status === 'abandoned' && isOlderThan(topup.createdAt, now, abandonAfterMs))
+    return { action: 'abandon' };
   return { action: 'wait' };
 }
 
 export const isOlderThan = (at: Date, now: Date, ms: number) => now.getTime() - at.getTime() >= ms;
 
 /** What the browser is told after the Paystack redirect. */
-export function publicStatus(status: TopupStatus): 'pending' | 'succeeded' | 'failed' | 'abandoned' | 'review' {
+export function publicStatus(
+  status: TopupStatus,
+): 'pending' | 'succeeded' | 'failed' | 'abandoned' | 'review' {
   switch (status) {
     case 'initializing':
     case 'initialized':

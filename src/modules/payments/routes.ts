@@ -20,7 +20,10 @@ const canReadWallet = requireScope('wallet:read');
  * service call.
  */
 
-export function paymentsServiceFor(deps: PlatformDeps, overrides: Partial<PaymentsOptions> = {}): PaymentsService {
+export function paymentsServiceFor(
+  deps: PlatformDeps,
+  overrides: Partial<PaymentsOptions> = {},
+): PaymentsService {
   return createPaymentsService({
     db: deps.database.db,
     paystack: deps.providers.paystack,
@@ -75,7 +78,11 @@ export function registerPaymentsRoutes(
       preValidation: [requireUser, canReadWallet],
       schema: {
         response: {
-          200: z.object({ balance: money, held: money, includedUsage: z.object({ freeVerifications: z.number().int() }) }),
+          200: z.object({
+            balance: money,
+            held: money,
+            includedUsage: z.object({ freeVerifications: z.number().int() }),
+          }),
         },
       },
     },
@@ -141,7 +148,10 @@ export function registerPaymentsRoutes(
     '/api/v1/wallet/topups',
     {
       preValidation: [requireUser, canReadWallet],
-      schema: { querystring: page, response: { 200: z.object({ data: z.array(topupView), nextCursor: z.string().nullable() }) } },
+      schema: {
+        querystring: page,
+        response: { 200: z.object({ data: z.array(topupView), nextCursor: z.string().nullable() }) },
+      },
     },
     async (request) => service.listTopups(principalOf(request).userId, request.query),
   );
@@ -151,7 +161,12 @@ export function registerPaymentsRoutes(
     '/api/v1/wallet/topups/callback',
     {
       config: callbackConfig,
-      schema: { querystring: z.object({ reference: z.string().max(100).optional(), trxref: z.string().max(100).optional() }) },
+      schema: {
+        querystring: z.object({
+          reference: z.string().max(100).optional(),
+          trxref: z.string().max(100).optional(),
+        }),
+      },
     },
     async (request, reply) => {
       const reference = request.query.reference ?? request.query.trxref ?? '';
@@ -178,7 +193,9 @@ export function registerPaymentsRoutes(
 
   // Paystack signs the exact body bytes: this scope keeps JSON bodies raw.
   app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
+      done(null, body),
+    );
     scope.post('/api/v1/hooks/paystack', async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const accepted = await service.handleWebhook(raw, request.headers['x-paystack-signature']);

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 /**
  * Wallet top-ups through Paystack. The amount credited to the wallet (USD cents) and what
@@ -11,7 +21,14 @@ import { bigint, check, index, integer, pgTable, text, timestamp, uniqueIndex, u
  * transaction set) | `failed` | `abandoned` | `flagged` (paid, but not what was initialized:
  * never credited, recorded in the audit log for an operator).
  */
-export const TOPUP_STATUSES = ['initializing', 'initialized', 'succeeded', 'failed', 'abandoned', 'flagged'] as const;
+export const TOPUP_STATUSES = [
+  'initializing',
+  'initialized',
+  'succeeded',
+  'failed',
+  'abandoned',
+  'flagged',
+] as const;
 
 export const paymentTopups = pgTable(
   'payment_topups',
@@ -57,11 +74,18 @@ export const paymentTopups = pgTable(
       'payment_topups_rate_iff_ngn',
       sql`(${t.chargeCurrency} = 'NGN') = (${t.ngnPerUsd} is not null) and (${t.ngnPerUsd} is null or ${t.ngnPerUsd} > 0)`,
     ),
-    check('payment_topups_credited_iff_succeeded', sql`(${t.status} = 'succeeded') = (${t.ledgerTransactionId} is not null)`),
+    check(
+      'payment_topups_credited_iff_succeeded',
+      sql`(${t.status} = 'succeeded') = (${t.ledgerTransactionId} is not null)`,
+    ),
     uniqueIndex('payment_topups_reference_unique').on(t.reference),
     uniqueIndex('payment_topups_ledger_transaction_unique').on(t.ledgerTransactionId),
-    uniqueIndex('payment_topups_request_key_unique').on(t.userId, t.requestKey).where(sql`${t.requestKey} is not null`),
+    uniqueIndex('payment_topups_request_key_unique')
+      .on(t.userId, t.requestKey)
+      .where(sql`${t.requestKey} is not null`),
     index('payment_topups_user_seq_idx').on(t.userId, t.seq),
-    index('payment_topups_open_idx').on(t.createdAt).where(sql`${t.status} in ('initializing', 'initialized')`),
+    index('payment_topups_open_idx')
+      .on(t.createdAt)
+      .where(sql`${t.status} in ('initializing', 'initialized')`),
   ],
 );

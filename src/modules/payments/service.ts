@@ -80,7 +80,8 @@ export type SettleSource = 'webhook' | 'callback' | 'reconciler';
 
 export interface SettleResult {
   /** `credited` only for the one call that credited; later calls see `already_settled`. */
-  outcome: 'credited' | 'already_settled' | 'flagged' | 'failed' | 'abandoned' | 'pending' | 'unknown_reference';
+  outcome:
+    'credited' | 'already_settled' | 'flagged' | 'failed' | 'abandoned' | 'pending' | 'unknown_reference';
   status: TopupStatus | null;
 }
 
@@ -129,9 +130,15 @@ export function createPaymentsService(options: PaymentsOptions) {
     });
     if (!created) {
       // The same Idempotency-Key already made a live top-up (a retry after a crash or a race).
-      const existing = input.requestKey ? await store.findByRequestKey(db, input.userId, input.requestKey) : undefined;
+      const existing = input.requestKey
+        ? await store.findByRequestKey(db, input.userId, input.requestKey)
+        : undefined;
       if (existing && existing.status !== 'initializing') return toView(existing);
-      throw new AppError(409, 'idempotency_key_in_use', 'A request with this Idempotency-Key is still in progress.');
+      throw new AppError(
+        409,
+        'idempotency_key_in_use',
+        'A request with this Idempotency-Key is still in progress.',
+      );
     }
 
     // Foreign call, outside any transaction.
@@ -147,7 +154,9 @@ export function createPaymentsService(options: PaymentsOptions) {
         metadata: { topupId: created.id, userId: input.userId },
       });
     } catch (error) {
-      const ambiguous = isPaystackError(error) ? error.ambiguous || error.kind === 'duplicate_reference' : true;
+      const ambiguous = isPaystackError(error)
+        ? error.ambiguous || error.kind === 'duplicate_reference'
+        : true;
       const reason = isPaystackError(error) ? `initialize_${error.kind}` : 'initialize_error';
       await store.markInitializeFailed(db, created.id, reason, ambiguous);
       logger.warn({ err: error, reference, ambiguous }, 'Paystack initialize failed');
@@ -205,11 +214,16 @@ export function createPaymentsService(options: PaymentsOptions) {
       case 'flag':
         return flag(reference, verified, decision.reason, source);
       case 'fail': {
-        const row = await store.markSettledWithout(db, reference, ['initializing', 'initialized', 'abandoned'], {
-          status: 'failed',
-          reason: decision.reason,
-          paystackTransactionId: verified.id,
-        });
+        const row = await store.markSettledWithout(
+          db,
+          reference,
+          ['initializing', 'initialized', 'abandoned'],
+          {
+            status: 'failed',
+            reason: decision.reason,
+            paystackTransactionId: verified.id,
+          },
+        );
         return row ? { outcome: 'failed', status: 'failed' } : current(reference);
       }
       case 'abandon': {
@@ -244,7 +258,11 @@ export function createPaymentsService(options: PaymentsOptions) {
   }
 
   /** ONE transaction: lock the row while creditable, post the ledger transfer, mark succeeded. */
-  async function credit(reference: string, verified: PaystackTransaction, source: SettleSource): Promise<SettleResult> {
+  async function credit(
+    reference: string,
+    verified: PaystackTransaction,
+    source: SettleSource,
+  ): Promise<SettleResult> {
     return db.transaction(async (tx) => {
       const topup = await store.lockInStatus(tx, reference, CREDITABLE_STATUSES);
       if (!topup) {
@@ -337,7 +355,8 @@ export function createPaymentsService(options: PaymentsOptions) {
     }
     if (event.event !== 'charge.success' || event.reference === null) return true;
     const result = await settleTopup(event.reference, 'webhook');
-    if (result.outcome === 'unknown_reference') logger.info({ reference: event.reference }, 'webhook for an unknown reference');
+    if (result.outcome === 'unknown_reference')
+      logger.info({ reference: event.reference }, 'webhook for an unknown reference');
     return true;
   }
 
@@ -418,7 +437,11 @@ export async function walletOverview(db: Db, userId: string) {
 }
 
 /** Every line of the user's USD wallet, newest first, with its meaning and the running balance. */
-export async function walletStatement(db: Db, userId: string, page: { cursor: number | undefined; limit: number }) {
+export async function walletStatement(
+  db: Db,
+  userId: string,
+  page: { cursor: number | undefined; limit: number },
+) {
   const lines = await ledger.walletStatement(db, userId, { cursor: page.cursor, limit: page.limit + 1 });
   const data = lines.slice(0, page.limit);
   const last = data.at(-1);

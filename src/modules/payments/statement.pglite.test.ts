@@ -27,7 +27,9 @@ describe('wallet read API on PGlite', () => {
         metadata: { reference: 'nmk-tu-x' },
       }),
     );
-    const { hold } = await db.transaction((tx) => ledger.hold(tx, { ownerId: owner, amount: 300, reference: `p:${owner}`, memo: 'buy' }));
+    const { hold } = await db.transaction((tx) =>
+      ledger.hold(tx, { ownerId: owner, amount: 300, reference: `p:${owner}`, memo: 'buy' }),
+    );
     await db.transaction((tx) => ledger.capture(tx, hold.id));
 
     const statement = await walletStatement(db, owner, { cursor: undefined, limit: 10 });

@@ -12,7 +12,13 @@ const visibleToUser = or(isNotNull(paymentTopups.initializedAt), eq(paymentTopup
 
 export async function insertTopup(
   db: Db,
-  values: { reference: string; userId: string; amountUsdCents: number; charge: Charge; requestKey: string | null },
+  values: {
+    reference: string;
+    userId: string;
+    amountUsdCents: number;
+    charge: Charge;
+    requestKey: string | null;
+  },
 ): Promise<TopupRow | undefined> {
   const [row] = await db
     .insert(paymentTopups)
@@ -33,7 +39,11 @@ export async function insertTopup(
   return row;
 }
 
-export async function findByRequestKey(db: Db, userId: string, requestKey: string): Promise<TopupRow | undefined> {
+export async function findByRequestKey(
+  db: Db,
+  userId: string,
+  requestKey: string,
+): Promise<TopupRow | undefined> {
   const [row] = await db
     .select()
     .from(paymentTopups)
@@ -80,7 +90,12 @@ export async function markInitialized(
  * (ambiguous) → stays `initializing` for the reconciler. Either way the client's key is freed so
  * a retry starts a new top-up, and the row stays hidden (it never got a checkout link).
  */
-export async function markInitializeFailed(db: Db, id: string, reason: string, ambiguous: boolean): Promise<void> {
+export async function markInitializeFailed(
+  db: Db,
+  id: string,
+  reason: string,
+  ambiguous: boolean,
+): Promise<void> {
   await db
     .update(paymentTopups)
     .set({
@@ -132,7 +147,9 @@ export async function markSettledWithout(
     .set({
       status: values.status,
       failureReason: values.reason,
-      ...(values.paystackTransactionId === undefined ? {} : { paystackTransactionId: values.paystackTransactionId }),
+      ...(values.paystackTransactionId === undefined
+        ? {}
+        : { paystackTransactionId: values.paystackTransactionId }),
       ...(values.paidAmountMinor === undefined ? {} : { paidAmountMinor: values.paidAmountMinor }),
       ...(values.paidCurrency === undefined ? {} : { paidCurrency: values.paidCurrency }),
       completedAt: sql`now()`,
@@ -160,7 +177,11 @@ export async function findForUser(db: Db, userId: string, reference: string): Pr
 }
 
 /** Newest first; `cursor` is the `seq` of the last row of the previous page. */
-export async function listForUser(db: Db, userId: string, page: { cursor: number | undefined; limit: number }) {
+export async function listForUser(
+  db: Db,
+  userId: string,
+  page: { cursor: number | undefined; limit: number },
+) {
   return db
     .select()
     .from(paymentTopups)
@@ -180,7 +201,12 @@ export async function staleOpenTopups(db: Db, olderThan: Date, limit: number): P
   return db
     .select()
     .from(paymentTopups)
-    .where(and(inArray(paymentTopups.status, ['initializing', 'initialized']), lt(paymentTopups.createdAt, olderThan)))
+    .where(
+      and(
+        inArray(paymentTopups.status, ['initializing', 'initialized']),
+        lt(paymentTopups.createdAt, olderThan),
+      ),
+    )
     .orderBy(sql`${paymentTopups.lastVerifiedAt} asc nulls first`, paymentTopups.createdAt)
     .limit(limit);
 }

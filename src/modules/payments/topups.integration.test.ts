@@ -11,7 +11,11 @@ import { createLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import type { Principal } from '../../platform/http/principal.js';
 import type { PlatformDeps } from '../../platform/module.js';
-import { createPaystackClient, signWebhookBody, type PaystackClient } from '../../providers/paystack/index.js';
+import {
+  createPaystackClient,
+  signWebhookBody,
+  type PaystackClient,
+} from '../../providers/paystack/index.js';
 import { startPaystackSandbox, type PaystackSandbox } from '../../sandbox/paystack/index.js';
 import { listAudit } from '../audit/service.js';
 import { movement } from '../ledger/domain.js';
@@ -43,7 +47,11 @@ const silent = createLogger('silent');
 beforeAll(async () => {
   testDb = await createPostgresTestDatabase(20);
   db = testDb.database.db;
-  sandbox = await startPaystackSandbox({ secretKey: SECRET, webhookRetryDelaysMs: [50, 100], webhookTimeoutMs: 60_000 });
+  sandbox = await startPaystackSandbox({
+    secretKey: SECRET,
+    webhookRetryDelaysMs: [50, 100],
+    webhookTimeoutMs: 60_000,
+  });
   proxy = await startTcpProxy('127.0.0.1', Number(new URL(sandbox.url).port));
   client = createPaystackClient({
     baseUrl: `http://127.0.0.1:${proxy.port}`,
@@ -97,7 +105,11 @@ async function restoreProxy() {
   proxyCut = false;
 }
 
-function createTopup(principal: Principal, payload: Record<string, unknown>, headers: Record<string, string> = {}) {
+function createTopup(
+  principal: Principal,
+  payload: Record<string, unknown>,
+  headers: Record<string, string> = {},
+) {
   return app.inject({
     method: 'POST',
     url: '/api/v1/wallet/topups',
@@ -137,7 +149,10 @@ const auditFor = async (reference: string) =>
   (await listAudit(db, { limit: 200 })).filter((entry) => entry.subjectId === reference);
 
 const callback = (reference: string) =>
-  app.inject({ method: 'GET', url: `/api/v1/wallet/topups/callback?trxref=${reference}&reference=${reference}` });
+  app.inject({
+    method: 'GET',
+    url: `/api/v1/wallet/topups/callback?trxref=${reference}&reference=${reference}`,
+  });
 
 /** Presses Pay on the sandbox checkout page (a plain form POST) and returns where it redirects. */
 async function pressPay(authorizationUrl: string): Promise<URL> {
@@ -168,7 +183,11 @@ describe('wallet top-ups through Paystack', () => {
     expect(topup.reference).toMatch(/^nmk-tu-[a-z2-7]{24}$/);
     expect(topup.authorizationUrl).toMatch(/\/checkout\//);
     // Paystack was asked for exactly what the server computed, with our callback URL.
-    expect(sandbox.control.transaction(topup.reference)).toMatchObject({ amount: 500, currency: 'USD', status: 'abandoned' });
+    expect(sandbox.control.transaction(topup.reference)).toMatchObject({
+      amount: 500,
+      currency: 'USD',
+      status: 'abandoned',
+    });
 
     const status = await get(user, `/api/v1/wallet/topups/${topup.reference}`);
     expect(status.json()).toMatchObject({ reference: topup.reference, status: 'initialized' });
@@ -198,7 +217,11 @@ describe('wallet top-ups through Paystack', () => {
     });
     const lines = await topupLines(user.userId);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ amount: 500, balanceAfter: 500, metadata: { reference: topup.reference } });
+    expect(lines[0]).toMatchObject({
+      amount: 500,
+      balanceAfter: 500,
+      metadata: { reference: topup.reference },
+    });
   });
 
   it('an NGN top-up charges kobo at the stored rate and credits the USD amount', async () => {
@@ -209,9 +232,17 @@ describe('wallet top-ups through Paystack', () => {
       charge: { amount: 1_600_000, currency: 'NGN' },
       exchangeRate: { ngnPerUsd: 1600 },
     });
-    expect(sandbox.control.transaction(topup.reference)).toMatchObject({ amount: 1_600_000, currency: 'NGN' });
+    expect(sandbox.control.transaction(topup.reference)).toMatchObject({
+      amount: 1_600_000,
+      currency: 'NGN',
+    });
     const row = await store.findByReference(db, topup.reference);
-    expect(row).toMatchObject({ ngnPerUsd: 1600, chargeCurrency: 'NGN', chargeAmountMinor: 1_600_000, amountUsdCents: 1000 });
+    expect(row).toMatchObject({
+      ngnPerUsd: 1600,
+      chargeCurrency: 'NGN',
+      chargeAmountMinor: 1_600_000,
+      amountUsdCents: 1000,
+    });
 
     sandbox.control.pay(topup.reference);
     await sandbox.control.settled();
@@ -252,7 +283,9 @@ describe('wallet top-ups through Paystack', () => {
     const body = chargeSuccessBody(topup.reference);
 
     const unsigned = await sandbox.control.sendWebhook(body, { signature: false });
-    const forged = await sandbox.control.sendWebhook(body, { signature: signWebhookBody(body, 'sk_test_wrong_key') });
+    const forged = await sandbox.control.sendWebhook(body, {
+      signature: signWebhookBody(body, 'sk_test_wrong_key'),
+    });
     const garbage = await sandbox.control.sendWebhook(body, { signature: 'not-hex' });
     // Signed, then tampered with: the signature covers the exact bytes.
     const tampered = await fetch(`${appUrl}/api/v1/hooks/paystack`, {
@@ -282,8 +315,12 @@ describe('wallet top-ups through Paystack', () => {
     expect(await available(user.userId)).toBe(0);
     expect((await store.findByReference(db, declined.reference))?.status).toBe('failed');
     expect((await store.findByReference(db, unpaid.reference))?.status).toBe('initialized');
-    expect((await callback(unpaid.reference)).headers.location).toBe(`/wallet?topup=${unpaid.reference}&status=pending`);
-    expect((await callback(declined.reference)).headers.location).toBe(`/wallet?topup=${declined.reference}&status=failed`);
+    expect((await callback(unpaid.reference)).headers.location).toBe(
+      `/wallet?topup=${unpaid.reference}&status=pending`,
+    );
+    expect((await callback(declined.reference)).headers.location).toBe(
+      `/wallet?topup=${declined.reference}&status=failed`,
+    );
     // A webhook for a reference we never issued is acknowledged and ignored.
     const stranger = await sandbox.control.sendWebhook(chargeSuccessBody('nmk-tu-zzzzzzzzzzzzzzzzzzzzzzzz'));
     expect(stranger.state).toBe('delivered');
@@ -326,7 +363,9 @@ describe('wallet top-ups through Paystack', () => {
     expect(await auditFor(otherCurrency.reference)).toHaveLength(1);
     // Redeliveries, the callback and the reconciler change nothing and record nothing more.
     await sandbox.control.resendWebhook(short.reference, 3);
-    expect((await callback(short.reference)).headers.location).toBe(`/wallet?topup=${short.reference}&status=review`);
+    expect((await callback(short.reference)).headers.location).toBe(
+      `/wallet?topup=${short.reference}&status=review`,
+    );
     expect(await available(user.userId)).toBe(0);
     expect(await auditFor(short.reference)).toHaveLength(1);
   });
@@ -349,7 +388,13 @@ describe('wallet top-ups through Paystack', () => {
     expect((await sandbox.control.sendWebhook(claim)).state).toBe('delivered');
     expect(await available(user.userId)).toBe(500);
 
-    for (const bad of [{ amount: 99 }, { amount: 100_001 }, { amount: 150.5 }, { amount: '500' }, { amount: 500, currency: 'EUR' }]) {
+    for (const bad of [
+      { amount: 99 },
+      { amount: 100_001 },
+      { amount: 150.5 },
+      { amount: '500' },
+      { amount: 500, currency: 'EUR' },
+    ]) {
       const refused = await createTopup(user, bad);
       expect(refused.statusCode).toBe(400);
       expect(refused.json()).toMatchObject({ error: { code: 'validation_failed' } });
@@ -369,7 +414,10 @@ describe('wallet top-ups through Paystack', () => {
     expect((await get(owner, '/api/v1/wallet/topups/nmk-tu-zzzzzzzzzzzzzzzzzzzzzzzz')).statusCode).toBe(404);
     expect((await get(other, '/api/v1/wallet/topups')).json()).toEqual({ data: [], nextCursor: null });
 
-    const page1 = (await get(owner, '/api/v1/wallet/topups?limit=2')).json<{ data: TopupBody[]; nextCursor: string }>();
+    const page1 = (await get(owner, '/api/v1/wallet/topups?limit=2')).json<{
+      data: TopupBody[];
+      nextCursor: string;
+    }>();
     expect(page1.data.map((t) => t.reference)).toEqual([third.reference, second.reference]);
     const page2 = (await get(owner, `/api/v1/wallet/topups?limit=2&cursor=${page1.nextCursor}`)).json<{
       data: TopupBody[];
@@ -396,15 +444,25 @@ describe('wallet top-ups through Paystack', () => {
   });
 
   it('requires a principal for the wallet routes (the webhook and callback do not)', async () => {
-    for (const url of ['/api/v1/wallet', '/api/v1/wallet/statement', '/api/v1/wallet/topups', '/api/v1/wallet/topups/x']) {
+    for (const url of [
+      '/api/v1/wallet',
+      '/api/v1/wallet/statement',
+      '/api/v1/wallet/topups',
+      '/api/v1/wallet/topups/x',
+    ]) {
       expect((await get(null, url)).statusCode).toBe(401);
     }
-    const response = await app.inject({ method: 'POST', url: '/api/v1/wallet/topups', payload: { amount: 500 } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/wallet/topups',
+      payload: { amount: 500 },
+    });
     expect(response.statusCode).toBe(401);
     expect((await callback('nmk-tu-zzzzzzzzzzzzzzzzzzzzzzzz')).statusCode).toBe(302);
-    expect((await app.inject({ method: 'GET', url: '/api/v1/wallet/topups/callback?reference=not-ours' })).headers.location).toBe(
-      '/wallet?status=unknown',
-    );
+    expect(
+      (await app.inject({ method: 'GET', url: '/api/v1/wallet/topups/callback?reference=not-ours' })).headers
+        .location,
+    ).toBe('/wallet?status=unknown');
   });
 
   it('Idempotency-Key: the same request gives the same top-up; the route allows 5 per minute per user', async () => {
@@ -429,7 +487,13 @@ describe('wallet top-ups through Paystack', () => {
 
   it('a key reaching the handler again (a crashed request taken over) resumes the same top-up', async () => {
     const user = testPrincipal();
-    const input = { userId: user.userId, email: user.email, amountUsdCents: 500, currency: 'USD' as const, requestKey: 'resume-1' };
+    const input = {
+      userId: user.userId,
+      email: user.email,
+      amountUsdCents: 500,
+      currency: 'USD' as const,
+      requestKey: 'resume-1',
+    };
     const first = await reconciler.initializeTopup(input);
     const again = await reconciler.initializeTopup(input);
     expect(again.reference).toBe(first.reference);
@@ -478,7 +542,8 @@ describe('wallet top-ups through Paystack', () => {
       expect(await available(user.userId)).toBe(own.reduce((sum, t) => sum + t.view.amount.amount, 0));
       expect(await topupLines(user.userId)).toHaveLength(own.length);
     }
-    for (const { view } of topups) expect((await store.findByReference(db, view.reference))?.status).toBe('succeeded');
+    for (const { view } of topups)
+      expect((await store.findByReference(db, view.reference))?.status).toBe('succeeded');
     const report = await checkLedgerInvariants(db);
     expect(report.violations).toEqual([]);
   }, 120_000);
@@ -519,7 +584,10 @@ describe('Paystack outages', () => {
     const ghost = sandbox.control.transactions().find((t) => t.amount === 800 && t.status === 'abandoned');
     expect(ghost).toBeDefined();
     const reference = String(ghost!.reference);
-    expect(await store.findByReference(db, reference)).toMatchObject({ status: 'initializing', authorizationUrl: null });
+    expect(await store.findByReference(db, reference)).toMatchObject({
+      status: 'initializing',
+      authorizationUrl: null,
+    });
     expect((await get(user, `/api/v1/wallet/topups/${reference}`)).statusCode).toBe(404);
 
     // Still unpaid: the reconciler leaves it alone.
@@ -532,7 +600,9 @@ describe('Paystack outages', () => {
     const counts = await reconciler.reconcileTopups();
     expect(counts.credited).toBeGreaterThanOrEqual(1);
     expect(await available(user.userId)).toBe(800);
-    expect((await get(user, `/api/v1/wallet/topups/${reference}`)).json()).toMatchObject({ status: 'succeeded' });
+    expect((await get(user, `/api/v1/wallet/topups/${reference}`)).json()).toMatchObject({
+      status: 'succeeded',
+    });
   });
 
   it('verify unavailable during the webhook and the callback: stays pending, the reconciler completes it', async () => {
@@ -542,9 +612,13 @@ describe('Paystack outages', () => {
     sandbox.control.pay(topup.reference);
     await sandbox.control.settled();
     expect(sandbox.control.webhooks().find((w) => w.reference === topup.reference)?.state).toBe('delivered');
-    expect((await callback(topup.reference)).headers.location).toBe(`/wallet?topup=${topup.reference}&status=pending`);
+    expect((await callback(topup.reference)).headers.location).toBe(
+      `/wallet?topup=${topup.reference}&status=pending`,
+    );
     await cutProxy();
-    expect((await callback(topup.reference)).headers.location).toBe(`/wallet?topup=${topup.reference}&status=pending`);
+    expect((await callback(topup.reference)).headers.location).toBe(
+      `/wallet?topup=${topup.reference}&status=pending`,
+    );
     expect(await reconciler.settleTopup(topup.reference, 'reconciler')).toMatchObject({ outcome: 'pending' });
     expect((await store.findByReference(db, topup.reference))?.status).toBe('initialized');
     expect(await available(user.userId)).toBe(0);
@@ -595,7 +669,10 @@ describe('the reconciler job', () => {
     await jobs.runNow(RECONCILE_TOPUPS);
     expect((await store.findByReference(db, paid.reference))?.status).toBe('succeeded');
     expect((await store.findByReference(db, declined.reference))?.status).toBe('failed');
-    expect(await store.findByReference(db, unpaid.reference)).toMatchObject({ status: 'abandoned', failureReason: 'not_paid_in_time' });
+    expect(await store.findByReference(db, unpaid.reference)).toMatchObject({
+      status: 'abandoned',
+      failureReason: 'not_paid_in_time',
+    });
     expect(await available(user.userId)).toBe(300);
 
     // Paid after all, after being marked abandoned (the customer came back): a webhook still credits it, once.
@@ -624,7 +701,11 @@ describe('wallet statement', () => {
     await sandbox.control.settled();
 
     const hold = async (reference: string, amount: number) =>
-      (await db.transaction((tx) => ledger.hold(tx, { ownerId: user.userId, amount, reference, memo: `buy ${reference}` }))).hold;
+      (
+        await db.transaction((tx) =>
+          ledger.hold(tx, { ownerId: user.userId, amount, reference, memo: `buy ${reference}` }),
+        )
+      ).hold;
     const captured = await hold(`t:${randomUUID()}`, 300);
     await db.transaction((tx) => ledger.capture(tx, captured.id, 'Code received'));
     const released = await hold(`t:${randomUUID()}`, 200);
@@ -654,11 +735,21 @@ describe('wallet statement', () => {
     });
     expect(open.status).toBe('pending');
 
-    type Line = { id: string; type: string; amount: { amount: number }; balanceAfter: { amount: number }; memo: string; reference: string | null };
+    type Line = {
+      id: string;
+      type: string;
+      amount: { amount: number };
+      balanceAfter: { amount: number };
+      memo: string;
+      reference: string | null;
+    };
     const all: Line[] = [];
     let cursor: string | null = null;
     do {
-      const response = await get(user, `/api/v1/wallet/statement?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const response = await get(
+        user,
+        `/api/v1/wallet/statement?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(response.statusCode).toBe(200);
       const page = response.json<{ data: Line[]; nextCursor: string | null }>();
       all.push(...page.data);

@@ -30,7 +30,10 @@ export const tiers = pgTable(
   (t) => [
     check('tiers_money_not_negative', sql`${t.monthlyPriceCents} >= 0 and ${t.includedUsageCents} >= 0`),
     check('tiers_multiplier_positive', sql`${t.priceMultiplierBps} > 0`),
-    check('tiers_surcharges_not_negative', sql`${t.areaCodeSurchargeCents} >= 0 and ${t.carrierSurchargeCents} >= 0`),
+    check(
+      'tiers_surcharges_not_negative',
+      sql`${t.areaCodeSurchargeCents} >= 0 and ${t.carrierSurchargeCents} >= 0`,
+    ),
     check('tiers_limits_positive', sql`${t.maxActiveOrders} > 0 and ${t.purchaseRatePerMinute} > 0`),
   ],
 );

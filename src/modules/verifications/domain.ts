@@ -51,14 +51,22 @@ export function refusalOf(error: TextVerifiedError): Refusal | null {
   if (error.ambiguous) return null;
   switch (error.kind) {
     case 'unavailable':
-      return { code: 'out_of_stock', status: 409, message: 'No numbers are available for this service right now.' };
+      return {
+        code: 'out_of_stock',
+        status: 409,
+        message: 'No numbers are available for this service right now.',
+      };
     case 'pricing_failure':
       return { code: 'price_changed', status: 409, message: 'The provider price changed; get a new quote.' };
     case 'bad_request':
       return { code: 'provider_rejected', status: 422, message: 'The provider refused this order.' };
     default:
       // Our provider account is out of money or busy, the provider is down (circuit open), auth failed…
-      return { code: 'provider_unavailable', status: 503, message: 'The SMS provider is unavailable; you were not charged.' };
+      return {
+        code: 'provider_unavailable',
+        status: 503,
+        message: 'The SMS provider is unavailable; you were not charged.',
+      };
   }
 }
 

@@ -21,7 +21,12 @@ const closers: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   testDb = await createPostgresTestDatabase(10);
-  sandbox = await startTextVerifiedSandbox({ apiKey: 'k', username: 'u@x.test', webhookSecret: SECRET, smsDelayMs: 3_600_000 });
+  sandbox = await startTextVerifiedSandbox({
+    apiKey: 'k',
+    username: 'u@x.test',
+    webhookSecret: SECRET,
+    smsDelayMs: 3_600_000,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -43,7 +48,11 @@ async function instance(mode: 'redis' | 'postgres'): Promise<{ app: FastifyInsta
     database: testDb.database,
     redis,
     providers: { textVerified: client },
-    env: { TEXTVERIFIED_WEBHOOK_SECRET: SECRET, RATE_LIMIT_GLOBAL_PER_MINUTE: '0', DATABASE_URL: testDb.url! },
+    env: {
+      TEXTVERIFIED_WEBHOOK_SECRET: SECRET,
+      RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
+      DATABASE_URL: testDb.url!,
+    },
   });
   trustTestPrincipalHeader(app);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -52,7 +61,11 @@ async function instance(mode: 'redis' | 'postgres'): Promise<{ app: FastifyInsta
 }
 
 /** Reads SSE frames until `stop` says so. */
-async function collect(url: string, headers: Record<string, string>, stop: (events: { event: string; data: unknown }[]) => boolean) {
+async function collect(
+  url: string,
+  headers: Record<string, string>,
+  stop: (events: { event: string; data: unknown }[]) => boolean,
+) {
   const controller = new AbortController();
   const response = await fetch(url, { headers, signal: controller.signal });
   expect(response.status).toBe(200);
@@ -118,13 +131,24 @@ describe.each(['redis', 'postgres'] as const)('SSE fan-out across instances (%s)
     );
     // The SMS reaches instance B (the sandbox's own webhook is not pointed at either instance).
     const providerId = (await store.findById(testDb.database.db, view.id))!.providerId!;
-    const sms = sandbox.control.deliverSms(providerId, { code: '314159', text: 'Your WhatsApp code is 314-159' });
+    const sms = sandbox.control.deliverSms(providerId, {
+      code: '314159',
+      text: 'Your WhatsApp code is 314-159',
+    });
     const body = JSON.stringify({
       id: `whe_${view.id}`,
       event: 'v2.sms.received',
       occurredAt: new Date().toISOString(),
       attempt: 1,
-      data: { from: sms.from, to: sms.to, createdAt: sms.createdAt.toISOString(), smsContent: sms.smsContent, parsedCode: sms.parsedCode, encrypted: false, reservationId: providerId },
+      data: {
+        from: sms.from,
+        to: sms.to,
+        createdAt: sms.createdAt.toISOString(),
+        smsContent: sms.smsContent,
+        parsedCode: sms.parsedCode,
+        encrypted: false,
+        reservationId: providerId,
+      },
     });
     // Give A's subscription a moment to be in place before B publishes.
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -110,7 +110,12 @@ function redisBus(
   };
 }
 
-function postgresBus(deps: BusDeps, url: string, local: EventEmitter, deliver: (id: string) => void): VerificationEventBus {
+function postgresBus(
+  deps: BusDeps,
+  url: string,
+  local: EventEmitter,
+  deliver: (id: string) => void,
+): VerificationEventBus {
   let client: pg.Client | null = null;
   let ready: Promise<void> | null = null;
   let closed = false;
@@ -142,9 +147,11 @@ function postgresBus(deps: BusDeps, url: string, local: EventEmitter, deliver: (
   return {
     mode: 'postgres',
     async publish(id) {
-      await deps.database.db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${id})`).catch((error: unknown) => {
-        deps.logger.warn({ err: error }, 'verification events: NOTIFY failed');
-      });
+      await deps.database.db
+        .execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${id})`)
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error }, 'verification events: NOTIFY failed');
+        });
     },
     async subscribe(id, listener) {
       local.on(id, listener);

@@ -16,12 +16,15 @@ import { intakeSms } from './service.js';
 
 export function registerTextVerifiedHook(app: FastifyInstance, deps: PlatformDeps): void {
   void app.register(async (scope) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: 64 * 1024 }, (_request, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: 64 * 1024 },
+      (_request, body, done) => done(null, body),
     );
     scope.post('/api/v1/hooks/textverified', { schema: { hide: true } }, async (request, reply) => {
       const secret = deps.config.textVerified.webhookSecret;
-      if (!secret) throw new AppError(503, 'service_unavailable', 'TextVerified webhooks are not configured.');
+      if (!secret)
+        throw new AppError(503, 'service_unavailable', 'TextVerified webhooks are not configured.');
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.from('');
       if (!verifyWebhookSignature(raw, request.headers[WEBHOOK_SIGNATURE_HEADER], secret)) {
         throw new AppError(401, 'invalid_signature', 'The webhook signature is not valid.');

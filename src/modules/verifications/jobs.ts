@@ -28,7 +28,12 @@ export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
       }
     },
   });
-  jobs.define({ name: VERIFICATION_JOBS.sweep, cron: '* * * * *', retryLimit: 1, handler: async () => void (await sweepExpired(deps)) });
+  jobs.define({
+    name: VERIFICATION_JOBS.sweep,
+    cron: '* * * * *',
+    retryLimit: 1,
+    handler: async () => void (await sweepExpired(deps)),
+  });
   jobs.define({
     name: VERIFICATION_JOBS.reconcile,
     cron: '* * * * *',

@@ -23,7 +23,10 @@ const purchaseBody = z
     service: z.string().trim().min(1).max(64),
     country: z.string().trim().min(2).max(2),
     capability: z.enum(['sms', 'voice']).optional(),
-    areaCodes: z.array(z.string().regex(/^\d{3}$/, 'must be a 3-digit area code')).max(10).optional(),
+    areaCodes: z
+      .array(z.string().regex(/^\d{3}$/, 'must be a 3-digit area code'))
+      .max(10)
+      .optional(),
     carrier: z.string().trim().min(1).max(16).optional(),
     maxPrice: z.number().int().min(0).optional(),
   })
@@ -55,7 +58,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
           {
             name: 'verification-purchase',
             points: (request) =>
-              (request.principal && cachedTier(db, request.principal.tier)?.purchaseRatePerMinute) || DEFAULT_PURCHASES_PER_MINUTE,
+              (request.principal && cachedTier(db, request.principal.tier)?.purchaseRatePerMinute) ||
+              DEFAULT_PURCHASES_PER_MINUTE,
             durationSeconds: 60,
             key: 'user',
           },
@@ -64,7 +68,9 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const view = await service.purchase(deps, principal, request.body, { idempotencyKey: request.idempotencyKey });
+      const view = await service.purchase(deps, principal, request.body, {
+        idempotencyKey: request.idempotencyKey,
+      });
       void reply.header('location', `/api/v1/verifications/${view.id}`);
       return reply.status(view.status === 'pending' ? 202 : 201).send(view);
     },
@@ -117,8 +123,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications/:id/events',
-    { schema: { params: idParams, tags: ['verifications'], summary: 'Server-Sent Events: status and messages' }, preValidation: [requireUser, canRead] },
-    async (request, reply) => streamEvents(deps, principalOf(request).userId, request.params.id, request, reply),
+    {
+      schema: {
+        params: idParams,
+        tags: ['verifications'],
+        summary: 'Server-Sent Events: status and messages',
+      },
+      preValidation: [requireUser, canRead],
+    },
+    async (request, reply) =>
+      streamEvents(deps, principalOf(request).userId, request.params.id, request, reply),
   );
 }
 
@@ -165,7 +179,14 @@ async function streamEvents(
       seen.add(m.id);
       send(
         'message',
-        { id: m.id, from: m.sender, text: m.text, code: m.code, receivedAt: m.receivedAt.toISOString(), afterExpiry: m.afterExpiry },
+        {
+          id: m.id,
+          from: m.sender,
+          text: m.text,
+          code: m.code,
+          receivedAt: m.receivedAt.toISOString(),
+          afterExpiry: m.afterExpiry,
+        },
         m.id,
       );
     }

@@ -1,5 +1,16 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export interface VerificationOptions {
   areaCodes?: string[];
@@ -47,11 +58,18 @@ export const verifications = pgTable(
       sql`${t.status} in ('pending', 'active', 'completed', 'canceled', 'expired', 'failed')`,
     ),
     check('verifications_currency_known', sql`${t.currency} in ('USD', 'CREDIT')`),
-    check('verifications_upstream_action_known', sql`${t.upstreamAction} is null or ${t.upstreamAction} in ('cancel', 'report')`),
+    check(
+      'verifications_upstream_action_known',
+      sql`${t.upstreamAction} is null or ${t.upstreamAction} in ('cancel', 'report')`,
+    ),
     uniqueIndex('verifications_provider_id_unique').on(t.providerId),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
-    index('verifications_open_idx').on(t.status, t.endsAt).where(sql`${t.status} in ('pending', 'active')`),
-    index('verifications_upstream_idx').on(t.upstreamAction).where(sql`${t.upstreamAction} is not null`),
+    index('verifications_open_idx')
+      .on(t.status, t.endsAt)
+      .where(sql`${t.status} in ('pending', 'active')`),
+    index('verifications_upstream_idx')
+      .on(t.upstreamAction)
+      .where(sql`${t.upstreamAction} is not null`),
   ],
 );
 

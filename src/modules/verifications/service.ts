@@ -149,9 +149,14 @@ export async function purchase(
   const order = await db(deps).transaction(async (tx) => {
     await store.lockUserPurchases(tx, principal.userId);
     if ((await store.countOpen(tx, principal.userId)) >= tier.maxActiveOrders) {
-      throw new AppError(409, 'active_limit_reached', `Your tier allows ${tier.maxActiveOrders} open orders at once.`, {
-        limit: tier.maxActiveOrders,
-      });
+      throw new AppError(
+        409,
+        'active_limit_reached',
+        `Your tier allows ${tier.maxActiveOrders} open orders at once.`,
+        {
+          limit: tier.maxActiveOrders,
+        },
+      );
     }
     // The free verification credit is spent before money.
     const credit = await ledger.walletSummary(tx, principal.userId, 'CREDIT');
@@ -192,7 +197,9 @@ export async function purchase(
   // Phase 2: the provider, keyed by the order so any retry is the same purchase.
   let bought: TextVerifiedVerification;
   try {
-    bought = await client.createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(id) });
+    bought = await client.createVerification(createRequestOf(order), {
+      idempotencyKey: providerIdempotencyKey(id),
+    });
   } catch (error) {
     return settleCreateFailure(deps, order, error, { throwRefusal: true });
   }
@@ -233,11 +240,15 @@ async function settleCreateFailure(
 ): Promise<VerificationView> {
   const refusal = isTextVerifiedError(error) ? refusalOf(error) : null;
   if (!refusal) {
-    deps.logger.warn({ err: error, verificationId: order.id }, 'provider create outcome unknown; order left pending for the reconciler');
+    deps.logger.warn(
+      { err: error, verificationId: order.id },
+      'provider create outcome unknown; order left pending for the reconciler',
+    );
     return toView((await store.findById(db(deps), order.id)) ?? order);
   }
   const failed = await failOrder(deps, order.id, refusal.code);
-  if (opts.throwRefusal) throw new AppError(refusal.status, refusal.code, refusal.message, { verificationId: order.id });
+  if (opts.throwRefusal)
+    throw new AppError(refusal.status, refusal.code, refusal.message, { verificationId: order.id });
   return toView(failed ?? order);
 }
 
@@ -264,7 +275,11 @@ export async function reconcilePending(
   const result = { activated: 0, failed: 0, unresolved: 0 };
   const client = deps.providers.textVerified;
   if (!client) return result;
-  const rows = await store.stalePending(db(deps), new Date(Date.now() - (opts.olderThanMs ?? 30_000)), opts.limit ?? 100);
+  const rows = await store.stalePending(
+    db(deps),
+    new Date(Date.now() - (opts.olderThanMs ?? 30_000)),
+    opts.limit ?? 100,
+  );
   for (const order of rows) {
     if (!order.holdId) continue;
     try {
@@ -300,7 +315,10 @@ export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promi
   const outcome = await db(deps).transaction(async (tx) => {
     const order = await store.lockByProviderId(tx, sms.reservationId);
     if (!order) return { outcome: 'unknown_reservation' as const };
-    const code = extractCode(sms.text ?? '', { serviceName: order.service, providerParsedCode: sms.parsedCode });
+    const code = extractCode(sms.text ?? '', {
+      serviceName: order.service,
+      providerParsedCode: sms.parsedCode,
+    });
     const inWindow = order.endsAt === null || sms.createdAt.getTime() <= order.endsAt.getTime();
     const open = order.status === 'active' || order.status === 'completed';
     const message = await store.insertMessage(tx, {
@@ -315,10 +333,15 @@ export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promi
     });
     if (!message) return { outcome: 'duplicate' as const };
     if (order.status === 'active' && inWindow && code) {
-      const completed = await store.transition(tx, order.id, 'active', 'completed', { code, completedAt: new Date() });
-      if (!completed?.holdId) throw new Error(`verification ${order.id} could not complete although locked active`);
+      const completed = await store.transition(tx, order.id, 'active', 'completed', {
+        code,
+        completedAt: new Date(),
+      });
+      if (!completed?.holdId)
+        throw new Error(`verification ${order.id} could not complete although locked active`);
       const capture = await ledger.capture(tx, completed.holdId, 'Verification code received');
-      if (capture.outcome !== 'resolved') throw new Error(`hold of verification ${order.id} was already resolved`);
+      if (capture.outcome !== 'resolved')
+        throw new Error(`hold of verification ${order.id} was already resolved`);
       return { outcome: 'completed' as const, id: order.id };
     }
     return { outcome: 'stored' as const, id: order.id };
@@ -328,7 +351,10 @@ export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promi
 }
 
 /** Reads one order's SMS from the provider and takes in any not seen yet. */
-export async function pollVerification(deps: VerificationDeps, order: Pick<store.VerificationRow, 'providerId'>) {
+export async function pollVerification(
+  deps: VerificationDeps,
+  order: Pick<store.VerificationRow, 'providerId'>,
+) {
   if (!order.providerId) return 0;
   const list = await provider(deps).listSms({ reservationId: order.providerId });
   let taken = 0;
@@ -356,7 +382,10 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
 }
 
 /** The polling side of intake: every active order's SMS list (the webhook is the fast path). */
-export async function pollActive(deps: VerificationDeps, opts: { limit?: number; concurrency?: number } = {}) {
+export async function pollActive(
+  deps: VerificationDeps,
+  opts: { limit?: number; concurrency?: number } = {},
+) {
   if (!deps.providers.textVerified) return { polled: 0, taken: 0 };
   const rows = await store.activeWithProvider(db(deps), opts.limit ?? 500);
   let taken = 0;
@@ -381,7 +410,14 @@ export async function sweepExpired(deps: VerificationDeps, opts: { now?: Date; l
     // A code that arrived in the window but was not taken in yet still counts.
     if (deps.providers.textVerified) await pollVerification(deps, row).catch(() => undefined);
     const done = await db(deps).transaction(async (tx) => {
-      const moved = await store.transition(tx, row.id, 'active', 'expired', { failureCode: 'no_sms' }, sql`${verifications.endsAt} <= ${now}`);
+      const moved = await store.transition(
+        tx,
+        row.id,
+        'active',
+        'expired',
+        { failureCode: 'no_sms' },
+        sql`${verifications.endsAt} <= ${now}`,
+      );
       if (moved?.holdId) await ledger.release(tx, moved.holdId, 'Verification expired without a code');
       return moved;
     });
@@ -409,19 +445,33 @@ export async function cancelOrReport(
   if (!order) throw notFound('Verification');
   if (order.status === 'canceled') return toView(order); // asked twice: same answer
   if (order.status === 'completed') {
-    if (action === 'cancel') throw new AppError(409, 'already_completed', 'A code was already received; this order cannot be canceled.');
+    if (action === 'cancel')
+      throw new AppError(
+        409,
+        'already_completed',
+        'A code was already received; this order cannot be canceled.',
+      );
     await tellProvider(deps, order, 'report', true);
     return toView(order);
   }
   if (order.status !== 'active') {
-    throw new AppError(409, 'not_cancelable', `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`);
+    throw new AppError(
+      409,
+      'not_cancelable',
+      `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`,
+    );
   }
   const canceled = await db(deps).transaction(async (tx) => {
     const moved = await store.transition(tx, id, 'active', 'canceled', {
       failureCode: action === 'report' ? 'reported' : 'canceled_by_user',
       upstreamAction: action,
     });
-    if (moved?.holdId) await ledger.release(tx, moved.holdId, action === 'report' ? 'Number reported' : 'Verification canceled');
+    if (moved?.holdId)
+      await ledger.release(
+        tx,
+        moved.holdId,
+        action === 'report' ? 'Number reported' : 'Verification canceled',
+      );
     return moved;
   });
   if (!canceled) {
@@ -432,17 +482,30 @@ export async function cancelOrReport(
         await tellProvider(deps, now, 'report', true);
         return toView(now);
       }
-      throw new AppError(409, 'already_completed', 'A code was already received; this order cannot be canceled.');
+      throw new AppError(
+        409,
+        'already_completed',
+        'A code was already received; this order cannot be canceled.',
+      );
     }
     if (now?.status === 'canceled') return toView(now);
-    throw new AppError(409, 'not_cancelable', `A ${now?.status ?? 'missing'} verification cannot be canceled.`);
+    throw new AppError(
+      409,
+      'not_cancelable',
+      `A ${now?.status ?? 'missing'} verification cannot be canceled.`,
+    );
   }
   await announce(deps, id);
   await tellProvider(deps, canceled, action, false);
   return toView((await store.findById(db(deps), id)) ?? canceled);
 }
 
-async function tellProvider(deps: VerificationDeps, order: store.VerificationRow, action: 'cancel' | 'report', bestEffort: boolean) {
+async function tellProvider(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  action: 'cancel' | 'report',
+  bestEffort: boolean,
+) {
   const client = deps.providers.textVerified;
   if (!order.providerId || !client) return;
   try {
@@ -450,13 +513,19 @@ async function tellProvider(deps: VerificationDeps, order: store.VerificationRow
     else await client.reportVerification(order.providerId);
     if (!bestEffort) await store.settleUpstream(db(deps), order.id, true);
   } catch (error) {
-    deps.logger.warn({ err: error, verificationId: order.id, action }, 'provider refused or missed the upstream action; retried by a job');
+    deps.logger.warn(
+      { err: error, verificationId: order.id, action },
+      'provider refused or missed the upstream action; retried by a job',
+    );
     if (!bestEffort) await store.settleUpstream(db(deps), order.id, false);
   }
 }
 
 /** Upstream cancels/reports the provider has not acknowledged yet; gives up after `maxAttempts`. */
-export async function retryUpstreamActions(deps: VerificationDeps, opts: { maxAttempts?: number; limit?: number } = {}) {
+export async function retryUpstreamActions(
+  deps: VerificationDeps,
+  opts: { maxAttempts?: number; limit?: number } = {},
+) {
   const client = deps.providers.textVerified;
   if (!client) return { done: 0, pending: 0 };
   const maxAttempts = opts.maxAttempts ?? 10;
@@ -485,7 +554,11 @@ export async function retryUpstreamActions(deps: VerificationDeps, opts: { maxAt
 
 // ---------------------------------------------------------------- reads
 
-export async function getVerification(deps: VerificationDeps, userId: string, id: string): Promise<VerificationView> {
+export async function getVerification(
+  deps: VerificationDeps,
+  userId: string,
+  id: string,
+): Promise<VerificationView> {
   const order = await store.findForUser(db(deps), id, userId);
   if (!order) throw notFound('Verification');
   return toView(order, await store.messagesOf(db(deps), id));
@@ -494,7 +567,12 @@ export async function getVerification(deps: VerificationDeps, userId: string, id
 export async function listVerifications(
   deps: VerificationDeps,
   userId: string,
-  query: { statuses?: VerificationStatus[]; service?: string; before?: { createdAt: Date; id: string }; limit: number },
+  query: {
+    statuses?: VerificationStatus[];
+    service?: string;
+    before?: { createdAt: Date; id: string };
+    limit: number;
+  },
 ) {
   const rows = await store.listForUser(db(deps), userId, { ...query, limit: query.limit + 1 });
   const page = rows.slice(0, query.limit);

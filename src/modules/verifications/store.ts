@@ -11,7 +11,9 @@ export type NewVerification = typeof verifications.$inferInsert;
 
 /** Serializes one user's purchases for the rest of the transaction (exact active-order limit). */
 export async function lockUserPurchases(tx: Db, userId: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`verification-purchase:${userId}`}, 0))`);
+  await tx.execute(
+    sql`select pg_advisory_xact_lock(hashtextextended(${`verification-purchase:${userId}`}, 0))`,
+  );
 }
 
 export async function countOpen(tx: Db, userId: string): Promise<number> {
@@ -24,7 +26,11 @@ export async function countOpen(tx: Db, userId: string): Promise<number> {
 
 /** Inserts the order unless one with this id exists; returns the new row or undefined. */
 export async function insertPending(tx: Db, row: NewVerification): Promise<VerificationRow | undefined> {
-  const [created] = await tx.insert(verifications).values(row).onConflictDoNothing({ target: verifications.id }).returning();
+  const [created] = await tx
+    .insert(verifications)
+    .values(row)
+    .onConflictDoNothing({ target: verifications.id })
+    .returning();
   return created;
 }
 
@@ -47,7 +53,11 @@ export async function findForUser(db: Db, id: string, userId: string): Promise<V
 
 /** Locks the order a provider reservation belongs to, for the rest of the transaction. */
 export async function lockByProviderId(tx: Db, providerId: string): Promise<VerificationRow | undefined> {
-  const [row] = await tx.select().from(verifications).where(eq(verifications.providerId, providerId)).for('update');
+  const [row] = await tx
+    .select()
+    .from(verifications)
+    .where(eq(verifications.providerId, providerId))
+    .for('update');
   return row;
 }
 
@@ -91,7 +101,12 @@ export async function messagesOf(db: Db, verificationId: string): Promise<Messag
 export async function listForUser(
   db: Db,
   userId: string,
-  filter: { statuses?: VerificationStatus[]; service?: string; before?: { createdAt: Date; id: string }; limit: number },
+  filter: {
+    statuses?: VerificationStatus[];
+    service?: string;
+    before?: { createdAt: Date; id: string };
+    limit: number;
+  },
 ): Promise<VerificationRow[]> {
   const conditions = [eq(verifications.userId, userId)];
   if (filter.statuses?.length) conditions.push(inArray(verifications.status, filter.statuses));

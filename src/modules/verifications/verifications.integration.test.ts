@@ -8,7 +8,11 @@ import type { Principal } from '../../platform/http/principal.js';
 import { createLogger } from '../../platform/logger.js';
 import { createMetrics } from '../../platform/metrics.js';
 import type { PlatformDeps } from '../../platform/module.js';
-import { createTextVerifiedClient, signWebhookBody, type TextVerifiedClient } from '../../providers/textverified/index.js';
+import {
+  createTextVerifiedClient,
+  signWebhookBody,
+  type TextVerifiedClient,
+} from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
 import { movement } from '../ledger/domain.js';
 import { checkLedgerInvariants } from '../ledger/invariants.js';
@@ -94,8 +98,17 @@ async function fundedUser(cents = 10_000, tier = 'payg'): Promise<Principal> {
   return principal;
 }
 
-function buy(principal: Principal, payload: Record<string, unknown> = { service: 'whatsapp', country: 'US' }, headers: Record<string, string> = {}) {
-  return app.inject({ method: 'POST', url: '/api/v1/verifications', headers: { ...asPrincipal(principal), ...headers }, payload });
+function buy(
+  principal: Principal,
+  payload: Record<string, unknown> = { service: 'whatsapp', country: 'US' },
+  headers: Record<string, string> = {},
+) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/v1/verifications',
+    headers: { ...asPrincipal(principal), ...headers },
+    payload,
+  });
 }
 
 async function bought(principal: Principal, payload?: Record<string, unknown>): Promise<VerificationView> {
@@ -125,7 +138,14 @@ async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_
   }
 }
 
-function signedSmsWebhook(sms: { createdAt: Date; smsContent: string | null; parsedCode: string | null; from: string | null; to: string; reservationId: string }) {
+function signedSmsWebhook(sms: {
+  createdAt: Date;
+  smsContent: string | null;
+  parsedCode: string | null;
+  from: string | null;
+  to: string;
+  reservationId: string;
+}) {
   const body = JSON.stringify({
     id: `whe_test_${Math.random().toString(36).slice(2)}`,
     event: 'v2.sms.received',
@@ -166,12 +186,17 @@ describe('catalogue', () => {
     expect(services.statusCode).toBe(200);
     expect(services.json<{ data: { name: string }[] }>().data.map((s) => s.name)).toEqual(['whatsapp']);
     const countries = await app.inject({ url: '/api/v1/catalog/countries' });
-    expect(countries.json<{ data: unknown[] }>().data).toEqual([{ code: 'US', name: 'United States', available: true }]);
+    expect(countries.json<{ data: unknown[] }>().data).toEqual([
+      { code: 'US', name: 'United States', available: true },
+    ]);
 
     // WhatsApp costs 0.95 upstream: × 1.5 = 142.5 → 143; pro × 0.85 = 121.55 → 122.
     const anonymous = await app.inject({ url: '/api/v1/catalog/quote?service=whatsapp&country=US' });
     expect(anonymous.json<{ price: unknown }>().price).toEqual({ amount: 143, currency: 'USD' });
-    const pro = await app.inject({ url: '/api/v1/catalog/quote?service=whatsapp&country=US', headers: asPrincipal(testPrincipal({ tier: 'pro' })) });
+    const pro = await app.inject({
+      url: '/api/v1/catalog/quote?service=whatsapp&country=US',
+      headers: asPrincipal(testPrincipal({ tier: 'pro' })),
+    });
     expect(pro.json<{ price: unknown }>().price).toEqual({ amount: 122, currency: 'USD' });
     // payg: area code costs the provider +0.10 → 1.05 × 1.5 = 157.5 → 158, + 25 surcharge.
     const paygAreaCode = await app.inject({
@@ -198,7 +223,10 @@ describe('purchase → SMS → completed', () => {
     expect(view.phoneNumber).toMatch(/^\+1\d{10}$/);
     expect(await wallet(user.userId)).toEqual({ balance: 857, held: 143 });
 
-    sandbox.control.deliverSms(await providerIdOf(view.id), { code: '482913', text: 'Your WhatsApp code is 482-913' });
+    sandbox.control.deliverSms(await providerIdOf(view.id), {
+      code: '482913',
+      text: 'Your WhatsApp code is 482-913',
+    });
     const done = await eventually(async () => {
       const v = await read(user, view.id);
       return v.status === 'completed' ? v : undefined;
@@ -219,7 +247,9 @@ describe('purchase → SMS → completed', () => {
     const view = await bought(user);
     const providerId = await providerIdOf(view.id);
     const sms = sandbox.control.deliverSms(providerId);
-    await eventually(async () => (sandbox.control.webhooks().some((w) => w.delivered && w.body.includes(providerId)) ? true : undefined));
+    await eventually(async () =>
+      sandbox.control.webhooks().some((w) => w.delivered && w.body.includes(providerId)) ? true : undefined,
+    );
     // The poller sees the same SMS (with its id) and the webhook is redelivered too.
     await pollVerification(deps, { providerId });
     await pollVerification(deps, { providerId });
@@ -233,7 +263,14 @@ describe('purchase → SMS → completed', () => {
   });
 
   it('refuses a badly signed webhook', async () => {
-    const { body } = signedSmsWebhook({ createdAt: new Date(), smsContent: 'x', parsedCode: null, from: null, to: '1', reservationId: 'nope' });
+    const { body } = signedSmsWebhook({
+      createdAt: new Date(),
+      smsContent: 'x',
+      parsedCode: null,
+      from: null,
+      to: '1',
+      reservationId: 'nope',
+    });
     const response = await postWebhook(body, signWebhookBody(body, 'whsec_wrong'));
     expect(response.statusCode).toBe(401);
     expect((await postWebhook(body, '')).statusCode).toBe(401);
@@ -267,13 +304,21 @@ describe('refunds', () => {
   it('cancel before any SMS → refunded at once, provider told', async () => {
     const user = await fundedUser(500);
     const view = await bought(user);
-    const response = await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/cancel`, headers: asPrincipal(user) });
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json<VerificationView>().status).toBe('canceled');
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     expect(sandbox.control.verification(await providerIdOf(view.id))!.state).toBe('verificationCanceled');
     // Asking again changes nothing.
-    const again = await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/cancel`, headers: asPrincipal(user) });
+    const again = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
     expect(again.statusCode).toBe(200);
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     await expectLedgerOk();
@@ -282,7 +327,11 @@ describe('refunds', () => {
   it('report before a code → canceled and refunded', async () => {
     const user = await fundedUser(500);
     const view = await bought(user);
-    const response = await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/report`, headers: asPrincipal(user) });
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/report`,
+      headers: asPrincipal(user),
+    });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json<VerificationView>()).toMatchObject({ status: 'canceled', failureCode: 'reported' });
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
@@ -299,7 +348,13 @@ describe('refunds', () => {
       const delay = () => new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 4)));
       const [hook, cancel] = await Promise.all([
         delay().then(() => postWebhook(body, signature)),
-        delay().then(() => app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/cancel`, headers: asPrincipal(user) })),
+        delay().then(() =>
+          app.inject({
+            method: 'POST',
+            url: `/api/v1/verifications/${view.id}/cancel`,
+            headers: asPrincipal(user),
+          }),
+        ),
       ]);
       expect(hook.statusCode).toBe(200);
       expect([200, 409]).toContain(cancel.statusCode);
@@ -341,8 +396,17 @@ describe('provider failures', () => {
 
   it('provider timeout on create → pending (202), then reconciled with the same key', async () => {
     const user = await fundedUser(500);
-    sandbox.control.injectFault({ path: '/api/pub/v2/verifications', method: 'POST', mode: 'hang', afterEffect: true });
-    const response = await buy(user, { service: 'whatsapp', country: 'US' }, { 'idempotency-key': `timeout-${user.userId}` });
+    sandbox.control.injectFault({
+      path: '/api/pub/v2/verifications',
+      method: 'POST',
+      mode: 'hang',
+      afterEffect: true,
+    });
+    const response = await buy(
+      user,
+      { service: 'whatsapp', country: 'US' },
+      { 'idempotency-key': `timeout-${user.userId}` },
+    );
     expect(response.statusCode, response.body).toBe(202);
     const pending = response.json<VerificationView>();
     expect(pending.status).toBe('pending');
@@ -353,13 +417,24 @@ describe('provider failures', () => {
     const active = await read(user, pending.id);
     expect(active.status).toBe('active');
     // One purchase upstream: the retry carried the same Idempotency-Key and was replayed.
-    const creates = sandbox.control.requests().filter((r) => r.method === 'POST' && r.path === '/api/pub/v2/verifications' && r.idempotencyKey === `nmk-ver-${pending.id}`);
+    const creates = sandbox.control
+      .requests()
+      .filter(
+        (r) =>
+          r.method === 'POST' &&
+          r.path === '/api/pub/v2/verifications' &&
+          r.idempotencyKey === `nmk-ver-${pending.id}`,
+      );
     expect(creates.length).toBe(2);
     const providerId = await providerIdOf(pending.id);
     expect(sandbox.control.verification(providerId)).toBeDefined();
 
     // The client's retry of the same request replays the stored answer.
-    const replay = await buy(user, { service: 'whatsapp', country: 'US' }, { 'idempotency-key': `timeout-${user.userId}` });
+    const replay = await buy(
+      user,
+      { service: 'whatsapp', country: 'US' },
+      { 'idempotency-key': `timeout-${user.userId}` },
+    );
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
     await expectLedgerOk();
@@ -397,7 +472,11 @@ describe('rules', () => {
     const view = await bought(user);
     expect(view.price).toEqual({ amount: 1, currency: 'CREDIT' });
     expect(await ledger.walletSummary(db, user.userId, 'CREDIT')).toEqual({ balance: 0, held: 1 });
-    await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/cancel`, headers: asPrincipal(user) });
+    await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
     expect(await ledger.walletSummary(db, user.userId, 'CREDIT')).toEqual({ balance: 1, held: 0 });
     // Without credit or money: 402.
     const broke = await buy(testPrincipal({ tier: 'freemium' }));
@@ -417,7 +496,13 @@ describe('rules', () => {
     const tooCheap = await buy(payg, { service: 'whatsapp', country: 'US', maxPrice: 142 });
     expect(tooCheap.statusCode).toBe(409);
     expect(tooCheap.json<{ error: { code: string } }>().error.code).toBe('price_changed');
-    const withOptions = await bought(payg, { service: 'whatsapp', country: 'US', areaCodes: ['415'], carrier: 'tmo', maxPrice: 300 });
+    const withOptions = await bought(payg, {
+      service: 'whatsapp',
+      country: 'US',
+      areaCodes: ['415'],
+      carrier: 'tmo',
+      maxPrice: 300,
+    });
     // The provider charges 0.95 + 0.10 (area code) + 0.10 (carrier) = 1.15 × 1.5 = 172.5 → 173; + 25 + 50 payg surcharges.
     expect(withOptions.price.amount).toBe(173 + 25 + 50);
     expect(withOptions.phoneNumber).toMatch(/^\+1415/);
@@ -441,22 +526,42 @@ describe('rules', () => {
     const smuggled = await buy(owner, { service: 'whatsapp', country: 'US', status: 'completed' });
     expect(smuggled.statusCode).toBe(400);
     for (const method of ['PATCH', 'PUT', 'DELETE'] as const) {
-      const response = await app.inject({ method, url: `/api/v1/verifications/${view.id}`, headers: asPrincipal(owner), payload: { status: 'completed' } });
+      const response = await app.inject({
+        method,
+        url: `/api/v1/verifications/${view.id}`,
+        headers: asPrincipal(owner),
+        payload: { status: 'completed' },
+      });
       expect(response.statusCode).toBe(404);
     }
     for (const path of ['complete', 'expire', 'fail', 'status', 'timeout', 'received']) {
-      const response = await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/${path}`, headers: asPrincipal(owner), payload: {} });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/${path}`,
+        headers: asPrincipal(owner),
+        payload: {},
+      });
       expect(response.statusCode).toBe(404);
     }
     expect((await read(owner, view.id)).status).toBe('active');
 
     const stranger = testPrincipal();
-    expect((await app.inject({ url: `/api/v1/verifications/${view.id}`, headers: asPrincipal(stranger) })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ url: `/api/v1/verifications/${view.id}`, headers: asPrincipal(stranger) }))
+        .statusCode,
+    ).toBe(404);
     for (const action of ['cancel', 'report']) {
-      const response = await app.inject({ method: 'POST', url: `/api/v1/verifications/${view.id}/${action}`, headers: asPrincipal(stranger) });
+      const response = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/${action}`,
+        headers: asPrincipal(stranger),
+      });
       expect(response.statusCode).toBe(404);
     }
-    expect((await app.inject({ url: `/api/v1/verifications/${view.id}/events`, headers: asPrincipal(stranger) })).statusCode).toBe(404);
+    expect(
+      (await app.inject({ url: `/api/v1/verifications/${view.id}/events`, headers: asPrincipal(stranger) }))
+        .statusCode,
+    ).toBe(404);
     expect((await app.inject({ url: `/api/v1/verifications/${view.id}` })).statusCode).toBe(401);
     expect((await read(owner, view.id)).status).toBe('active');
   });
@@ -465,18 +570,28 @@ describe('rules', () => {
     const user = await fundedUser(2_000);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await bought(user)).id);
-    await app.inject({ method: 'POST', url: `/api/v1/verifications/${ids[0]}/cancel`, headers: asPrincipal(user) });
+    await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${ids[0]}/cancel`,
+      headers: asPrincipal(user),
+    });
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
       const page: { data: VerificationView[]; nextCursor: string | null } = (
-        await app.inject({ url: `/api/v1/verifications?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: asPrincipal(user) })
+        await app.inject({
+          url: `/api/v1/verifications?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          headers: asPrincipal(user),
+        })
       ).json();
       seen.push(...page.data.map((v) => v.id));
       cursor = page.nextCursor;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
-    const canceled = await app.inject({ url: '/api/v1/verifications?status=canceled', headers: asPrincipal(user) });
+    const canceled = await app.inject({
+      url: '/api/v1/verifications?status=canceled',
+      headers: asPrincipal(user),
+    });
     expect(canceled.json<{ data: VerificationView[] }>().data.map((v) => v.id)).toEqual([ids[0]]);
     const bad = await app.inject({ url: '/api/v1/verifications?status=hacked', headers: asPrincipal(user) });
     expect(bad.statusCode).toBe(400);
@@ -494,7 +609,11 @@ describe('concurrency', () => {
       const byStatus = new Map<number, number>();
       for (const r of responses) byStatus.set(r.statusCode, (byStatus.get(r.statusCode) ?? 0) + 1);
       expect(Object.fromEntries(byStatus)).toEqual({ 201: 300, 402: 700 });
-      expect(responses.filter((r) => r.statusCode === 402).every((r) => r.json<{ error: { code: string } }>().error.code === 'insufficient_funds')).toBe(true);
+      expect(
+        responses
+          .filter((r) => r.statusCode === 402)
+          .every((r) => r.json<{ error: { code: string } }>().error.code === 'insufficient_funds'),
+      ).toBe(true);
       expect(await wallet(user.userId)).toEqual({ balance: 0, held: 300 * 108 });
       await expectLedgerOk();
     } finally {

@@ -34,11 +34,19 @@ describe('database going away mid-request', () => {
     const url = new URL(direct.url!);
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.port = String(proxy.port);
-    proxied = await openDatabase({ kind: 'pg', url: url.toString(), poolSize: 4 }, { connectionTimeoutMs: 1_000 });
+    proxied = await openDatabase(
+      { kind: 'pg', url: url.toString(), poolSize: 4 },
+      { connectionTimeoutMs: 1_000 },
+    );
     app = await createTestApp({ database: proxied });
     app.post('/test/slow-hold', async () => {
       await proxied.db.transaction(async (tx) => {
-        await ledger.hold(tx, { ownerId: owner, amount: 400, reference: `outage:${randomUUID()}`, memo: 'hold' });
+        await ledger.hold(tx, {
+          ownerId: owner,
+          amount: 400,
+          reference: `outage:${randomUUID()}`,
+          memo: 'hold',
+        });
         reachedSleep();
         await tx.execute(sql`select pg_sleep(5)`);
       });
@@ -77,6 +85,8 @@ describe('database going away mid-request', () => {
     expect(await ledger.walletSummary(direct.database.db, owner)).toEqual({ balance: 1000, held: 0 });
 
     await proxy.restore();
-    await expect.poll(async () => (await app.inject({ url: '/readyz' })).statusCode, { timeout: 10_000 }).toBe(200);
+    await expect
+      .poll(async () => (await app.inject({ url: '/readyz' })).statusCode, { timeout: 10_000 })
+      .toBe(200);
   });
 });

@@ -12,6 +12,8 @@ try {
     await database.close();
   }
 } catch (error) {
-  process.stderr.write(`${error instanceof ConfigError ? '' : 'Migration failed: '}${(error as Error).message}\n`);
+  process.stderr.write(
+    `${error instanceof ConfigError ? '' : 'Migration failed: '}${(error as Error).message}\n`,
+  );
   process.exit(1);
 }

@@ -25,13 +25,19 @@ export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const mfaEnabled = new WeakMap<FastifyRequest, boolean>();
 
-export const csrfFailed = () => new AppError(403, 'csrf_failed', 'The CSRF token is missing or does not match.');
+export const csrfFailed = () =>
+  new AppError(403, 'csrf_failed', 'The CSRF token is missing or does not match.');
 
 /** True when the request carries the CSRF header matching the CSRF cookie. */
 export function csrfTokenMatches(request: FastifyRequest): boolean {
   const header = request.headers[CSRF_HEADER];
   const cookie = request.cookies[CSRF_COOKIE];
-  return typeof header === 'string' && typeof cookie === 'string' && cookie.length >= 16 && constantTimeEqual(header, cookie);
+  return (
+    typeof header === 'string' &&
+    typeof cookie === 'string' &&
+    cookie.length >= 16 &&
+    constantTimeEqual(header, cookie)
+  );
 }
 
 export async function registerAuthentication(app: FastifyInstance, deps: PlatformDeps): Promise<void> {
@@ -65,7 +71,8 @@ export async function registerAuthentication(app: FastifyInstance, deps: Platfor
         const user = await findUserById(db, key.userId);
         if (!user) throw unauthenticated('The API key is invalid or revoked.');
         refuseSuspended(user);
-        if (!ipAllowed(request.ip, key.allowedCidrs)) throw forbidden('This API key may not be used from this address.');
+        if (!ipAllowed(request.ip, key.allowedCidrs))
+          throw forbidden('This API key may not be used from this address.');
         request.principal = principalOf(user, 'api_key', { apiKeyId: key.id, scopes: key.scopes });
         mfaEnabled.set(request, user.mfaEnabledAt !== null);
         return;
@@ -118,7 +125,11 @@ export async function requireConfirmedEmail(request: FastifyRequest): Promise<vo
   const principal = request.principal;
   if (!principal) throw unauthenticated();
   if (!principal.emailConfirmed) {
-    throw new AppError(403, 'email_unconfirmed', 'Confirm your e-mail address first: follow the link we sent you.');
+    throw new AppError(
+      403,
+      'email_unconfirmed',
+      'Confirm your e-mail address first: follow the link we sent you.',
+    );
   }
 }
 
@@ -133,5 +144,6 @@ export async function requireSession(request: FastifyRequest): Promise<void> {
 export async function requireAdmin(request: FastifyRequest): Promise<void> {
   await requireSession(request);
   if (request.principal!.role !== 'admin') throw forbidden('Administrators only.');
-  if (!mfaEnabled.get(request)) throw forbidden('Administrators must turn on two-factor authentication first.');
+  if (!mfaEnabled.get(request))
+    throw forbidden('Administrators must turn on two-factor authentication first.');
 }

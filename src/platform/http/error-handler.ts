@@ -18,7 +18,9 @@ export function registerErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({ error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` } }),
+    reply.status(404).send({
+      error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` },
+    }),
   );
 }
 
@@ -26,7 +28,13 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers?: 
   if (error instanceof AppError) {
     return {
       status: error.status,
-      body: { error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) } },
+      body: {
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details ? { details: error.details } : {}),
+        },
+      },
       ...(error.headers ? { headers: error.headers } : {}),
     };
   }
@@ -50,7 +58,12 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers?: 
   if (isDatabaseUnavailable(error)) {
     return {
       status: 503,
-      body: { error: { code: 'service_unavailable', message: 'The service is temporarily unavailable; please retry shortly.' } },
+      body: {
+        error: {
+          code: 'service_unavailable',
+          message: 'The service is temporarily unavailable; please retry shortly.',
+        },
+      },
       headers: { 'retry-after': '5' },
     };
   }
@@ -59,8 +72,17 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers?: 
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, body too large, wrong content type): safe messages.
     const code =
-      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 429 ? 'rate_limited' : 'bad_request';
+      status === 413
+        ? 'payload_too_large'
+        : status === 415
+          ? 'unsupported_media_type'
+          : status === 429
+            ? 'rate_limited'
+            : 'bad_request';
     return { status, body: { error: { code, message: fastifyError.message ?? 'Bad request.' } } };
   }
-  return { status: 500, body: { error: { code: 'internal_error', message: 'Something went wrong on our side.' } } };
+  return {
+    status: 500,
+    body: { error: { code: 'internal_error', message: 'Something went wrong on our side.' } },
+  };
 }

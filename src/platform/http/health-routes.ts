@@ -34,9 +34,11 @@ export function registerHealthRoutes(
     const [database, redis, jobs] = await Promise.all([
       within(2_000, () => deps.database.ping()),
       deps.redis ? within(2_000, () => deps.redis!.ping()) : Promise.resolve<CheckResult>('not_configured'),
-      deps.jobs ? within(2_000, async () => {
-        if (!(await deps.jobs!.healthy())) throw new Error('jobs not running');
-      }) : Promise.resolve<CheckResult>('not_configured'),
+      deps.jobs
+        ? within(2_000, async () => {
+            if (!(await deps.jobs!.healthy())) throw new Error('jobs not running');
+          })
+        : Promise.resolve<CheckResult>('not_configured'),
     ]);
     const checks = { database, redis, jobs };
     const ready = Object.values(checks).every((c) => c !== 'down');

@@ -39,7 +39,10 @@ describe('health, readiness and metrics', () => {
     try {
       const response = await app.inject({ url: '/readyz' });
       expect(response.statusCode).toBe(503);
-      expect(response.json()).toMatchObject({ status: 'unavailable', checks: { database: 'ok', redis: 'down' } });
+      expect(response.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { database: 'ok', redis: 'down' },
+      });
       expect((await app.inject({ url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await app.close();
@@ -66,7 +69,9 @@ describe('health, readiness and metrics', () => {
       expect(response.statusCode).toBe(200);
       expect(response.headers['content-type']).toContain('text/plain');
       expect(response.body).toContain('namaskah_ledger_invariant_violations 0');
-      expect(response.body).toMatch(/namaskah_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/);
+      expect(response.body).toMatch(
+        /namaskah_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} 1/,
+      );
     } finally {
       await app.close();
     }
@@ -81,7 +86,9 @@ describe('health, readiness and metrics', () => {
     try {
       const response = await app.inject({ url: '/test/boom', headers: { 'x-request-id': 'req-12345678' } });
       expect(response.statusCode).toBe(500);
-      expect(response.json()).toEqual({ error: { code: 'internal_error', message: 'Something went wrong on our side.' } });
+      expect(response.json()).toEqual({
+        error: { code: 'internal_error', message: 'Something went wrong on our side.' },
+      });
       expect(response.headers['x-request-id']).toBe('req-12345678');
       const badJson = await app.inject({
         method: 'POST',

@@ -19,5 +19,7 @@ export function registerHomePage(app: FastifyInstance, options: { embedded: bool
 <p>One-time phone numbers for SMS verification codes, paid from a prepaid wallet and refunded when no code arrives.</p>
 <ul>${links.map(([href, text]) => `<li><a href="${href}">${text}</a></li>`).join('')}</ul>
 </main></body></html>`;
-  app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(html),
+  );
 }

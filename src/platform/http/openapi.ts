@@ -17,7 +17,10 @@ export const DOCS_PREFIX = '/api/docs';
 const HIDDEN = new Set(['/healthz', '/readyz', '/metrics']);
 const transformZod = createJsonSchemaTransform({});
 
-export async function registerOpenApi(app: FastifyInstance, options: { publicUrl: string; version?: string }): Promise<void> {
+export async function registerOpenApi(
+  app: FastifyInstance,
+  options: { publicUrl: string; version?: string },
+): Promise<void> {
   await app.register(fastifySwagger, {
     openapi: {
       info: {
@@ -28,7 +31,11 @@ export async function registerOpenApi(app: FastifyInstance, options: { publicUrl
       servers: [{ url: options.publicUrl }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An access token or an API key (`nmk_live_…`).' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'An access token or an API key (`nmk_live_…`).',
+          },
         },
       },
     },

@@ -42,7 +42,8 @@ const limits = {
       name: 'per-email',
       points: 2,
       durationSeconds: 60,
-      key: (request: FastifyRequest) => (request.body as { email?: string } | undefined)?.email?.toLowerCase(),
+      key: (request: FastifyRequest) =>
+        (request.body as { email?: string } | undefined)?.email?.toLowerCase(),
     },
   ],
   tier: [
@@ -67,7 +68,9 @@ async function buildApp(options: { redis?: Redis; prefix?: string; env?: Record<
   app.post('/api/v1/hooks/test', async () => ({ ok: true }));
   app.get('/t/ip', { config: { rateLimits: limits.ip } }, async () => ({ ok: true }));
   app.get('/t/user', { config: { rateLimits: limits.user } }, async () => ({ ok: true }));
-  app.post('/t/login', { config: { rateLimits: [...limits.ip, ...limits.email] } }, async () => ({ ok: true }));
+  app.post('/t/login', { config: { rateLimits: [...limits.ip, ...limits.email] } }, async () => ({
+    ok: true,
+  }));
   app.get('/t/tier', { config: { rateLimits: limits.tier } }, async () => ({ ok: true }));
   await app.ready();
   apps.push(app);
@@ -94,7 +97,9 @@ describe('global limit (100 requests per minute per client address)', () => {
 
     const refused = await get(app, '/t/open', ip);
     expect(refused.statusCode).toBe(429);
-    expect(refused.json()).toEqual({ error: { code: 'rate_limited', message: expect.stringMatching(/retry in \d+ second/) } });
+    expect(refused.json()).toEqual({
+      error: { code: 'rate_limited', message: expect.stringMatching(/retry in \d+ second/) },
+    });
     const retryAfter = Number(refused.headers['retry-after']);
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(60);
@@ -133,7 +138,12 @@ describe('inbound provider webhooks', () => {
     expect((await get(app, '/t/open', ip)).statusCode).toBe(200);
     expect((await get(app, '/t/open', ip)).statusCode).toBe(429);
     for (let i = 0; i < 20; i++) {
-      const response = await app.inject({ method: 'POST', url: '/api/v1/hooks/test', remoteAddress: ip, payload: {} });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/hooks/test',
+        remoteAddress: ip,
+        payload: {},
+      });
       expect(response.statusCode).toBe(200);
       expect(response.headers['ratelimit-limit']).toBe('1000');
     }
@@ -227,7 +237,11 @@ describe('per-route limits', () => {
     const app = await createTestApp({ database: db.database });
     apps.push(app);
     expect(() =>
-      app.get('/t/bad', { config: { rateLimits: [{ name: 'bad', points: 1, durationSeconds: 0, key: 'ip' }] } }, async () => ({})),
+      app.get(
+        '/t/bad',
+        { config: { rateLimits: [{ name: 'bad', points: 1, durationSeconds: 0, key: 'ip' }] } },
+        async () => ({}),
+      ),
     ).toThrow(/Invalid rate limit "bad"/);
   });
 });
@@ -251,7 +265,8 @@ describe('across instances', () => {
     // Global limit (10 per minute here): five on each, then both refuse.
     const ip2 = nextIp();
     const globalStatuses = [];
-    for (let i = 0; i < 12; i++) globalStatuses.push((await get(i % 2 === 0 ? a : b, '/t/open', ip2)).statusCode);
+    for (let i = 0; i < 12; i++)
+      globalStatuses.push((await get(i % 2 === 0 ? a : b, '/t/open', ip2)).statusCode);
     expect(globalStatuses).toEqual([...Array(10).fill(200), 429, 429]);
 
     // Per user, by key function, the same.
@@ -282,7 +297,10 @@ describe('Redis outage', () => {
     const { port } = new URL(TEST_REDIS_URL);
     const proxy = await startTcpProxy(new URL(TEST_REDIS_URL).hostname, Number(port || 6379));
     try {
-      const viaProxy = new Redis(proxy.port, '127.0.0.1', { maxRetriesPerRequest: 1, retryStrategy: () => 50 });
+      const viaProxy = new Redis(proxy.port, '127.0.0.1', {
+        maxRetriesPerRequest: 1,
+        retryStrategy: () => 50,
+      });
       viaProxy.on('error', () => undefined);
       clients.push(viaProxy);
       await viaProxy.ping();
@@ -334,7 +352,11 @@ describe('Redis outage', () => {
   });
 
   it('an unreachable Redis from the start counts in memory', async () => {
-    const dead = new Redis(1, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => 1_000 });
+    const dead = new Redis(1, '127.0.0.1', {
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 1_000,
+    });
     dead.on('error', () => undefined);
     clients.push(dead);
     const app = await buildApp({ redis: dead });

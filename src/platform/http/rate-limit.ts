@@ -20,7 +20,12 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis, type RateLimiterRes, RLWrapperTimeouts } from 'rate-limiter-flexible';
+import {
+  RateLimiterMemory,
+  RateLimiterRedis,
+  type RateLimiterRes,
+  RLWrapperTimeouts,
+} from 'rate-limiter-flexible';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -64,7 +69,13 @@ export interface RateLimitDecision {
 
 export interface RateLimiter {
   /** Counts `cost` (default 1) against `key` under the limit `name` and says whether it is allowed. */
-  consume(name: string, key: string, points: number, durationSeconds: number, cost?: number): Promise<RateLimitDecision>;
+  consume(
+    name: string,
+    key: string,
+    points: number,
+    durationSeconds: number,
+    cost?: number,
+  ): Promise<RateLimitDecision>;
   /** Clears the counter (e.g. failed-login attempts after a successful login). */
   reset(name: string, key: string, durationSeconds: number): Promise<void>;
   readonly store: 'redis' | 'memory';
@@ -103,7 +114,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     degradedUntil = now + 5_000;
     if (now - lastDegradedLog < 60_000) return;
     lastDegradedLog = now;
-    options.logger?.warn({ rateLimit: { store: 'memory' } }, 'Redis unavailable for rate limits; counting in memory');
+    options.logger?.warn(
+      { rateLimit: { store: 'memory' } },
+      'Redis unavailable for rate limits; counting in memory',
+    );
   };
 
   // A client created with `lazyConnect` connects on its first command; the limiter only sends
@@ -128,7 +142,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         // While Redis is down or reconnecting, go straight to memory instead of queueing commands.
         rejectIfRedisNotReady: true,
       });
-      counter = { primary: new RLWrapperTimeouts({ limiter: inRedis, timeoutMs, insuranceLimiter: memory }), memory };
+      counter = {
+        primary: new RLWrapperTimeouts({ limiter: inRedis, timeoutMs, insuranceLimiter: memory }),
+        memory,
+      };
     }
     counters.set(id, counter);
     return counter;
@@ -200,7 +217,11 @@ export interface RateLimitDeps {
  * `registerRouteRateLimits(app)`, registered after authentication (place 3).
  */
 export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): RateLimiter {
-  const limiter = createRateLimiter({ redis: deps.redis, keyPrefix: deps.config.rateLimit.keyPrefix, logger: deps.logger });
+  const limiter = createRateLimiter({
+    redis: deps.redis,
+    keyPrefix: deps.config.rateLimit.keyPrefix,
+    logger: deps.logger,
+  });
   app.decorate('rateLimiter', limiter);
 
   const perMinute = deps.config.rateLimit.globalPerMinute;
@@ -209,7 +230,12 @@ export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): R
       const path = pathOf(request.url);
       if (EXEMPT_PATHS.has(path)) return;
       const decision = path.startsWith(INBOUND_HOOKS_PREFIX)
-        ? await limiter.consume('inbound-hooks', `ip:${request.ip}`, Math.max(perMinute, INBOUND_HOOKS_PER_MINUTE), 60)
+        ? await limiter.consume(
+            'inbound-hooks',
+            `ip:${request.ip}`,
+            Math.max(perMinute, INBOUND_HOOKS_PER_MINUTE),
+            60,
+          )
         : await limiter.consume('global', `ip:${request.ip}`, perMinute, 60);
       report(request, reply, [decision]);
     });
@@ -224,7 +250,10 @@ export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): R
         limit.durationSeconds < 1 ||
         (typeof limit.points === 'number' && !(limit.points >= 0)) ||
         !(limit.key === 'ip' || limit.key === 'user' || typeof limit.key === 'function');
-      if (bad) throw new Error(`Invalid rate limit ${JSON.stringify(limit.name)} on ${String(route.method)} ${route.url}`);
+      if (bad)
+        throw new Error(
+          `Invalid rate limit ${JSON.stringify(limit.name)} on ${String(route.method)} ${route.url}`,
+        );
     }
   });
   return limiter;

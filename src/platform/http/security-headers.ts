@@ -40,7 +40,8 @@ export function registerSecurityHeaders(app: FastifyInstance): void {
     if (reply.hasHeader('x-powered-by')) void reply.removeHeader('x-powered-by');
     if (!reply.hasHeader('cache-control')) {
       const type = reply.getHeader('content-type');
-      if (typeof type === 'string' && type.startsWith('application/json')) void reply.header('cache-control', 'no-store');
+      if (typeof type === 'string' && type.startsWith('application/json'))
+        void reply.header('cache-control', 'no-store');
     }
     return payload;
   });

@@ -40,9 +40,13 @@ async function buildApp(env: Record<string, string> = {}) {
     },
     async (request, reply) => reply.code(201).send({ id: 'w_1', name: request.body.name }),
   );
-  typed.get('/api/v1/widgets/search', { schema: { querystring: z.object({ q: z.string() }) } }, async (request) => ({
-    q: request.query.q,
-  }));
+  typed.get(
+    '/api/v1/widgets/search',
+    { schema: { querystring: z.object({ q: z.string() }) } },
+    async (request) => ({
+      q: request.query.q,
+    }),
+  );
   app.get('/api/v1/boom', async () => {
     throw new Error('kaboom');
   });
@@ -71,20 +75,42 @@ describe('security headers (SPEC §5)', () => {
     const app = await buildApp({ RATE_LIMIT_GLOBAL_PER_MINUTE: '50' });
     const ip = nextIp();
     const limited = nextIp();
-    for (let i = 0; i < 50; i++) await app.inject({ url: '/healthz?x', remoteAddress: limited, method: 'GET' });
+    for (let i = 0; i < 50; i++)
+      await app.inject({ url: '/healthz?x', remoteAddress: limited, method: 'GET' });
     for (let i = 0; i < 50; i++) await app.inject({ url: '/api/v1/nothing', remoteAddress: limited });
     const cases = [
-      { name: 'JSON route', request: { method: 'POST' as const, url: '/api/v1/widgets', payload: { name: 'a' } }, status: 201 },
+      {
+        name: 'JSON route',
+        request: { method: 'POST' as const, url: '/api/v1/widgets', payload: { name: 'a' } },
+        status: 201,
+      },
       { name: '404', request: { url: '/api/v1/nothing' }, status: 404 },
-      { name: 'validation error', request: { method: 'POST' as const, url: '/api/v1/widgets', payload: {} }, status: 400 },
-      { name: 'bad JSON', request: { method: 'POST' as const, url: '/api/v1/widgets', payload: '{', headers: { 'content-type': 'application/json' } }, status: 400 },
+      {
+        name: 'validation error',
+        request: { method: 'POST' as const, url: '/api/v1/widgets', payload: {} },
+        status: 400,
+      },
+      {
+        name: 'bad JSON',
+        request: {
+          method: 'POST' as const,
+          url: '/api/v1/widgets',
+          payload: '{',
+          headers: { 'content-type': 'application/json' },
+        },
+        status: 400,
+      },
       { name: 'app error', request: { url: '/api/v1/refused' }, status: 409 },
       { name: 'internal error', request: { url: '/api/v1/boom' }, status: 500 },
       { name: 'healthz', request: { url: '/healthz' }, status: 200 },
       { name: 'docs page', request: { url: '/api/docs' }, status: 200 },
       { name: 'docs asset', request: { url: '/api/docs/static/swagger-ui-bundle.js' }, status: 200 },
       { name: 'OpenAPI document', request: { url: '/api/openapi.json' }, status: 200 },
-      { name: 'WAF refusal', request: { url: "/api/v1/widgets/search?q=1' UNION SELECT password FROM users--" }, status: 403 },
+      {
+        name: 'WAF refusal',
+        request: { url: "/api/v1/widgets/search?q=1' UNION SELECT password FROM users--" },
+        status: 403,
+      },
       { name: 'rate-limit refusal', request: { url: '/api/v1/nothing' }, status: 429, ip: limited },
     ];
     for (const c of cases) {
@@ -112,10 +138,15 @@ describe('security headers (SPEC §5)', () => {
       const response = await app.inject({ url: asset, remoteAddress: nextIp() });
       expect(response.statusCode, asset).toBe(200);
     }
-    const init = await app.inject({ url: '/api/docs/static/swagger-initializer.js', remoteAddress: nextIp() });
+    const init = await app.inject({
+      url: '/api/docs/static/swagger-initializer.js',
+      remoteAddress: nextIp(),
+    });
     expect(init.statusCode).toBe(200);
     expect(init.body).toContain('SwaggerUIBundle');
-    expect((await app.inject({ url: '/api/docs/json', remoteAddress: nextIp() })).json().openapi).toMatch(/^3\./);
+    expect((await app.inject({ url: '/api/docs/json', remoteAddress: nextIp() })).json().openapi).toMatch(
+      /^3\./,
+    );
   });
 });
 
@@ -134,9 +165,18 @@ describe('OpenAPI document', () => {
     expect(body.properties.name).toMatchObject({ type: 'string', minLength: 1, maxLength: 100 });
     expect(create.responses['201'].content['application/json'].schema.properties.id.type).toBe('string');
     const search = doc.paths['/api/v1/widgets/search'].get;
-    expect(search.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'query', name: 'q', required: true })]));
+    expect(search.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'query', name: 'q', required: true })]),
+    );
     // Operational and documentation routes stay out.
-    for (const hidden of ['/healthz', '/readyz', '/metrics', '/api/openapi.json', '/api/docs', '/api/docs/json']) {
+    for (const hidden of [
+      '/healthz',
+      '/readyz',
+      '/metrics',
+      '/api/openapi.json',
+      '/api/docs',
+      '/api/docs/json',
+    ]) {
       expect(doc.paths[hidden], hidden).toBeUndefined();
     }
   });
@@ -153,7 +193,11 @@ describe('WAF through the real app', () => {
     },
     {
       name: 'XSS in JSON',
-      request: { method: 'POST', url: '/api/v1/widgets', payload: { name: 'a', note: '<img src=x onerror=alert(1)>' } },
+      request: {
+        method: 'POST',
+        url: '/api/v1/widgets',
+        payload: { name: 'a', note: '<img src=x onerror=alert(1)>' },
+      },
     },
   ];
 
@@ -180,9 +224,20 @@ describe('WAF through the real app', () => {
   it('legitimate input passes in block mode; provider webhook bodies are not inspected', async () => {
     const app = await buildApp({ WAF_MODE: 'block' });
     const ip = nextIp();
-    const names = ["O'Brien", "Seán O'Neill-D'Arcy", 'AT&T', 'C++ & C# developers', 'Die Straße, São Paulo, 東京'];
+    const names = [
+      "O'Brien",
+      "Seán O'Neill-D'Arcy",
+      'AT&T',
+      'C++ & C# developers',
+      'Die Straße, São Paulo, 東京',
+    ];
     for (const name of names) {
-      const response = await app.inject({ method: 'POST', url: '/api/v1/widgets', remoteAddress: ip, payload: { name, note: "Code <123456> & don't share" } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/widgets',
+        remoteAddress: ip,
+        payload: { name, note: "Code <123456> & don't share" },
+      });
       expect(response.statusCode, name).toBe(201);
     }
     const passwordLike = await app.inject({
@@ -192,7 +247,10 @@ describe('WAF through the real app', () => {
       payload: { name: 'x', password: "p@ss' OR 1=1-- <script>" },
     });
     expect(passwordLike.statusCode).toBe(201);
-    const search = await app.inject({ url: `/api/v1/widgets/search?q=${encodeURIComponent('Tom & Jerry; the cat & the mouse')}`, remoteAddress: ip });
+    const search = await app.inject({
+      url: `/api/v1/widgets/search?q=${encodeURIComponent('Tom & Jerry; the cat & the mouse')}`,
+      remoteAddress: ip,
+    });
     expect(search.statusCode).toBe(200);
     const hook = await app.inject({
       method: 'POST',

@@ -142,11 +142,9 @@ function queryString(query: unknown, name: string): string | null {
 }
 
 function badQuery(reply: FastifyReply) {
-  return reply
-    .code(400)
-    .send({
-      error: { code: 'validation_failed', message: 'The "to" parameter must be one e-mail address.' },
-    });
+  return reply.code(400).send({
+    error: { code: 'validation_failed', message: 'The "to" parameter must be one e-mail address.' },
+  });
 }
 
 // No script at all, and styles only from our own stylesheet.

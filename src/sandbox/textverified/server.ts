@@ -282,12 +282,10 @@ export function buildTextVerifiedSandbox(options: TextVerifiedSandboxOptions): {
     }
     const status =
       error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    return reply
-      .code(status)
-      .send({
-        errorCode: status === 500 ? 'ProcessingError' : 'BadRequest',
-        errorDescription: error.message,
-      });
+    return reply.code(status).send({
+      errorCode: status === 500 ? 'ProcessingError' : 'BadRequest',
+      errorDescription: error.message,
+    });
   });
   app.setNotFoundHandler((request, reply) =>
     reply
