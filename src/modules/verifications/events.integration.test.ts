@@ -70,6 +70,9 @@ async function collect(
   const response = await fetch(url, { headers, signal: controller.signal });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
+  // The stream is written past Fastify's onSend, and still carries the security headers.
+  expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+  expect(response.headers.get('x-content-type-options')).toBe('nosniff');
   const reader = response.body!.getReader();
   const decoder = new TextDecoder();
   const events: { event: string; data: unknown }[] = [];

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
+import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { cachedTier } from '../tiers/service.js';
 import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
@@ -152,7 +153,10 @@ async function streamEvents(
 
   reply.hijack();
   const raw = reply.raw;
+  // A hijacked reply skips onSend: carry the headers the hooks set so far and the security headers.
   raw.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    ...SECURITY_HEADERS,
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     connection: 'keep-alive',
