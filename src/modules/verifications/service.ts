@@ -454,6 +454,17 @@ export async function cancelOrReport(
     await tellProvider(deps, order, 'report', true);
     return toView(order);
   }
+  if (order.status === 'pending') {
+    // The number is still being bought; once it is assigned (seconds, or the reconciler's next pass
+    // after a provider timeout) the order can be canceled for free.
+    throw new AppError(
+      409,
+      'not_cancelable_yet',
+      'The number is still being assigned; try again in a few seconds.',
+      undefined,
+      { 'retry-after': '5' },
+    );
+  }
   if (order.status !== 'active') {
     throw new AppError(
       409,

@@ -411,6 +411,15 @@ describe('provider failures', () => {
     const pending = response.json<VerificationView>();
     expect(pending.status).toBe('pending');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
+    // While the number is still being assigned, a cancel is asked to come back shortly.
+    const early = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${pending.id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(early.statusCode).toBe(409);
+    expect(early.json().error.code).toBe('not_cancelable_yet');
+    expect(early.headers['retry-after']).toBe('5');
 
     const result = await reconcilePending(deps, { olderThanMs: 0 });
     expect(result.activated).toBeGreaterThanOrEqual(1);
