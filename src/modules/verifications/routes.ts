@@ -181,18 +181,7 @@ async function streamEvents(
     for (const m of messages) {
       if (seen.has(m.id)) continue;
       seen.add(m.id);
-      send(
-        'message',
-        {
-          id: m.id,
-          from: m.sender,
-          text: m.text,
-          code: m.code,
-          receivedAt: m.receivedAt.toISOString(),
-          afterExpiry: m.afterExpiry,
-        },
-        m.id,
-      );
+      send('message', service.toMessageView(m), m.id);
     }
     if (row.status !== lastStatus || row.updatedAt.toISOString() !== lastUpdated) {
       lastStatus = row.status;

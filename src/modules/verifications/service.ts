@@ -75,6 +75,17 @@ export interface VerificationView {
   messages?: MessageView[];
 }
 
+export function toMessageView(m: store.MessageRow): MessageView {
+  return {
+    id: m.id,
+    from: m.sender,
+    text: m.text,
+    code: m.code,
+    receivedAt: m.receivedAt.toISOString(),
+    afterExpiry: m.afterExpiry,
+  };
+}
+
 export function toView(row: store.VerificationRow, messages?: store.MessageRow[]): VerificationView {
   return {
     id: row.id,
@@ -93,14 +104,7 @@ export function toView(row: store.VerificationRow, messages?: store.MessageRow[]
     completedAt: row.completedAt?.toISOString() ?? null,
     ...(messages
       ? {
-          messages: messages.map((m) => ({
-            id: m.id,
-            from: m.sender,
-            text: m.text,
-            code: m.code,
-            receivedAt: m.receivedAt.toISOString(),
-            afterExpiry: m.afterExpiry,
-          })),
+          messages: messages.map(toMessageView),
         }
       : {}),
   };
