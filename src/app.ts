@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerFirewall } from './platform/http/firewall.js';
@@ -7,7 +7,7 @@ import { registerHealthRoutes } from './platform/http/health-routes.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
-import { registerSecurityHeaders } from './platform/http/security-headers.js';
+import { SECURITY_HEADERS, registerSecurityHeaders } from './platform/http/security-headers.js';
 import type { PlatformDeps } from './platform/module.js';
 import { registerCatalogRoutes } from './modules/catalog/routes.js';
 import { registerIdempotency } from './modules/idempotency/plugin.js';
@@ -33,7 +33,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const incoming = request.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
+    // A malformed URL (bad percent-encoding, over-long parameter) is refused before routing, so no
+    // hook runs: answer in the API's error shape with the security headers, without echoing the path.
+    frameworkErrors: (error, _request, reply: FastifyReply) =>
+      reply
+        .headers(SECURITY_HEADERS)
+        .status(error.statusCode ?? 400)
+        .send({ error: { code: 'bad_request', message: 'The request URL is malformed.' } }),
   });
+  // Only JSON bodies (per-route parsers aside): a text/plain body is 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
+import { defineAccountsJobs } from './modules/accounts/jobs.js';
 import { defineIdempotencyJobs } from './modules/idempotency/jobs.js';
 import { registerLedgerMetrics } from './modules/ledger/metrics.js';
 import { defineVerificationJobs } from './modules/verifications/jobs.js';
@@ -83,6 +84,7 @@ export async function startRuntime(
 
     defineIdempotencyJobs(jobs, database.db, config.idempotencyTtlHours);
     // Module jobs.
+    defineAccountsJobs(jobs, deps);
     defineVerificationJobs(jobs, deps);
     definePaymentsJobs(jobs, deps);
 

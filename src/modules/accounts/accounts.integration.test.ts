@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../platform/logger.js';
 import { createMailer } from '../../platform/mail/mailer.js';
 import { type SmtpCatcher, startSmtpCatcher } from '../../sandbox/smtp/catcher.js';
 import { createTestApp, testConfig } from '../../../test/support/app.js';
@@ -12,7 +13,14 @@ import { type TestDatabase, createPostgresTestDatabase } from '../../../test/sup
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { createAccessTokens } from './access-tokens.js';
 import { deriveKey } from './secrets.js';
-import { setUserRole, setUserTier, suspendUser } from './service.js';
+import { CAPTCHA_AFTER_CLIENT_FAILURES } from './domain.js';
+import {
+  type AccountsService,
+  createAccountsService,
+  setUserRole,
+  setUserTier,
+  suspendUser,
+} from './service.js';
 
 let testDb: TestDatabase;
 let redis: Redis;
@@ -212,6 +220,100 @@ describe('login', () => {
     }
     expect(statuses.at(-1)).toBe(429);
     expect(last!.headers['retry-after']).toBeDefined();
+  });
+});
+
+describe('flagged clients', () => {
+  /** The service itself, for failure bursts beyond the 5/min per-IP login rate limit of the route. */
+  let accounts: AccountsService;
+  beforeAll(() => {
+    const config = testConfig();
+    accounts = createAccountsService({
+      config,
+      database: testDb.database,
+      redis,
+      logger: createLogger('silent'),
+      mailer: undefined,
+    });
+  });
+  const failFrom = (ip: string) =>
+    expect(
+      accounts.login(
+        { email: `spray-${randomUUID().slice(0, 8)}@example.test`, password: 'wrong password here' },
+        { ip, userAgent: null },
+      ),
+    ).rejects.toMatchObject({ status: 401 });
+
+  it('asks every sign-in from a client with many failures (across accounts) for a captcha; a captcha gets through', async () => {
+    const victim = await signedUp();
+    const client = nextIp();
+    // One failure each on four addresses: no account reaches its own threshold, the client is not flagged.
+    for (let i = 0; i < CAPTCHA_AFTER_CLIENT_FAILURES - 1; i++) await failFrom(client);
+    expect((await login(victim.email, {}, client)).statusCode).toBe(200);
+    // The fifth failure flags the client (signing in above did not clear its count).
+    await failFrom(client);
+    const refused = await login(victim.email, {}, client);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().error.code).toBe('captcha_required');
+    expect(refused.json().error.message).toContain('network');
+    // Any account, registered or not, from that client.
+    const ghost = await login(`ghost-${randomUUID().slice(0, 8)}@example.test`, {}, client);
+    expect(ghost.json().error.code).toBe('captcha_required');
+    // The account itself is not locked: another client signs in without a captcha …
+    expect((await login(victim.email, {}, nextIp())).statusCode).toBe(200);
+    // … and the flagged client gets through with a solved captcha.
+    const ok = await login(victim.email, { captcha: await solveCaptcha(app, client) }, client);
+    expect(ok.statusCode).toBe(200);
+
+    const audit = await testDb.database.sql.query(
+      `select action, subject_type from audit_log where subject_id = $1 order by at`,
+      [client],
+    );
+    expect(audit.rows).toEqual(
+      expect.arrayContaining([
+        { action: 'login.client_flagged', subject_type: 'ip' },
+        { action: 'login.captcha_required', subject_type: 'ip' },
+      ]),
+    );
+  });
+
+  it('counts failed sign-ins over HTTP per client across accounts', async () => {
+    const client = nextIp();
+    // Five requests: the most one address may send in a minute; each names another account.
+    for (let i = 0; i < CAPTCHA_AFTER_CLIENT_FAILURES; i++) {
+      const response = await login(
+        `many-${i}-${randomUUID().slice(0, 6)}@example.test`,
+        {},
+        client,
+        'wrong password here',
+      );
+      expect(response.statusCode).toBe(401);
+    }
+    const counted = await testDb.database.sql.query(
+      `select subject, failures from login_failures where subject = $1`,
+      [`ip:${client}`],
+    );
+    expect(counted.rows).toEqual([{ subject: `ip:${client}`, failures: CAPTCHA_AFTER_CLIENT_FAILURES }]);
+    // The sixth request of the minute is rate-limited; after it, the client needs a captcha.
+    expect((await login('late@example.test', {}, client, 'wrong password here')).statusCode).toBe(429);
+    const { email } = await signedUp();
+    await expect(
+      accounts.login({ email, password: PASSWORD }, { ip: client, userAgent: null }),
+    ).rejects.toMatchObject({ status: 403, code: 'captcha_required' });
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    const { email } = await signedUp();
+    for (let i = 1; i <= CAPTCHA_AFTER_CLIENT_FAILURES; i++)
+      await failFrom(`2001:db8:77:1::${i.toString(16)}`);
+    await expect(
+      accounts.login({ email, password: PASSWORD }, { ip: '2001:db8:77:1:abcd::9', userAgent: null }),
+    ).rejects.toMatchObject({ status: 403, code: 'captcha_required' });
+    const neighbour = await accounts.login(
+      { email, password: PASSWORD },
+      { ip: '2001:db8:77:2::1', userAgent: null },
+    );
+    expect(neighbour.user.email).toBe(email);
   });
 });
 
@@ -446,6 +548,105 @@ describe('API keys', () => {
       (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '198.51.100.7' }))
         .statusCode,
     ).toBe(403);
+  });
+});
+
+describe('password change', () => {
+  const change = (token: string, payload: object, ip = nextIp()) =>
+    inject({ method: 'POST', url: '/api/v1/auth/password/change', ip, headers: bearer(token), payload });
+  const NEW_PASSWORD = 'a fresh and long passphrase 7';
+
+  it('needs the current password and an acceptable new one', async () => {
+    const user = await signedUp();
+    const wrong = await change(user.accessToken, {
+      currentPassword: 'not the password at all',
+      newPassword: NEW_PASSWORD,
+    });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('invalid_credentials');
+    for (const [newPassword, fragment] of [
+      ['short', 'at least 8 characters'],
+      ['password123', 'too common'],
+      [PASSWORD, 'must differ'],
+    ] as const) {
+      const weak = await change(user.accessToken, { currentPassword: PASSWORD, newPassword });
+      expect(weak.statusCode).toBe(400);
+      expect(weak.json().error.code).toBe('validation_failed');
+      expect(weak.json().error.message).toContain(fragment);
+    }
+    // Nothing changed: the old password still signs in, the session still works.
+    expect((await login(user.email)).statusCode).toBe(200);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(200);
+  });
+
+  it('changes the password, signs every other session out, keeps this one and sends a notice', async () => {
+    const user = await signedUp();
+    const other = (await login(user.email)).json<{ accessToken: string; refreshToken: string }>();
+    catcher.clear();
+    const changed = await change(user.accessToken, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    expect(changed.statusCode, changed.body).toBe(200);
+    expect(changed.json().sessionsRevoked).toBe(1);
+
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(other.accessToken) })).statusCode,
+    ).toBe(401);
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refreshToken: other.refreshToken },
+        })
+      ).statusCode,
+    ).toBe(401);
+    expect(
+      (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode,
+    ).toBe(200);
+    expect(
+      (
+        await inject({
+          method: 'POST',
+          url: '/api/v1/auth/refresh',
+          payload: { refreshToken: user.refreshToken },
+        })
+      ).statusCode,
+    ).toBe(200);
+
+    expect((await login(user.email)).statusCode).toBe(401);
+    expect((await login(user.email, {}, nextIp(), NEW_PASSWORD)).statusCode).toBe(200);
+
+    const mail = await catcher.waitForMessage(
+      (m) => m.to.includes(user.email) && m.subject.includes('Security notice'),
+    );
+    expect(mail.text).toContain('Your password was changed.');
+    const audit = await testDb.database.sql.query(
+      `select action from audit_log where actor_id = $1 and action = 'password.changed'`,
+      [user.userId],
+    );
+    expect(audit.rows).toHaveLength(1);
+  });
+
+  it('is for signed-in people only, not API keys', async () => {
+    const user = await signedUp();
+    await setUserTier(testDb.database.db, user.userId, 'payg');
+    const key = (
+      await inject({
+        method: 'POST',
+        url: '/api/v1/api-keys',
+        headers: bearer(user.accessToken),
+        payload: { name: 'k', scopes: ['account:read'] },
+      })
+    ).json<{ key: string }>().key;
+    const byKey = await change(key, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD });
+    expect(byKey.statusCode).toBe(403);
+    const anonymous = await inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/change',
+      payload: { currentPassword: PASSWORD, newPassword: NEW_PASSWORD },
+    });
+    expect(anonymous.statusCode).toBe(401);
   });
 });
 

@@ -71,6 +71,10 @@ const FORGOT_LIMITS: RouteRateLimit[] = [
 const RESET_LIMITS: RouteRateLimit[] = [
   { name: 'password-reset-ip', points: 10, durationSeconds: 3600, key: 'ip' },
 ];
+/** Wrong current passwords cost a guess each: a stolen access token cannot brute-force the password. */
+const CHANGE_PASSWORD_LIMITS: RouteRateLimit[] = [
+  { name: 'password-change-user', points: 5, durationSeconds: 15 * 60, key: 'user' },
+];
 const TOKEN_LIMITS: RouteRateLimit[] = [
   { name: 'auth-token-ip', points: 30, durationSeconds: 60, key: 'ip' },
 ];
@@ -269,6 +273,31 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
     async (request) => {
       await accounts.resetPassword(request.body, contextOf(request));
       return { message: 'Your password was changed; every session was signed out. Please sign in again.' };
+    },
+  );
+
+  r.post(
+    '/api/v1/auth/password/change',
+    {
+      preValidation: requireSession,
+      config: { rateLimits: CHANGE_PASSWORD_LIMITS },
+      schema: {
+        tags: ['auth'],
+        summary: 'Change the password (signed in); every other session is signed out',
+        body: z.object({ currentPassword: password, newPassword: password }),
+        response: { 200: z.object({ message: z.string(), sessionsRevoked: z.number() }) },
+      },
+    },
+    async (request) => {
+      const { userId, sessionId } = principalOf(request);
+      if (!sessionId) throw unauthenticated();
+      const { sessionsRevoked } = await accounts.changePassword(
+        userId,
+        sessionId,
+        request.body,
+        contextOf(request),
+      );
+      return { message: 'Your password was changed; your other sessions were signed out.', sessionsRevoked };
     },
   );
 

@@ -43,11 +43,12 @@ export const users = pgTable(
 );
 
 /**
- * Failed sign-ins counted per e-mail address (lower-cased), whether or not an account exists,
- * so the captcha requirement says nothing about which addresses are registered.
+ * Failed sign-ins counted per subject: `email:<address>` (lower-cased, whether or not an account
+ * exists, so the captcha requirement says nothing about which addresses are registered) and
+ * `ip:<client address>` (across accounts, to flag a client that tries many of them).
  */
 export const loginFailures = pgTable('login_failures', {
-  email: text('email').primaryKey(),
+  subject: text('subject').primaryKey(),
   failures: integer('failures').notNull().default(0),
   lastFailureAt: timestamp('last_failure_at', { withTimezone: true }).notNull().defaultNow(),
 });

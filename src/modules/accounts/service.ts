@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
+import { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
 import {
   AppError,
@@ -10,23 +12,38 @@ import {
 } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
-import { emailConfirmationMail, passwordResetMail } from '../../platform/mail/templates.js';
+import {
+  emailConfirmationMail,
+  passwordResetMail,
+  securityNoticeMail,
+} from '../../platform/mail/templates.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { recordAudit } from '../audit/service.js';
 import { movement } from '../ledger/domain.js';
 import * as ledger from '../ledger/service.js';
 import { ACCESS_TOKEN_SECONDS, type AccessTokens, createAccessTokens } from './access-tokens.js';
 import { type Captcha, captchaRequired, createCaptcha } from './captcha.js';
-import { assertAcceptablePassword, burnPasswordCheck, hashPassword, verifyPassword } from './passwords.js';
+import {
+  CAPTCHA_AFTER_CLIENT_FAILURES,
+  CAPTCHA_AFTER_FAILURES,
+  FAILURE_WINDOW_SECONDS,
+  captchaReason,
+  clientSubject,
+  emailSubject,
+} from './domain.js';
+import {
+  assertAcceptablePassword,
+  burnPasswordCheck,
+  hashPassword,
+  passwordProblem,
+  verifyPassword,
+} from './passwords.js';
 import { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
 import * as store from './store.js';
 
 export type User = store.UserRow;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
-/** After this many failed sign-ins for one e-mail (in the window) every attempt needs a captcha
- * (below the 5/min per-account rate limit, so the captcha step is reached before any 429 lock). */
-export const CAPTCHA_AFTER_FAILURES = 3;
-const FAILURE_WINDOW_SECONDS = 60 * 60;
+export { CAPTCHA_AFTER_CLIENT_FAILURES, CAPTCHA_AFTER_FAILURES } from './domain.js';
 const CONFIRM_TOKEN_HOURS = 48;
 const RESET_TOKEN_MINUTES = 30;
 
@@ -92,6 +109,86 @@ export async function unsuspendUser(db: Db, userId: string, actorId?: string | n
 
 export async function setUserRole(db: Db, userId: string, role: 'user' | 'admin'): Promise<void> {
   if (!(await store.updateUser(db, userId, { role }))) throw notFound('User');
+}
+
+/**
+ * Creates a user with their wallet and the sign-up credit, in the caller's transaction; undefined
+ * (nothing created) when the address is taken.
+ */
+async function openAccount(
+  tx: Db,
+  values: Parameters<typeof store.insertUser>[1],
+  audit: { ip: string | null; via?: string },
+): Promise<User | undefined> {
+  const created = await store.insertUser(tx, values);
+  if (!created) return undefined;
+  await ledger.openWallet(tx, created.id);
+  await ledger.transfer(tx, {
+    kind: 'adjustment',
+    currency: 'CREDIT',
+    legs: movement({ platform: 'adjustments' }, { wallet: created.id }, 1),
+    memo: 'Free verification at sign-up',
+    idempotencyKey: `signup-credit:${created.id}`,
+  });
+  await recordAudit(tx, {
+    actorId: created.id,
+    action: 'user.registered',
+    subjectType: 'user',
+    subjectId: created.id,
+    ip: audit.ip,
+    details: audit.via ? { via: audit.via } : {},
+  });
+  return created;
+}
+
+export type AdminProvisioning =
+  | { outcome: 'created'; user: PublicUser; password: string }
+  | { outcome: 'promoted'; user: PublicUser }
+  | { outcome: 'already_admin'; user: PublicUser };
+
+/** A random password far beyond any guessing: 32 characters of base64url (192 bits). */
+export const generateStrongPassword = () => randomBytes(24).toString('base64url');
+
+/**
+ * `npm run admin:create`: makes the account of `email` an administrator. A new account gets a
+ * generated password (returned once, never stored in clear) and a confirmed e-mail address; an
+ * existing one is promoted and keeps its password. Admin routes still need TOTP MFA turned on.
+ */
+export async function provisionAdmin(db: Db, rawEmail: string): Promise<AdminProvisioning> {
+  const parsed = z.string().trim().min(3).max(254).email().safeParse(rawEmail);
+  if (!parsed.success) throw validationFailed('That is not an e-mail address.', { field: 'email' });
+  const email = normalizeEmail(parsed.data);
+  const password = generateStrongPassword();
+  assertAcceptablePassword(password, email);
+  const passwordHash = await hashPassword(password);
+  return db.transaction(async (tx) => {
+    const created = await openAccount(
+      tx,
+      { email, passwordHash, role: 'admin', emailConfirmedAt: new Date() },
+      { ip: null, via: 'admin_cli' },
+    );
+    if (created) {
+      await recordAudit(tx, {
+        action: 'user.role_changed',
+        subjectType: 'user',
+        subjectId: created.id,
+        details: { role: 'admin', via: 'admin_cli' },
+      });
+      return { outcome: 'created' as const, user: publicUser(created), password };
+    }
+    const existing = await store.userByEmail(tx, email);
+    if (!existing) throw conflict('admin_not_created', 'The account could not be created; try again.');
+    const locked = (await store.userById(tx, existing.id, { forUpdate: true }))!;
+    if (locked.role === 'admin') return { outcome: 'already_admin' as const, user: publicUser(locked) };
+    const promoted = (await store.updateUser(tx, locked.id, { role: 'admin' }))!;
+    await recordAudit(tx, {
+      action: 'user.role_changed',
+      subjectType: 'user',
+      subjectId: promoted.id,
+      details: { role: 'admin', previousRole: locked.role, via: 'admin_cli' },
+    });
+    return { outcome: 'promoted' as const, user: publicUser(promoted) };
+  });
 }
 
 export interface RequestContext {
@@ -208,26 +305,7 @@ export function createAccountsService(
       const email = normalizeEmail(input.email);
       assertAcceptablePassword(input.password, email);
       const passwordHash = await hashPassword(input.password);
-      const user = await db.transaction(async (tx) => {
-        const created = await store.insertUser(tx, { email, passwordHash });
-        if (!created) return undefined;
-        await ledger.openWallet(tx, created.id);
-        await ledger.transfer(tx, {
-          kind: 'adjustment',
-          currency: 'CREDIT',
-          legs: movement({ platform: 'adjustments' }, { wallet: created.id }, 1),
-          memo: 'Free verification at sign-up',
-          idempotencyKey: `signup-credit:${created.id}`,
-        });
-        await recordAudit(tx, {
-          actorId: created.id,
-          action: 'user.registered',
-          subjectType: 'user',
-          subjectId: created.id,
-          ip: context.ip,
-        });
-        return created;
-      });
+      const user = await db.transaction((tx) => openAccount(tx, { email, passwordHash }, { ip: context.ip }));
       if (user) await sendConfirmation(user);
       else logger.info('registration for an existing address; nothing created');
       return { email };
@@ -256,18 +334,30 @@ export function createAccountsService(
       context: RequestContext,
     ): Promise<IssuedTokens> {
       const email = normalizeEmail(input.email);
-      const failures = await store.failuresFor(db, email, FAILURE_WINDOW_SECONDS);
-      if (failures >= CAPTCHA_AFTER_FAILURES) {
+      const accountSubject = emailSubject(email);
+      const client = context.ip ? clientSubject(context.ip) : undefined;
+      const counts = await store.failuresOf(
+        db,
+        client ? [accountSubject, client] : [accountSubject],
+        FAILURE_WINDOW_SECONDS,
+      );
+      const failures = counts.get(accountSubject) ?? 0;
+      const clientFailures = client ? (counts.get(client) ?? 0) : 0;
+      const reason = captchaReason({ account: failures, client: clientFailures });
+      if (reason) {
+        // A solved captcha always goes on to the password check: the lockout never locks anyone out.
         if (!input.captcha) {
           await recordAudit(db, {
             action: 'login.captcha_required',
-            subjectType: 'email',
-            subjectId: email,
+            subjectType: reason === 'account' ? 'email' : 'ip',
+            subjectId: reason === 'account' ? email : context.ip,
             ip: context.ip,
-            details: { failures },
+            details: { reason, failures, clientFailures },
           });
           throw captchaRequired(
-            'Too many failed sign-in attempts for this account: please solve the captcha.',
+            reason === 'account'
+              ? 'Too many failed sign-in attempts for this account: please solve the captcha.'
+              : 'Too many failed sign-in attempts from your network: please solve the captcha.',
           );
         }
         await captcha.verify(input.captcha);
@@ -276,15 +366,16 @@ export function createAccountsService(
       const passwordOk = user
         ? await verifyPassword(user.passwordHash, input.password)
         : (await burnPasswordCheck(input.password), false);
-      const fail = async (reason: string) => {
-        const count = await store.recordFailure(db, email, FAILURE_WINDOW_SECONDS);
+      const fail = async (why: string) => {
+        const count = await store.recordFailure(db, accountSubject, FAILURE_WINDOW_SECONDS);
+        const clientCount = client ? await store.recordFailure(db, client, FAILURE_WINDOW_SECONDS) : 0;
         await recordAudit(db, {
           actorId: user?.id ?? null,
           action: 'login.failed',
           subjectType: 'email',
           subjectId: email,
           ip: context.ip,
-          details: { reason, failures: count },
+          details: { reason: why, failures: count, clientFailures: clientCount },
         });
         if (count === CAPTCHA_AFTER_FAILURES) {
           await recordAudit(db, {
@@ -294,6 +385,15 @@ export function createAccountsService(
             subjectId: email,
             ip: context.ip,
             details: { failures: count, requires: 'captcha' },
+          });
+        }
+        if (clientCount === CAPTCHA_AFTER_CLIENT_FAILURES) {
+          await recordAudit(db, {
+            action: 'login.client_flagged',
+            subjectType: 'ip',
+            subjectId: context.ip,
+            ip: context.ip,
+            details: { failures: clientCount, requires: 'captcha' },
           });
         }
       };
@@ -312,7 +412,9 @@ export function createAccountsService(
         }
         await store.updateUser(db, user.id, { mfaLastTimeStep: step });
       }
-      await store.clearFailures(db, email);
+      // Only the account's count: a client's count is not cleared by signing in to one account
+      // (else an attacker's own account would reset the flag); it runs out with the window.
+      await store.clearFailures(db, accountSubject);
       const issued = await startSession(user, context);
       await recordAudit(db, {
         actorId: user.id,
@@ -449,7 +551,7 @@ export function createAccountsService(
         if (!userId) throw invalid();
         await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
         await store.revokeUserSessions(tx, userId, 'password_reset');
-        await store.clearFailures(tx, user.email);
+        await store.clearFailures(tx, emailSubject(user.email));
         await recordAudit(tx, {
           actorId: userId,
           action: 'password.reset',
@@ -458,6 +560,64 @@ export function createAccountsService(
           ip: context.ip,
         });
       });
+    },
+
+    /**
+     * A signed-in password change: the current password proves it is the owner (a stolen access
+     * token alone is not enough); every other session is signed out, this one stays.
+     */
+    async changePassword(
+      userId: string,
+      sessionId: string,
+      input: { currentPassword: string; newPassword: string },
+      context: RequestContext,
+    ): Promise<{ sessionsRevoked: number }> {
+      const user = await store.userById(db, userId);
+      if (!user) throw unauthenticated();
+      if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
+        await recordAudit(db, {
+          actorId: userId,
+          action: 'password.change_failed',
+          subjectType: 'user',
+          subjectId: userId,
+          ip: context.ip,
+          details: { reason: 'wrong_current_password' },
+        });
+        throw new AppError(401, 'invalid_credentials', 'The current password is incorrect.');
+      }
+      const problem =
+        passwordProblem(input.newPassword, user.email) ??
+        (input.newPassword === input.currentPassword
+          ? 'The new password must differ from the current one.'
+          : undefined);
+      if (problem) throw validationFailed(problem, { field: 'newPassword' });
+      const passwordHash = await hashPassword(input.newPassword);
+      const sessionsRevoked = await db.transaction(async (tx) => {
+        await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
+        const revoked = await store.revokeUserSessions(tx, userId, 'password_changed', sessionId);
+        await store.clearFailures(tx, emailSubject(user.email));
+        await recordAudit(tx, {
+          actorId: userId,
+          action: 'password.changed',
+          subjectType: 'user',
+          subjectId: userId,
+          ip: context.ip,
+          details: { otherSessionsRevoked: revoked },
+        });
+        return revoked;
+      });
+      await sendMail(
+        user.email,
+        securityNoticeMail({
+          email: user.email,
+          event: 'password_changed',
+          at: new Date(),
+          ...(context.ip ? { ipAddress: context.ip } : {}),
+          ...(context.userAgent ? { userAgent: context.userAgent } : {}),
+          securityUrl: `${config.publicUrl}/settings/security`,
+        }),
+      );
+      return { sessionsRevoked };
     },
 
     async startMfaSetup(userId: string) {

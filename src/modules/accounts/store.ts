@@ -1,6 +1,6 @@
-import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
-import { emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
+import { captchaUses, emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
 
 /** The accounts module's tables and queries; no other module touches them. */
 export type UserRow = typeof users.$inferSelect;
@@ -9,7 +9,7 @@ export type EmailTokenPurpose = 'confirm_email' | 'password_reset';
 
 export async function insertUser(
   db: Db,
-  values: { email: string; passwordHash: string },
+  values: { email: string; passwordHash: string; emailConfirmedAt?: Date; role?: 'user' | 'admin' },
 ): Promise<UserRow | undefined> {
   const rows = await db.insert(users).values(values).onConflictDoNothing().returning();
   return rows[0];
@@ -47,28 +47,36 @@ export async function updateUser(
   return rows[0];
 }
 
-// Failed sign-ins, per e-mail address.
+// Failed sign-ins, per subject (`email:<address>`, `ip:<client>`).
 
-export async function failuresFor(db: Db, email: string, windowSeconds: number): Promise<number> {
+/** The failure counts of `subjects` within the window (0 for a subject without recent failures). */
+export async function failuresOf(
+  db: Db,
+  subjects: readonly string[],
+  windowSeconds: number,
+): Promise<Map<string, number>> {
+  const counts = new Map(subjects.map((subject) => [subject, 0]));
+  if (subjects.length === 0) return counts;
   const rows = await db
-    .select({ failures: loginFailures.failures })
+    .select({ subject: loginFailures.subject, failures: loginFailures.failures })
     .from(loginFailures)
     .where(
       and(
-        eq(loginFailures.email, email),
+        inArray(loginFailures.subject, [...subjects]),
         gt(loginFailures.lastFailureAt, sql`now() - make_interval(secs => ${windowSeconds})`),
       ),
     );
-  return rows[0]?.failures ?? 0;
+  for (const row of rows) counts.set(row.subject, row.failures);
+  return counts;
 }
 
 /** Counts one more failure (restarting the count when the last one is older than the window). */
-export async function recordFailure(db: Db, email: string, windowSeconds: number): Promise<number> {
+export async function recordFailure(db: Db, subject: string, windowSeconds: number): Promise<number> {
   const rows = await db
     .insert(loginFailures)
-    .values({ email, failures: 1 })
+    .values({ subject, failures: 1 })
     .onConflictDoUpdate({
-      target: loginFailures.email,
+      target: loginFailures.subject,
       set: {
         failures: sql`case when ${loginFailures.lastFailureAt} > now() - make_interval(secs => ${windowSeconds}) then ${loginFailures.failures} + 1 else 1 end`,
         lastFailureAt: sql`now()`,
@@ -78,8 +86,8 @@ export async function recordFailure(db: Db, email: string, windowSeconds: number
   return rows[0]?.failures ?? 1;
 }
 
-export async function clearFailures(db: Db, email: string): Promise<void> {
-  await db.delete(loginFailures).where(eq(loginFailures.email, email));
+export async function clearFailures(db: Db, subject: string): Promise<void> {
+  await db.delete(loginFailures).where(eq(loginFailures.subject, subject));
 }
 
 // Sessions and refresh tokens.
@@ -251,4 +259,87 @@ export async function consumeEmailToken(
     )
     .returning({ userId: emailTokens.userId });
   return rows[0]?.userId;
+}
+
+// Pruning (the daily accounts job). Each delete works in batches so no run holds long locks.
+
+const PRUNE_BATCH = 1_000;
+
+async function deleteInBatches(deleteBatch: () => Promise<number>): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await deleteBatch();
+    total += deleted;
+    if (deleted < PRUNE_BATCH) return total;
+  }
+}
+
+const olderThan = (seconds: number) => sql`now() - make_interval(secs => ${seconds})`;
+
+/** Sessions expired or revoked more than `graceSeconds` ago; their refresh tokens go with them (cascade). */
+export function deleteEndedSessions(db: Db, graceSeconds: number): Promise<number> {
+  return deleteInBatches(async () => {
+    const batch = db
+      .select({ id: sessions.id })
+      .from(sessions)
+      .where(
+        or(lt(sessions.expiresAt, olderThan(graceSeconds)), lt(sessions.revokedAt, olderThan(graceSeconds))),
+      )
+      .limit(PRUNE_BATCH);
+    const rows = await db.delete(sessions).where(inArray(sessions.id, batch)).returning({ id: sessions.id });
+    return rows.length;
+  });
+}
+
+/** E-mail tokens used or expired more than `graceSeconds` ago. */
+export function deleteSpentEmailTokens(db: Db, graceSeconds: number): Promise<number> {
+  return deleteInBatches(async () => {
+    const batch = db
+      .select({ id: emailTokens.id })
+      .from(emailTokens)
+      .where(
+        or(
+          lt(emailTokens.usedAt, olderThan(graceSeconds)),
+          lt(emailTokens.expiresAt, olderThan(graceSeconds)),
+        ),
+      )
+      .limit(PRUNE_BATCH);
+    const rows = await db
+      .delete(emailTokens)
+      .where(inArray(emailTokens.id, batch))
+      .returning({ id: emailTokens.id });
+    return rows.length;
+  });
+}
+
+/** Replay-protection rows of captcha challenges that have expired (they can no longer be replayed). */
+export function deleteExpiredCaptchaUses(db: Db): Promise<number> {
+  return deleteInBatches(async () => {
+    const batch = db
+      .select({ id: captchaUses.challengeId })
+      .from(captchaUses)
+      .where(lt(captchaUses.expiresAt, sql`now()`))
+      .limit(PRUNE_BATCH);
+    const rows = await db
+      .delete(captchaUses)
+      .where(inArray(captchaUses.challengeId, batch))
+      .returning({ id: captchaUses.challengeId });
+    return rows.length;
+  });
+}
+
+/** Failure counts whose last failure is outside the window (they would restart at 1 anyway). */
+export function deleteStaleLoginFailures(db: Db, windowSeconds: number): Promise<number> {
+  return deleteInBatches(async () => {
+    const batch = db
+      .select({ subject: loginFailures.subject })
+      .from(loginFailures)
+      .where(lt(loginFailures.lastFailureAt, olderThan(windowSeconds)))
+      .limit(PRUNE_BATCH);
+    const rows = await db
+      .delete(loginFailures)
+      .where(inArray(loginFailures.subject, batch))
+      .returning({ subject: loginFailures.subject });
+    return rows.length;
+  });
 }

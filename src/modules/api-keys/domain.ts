@@ -6,6 +6,7 @@ export const API_KEY_SCOPES = [
   'verifications:read',
   'verifications:write',
   'wallet:read',
+  'wallet:write',
   'webhooks:read',
   'webhooks:write',
 ] as const;

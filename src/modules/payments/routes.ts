@@ -14,6 +14,8 @@ import {
 } from './service.js';
 
 const canReadWallet = requireScope('wallet:read');
+/** Starting a top-up: an API key needs `wallet:write` (sessions and access tokens may). */
+const canWriteWallet = requireScope('wallet:write');
 
 /**
  * Wallet and top-up routes, and the Paystack webhook. HTTP only: schemas, who may call, and the
@@ -120,7 +122,7 @@ export function registerPaymentsRoutes(
   r.post(
     '/api/v1/wallet/topups',
     {
-      preValidation: [requireUser, requireConfirmedEmail],
+      preValidation: [requireUser, canWriteWallet, requireConfirmedEmail],
       config: createTopupConfig,
       schema: {
         // Unknown fields (e.g. `metadata`) are dropped: the amount is only ever this integer.

@@ -70,6 +70,8 @@ export function refusalOf(error: TextVerifiedError): Refusal | null {
   }
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
 /** Opaque list cursor: the last row's creation time and id. */
 export function encodeCursor(createdAt: Date, id: string): string {
   return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
@@ -77,7 +79,9 @@ export function encodeCursor(createdAt: Date, id: string): string {
 
 export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (!at || !id || !/^[0-9a-f-]{36}$/.test(id)) return null;
+  // A real UUID and a date PostgreSQL can compare with: anything else would fail in the query (500).
+  if (!at || !id || !UUID.test(id)) return null;
   const createdAt = new Date(at);
-  return Number.isNaN(createdAt.getTime()) ? null : { createdAt, id };
+  const year = createdAt.getUTCFullYear();
+  return Number.isNaN(createdAt.getTime()) || year < 1 || year > 9999 ? null : { createdAt, id };
 }

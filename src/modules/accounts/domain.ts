@@ -1,0 +1,46 @@
+import ipaddr from 'ipaddr.js';
+
+/**
+ * Pure rules of the sign-in lockout (SPEC §5: a captcha on login after repeated failures or when
+ * the client is flagged; the lockout cannot lock a victim out, because a solved captcha always
+ * lets the attempt through to the password check).
+ */
+
+/** After this many failed sign-ins for one e-mail (in the window) every attempt on it needs a captcha
+ * (below the 5/min per-account rate limit, so the captcha step is reached before any 429 lock). */
+export const CAPTCHA_AFTER_FAILURES = 3;
+/** After this many failed sign-ins from one client (across accounts, in the window) the client is
+ * flagged: every sign-in from it needs a captcha, whichever account it names. */
+export const CAPTCHA_AFTER_CLIENT_FAILURES = 5;
+/** Failures count while each comes within this long of the previous one. */
+export const FAILURE_WINDOW_SECONDS = 60 * 60;
+
+/** The failure-count subject of an e-mail address (already normalized). */
+export const emailSubject = (email: string) => `email:${email}`;
+
+/**
+ * The failure-count subject of a client address. IPv4 (and IPv4-mapped IPv6) counts per address;
+ * IPv6 per /64, the block one subscriber usually holds, so rotating addresses inside it does not
+ * reset the count.
+ */
+export function clientSubject(ip: string): string {
+  let address: ipaddr.IPv4 | ipaddr.IPv6;
+  try {
+    address = ipaddr.process(ip);
+  } catch {
+    return `ip:${ip.slice(0, 64)}`;
+  }
+  if (address.kind() === 'ipv4') return `ip:${address.toString()}`;
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4);
+  const network = new ipaddr.IPv6([...parts, 0, 0, 0, 0]);
+  return `ip:${network.toString()}/64`;
+}
+
+export type CaptchaReason = 'account' | 'client';
+
+/** Why this sign-in needs a captcha, or undefined when it does not. */
+export function captchaReason(counts: { account: number; client: number }): CaptchaReason | undefined {
+  if (counts.account >= CAPTCHA_AFTER_FAILURES) return 'account';
+  if (counts.client >= CAPTCHA_AFTER_CLIENT_FAILURES) return 'client';
+  return undefined;
+}
