@@ -455,8 +455,7 @@ export async function cancelOrReport(
         'already_completed',
         'A code was already received; this order cannot be canceled.',
       );
-    await tellProvider(deps, order, 'report', true);
-    return toView(order);
+    return toView(await reportCompletedOnce(deps, order));
   }
   if (order.status === 'pending') {
     // The number is still being bought; once it is assigned (seconds, or the reconciler's next pass
@@ -494,8 +493,7 @@ export async function cancelOrReport(
     const now = await store.findById(db(deps), id);
     if (now?.status === 'completed') {
       if (action === 'report') {
-        await tellProvider(deps, now, 'report', true);
-        return toView(now);
+        return toView(await reportCompletedOnce(deps, now));
       }
       throw new AppError(
         409,
@@ -513,6 +511,23 @@ export async function cancelOrReport(
   await announce(deps, id);
   await tellProvider(deps, canceled, action, false);
   return toView((await store.findById(db(deps), id)) ?? canceled);
+}
+
+/**
+ * A used number is reported upstream once, however often the user presses "report" on a completed
+ * order; the code was received, so nothing is refunded.
+ */
+async function reportCompletedOnce(deps: VerificationDeps, order: store.VerificationRow) {
+  const marked = await store.transition(
+    db(deps),
+    order.id,
+    'completed',
+    'completed',
+    { failureCode: 'reported' },
+    sql`${verifications.failureCode} is null`,
+  );
+  if (marked) await tellProvider(deps, marked, 'report', true);
+  return marked ?? (await store.findById(db(deps), order.id)) ?? order;
 }
 
 async function tellProvider(
