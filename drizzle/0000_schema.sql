@@ -15,7 +15,7 @@ CREATE TABLE "email_tokens" (
 );
 --> statement-breakpoint
 CREATE TABLE "login_failures" (
-	"email" text PRIMARY KEY NOT NULL,
+	"subject" text PRIMARY KEY NOT NULL,
 	"failures" integer DEFAULT 0 NOT NULL,
 	"last_failure_at" timestamp with time zone DEFAULT now() NOT NULL
 );

@@ -1,1 +1,0 @@
-ALTER TABLE "login_failures" RENAME COLUMN "email" TO "subject";
