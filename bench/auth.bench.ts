@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { buildApp } from '../src/app.js';
 import { hashPassword } from '../src/modules/accounts/passwords.js';
 import { insertUser } from '../src/modules/accounts/store.js';
-import { loadConfig } from '../src/platform/config.js';
-import { createLogger } from '../src/platform/logger.js';
-import { createMetrics } from '../src/platform/metrics.js';
-import { benchDatabase, fmt, percentile } from './support.js';
+import { benchApp, benchDatabase, fmt, percentile } from './support.js';
 
 /**
  * Logins per second through the real app (HTTP via inject, argon2id verify, session + refresh
@@ -19,21 +15,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const PASSWORD = 'bench passphrase that is long enough';
 
 const { database, dispose } = await benchDatabase(20);
-const config = loadConfig({
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'silent',
-  SANDBOXES: 'false',
-  DATABASE_URL: 'postgres://bench@localhost/unused',
-});
-const app = await buildApp({
-  config,
-  database,
-  redis: undefined,
-  jobs: undefined,
-  metrics: createMetrics(),
-  logger: createLogger('silent'),
-  providers: { paystack: undefined, textVerified: undefined, mailer: undefined },
-});
+const app = await benchApp(database);
 await app.ready();
 try {
   const emails = Array.from({ length: USERS }, () => `bench-${randomUUID().slice(0, 12)}@example.test`);

@@ -4,16 +4,12 @@
  * BENCH_PURCHASES purchases in all; then the ledger is checked.
  */
 import { randomUUID } from 'node:crypto';
-import { buildApp } from '../src/app.js';
 import { movement } from '../src/modules/ledger/domain.js';
 import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
 import * as ledger from '../src/modules/ledger/service.js';
-import { loadConfig } from '../src/platform/config.js';
-import { createLogger } from '../src/platform/logger.js';
-import { createMetrics } from '../src/platform/metrics.js';
 import { createTextVerifiedClient } from '../src/providers/textverified/index.js';
 import { startTextVerifiedSandbox } from '../src/sandbox/textverified/index.js';
-import { benchDatabase, fmt, percentile } from './support.js';
+import { benchApp, benchDatabase, fmt, percentile } from './support.js';
 
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 50);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 2000);
@@ -34,20 +30,9 @@ const client = createTextVerifiedClient({
   apiKey: 'bench',
   username: 'bench@namaskah.local',
 });
-const config = loadConfig({
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'silent',
-  SANDBOXES: 'false',
-  RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
-});
-const app = await buildApp({
-  config,
-  database,
-  redis: undefined,
-  jobs: undefined,
-  metrics: createMetrics(),
-  logger: createLogger('silent'),
-  providers: { textVerified: client, paystack: undefined, mailer: undefined },
+const app = await benchApp(database, {
+  providers: { textVerified: client },
+  env: { RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
 });
 // The bench is about purchases, not sign-in: a header names the buyer (never outside benches and tests).
 app.addHook('onRequest', async (request) => {

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/platform/config.js';
 import { type Database, openDatabase } from '../src/platform/db/database.js';
+import { createLogger } from '../src/platform/logger.js';
+import { createMetrics } from '../src/platform/metrics.js';
+import type { PlatformDeps } from '../src/platform/module.js';
 
 export const BENCH_DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,3 +39,19 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+/** The real application on a benchmark database, quiet, with the providers a benchmark brings. */
+export async function benchApp(
+  database: Database,
+  options: { providers?: Partial<PlatformDeps['providers']>; env?: Record<string, string> } = {},
+): Promise<FastifyInstance> {
+  return buildApp({
+    config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', ...options.env }),
+    database,
+    redis: undefined,
+    jobs: undefined,
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+    providers: { paystack: undefined, textVerified: undefined, mailer: undefined, ...options.providers },
+  });
+}
