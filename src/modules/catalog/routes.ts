@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { errorBody } from '../../platform/http/error-handler.js';
 import type { PlatformDeps } from '../../platform/module.js';
-import { catalogFor } from './service.js';
+import { ANONYMOUS_TIER, catalogFor } from './service.js';
 
 const servicesQuery = z.object({
   country: z.string().trim().max(2).optional(),
@@ -23,6 +24,34 @@ const quoteQuery = z.object({
   carrier: z.string().trim().min(1).max(16).optional(),
 });
 
+const money = z.object({ amount: z.number().int(), currency: z.literal('USD') });
+const capability = z.enum(['sms', 'voice']);
+
+const catalogServiceSchema = z.object({
+  name: z.string(),
+  displayName: z.string(),
+  category: z.string(),
+  capabilities: z.array(capability),
+  price: money
+    .nullable()
+    .describe('SMS without options for your tier (anonymous: payg); null when it could not be priced now.'),
+  available: z
+    .boolean()
+    .nullable()
+    .describe('The provider has numbers for it; null when that could not be checked now.'),
+});
+
+const countrySchema = z.object({ code: z.string(), name: z.string(), available: z.boolean() });
+
+const quoteSchema = z.object({
+  service: z.string(),
+  country: z.string(),
+  capability,
+  tier: z.string(),
+  price: money,
+  breakdown: z.object({ base: z.number().int(), surcharges: z.number().int() }),
+});
+
 /** Public catalogue: services, countries and the quote for the caller's tier (payg when anonymous). */
 export function registerCatalogRoutes(app: FastifyInstance, deps: PlatformDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
@@ -30,23 +59,42 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: PlatformDeps):
 
   r.get(
     '/api/v1/catalog/services',
-    { schema: { querystring: servicesQuery, tags: ['catalog'] } },
+    {
+      schema: {
+        querystring: servicesQuery,
+        tags: ['catalog'],
+        summary: 'Services with price for your tier and availability',
+        response: {
+          200: z.object({ data: z.array(catalogServiceSchema) }),
+          '4xx': errorBody,
+          503: errorBody,
+        },
+      },
+    },
     async (request) => ({
-      data: await catalog.listServices(request.query),
+      data: await catalog.listPricedServices(request.query, request.principal?.tier ?? ANONYMOUS_TIER),
     }),
   );
 
-  r.get('/api/v1/catalog/countries', { schema: { tags: ['catalog'] } }, async () => ({
-    data: catalog.countries(),
-  }));
+  r.get(
+    '/api/v1/catalog/countries',
+    { schema: { tags: ['catalog'], response: { 200: z.object({ data: z.array(countrySchema) }) } } },
+    async () => ({ data: [...catalog.countries()] }),
+  );
 
   r.get(
     '/api/v1/catalog/quote',
-    { schema: { querystring: quoteQuery, tags: ['catalog'] } },
+    {
+      schema: {
+        querystring: quoteQuery,
+        tags: ['catalog'],
+        response: { 200: quoteSchema, '4xx': errorBody, 503: errorBody },
+      },
+    },
     async (request) => {
       const q = request.query;
       const quote = await catalog.quote({
-        tierName: request.principal?.tier ?? 'payg',
+        tierName: request.principal?.tier ?? ANONYMOUS_TIER,
         service: q.service,
         country: q.country,
         capability: q.capability,

@@ -1,3 +1,4 @@
+import { bulkhead } from 'cockatiel';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
@@ -27,6 +28,34 @@ export interface CatalogService {
   capabilities: Capability[];
 }
 
+export interface Money {
+  amount: number;
+  currency: 'USD';
+}
+
+/** A catalogue entry with what the caller's tier would pay for it and whether numbers are in stock. */
+export interface PricedCatalogService extends CatalogService {
+  /** SMS without options, for the caller's tier: what a purchase charges. Null: not priced just now. */
+  price: Money | null;
+  /** The provider has numbers for it. Null: the provider's inventory could not be read just now. */
+  available: boolean | null;
+}
+
+/** Tier of anonymous callers for quotes and listed prices. */
+export const ANONYMOUS_TIER = 'payg';
+
+/** Provider price and inventory look-ups a listing runs at once (a cold cache queues the rest). */
+export const LIST_LOOKUP_CONCURRENCY = 8;
+/** How long a listing waits for prices and stock before answering without the missing ones. */
+const DEFAULT_LIST_WAIT_MS = 5_000;
+
+export interface CatalogSettings {
+  markupBps: number;
+  cacheTtlSeconds: number;
+  /** Default 5 000 ms; look-ups still running go on and fill the cache for the next listing. */
+  listWaitMs?: number;
+}
+
 export interface QuoteRequest {
   tierName: string;
   service: string;
@@ -51,18 +80,22 @@ interface Cached<T> {
 }
 
 /**
- * The catalogue: the provider's services and prices, cached in memory for `cacheTtlSeconds`
- * (concurrent callers share one in-flight request). One instance per process and database.
+ * The catalogue: the provider's services, prices and stock, cached in memory for `cacheTtlSeconds`
+ * (concurrent callers share one in-flight request; a failure is not cached). One instance per
+ * process and database.
  */
 export class Catalog {
   private services: Cached<TextVerifiedService[]> | null = null;
   private readonly prices = new Map<string, Cached<number>>();
-  private readonly markups = new Map<string, Cached<number>>();
+  private readonly stock = new Map<string, Cached<number>>();
+  private markupOverrides: Cached<Map<string, number>> | null = null;
+  /** Bounds the look-ups listings fire (quotes and purchases do not queue behind them). */
+  private readonly listLookups = bulkhead(LIST_LOOKUP_CONCURRENCY, Number.POSITIVE_INFINITY);
 
   constructor(
     private readonly db: Db,
     private readonly client: TextVerifiedClient | undefined,
-    private readonly settings: { markupBps: number; cacheTtlSeconds: number },
+    private readonly settings: CatalogSettings,
   ) {}
 
   private get ttlMs() {
@@ -131,6 +164,48 @@ export class Catalog {
       }));
   }
 
+  /**
+   * The services with the price the caller's tier pays for an SMS number without options (the same
+   * figure `quote` gives) and availability. A service the provider cannot price or count right now
+   * (error, or not within `listWaitMs`) is still listed, with `price`/`available` null.
+   */
+  async listPricedServices(
+    query: { country?: string; q?: string },
+    tierName: string,
+  ): Promise<PricedCatalogService[]> {
+    const services = await this.listServices(query);
+    if (services.length === 0) return [];
+    const tier = await getTier(this.db, tierName);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.settings.listWaitMs ?? DEFAULT_LIST_WAIT_MS);
+    });
+    const inTime = <T>(work: Promise<T>): Promise<T | null> =>
+      Promise.race([work.catch(() => null), deadline]);
+    try {
+      return await Promise.all(
+        services.map(async (service): Promise<PricedCatalogService> => {
+          const [providerCostCents, markupBps, stock] = await Promise.all([
+            inTime(this.providerCost(service.name, 'sms', false, false, { queued: true })),
+            this.markupFor(service.name),
+            inTime(this.stockOf(service.name)),
+          ]);
+          const price =
+            providerCostCents === null
+              ? null
+              : priceVerification({ providerCostCents, markupBps, tier, areaCode: false, carrier: false });
+          return {
+            ...service,
+            price: price && { amount: price.totalCents, currency: 'USD' },
+            available: stock === null ? null : stock > 0,
+          };
+        }),
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   countries() {
     return COUNTRIES;
   }
@@ -140,36 +215,61 @@ export class Catalog {
     return all.find((s) => s.name === name.toLowerCase());
   }
 
+  /** Runs a provider look-up now, or in the listings' queue. */
+  private lookup<T>(work: () => Promise<T>, queued: boolean): Promise<T> {
+    return queued ? this.listLookups.execute(work) : work();
+  }
+
   private providerCost(
     service: string,
     capability: Capability,
     areaCode: boolean,
     carrier: boolean,
+    opts: { queued?: boolean } = {},
   ): Promise<number> {
     const key = `${service}|${capability}|${areaCode}|${carrier}`;
     return this.cached(
       this.prices.get(key),
       () =>
-        this.fromProvider(
-          async (c) =>
-            (await c.priceVerification({ serviceName: service, capability, areaCode, carrier })).priceCents,
+        this.fromProvider((c) =>
+          this.lookup(
+            async () =>
+              (await c.priceVerification({ serviceName: service, capability, areaCode, carrier })).priceCents,
+            opts.queued ?? false,
+          ),
         ),
       (entry) => this.prices.set(key, entry),
     );
   }
 
-  private markupFor(service: string): Promise<number> {
+  /** Numbers the provider has for an SMS verification of this service (listings only). */
+  private stockOf(service: string): Promise<number> {
     return this.cached(
-      this.markups.get(service),
-      async () => {
-        const [row] = await this.db
-          .select({ markupBps: catalogPriceOverrides.markupBps })
-          .from(catalogPriceOverrides)
-          .where(eq(catalogPriceOverrides.serviceName, service));
-        return row?.markupBps ?? this.settings.markupBps;
-      },
-      (entry) => this.markups.set(service, entry),
+      this.stock.get(service),
+      () =>
+        this.fromProvider((c) =>
+          this.lookup(() => c.inventory({ serviceName: service, capability: 'sms' }), true),
+        ),
+      (entry) => this.stock.set(service, entry),
     );
+  }
+
+  /** Per-service markup overrides, read as one (small) table so a listing costs one query. */
+  private async markupFor(service: string): Promise<number> {
+    const overrides = await this.cached(
+      this.markupOverrides,
+      async () => {
+        const rows = await this.db
+          .select({
+            serviceName: catalogPriceOverrides.serviceName,
+            markupBps: catalogPriceOverrides.markupBps,
+          })
+          .from(catalogPriceOverrides);
+        return new Map(rows.map((row) => [row.serviceName, row.markupBps]));
+      },
+      (entry) => (this.markupOverrides = entry),
+    );
+    return overrides.get(service) ?? this.settings.markupBps;
   }
 
   /** The price the caller's tier pays; the same figure a purchase charges. */
@@ -224,7 +324,8 @@ export class Catalog {
   invalidate(): void {
     this.services = null;
     this.prices.clear();
-    this.markups.clear();
+    this.stock.clear();
+    this.markupOverrides = null;
   }
 }
 

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
+import { errorBody } from '../../platform/http/error-handler.js';
 import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { cachedTier } from '../tiers/service.js';
@@ -42,6 +43,38 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
+const messageView = z.object({
+  id: z.string(),
+  from: z.string().nullable(),
+  text: z.string().nullable(),
+  code: z.string().nullable(),
+  receivedAt: z.string().describe('ISO 8601'),
+  afterExpiry: z.boolean().describe('Arrived after the window closed (shown, never charged).'),
+});
+
+/** `service.toView`: what every verification route answers with. */
+export const verificationView = z.object({
+  id: z.string().uuid(),
+  status: z.enum(STATUSES),
+  service: z.string(),
+  country: z.string(),
+  capability: z.enum(['sms', 'voice']),
+  options: z.object({ areaCodes: z.array(z.string()).optional(), carrier: z.string().optional() }),
+  phoneNumber: z.string().nullable(),
+  price: z
+    .object({ amount: z.number().int(), currency: z.enum(['USD', 'CREDIT']) })
+    .describe('What is held/charged: cents of USD, or 1 free verification credit.'),
+  code: z.string().nullable(),
+  expiresAt: z.string().nullable().describe('ISO 8601; the end of the provider window.'),
+  failureCode: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  completedAt: z.string().nullable(),
+  messages: z.array(messageView).optional().describe('Only on GET /api/v1/verifications/{id}.'),
+});
+
+const errors = { '4xx': errorBody, 503: errorBody };
+
 export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const db = deps.database.db;
@@ -51,7 +84,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
   r.post(
     '/api/v1/verifications',
     {
-      schema: { body: purchaseBody, tags: ['verifications'], summary: 'Buy a number for one verification' },
+      schema: {
+        body: purchaseBody,
+        tags: ['verifications'],
+        summary: 'Buy a number for one verification',
+        response: {
+          201: verificationView.describe('The number is assigned.'),
+          202: verificationView.describe('Still being bought (status pending): poll its Location.'),
+          ...errors,
+        },
+      },
       preValidation: [requireUser, canWrite, requireConfirmedEmail],
       config: {
         idempotent: true,
@@ -79,7 +121,17 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications',
-    { schema: { querystring: listQuery, tags: ['verifications'] }, preValidation: [requireUser, canRead] },
+    {
+      schema: {
+        querystring: listQuery,
+        tags: ['verifications'],
+        response: {
+          200: z.object({ data: z.array(verificationView), nextCursor: z.string().nullable() }),
+          ...errors,
+        },
+      },
+      preValidation: [requireUser, canRead],
+    },
     async (request) => {
       const { userId } = principalOf(request);
       const statuses = request.query.status
@@ -106,7 +158,10 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 
   r.get(
     '/api/v1/verifications/:id',
-    { schema: { params: idParams, tags: ['verifications'] }, preValidation: [requireUser, canRead] },
+    {
+      schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
+      preValidation: [requireUser, canRead],
+    },
     async (request) => service.getVerification(deps, principalOf(request).userId, request.params.id),
   );
 
@@ -114,7 +169,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
     r.post(
       `/api/v1/verifications/:id/${action}`,
       {
-        schema: { params: idParams, tags: ['verifications'] },
+        schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
         preValidation: [requireUser, canWrite],
         config: { idempotent: true },
       },

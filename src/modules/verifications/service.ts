@@ -62,10 +62,11 @@ export interface VerificationView {
   status: VerificationStatus;
   service: string;
   country: string;
-  capability: string;
+  capability: Capability;
   options: { areaCodes?: string[]; carrier?: string };
   phoneNumber: string | null;
-  price: { amount: number; currency: string };
+  /** Cents of USD, or 1 free-verification credit. */
+  price: { amount: number; currency: 'USD' | 'CREDIT' };
   code: string | null;
   expiresAt: string | null;
   failureCode: string | null;
@@ -92,10 +93,10 @@ export function toView(row: store.VerificationRow, messages?: store.MessageRow[]
     status: row.status as VerificationStatus,
     service: row.service,
     country: row.country,
-    capability: row.capability,
+    capability: row.capability as Capability,
     options: row.options,
     phoneNumber: row.phoneNumber,
-    price: { amount: row.chargeAmount, currency: row.currency },
+    price: { amount: row.chargeAmount, currency: row.currency as 'USD' | 'CREDIT' },
     code: row.code,
     expiresAt: row.endsAt?.toISOString() ?? null,
     failureCode: row.failureCode,

@@ -630,3 +630,58 @@ describe('concurrency', () => {
     }
   }, 180_000);
 });
+
+describe('OpenAPI', () => {
+  interface JsonSchema {
+    properties?: Record<string, JsonSchema>;
+    items?: JsonSchema;
+    required?: string[];
+  }
+  type Responses = Record<string, { content?: Record<string, { schema: JsonSchema }> }>;
+
+  it('documents the shapes the verification routes answer with', async () => {
+    const doc = (await app.inject({ url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { responses: Responses }>>;
+    }>();
+    const schemaOf = (path: string, method: string, status: string): JsonSchema => {
+      const schema = doc.paths[path]?.[method]?.responses[status]?.content?.['application/json']?.schema;
+      if (!schema) throw new Error(`${method} ${path} has no ${status} response schema`);
+      return schema;
+    };
+
+    // What a user actually gets back is what the document promises, field for field.
+    const user = await fundedUser(1_000);
+    const view = await bought(user);
+    sandbox.control.deliverSms(await providerIdOf(view.id), { code: '123456' });
+    const read = await eventually(async () => {
+      const v = await app.inject({ url: `/api/v1/verifications/${view.id}`, headers: asPrincipal(user) });
+      const body = v.json<VerificationView>();
+      return body.messages?.length ? body : undefined;
+    });
+    const single = schemaOf('/api/v1/verifications/{id}', 'get', '200');
+    expect(Object.keys(single.properties!).sort()).toEqual(Object.keys(read).sort());
+    expect(Object.keys(single.properties!.messages!.items!.properties!).sort()).toEqual(
+      Object.keys(read.messages![0]!).sort(),
+    );
+    const withoutMessages = Object.keys(view).sort();
+    expect([...single.required!].sort()).toEqual(withoutMessages);
+
+    for (const status of ['201', '202']) {
+      expect(Object.keys(schemaOf('/api/v1/verifications', 'post', status).properties!).sort()).toEqual(
+        Object.keys(single.properties!).sort(),
+      );
+    }
+    const list = schemaOf('/api/v1/verifications', 'get', '200');
+    expect(Object.keys(list.properties!).sort()).toEqual(['data', 'nextCursor']);
+    expect(list.properties!.data!.items!.required).toEqual(single.required);
+    for (const action of ['cancel', 'report']) {
+      expect(schemaOf(`/api/v1/verifications/{id}/${action}`, 'post', '200').required).toEqual(
+        single.required,
+      );
+    }
+    const refused = schemaOf('/api/v1/verifications', 'post', '4XX');
+    expect(Object.keys(refused.properties!.error!.properties!)).toEqual(
+      expect.arrayContaining(['code', 'message']),
+    );
+  });
+});

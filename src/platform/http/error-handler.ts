@@ -1,11 +1,18 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
 import { AppError } from '../errors.js';
 
-interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
+/** The one error shape, for routes' `response` schemas (e.g. `{ '4xx': errorBody }`). */
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+type ErrorBody = z.infer<typeof errorBody>;
 
 /** One place turns every failure into `{"error":{"code","message"}}`; nothing else leaks. */
 export function registerErrorHandling(app: FastifyInstance): void {
