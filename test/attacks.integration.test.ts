@@ -3,6 +3,8 @@
  * Paystack and TextVerified clients against their sandboxes, PostgreSQL and Redis. Each test is an
  * attack and asserts the defence holds (and, where money is involved, that the ledger still adds up).
  */
+import { eventually } from './support/eventually.js';
+import { smsReceivedWebhookBody } from './support/textverified.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
@@ -111,16 +113,6 @@ async function wallet(user: RealUser): Promise<{ balance: number; held: number; 
     includedUsage: { freeVerifications: number };
   }>();
   return { balance: body.balance.amount, held: body.held.amount, free: body.includedUsage.freeVerifications };
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 const initTopup = (user: RealUser, payload: unknown, headers: Record<string, string> = {}) =>
@@ -1018,20 +1010,14 @@ describe('injection and information leaks', () => {
         },
         payload: body,
       });
-    const sms = JSON.stringify({
+    const sms = smsReceivedWebhookBody({
       id: 'whe_forged',
-      event: 'v2.sms.received',
-      occurredAt: new Date().toISOString(),
-      attempt: 1,
-      data: {
-        from: '1',
-        to: '2',
-        createdAt: new Date().toISOString(),
-        smsContent: 'code 111111',
-        parsedCode: '111111',
-        encrypted: false,
-        reservationId: providerId,
-      },
+      from: '1',
+      to: '2',
+      createdAt: new Date(),
+      smsContent: 'code 111111',
+      parsedCode: '111111',
+      reservationId: providerId,
     });
     expectCleanError(await post(sms), [401]);
     expectCleanError(await post(sms, signTextVerified(sms, 'whsec_guess')), [401]);

@@ -1,3 +1,4 @@
+import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -138,21 +139,7 @@ describe.each(['redis', 'postgres'] as const)('SSE fan-out across instances (%s)
       code: '314159',
       text: 'Your WhatsApp code is 314-159',
     });
-    const body = JSON.stringify({
-      id: `whe_${view.id}`,
-      event: 'v2.sms.received',
-      occurredAt: new Date().toISOString(),
-      attempt: 1,
-      data: {
-        from: sms.from,
-        to: sms.to,
-        createdAt: sms.createdAt.toISOString(),
-        smsContent: sms.smsContent,
-        parsedCode: sms.parsedCode,
-        encrypted: false,
-        reservationId: providerId,
-      },
-    });
+    const body = smsReceivedWebhookBody({ ...sms, reservationId: providerId });
     // Give A's subscription a moment to be in place before B publishes.
     await new Promise((resolve) => setTimeout(resolve, 100));
     const hook = await b.app.inject({

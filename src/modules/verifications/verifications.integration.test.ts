@@ -1,3 +1,5 @@
+import { eventually } from '../../../test/support/eventually.js';
+import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testConfig } from '../../../test/support/app.js';
@@ -128,39 +130,8 @@ async function read(principal: Principal, id: string): Promise<VerificationView>
 const providerIdOf = async (id: string) => (await store.findById(db, id))!.providerId!;
 const wallet = (userId: string) => ledger.walletSummary(db, userId);
 
-async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-function signedSmsWebhook(sms: {
-  createdAt: Date;
-  smsContent: string | null;
-  parsedCode: string | null;
-  from: string | null;
-  to: string;
-  reservationId: string;
-}) {
-  const body = JSON.stringify({
-    id: `whe_test_${Math.random().toString(36).slice(2)}`,
-    event: 'v2.sms.received',
-    occurredAt: new Date().toISOString(),
-    attempt: 1,
-    data: {
-      from: sms.from,
-      to: sms.to,
-      createdAt: sms.createdAt.toISOString(),
-      smsContent: sms.smsContent,
-      parsedCode: sms.parsedCode,
-      encrypted: false,
-      reservationId: sms.reservationId,
-    },
-  });
+function signedSmsWebhook(sms: Parameters<typeof smsReceivedWebhookBody>[0]) {
+  const body = smsReceivedWebhookBody(sms);
   return { body, signature: signWebhookBody(body, SECRET) };
 }
 
