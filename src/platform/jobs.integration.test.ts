@@ -45,3 +45,28 @@ describe.each([
       .toEqual(['eventually', 'hello']);
   }, 40_000);
 });
+
+describe('stopping', () => {
+  it('tells long-running handlers to end, so a stop does not wait out their slot', async () => {
+    const testDb = await createPgliteTestDatabase();
+    const jobs = new Jobs(testDb.database.sql, quietLogger);
+    let sawAbort = false;
+    jobs.define({
+      name: 'test.long',
+      handler: async (_data, { signal }) => {
+        await new Promise<void>((resolve) =>
+          signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
+        sawAbort = signal.aborted;
+      },
+    });
+    await jobs.start({ work: false });
+    const running = jobs.runNow('test.long');
+    const started = Date.now();
+    await jobs.stop();
+    await running;
+    expect(sawAbort).toBe(true);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await testDb.dispose();
+  }, 30_000);
+});

@@ -9,7 +9,8 @@ export interface JobLogger {
 
 export interface JobDefinition<T extends object = object> {
   name: string;
-  handler: (data: T) => Promise<void>;
+  /** `signal` aborts when the process is stopping: long-running handlers end early. */
+  handler: (data: T, context: { signal: AbortSignal }) => Promise<void>;
   /** Cron expression, for periodic work such as sweeps and pruning. */
   cron?: string;
   retryLimit?: number;
@@ -23,6 +24,7 @@ export class Jobs {
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<never>>();
   private running = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     sql: SqlClient,
@@ -62,7 +64,7 @@ export class Jobs {
         await this.boss.work<object>(definition.name, async (jobs) => {
           for (const job of jobs) {
             try {
-              await definition.handler(job.data as never);
+              await definition.handler(job.data as never, { signal: this.stopping.signal });
             } catch (error) {
               this.metrics?.jobFailures.inc({ queue: definition.name });
               this.logger.error({ err: error, queue: definition.name, jobId: job.id }, 'job failed');
@@ -86,7 +88,7 @@ export class Jobs {
   async runNow(name: string, data: object = {}): Promise<void> {
     const definition = this.definitions.get(name);
     if (!definition) throw new Error(`no job named ${name}`);
-    await definition.handler(data as never);
+    await definition.handler(data as never, { signal: this.stopping.signal });
   }
 
   async healthy(): Promise<boolean> {
@@ -102,6 +104,7 @@ export class Jobs {
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 }

@@ -136,7 +136,7 @@ describe('pruning account records', () => {
     await query(
       `insert into captcha_uses (challenge_id, expires_at) values ('job-expired', now() - interval '1 hour')`,
     );
-    await defined[0]!.handler({});
+    await defined[0]!.handler({}, { signal: new AbortController().signal });
     expect((await query(`select 1 from captcha_uses where challenge_id = 'job-expired'`)).rows).toHaveLength(
       0,
     );

@@ -1,4 +1,5 @@
 /** Background work of verifications, on pg-boss (one scheduled run per minute across all workers). */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Jobs } from '../../platform/jobs.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { pollActive, reconcilePending, retryUpstreamActions, sweepExpired } from './service.js';
@@ -19,12 +20,13 @@ export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
     name: VERIFICATION_JOBS.poll,
     cron: '* * * * *',
     retryLimit: 0,
-    handler: async () => {
+    handler: async (_data, { signal }) => {
       const started = Date.now();
-      for (;;) {
+      while (!signal.aborted) {
         await pollActive(deps);
         if (Date.now() - started + POLL_EVERY_MS > POLL_SLOT_MS) return;
-        await new Promise((resolve) => setTimeout(resolve, POLL_EVERY_MS));
+        // A stopping process ends the slot at once instead of polling a closing database.
+        await sleep(POLL_EVERY_MS, undefined, { signal }).catch(() => undefined);
       }
     },
   });
