@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../platform/db/database.js';
 import { formatMoney } from '../../platform/money.js';
 import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
@@ -53,6 +54,11 @@ export interface PaymentsOptions {
   staleAfterMs?: number;
   /** An unpaid top-up is marked abandoned once it is this old. Default 2 h. */
   abandonAfterMs?: number;
+  /**
+   * The webhook answers 200 within this time even while Paystack's verify is slow; settling goes
+   * on in the background (and the reconciler backs it up). Default 5 s.
+   */
+  webhookAnswerWithinMs?: number;
   now?: () => Date;
 }
 
@@ -91,6 +97,7 @@ export function createPaymentsService(options: PaymentsOptions) {
   const { db, logger } = options;
   const staleAfterMs = options.staleAfterMs ?? 60_000;
   const abandonAfterMs = options.abandonAfterMs ?? 2 * 3600_000;
+  const webhookAnswerWithinMs = options.webhookAnswerWithinMs ?? 5_000;
   const now = options.now ?? (() => new Date());
   const recordSecurityEvent =
     options.recordSecurityEvent ??
@@ -354,9 +361,22 @@ export function createPaymentsService(options: PaymentsOptions) {
       return true;
     }
     if (event.event !== 'charge.success' || event.reference === null) return true;
-    const result = await settleTopup(event.reference, 'webhook');
-    if (result.outcome === 'unknown_reference')
-      logger.info({ reference: event.reference }, 'webhook for an unknown reference');
+    const reference = event.reference;
+    const settling = settleTopup(reference, 'webhook').then(
+      (result) => {
+        if (result.outcome === 'unknown_reference')
+          logger.info({ reference }, 'webhook for an unknown reference');
+      },
+      (error: unknown) =>
+        logger.error({ err: error, reference }, 'settling a top-up from its webhook failed'),
+    );
+    // Paystack counts a slow answer as a failed delivery: answer in time, keep settling meanwhile.
+    const deadline = new AbortController();
+    await Promise.race([
+      settling,
+      sleep(webhookAnswerWithinMs, undefined, { signal: deadline.signal }).catch(() => undefined),
+    ]);
+    deadline.abort();
     return true;
   }
 

@@ -276,6 +276,29 @@ describe('wallet top-ups through Paystack', () => {
     expect((await checkLedgerInvariants(db)).violations).toEqual([]);
   });
 
+  it('a slow verify does not hold the webhook: 200 in time, the credit lands when verify answers', async () => {
+    const user = testPrincipal();
+    const topup = await initialized(user, 650);
+    sandbox.control.pay(topup.reference, { sendWebhook: false });
+    const quick = createPaymentsService({
+      db,
+      paystack: client,
+      paystackSecretKey: SECRET,
+      publicUrl: PUBLIC_URL,
+      ngnPerUsd: 1600,
+      logger: silent,
+      webhookAnswerWithinMs: 100,
+    });
+    sandbox.control.failNext({ path: '/transaction/verify', mode: 'hang', hangMs: 800 });
+    const body = chargeSuccessBody(topup.reference);
+    const started = Date.now();
+    expect(await quick.handleWebhook(Buffer.from(body), signWebhookBody(body, SECRET))).toBe(true);
+    expect(Date.now() - started).toBeLessThan(700);
+    expect(await available(user.userId)).toBe(0);
+    await expect.poll(() => available(user.userId), { timeout: 5_000 }).toBe(650);
+    expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+  });
+
   it('a forged or missing signature is 401 and credits nothing', async () => {
     const user = testPrincipal();
     const topup = await initialized(user, 500);
