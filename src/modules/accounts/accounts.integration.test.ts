@@ -650,6 +650,34 @@ describe('password change', () => {
   });
 });
 
+describe('password change with two-factor authentication on', () => {
+  it('also needs a fresh authenticator code', async () => {
+    const user = await signedUp();
+    const { secret } = (
+      await inject({ method: 'POST', url: '/api/v1/mfa/totp', headers: bearer(user.accessToken) })
+    ).json<{ secret: string }>();
+    const enabled = await inject({
+      method: 'POST',
+      url: '/api/v1/mfa/totp/verify',
+      headers: bearer(user.accessToken),
+      payload: { otp: await generate({ secret }) },
+    });
+    expect(enabled.statusCode).toBe(200);
+    const change = (payload: object) =>
+      inject({
+        method: 'POST',
+        url: '/api/v1/auth/password/change',
+        ip: nextIp(),
+        headers: bearer(user.accessToken),
+        payload: { currentPassword: PASSWORD, newPassword: 'another long passphrase 99', ...payload },
+      });
+    expect((await change({})).json().error.code).toBe('mfa_required');
+    expect((await change({ otp: '000000' })).json().error.code).toBe('mfa_invalid');
+    const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    expect((await change({ otp: next })).statusCode).toBe(200);
+  });
+});
+
 describe('MFA and password reset', () => {
   it('sets up TOTP, then requires a code at login', async () => {
     const user = await signedUp();

@@ -284,7 +284,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
       schema: {
         tags: ['auth'],
         summary: 'Change the password (signed in); every other session is signed out',
-        body: z.object({ currentPassword: password, newPassword: password }),
+        body: z.object({ currentPassword: password, newPassword: password, otp: otp.optional() }),
         response: { 200: z.object({ message: z.string(), sessionsRevoked: z.number() }) },
       },
     },

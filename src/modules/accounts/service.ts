@@ -569,7 +569,7 @@ export function createAccountsService(
     async changePassword(
       userId: string,
       sessionId: string,
-      input: { currentPassword: string; newPassword: string },
+      input: { currentPassword: string; newPassword: string; otp?: string | undefined },
       context: RequestContext,
     ): Promise<{ sessionsRevoked: number }> {
       const user = await store.userById(db, userId);
@@ -584,6 +584,15 @@ export function createAccountsService(
           details: { reason: 'wrong_current_password' },
         });
         throw new AppError(401, 'invalid_credentials', 'The current password is incorrect.');
+      }
+      // With two-factor authentication on, a stolen session and password are not enough.
+      if (user.mfaSecret) {
+        if (!input.otp)
+          throw new AppError(401, 'mfa_required', 'Enter the 6-digit code from your authenticator app.');
+        const step = await checkTotp(user, user.mfaSecret, input.otp);
+        if (step === undefined)
+          throw new AppError(401, 'mfa_invalid', 'The authentication code is incorrect or was already used.');
+        await store.updateUser(db, user.id, { mfaLastTimeStep: step });
       }
       const problem =
         passwordProblem(input.newPassword, user.email) ??
