@@ -232,8 +232,14 @@ async function activate(
     phoneNumber: bought.e164,
     endsAt: bought.endsAt,
   });
-  if (row) await announce(deps, order.id);
-  return row ?? (await store.findById(db(deps), order.id)) ?? order;
+  if (row) {
+    await announce(deps, order.id);
+    return row;
+  }
+  // Canceled while the number was being bought: the user is already refunded; give it back upstream.
+  const abandoned = await store.attachProviderToCanceled(db(deps), order.id, bought.id);
+  if (abandoned) await tellProvider(deps, abandoned, 'cancel', false);
+  return (await store.findById(db(deps), order.id)) ?? order;
 }
 
 /** A refused create fails the order and releases its hold; an unknown outcome leaves it pending. */
@@ -264,6 +270,8 @@ async function failOrder(deps: VerificationDeps, id: string, failureCode: string
     return failed;
   });
   if (row) await announce(deps, id);
+  // Canceled meanwhile and refused by the provider: nothing exists upstream to cancel.
+  else await store.settleUpstreamIfUnbought(db(deps), id);
   return row;
 }
 
@@ -446,72 +454,51 @@ export async function cancelOrReport(
   id: string,
   action: 'cancel' | 'report',
 ): Promise<VerificationView> {
-  const order = await store.findForUser(db(deps), id, userId);
-  if (!order) throw notFound('Verification');
-  if (order.status === 'canceled') return toView(order); // asked twice: same answer
-  if (order.status === 'completed') {
-    if (action === 'cancel')
-      throw new AppError(
-        409,
-        'already_completed',
-        'A code was already received; this order cannot be canceled.',
-      );
-    return toView(await reportCompletedOnce(deps, order));
-  }
-  if (order.status === 'pending') {
-    // The number is still being bought; once it is assigned (seconds, or the reconciler's next pass
-    // after a provider timeout) the order can be canceled for free.
-    throw new AppError(
-      409,
-      'not_cancelable_yet',
-      'The number is still being assigned; try again in a few seconds.',
-      undefined,
-      { 'retry-after': '5' },
-    );
-  }
-  if (order.status !== 'active') {
-    throw new AppError(
-      409,
-      'not_cancelable',
-      `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`,
-    );
-  }
-  const canceled = await db(deps).transaction(async (tx) => {
-    const moved = await store.transition(tx, id, 'active', 'canceled', {
-      failureCode: action === 'report' ? 'reported' : 'canceled_by_user',
-      upstreamAction: action,
-    });
-    if (moved?.holdId)
-      await ledger.release(
-        tx,
-        moved.holdId,
-        action === 'report' ? 'Number reported' : 'Verification canceled',
-      );
-    return moved;
-  });
-  if (!canceled) {
-    // Something else moved it first (a code arrived, or the window closed).
-    const now = await store.findById(db(deps), id);
-    if (now?.status === 'completed') {
-      if (action === 'report') {
-        return toView(await reportCompletedOnce(deps, now));
+  // Two passes: when a code, the sweep or the number's assignment moves the order between our read
+  // and our conditional update, the second pass answers from its new state.
+  for (let pass = 0; pass < 2; pass++) {
+    const order = await store.findForUser(db(deps), id, userId);
+    if (!order) throw notFound('Verification');
+    if (order.status === 'canceled') return toView(order); // asked twice: same answer
+    if (order.status === 'completed') {
+      if (action === 'cancel') {
+        throw new AppError(
+          409,
+          'already_completed',
+          'A code was already received; this order cannot be canceled.',
+        );
       }
+      return toView(await reportCompletedOnce(deps, order));
+    }
+    if (order.status !== 'active' && order.status !== 'pending') {
       throw new AppError(
         409,
-        'already_completed',
-        'A code was already received; this order cannot be canceled.',
+        'not_cancelable',
+        `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`,
       );
     }
-    if (now?.status === 'canceled') return toView(now);
-    throw new AppError(
-      409,
-      'not_cancelable',
-      `A ${now?.status ?? 'missing'} verification cannot be canceled.`,
-    );
+    // Free before the first SMS, also while the number is still being bought: the money comes back
+    // now, and the provider is told once its verification is known (see `activate`).
+    const canceled = await db(deps).transaction(async (tx) => {
+      const moved = await store.transition(tx, id, order.status as VerificationStatus, 'canceled', {
+        failureCode: action === 'report' ? 'reported' : 'canceled_by_user',
+        upstreamAction: order.status === 'pending' ? 'cancel' : action,
+      });
+      if (moved?.holdId) {
+        await ledger.release(
+          tx,
+          moved.holdId,
+          action === 'report' ? 'Number reported' : 'Verification canceled',
+        );
+      }
+      return moved;
+    });
+    if (!canceled) continue;
+    await announce(deps, id);
+    if (canceled.providerId) await tellProvider(deps, canceled, action, false);
+    return toView((await store.findById(db(deps), id)) ?? canceled);
   }
-  await announce(deps, id);
-  await tellProvider(deps, canceled, action, false);
-  return toView((await store.findById(db(deps), id)) ?? canceled);
+  throw new AppError(409, 'not_cancelable', 'This verification changed while canceling; please retry.');
 }
 
 /**
@@ -555,7 +542,7 @@ async function tellProvider(
 /** Upstream cancels/reports the provider has not acknowledged yet; gives up after `maxAttempts`. */
 export async function retryUpstreamActions(
   deps: VerificationDeps,
-  opts: { maxAttempts?: number; limit?: number } = {},
+  opts: { maxAttempts?: number; limit?: number; unboughtAfterMs?: number } = {},
 ) {
   const client = deps.providers.textVerified;
   if (!client) return { done: 0, pending: 0 };
@@ -564,10 +551,22 @@ export async function retryUpstreamActions(
   let pending = 0;
   for (const order of await store.owedUpstream(db(deps), opts.limit ?? 100)) {
     try {
-      if (order.providerId) {
-        if (order.upstreamAction === 'report') await client.reportVerification(order.providerId);
-        else await client.cancelVerification(order.providerId);
-      }
+      if (!order.providerId) {
+        // Canceled while its number was being bought and the outcome never came back: ask the
+        // provider with the order's own key (a purchase that happened is replayed, then canceled).
+        if (Date.now() - order.updatedAt.getTime() < (opts.unboughtAfterMs ?? 30_000)) continue;
+        const bought = await client
+          .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
+          .catch((error: unknown) => {
+            if (isTextVerifiedError(error) && refusalOf(error)) return null; // nothing was bought
+            throw error;
+          });
+        if (bought) {
+          await store.attachProviderToCanceled(db(deps), order.id, bought.id);
+          await client.cancelVerification(bought.id);
+        }
+      } else if (order.upstreamAction === 'report') await client.reportVerification(order.providerId);
+      else await client.cancelVerification(order.providerId);
       await store.settleUpstream(db(deps), order.id, true);
       done++;
     } catch (error) {

@@ -1,5 +1,5 @@
 /** The verifications module's tables and queries; no other module touches them. */
-import { and, asc, desc, eq, inArray, isNotNull, lt, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 import type { VerificationStatus } from './domain.js';
@@ -172,4 +172,30 @@ export async function settleUpstream(db: Db, id: string, done: boolean): Promise
         : { upstreamAttempts: sql`${verifications.upstreamAttempts} + 1`, updatedAt: new Date() },
     )
     .where(eq(verifications.id, id));
+}
+
+/** Records the provider's verification of an order canceled before its number was known. */
+export async function attachProviderToCanceled(
+  db: Db,
+  id: string,
+  providerId: string,
+): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .update(verifications)
+    .set({ providerId, upstreamAction: 'cancel', upstreamAttempts: 0, updatedAt: new Date() })
+    .where(
+      and(eq(verifications.id, id), eq(verifications.status, 'canceled'), isNull(verifications.providerId)),
+    )
+    .returning();
+  return row;
+}
+
+/** A canceled order whose purchase the provider refused owes it nothing. */
+export async function settleUpstreamIfUnbought(db: Db, id: string): Promise<void> {
+  await db
+    .update(verifications)
+    .set({ upstreamAction: null, updatedAt: new Date() })
+    .where(
+      and(eq(verifications.id, id), eq(verifications.status, 'canceled'), isNull(verifications.providerId)),
+    );
 }

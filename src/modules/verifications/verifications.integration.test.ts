@@ -1,5 +1,6 @@
 import { eventually } from '../../../test/support/eventually.js';
 import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, testConfig } from '../../../test/support/app.js';
@@ -20,7 +21,14 @@ import { movement } from '../ledger/domain.js';
 import { checkLedgerInvariants } from '../ledger/invariants.js';
 import * as ledger from '../ledger/service.js';
 import { updateTier } from '../tiers/service.js';
-import { pollVerification, reconcilePending, sweepExpired, type VerificationView } from './service.js';
+import {
+  pollVerification,
+  reconcilePending,
+  retryUpstreamActions,
+  sweepExpired,
+  type VerificationView,
+} from './service.js';
+import { verifications } from './schema.js';
 import * as store from './store.js';
 
 const SECRET = 'whsec_verifications_test';
@@ -365,6 +373,68 @@ describe('provider failures', () => {
     await expectLedgerOk();
   });
 
+  it('cancel while the number is still being bought (outcome unknown) → refunded at once, canceled upstream later', async () => {
+    const user = await fundedUser(500);
+    sandbox.control.injectFault({
+      path: '/api/pub/v2/verifications',
+      method: 'POST',
+      mode: 'hang',
+      afterEffect: true,
+    });
+    const response = await buy(
+      user,
+      { service: 'whatsapp', country: 'US' },
+      { 'idempotency-key': `lost-${user.userId}` },
+    );
+    expect(response.statusCode, response.body).toBe(202);
+    const pending = response.json<VerificationView>();
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
+
+    const canceled = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${pending.id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(canceled.statusCode, canceled.body).toBe(200);
+    expect(canceled.json<VerificationView>().status).toBe('canceled');
+    expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
+    // The reconciler leaves it alone; the upstream job finds the purchase by its key and cancels it.
+    expect(await reconcilePending(deps, { olderThanMs: 0 })).toMatchObject({ activated: 0 });
+    await retryUpstreamActions(deps, { unboughtAfterMs: 0 });
+    const providerId = await providerIdOf(pending.id);
+    expect(sandbox.control.verification(providerId)!.state).toBe('verificationCanceled');
+    expect((await store.findById(db, pending.id))!.upstreamAction).toBeNull();
+    expect(await read(user, pending.id)).toMatchObject({ status: 'canceled' });
+    expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
+    await expectLedgerOk();
+  });
+
+  it('cancel racing the number being assigned → refunded once, and the new number is given back upstream', async () => {
+    const user = await fundedUser(500);
+    sandbox.control.setCreateLatency(400);
+    try {
+      const purchase = buy(user);
+      const pendingRow = await eventually(async () => {
+        const rows = await db.select().from(verifications).where(eq(verifications.userId, user.userId));
+        return rows[0];
+      });
+      const canceled = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${pendingRow.id}/cancel`,
+        headers: asPrincipal(user),
+      });
+      expect(canceled.json<VerificationView>().status).toBe('canceled');
+      const answered = await purchase;
+      expect(answered.json<VerificationView>().status).toBe('canceled');
+      const providerId = await providerIdOf(pendingRow.id);
+      expect(sandbox.control.verification(providerId)!.state).toBe('verificationCanceled');
+      expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
+      await expectLedgerOk();
+    } finally {
+      sandbox.control.setCreateLatency(0);
+    }
+  });
+
   it('provider timeout on create → pending (202), then reconciled with the same key', async () => {
     const user = await fundedUser(500);
     sandbox.control.injectFault({
@@ -382,16 +452,6 @@ describe('provider failures', () => {
     const pending = response.json<VerificationView>();
     expect(pending.status).toBe('pending');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
-    // While the number is still being assigned, a cancel is asked to come back shortly.
-    const early = await app.inject({
-      method: 'POST',
-      url: `/api/v1/verifications/${pending.id}/cancel`,
-      headers: asPrincipal(user),
-    });
-    expect(early.statusCode).toBe(409);
-    expect(early.json().error.code).toBe('not_cancelable_yet');
-    expect(early.headers['retry-after']).toBe('5');
-
     const result = await reconcilePending(deps, { olderThanMs: 0 });
     expect(result.activated).toBeGreaterThanOrEqual(1);
     const active = await read(user, pending.id);
