@@ -28,8 +28,6 @@ export const insufficientFunds = (message = 'Your wallet balance is too low for 
 export const providerUnavailable = (
   message = 'The upstream provider is unavailable; please try again shortly.',
 ) => new AppError(503, 'provider_unavailable', message);
-export const serviceUnavailable = (message: string) => new AppError(503, 'service_unavailable', message);
-
 /** drizzle wraps driver errors; the SQLSTATE sits on a `cause` somewhere down the chain. */
 export function sqlState(error: unknown): string | undefined {
   let current: unknown = error;
@@ -40,16 +38,3 @@ export function sqlState(error: unknown): string | undefined {
   }
   return undefined;
 }
-
-/** The constraint a 23xxx error names, when the driver reports it. */
-export function sqlConstraint(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const constraint = (current as { constraint?: unknown }).constraint;
-    if (typeof constraint === 'string') return constraint;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-export const isUniqueViolation = (error: unknown) => sqlState(error) === '23505';

@@ -67,8 +67,6 @@ export type PublicUser = ReturnType<typeof publicUser>;
 // Services other modules call (admin, tiers, api keys). Each takes the caller's db or tx handle.
 
 export const findUserById = (db: Db, id: string): Promise<User | undefined> => store.userById(db, id);
-export const findUserByEmail = (db: Db, email: string): Promise<User | undefined> =>
-  store.userByEmail(db, normalizeEmail(email));
 /** Locks the user's row for the rest of the caller's transaction (serialises per-user limits). */
 export const lockUser = (tx: Db, id: string): Promise<User | undefined> =>
   store.userById(tx, id, { forUpdate: true });

@@ -56,8 +56,3 @@ export async function updateTier(db: Db, name: string, patch: TierPatch): Promis
 export function cachedTier(db: Db, name: string): Tier | undefined {
   return cache.get(db)?.get(name)?.tier;
 }
-
-/** Forgets cached rows (after an edit made by another process, or in tests). */
-export function clearTierCache(db: Db): void {
-  cache.delete(db);
-}

@@ -8,8 +8,6 @@ export type VerificationStatus = (typeof STATUSES)[number];
 /** Orders that still hold money and count against the tier's active-order limit. */
 export const OPEN_STATUSES: readonly VerificationStatus[] = ['pending', 'active'];
 
-export const isOpen = (status: string) => status === 'pending' || status === 'active';
-
 /**
  * One SMS, one key — whichever path brings it. The webhook carries no SMS id, so both the webhook
  * and the poller key a message by reservation, creation instant (ms) and a hash of its text.

@@ -129,6 +129,23 @@ async function bought(principal: Principal, payload?: Record<string, unknown>): 
   return view;
 }
 
+/** A purchase whose provider answer never comes back (the create happened upstream): 202 pending. */
+async function buyWithLostAnswer(principal: Principal, idempotencyKey: string): Promise<VerificationView> {
+  sandbox.control.injectFault({
+    path: '/api/pub/v2/verifications',
+    method: 'POST',
+    mode: 'hang',
+    afterEffect: true,
+  });
+  const response = await buy(
+    principal,
+    { service: 'whatsapp', country: 'US' },
+    { 'idempotency-key': idempotencyKey },
+  );
+  expect(response.statusCode, response.body).toBe(202);
+  return response.json<VerificationView>();
+}
+
 async function read(principal: Principal, id: string): Promise<VerificationView> {
   const response = await app.inject({ url: `/api/v1/verifications/${id}`, headers: asPrincipal(principal) });
   expect(response.statusCode, response.body).toBe(200);
@@ -375,19 +392,7 @@ describe('provider failures', () => {
 
   it('cancel while the number is still being bought (outcome unknown) → refunded at once, canceled upstream later', async () => {
     const user = await fundedUser(500);
-    sandbox.control.injectFault({
-      path: '/api/pub/v2/verifications',
-      method: 'POST',
-      mode: 'hang',
-      afterEffect: true,
-    });
-    const response = await buy(
-      user,
-      { service: 'whatsapp', country: 'US' },
-      { 'idempotency-key': `lost-${user.userId}` },
-    );
-    expect(response.statusCode, response.body).toBe(202);
-    const pending = response.json<VerificationView>();
+    const pending = await buyWithLostAnswer(user, `lost-${user.userId}`);
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
 
     const canceled = await app.inject({
@@ -437,19 +442,7 @@ describe('provider failures', () => {
 
   it('provider timeout on create → pending (202), then reconciled with the same key', async () => {
     const user = await fundedUser(500);
-    sandbox.control.injectFault({
-      path: '/api/pub/v2/verifications',
-      method: 'POST',
-      mode: 'hang',
-      afterEffect: true,
-    });
-    const response = await buy(
-      user,
-      { service: 'whatsapp', country: 'US' },
-      { 'idempotency-key': `timeout-${user.userId}` },
-    );
-    expect(response.statusCode, response.body).toBe(202);
-    const pending = response.json<VerificationView>();
+    const pending = await buyWithLostAnswer(user, `timeout-${user.userId}`);
     expect(pending.status).toBe('pending');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
     const result = await reconcilePending(deps, { olderThanMs: 0 });
