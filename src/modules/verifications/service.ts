@@ -27,7 +27,9 @@ import { extractCode } from './code-extraction.js';
 import {
   holdReference,
   providerIdempotencyKey,
+  refusalFor,
   refusalOf,
+  refusalOfRetry,
   smsDedupeKey,
   type VerificationStatus,
   verificationIdFor,
@@ -147,7 +149,7 @@ export async function purchase(
   }
   const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
   const known = await store.findForUser(db(deps), id, principal.userId);
-  if (known) return toView(known);
+  if (known) return replayOf(known);
   const tier = await getTier(db(deps), principal.tier);
 
   // Phase 1: the order and its hold, together.
@@ -195,7 +197,7 @@ export async function purchase(
     // The same Idempotency-Key raced us to the insert: answer with that order.
     const existing = await store.findForUser(db(deps), id, principal.userId);
     if (!existing) throw notFound('Verification');
-    return toView(existing);
+    return replayOf(existing);
   }
   await announce(deps, id);
 
@@ -206,10 +208,28 @@ export async function purchase(
       idempotencyKey: providerIdempotencyKey(id),
     });
   } catch (error) {
-    return settleCreateFailure(deps, order, error, { throwRefusal: true });
+    return settleCreateFailure(deps, order, error, { throwRefusal: true, retry: false });
   }
   // Phase 3.
   return toView(await activate(deps, order, bought));
+}
+
+/**
+ * A purchase retried with the same Idempotency-Key whose first answer was not stored (a 503 is not,
+ * so that a transient failure may be retried): answer what that first attempt was. A failed order
+ * is answered with the refusal it failed with, as Stripe replays a stored error — its key is spent
+ * (the order will never be bought), so the message says to use a new one.
+ */
+function replayOf(order: store.VerificationRow): VerificationView {
+  if (order.status !== 'failed') return toView(order);
+  const refusal = refusalFor(order.failureCode);
+  throw new AppError(
+    refusal.status,
+    refusal.code,
+    `${refusal.message} This Idempotency-Key's order failed; use a new key to try again.`,
+    { verificationId: order.id },
+    { 'idempotent-replayed': 'true' },
+  );
 }
 
 function createRequestOf(order: store.VerificationRow) {
@@ -242,14 +262,22 @@ async function activate(
   return (await store.findById(db(deps), order.id)) ?? order;
 }
 
-/** A refused create fails the order and releases its hold; an unknown outcome leaves it pending. */
+/**
+ * A refused create fails the order and releases its hold; an unknown outcome leaves it pending.
+ * A `retry` (same key as an earlier attempt whose outcome is unknown) is refused only by an answer
+ * that proves nothing was bought (see `refusalOfRetry`).
+ */
 async function settleCreateFailure(
   deps: VerificationDeps,
   order: store.VerificationRow,
   error: unknown,
-  opts: { throwRefusal: boolean },
+  opts: { throwRefusal: boolean; retry: boolean },
 ): Promise<VerificationView> {
-  const refusal = isTextVerifiedError(error) ? refusalOf(error) : null;
+  const refusal = isTextVerifiedError(error)
+    ? opts.retry
+      ? refusalOfRetry(error)
+      : refusalOf(error)
+    : null;
   if (!refusal) {
     deps.logger.warn(
       { err: error, verificationId: order.id },
@@ -302,7 +330,7 @@ export async function reconcilePending(
       const row = await activate(deps, order, bought);
       if (row.status === 'active') result.activated++;
     } catch (error) {
-      const view = await settleCreateFailure(deps, order, error, { throwRefusal: false });
+      const view = await settleCreateFailure(deps, order, error, { throwRefusal: false, retry: true });
       if (view.status === 'failed') result.failed++;
       else result.unresolved++;
     }
@@ -558,7 +586,7 @@ export async function retryUpstreamActions(
         const bought = await client
           .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
           .catch((error: unknown) => {
-            if (isTextVerifiedError(error) && refusalOf(error)) return null; // nothing was bought
+            if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
             throw error;
           });
         if (bought) {
@@ -570,6 +598,11 @@ export async function retryUpstreamActions(
       await store.settleUpstream(db(deps), order.id, true);
       done++;
     } catch (error) {
+      if (isTextVerifiedError(error) && error.circuitOpen) {
+        // Nothing was sent: not an attempt, and never a reason to give up on a number we may own.
+        pending++;
+        continue;
+      }
       if (order.upstreamAttempts + 1 >= maxAttempts) {
         deps.logger.warn({ err: error, verificationId: order.id }, 'giving up on the upstream action');
         await store.settleUpstream(db(deps), order.id, true);
