@@ -47,7 +47,11 @@ const REFUSALS: Record<Refusal['code'], Refusal> = {
     status: 409,
     message: 'No numbers are available for this service right now.',
   },
-  price_changed: { code: 'price_changed', status: 409, message: 'The provider price changed; get a new quote.' },
+  price_changed: {
+    code: 'price_changed',
+    status: 409,
+    message: 'The provider price changed; get a new quote.',
+  },
   provider_rejected: { code: 'provider_rejected', status: 422, message: 'The provider refused this order.' },
   provider_unavailable: {
     code: 'provider_unavailable',
