@@ -533,6 +533,25 @@ describe('client-set state and prices', () => {
     await expectLedgerOk();
   });
 
+  it('reading an SMS whose code the extractor misses, then canceling or reporting, refunds nothing', async () => {
+    const order = await buy(bob);
+    const before = await wallet(bob);
+    // The user reads the link in the text and uses it; no code is detected.
+    textVerified.control.deliverSms(await providerIdOf(order.id), {
+      text: 'Tap to confirm your WhatsApp account: https://wa.example/confirm/abcdef',
+    });
+    await eventually(async () => {
+      const r = await as(app, bob, { method: 'GET', url: `/api/v1/verifications/${order.id}` });
+      return r.json<VerificationBody>().status === 'completed' ? true : undefined;
+    });
+    const cancel = await as(app, bob, { method: 'POST', url: `/api/v1/verifications/${order.id}/cancel` });
+    expectCleanError(cancel, [409]);
+    const report = await as(app, bob, { method: 'POST', url: `/api/v1/verifications/${order.id}/report` });
+    expect(report.json<VerificationBody>().status).toBe('completed');
+    expect(await wallet(bob)).toEqual({ ...before, held: before.held - WHATSAPP_PRICE });
+    await expectLedgerOk();
+  });
+
   it('purchase bodies cannot set status or price; maxPrice below the price is 409 and charges nothing', async () => {
     const before = await wallet(bob);
     const base = { service: 'whatsapp', country: 'US' };

@@ -5,6 +5,11 @@ export interface Metrics {
   registry: Registry;
   httpDuration: Histogram<'method' | 'route' | 'status'>;
   jobFailures: Counter<'queue'>;
+  /**
+   * Expiry sweeps that could not take a last look at the provider: `deferred` to the next sweep, or
+   * `expired_unchecked` once the order was past its window longer than the bound.
+   */
+  expiryDeferrals: Counter<'outcome'>;
   /** Registers a gauge whose value is computed at scrape time. */
   gauge(name: string, help: string, read: () => Promise<number>): void;
 }
@@ -25,10 +30,17 @@ export function createMetrics(): Metrics {
     labelNames: ['queue'] as const,
     registers: [registry],
   });
+  const expiryDeferrals = new Counter({
+    name: 'namaskah_verification_expiry_deferrals_total',
+    help: 'Verification expiries deferred because the last look at the provider failed (or expired unchecked past the bound)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     httpDuration,
     jobFailures,
+    expiryDeferrals,
     gauge(name, help, read) {
       new Gauge({
         name,

@@ -41,31 +41,72 @@ export interface Refusal {
   message: string;
 }
 
+const REFUSALS: Record<Refusal['code'], Refusal> = {
+  out_of_stock: {
+    code: 'out_of_stock',
+    status: 409,
+    message: 'No numbers are available for this service right now.',
+  },
+  price_changed: {
+    code: 'price_changed',
+    status: 409,
+    message: 'The provider price changed; get a new quote.',
+  },
+  provider_rejected: { code: 'provider_rejected', status: 422, message: 'The provider refused this order.' },
+  provider_unavailable: {
+    code: 'provider_unavailable',
+    status: 503,
+    message: 'The SMS provider is unavailable; you were not charged.',
+  },
+};
+
 /**
- * What a provider error on create means for the order: `null` when the outcome is unknown (the
- * number may have been bought) — the order stays pending for the reconciler.
+ * What a provider error on an order's FIRST create means: `null` when the outcome is unknown (the
+ * number may have been bought) — the order stays pending for the reconciler. Anything the provider
+ * answered without acting on it (or that was never sent: circuit open) is a refusal here, because
+ * no earlier attempt with this order's key exists.
  */
 export function refusalOf(error: TextVerifiedError): Refusal | null {
   if (error.ambiguous) return null;
   switch (error.kind) {
     case 'unavailable':
-      return {
-        code: 'out_of_stock',
-        status: 409,
-        message: 'No numbers are available for this service right now.',
-      };
+      return REFUSALS.out_of_stock;
     case 'pricing_failure':
-      return { code: 'price_changed', status: 409, message: 'The provider price changed; get a new quote.' };
+      return REFUSALS.price_changed;
     case 'bad_request':
-      return { code: 'provider_rejected', status: 422, message: 'The provider refused this order.' };
+      return REFUSALS.provider_rejected;
     default:
       // Our provider account is out of money or busy, the provider is down (circuit open), auth failed…
-      return {
-        code: 'provider_unavailable',
-        status: 503,
-        message: 'The SMS provider is unavailable; you were not charged.',
-      };
+      return REFUSALS.provider_unavailable;
   }
+}
+
+/**
+ * The same question for a RETRY of a create whose first outcome is unknown (reconciler, upstream
+ * cancel of an order canceled while being bought). Only the provider's own answer to the order
+ * proves nothing was bought under the key — a purchase that went through would have been replayed
+ * (contract §A: "Idempotent replays return the same 201"). An open circuit (nothing sent), a rate
+ * limit, an auth failure, a 5xx or a timeout says nothing about the first attempt: `null`, try later.
+ */
+export function refusalOfRetry(error: TextVerifiedError): Refusal | null {
+  if (error.ambiguous || error.circuitOpen) return null;
+  switch (error.kind) {
+    case 'unavailable':
+    case 'pricing_failure':
+    case 'bad_request':
+    case 'insufficient_balance':
+    case 'too_many_unfinished':
+      return refusalOf(error);
+    default:
+      return null;
+  }
+}
+
+/** The refusal a failed order was answered with, from its stored failure code. */
+export function refusalFor(failureCode: string | null): Refusal {
+  return failureCode !== null && Object.hasOwn(REFUSALS, failureCode)
+    ? REFUSALS[failureCode as Refusal['code']]
+    : REFUSALS.provider_unavailable;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -39,6 +39,7 @@ export function registerTextVerifiedHook(app: FastifyInstance, deps: PlatformDep
       if (event.type === 'sms.received' && event.sms.reservationId) {
         const outcome = await intakeSms(deps, {
           reservationId: event.sms.reservationId,
+          to: event.sms.to,
           createdAt: event.sms.createdAt ?? event.occurredAt ?? new Date(),
           text: event.sms.text,
           parsedCode: event.sms.parsedCode,

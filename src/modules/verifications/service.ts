@@ -4,7 +4,7 @@
  *   purchase: (1) tx: order `pending` + ledger hold → (2) provider create, keyed by the order →
  *             (3) tx: `active` with the number | refused: `failed` + release | unknown: stays
  *             `pending` and `reconcilePending` asks again with the SAME key.
- *   intake:   tx: message (once per SMS) + on the first code `completed` + capture.
+ *   intake:   tx: message (once per SMS) + on the first SMS (code or not) `completed` + capture.
  *   cancel/report/expiry: tx: conditional transition + release; the provider is told afterwards
  *             (and again by `retryUpstreamActions` if it refused).
  * Every transition is conditional on the current status and the ledger resolves a hold once.
@@ -16,6 +16,7 @@ import { AppError, notFound, providerUnavailable } from '../../platform/errors.j
 import type { PlatformDeps } from '../../platform/module.js';
 import {
   isTextVerifiedError,
+  toE164,
   type TextVerifiedClient,
   type TextVerifiedVerification,
 } from '../../providers/textverified/index.js';
@@ -27,7 +28,9 @@ import { extractCode } from './code-extraction.js';
 import {
   holdReference,
   providerIdempotencyKey,
+  refusalFor,
   refusalOf,
+  refusalOfRetry,
   smsDedupeKey,
   type VerificationStatus,
   verificationIdFor,
@@ -36,7 +39,10 @@ import { eventBusFor } from './events.js';
 import * as store from './store.js';
 import { verifications } from './schema.js';
 
-export type VerificationDeps = Pick<PlatformDeps, 'database' | 'providers' | 'config' | 'logger' | 'redis'>;
+export type VerificationDeps = Pick<
+  PlatformDeps,
+  'database' | 'providers' | 'config' | 'logger' | 'redis' | 'metrics'
+>;
 
 export interface PurchaseInput {
   service: string;
@@ -147,7 +153,7 @@ export async function purchase(
   }
   const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
   const known = await store.findForUser(db(deps), id, principal.userId);
-  if (known) return toView(known);
+  if (known) return replayOf(known);
   const tier = await getTier(db(deps), principal.tier);
 
   // Phase 1: the order and its hold, together.
@@ -195,7 +201,7 @@ export async function purchase(
     // The same Idempotency-Key raced us to the insert: answer with that order.
     const existing = await store.findForUser(db(deps), id, principal.userId);
     if (!existing) throw notFound('Verification');
-    return toView(existing);
+    return replayOf(existing);
   }
   await announce(deps, id);
 
@@ -206,10 +212,28 @@ export async function purchase(
       idempotencyKey: providerIdempotencyKey(id),
     });
   } catch (error) {
-    return settleCreateFailure(deps, order, error, { throwRefusal: true });
+    return settleCreateFailure(deps, order, error, { throwRefusal: true, retry: false });
   }
   // Phase 3.
   return toView(await activate(deps, order, bought));
+}
+
+/**
+ * A purchase retried with the same Idempotency-Key whose first answer was not stored (a 503 is not,
+ * so that a transient failure may be retried): answer what that first attempt was. A failed order
+ * is answered with the refusal it failed with, as Stripe replays a stored error — its key is spent
+ * (the order will never be bought), so the message says to use a new one.
+ */
+function replayOf(order: store.VerificationRow): VerificationView {
+  if (order.status !== 'failed') return toView(order);
+  const refusal = refusalFor(order.failureCode);
+  throw new AppError(
+    refusal.status,
+    refusal.code,
+    `${refusal.message} This Idempotency-Key's order failed; use a new key to try again.`,
+    { verificationId: order.id },
+    { 'idempotent-replayed': 'true' },
+  );
 }
 
 function createRequestOf(order: store.VerificationRow) {
@@ -242,14 +266,18 @@ async function activate(
   return (await store.findById(db(deps), order.id)) ?? order;
 }
 
-/** A refused create fails the order and releases its hold; an unknown outcome leaves it pending. */
+/**
+ * A refused create fails the order and releases its hold; an unknown outcome leaves it pending.
+ * A `retry` (same key as an earlier attempt whose outcome is unknown) is refused only by an answer
+ * that proves nothing was bought (see `refusalOfRetry`).
+ */
 async function settleCreateFailure(
   deps: VerificationDeps,
   order: store.VerificationRow,
   error: unknown,
-  opts: { throwRefusal: boolean },
+  opts: { throwRefusal: boolean; retry: boolean },
 ): Promise<VerificationView> {
-  const refusal = isTextVerifiedError(error) ? refusalOf(error) : null;
+  const refusal = isTextVerifiedError(error) ? (opts.retry ? refusalOfRetry(error) : refusalOf(error)) : null;
   if (!refusal) {
     deps.logger.warn(
       { err: error, verificationId: order.id },
@@ -302,7 +330,7 @@ export async function reconcilePending(
       const row = await activate(deps, order, bought);
       if (row.status === 'active') result.activated++;
     } catch (error) {
-      const view = await settleCreateFailure(deps, order, error, { throwRefusal: false });
+      const view = await settleCreateFailure(deps, order, error, { throwRefusal: false, retry: true });
       if (view.status === 'failed') result.failed++;
       else result.unresolved++;
     }
@@ -314,6 +342,8 @@ export async function reconcilePending(
 
 export interface IncomingSms {
   reservationId: string;
+  /** The number the SMS was sent to; only the order's own number counts. */
+  to: string | null;
   createdAt: Date;
   text: string | null;
   parsedCode: string | null;
@@ -321,13 +351,28 @@ export interface IncomingSms {
   providerMessageId?: string | null;
 }
 
-export type IntakeOutcome = 'unknown_reservation' | 'duplicate' | 'stored' | 'completed';
+export type IntakeOutcome =
+  'unknown_reservation' | 'not_addressed_to_order' | 'duplicate' | 'stored' | 'completed';
 
-/** Stores one SMS exactly once; the first in-window code completes the order and captures its hold. */
+const addressedTo = (sms: IncomingSms, order: store.VerificationRow) =>
+  sms.to !== null && order.phoneNumber !== null && toE164(sms.to) === toE164(order.phoneNumber);
+
+/**
+ * Stores one SMS exactly once. The first in-window SMS, code or not, completes the order and
+ * captures its hold: the provider charged for it and its text is shown. An SMS addressed to another
+ * number than the order's is not the order's, whatever reservation the provider filed it under.
+ */
 export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promise<IntakeOutcome> {
   const outcome = await db(deps).transaction(async (tx) => {
     const order = await store.lockByProviderId(tx, sms.reservationId);
     if (!order) return { outcome: 'unknown_reservation' as const };
+    if (!addressedTo(sms, order)) {
+      deps.logger.warn(
+        { verificationId: order.id, reservationId: sms.reservationId },
+        "SMS addressed to another number than the order's; ignored",
+      );
+      return { outcome: 'not_addressed_to_order' as const };
+    }
     const code = extractCode(sms.text ?? '', {
       serviceName: order.service,
       providerParsedCode: sms.parsedCode,
@@ -345,17 +390,28 @@ export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promi
       afterExpiry: !open || !inWindow,
     });
     if (!message) return { outcome: 'duplicate' as const };
-    if (order.status === 'active' && inWindow && code) {
+    if (order.status === 'active' && inWindow) {
       const completed = await store.transition(tx, order.id, 'active', 'completed', {
         code,
         completedAt: new Date(),
       });
       if (!completed?.holdId)
         throw new Error(`verification ${order.id} could not complete although locked active`);
-      const capture = await ledger.capture(tx, completed.holdId, 'Verification code received');
+      const capture = await ledger.capture(tx, completed.holdId, 'Verification SMS received');
       if (capture.outcome !== 'resolved')
         throw new Error(`hold of verification ${order.id} was already resolved`);
       return { outcome: 'completed' as const, id: order.id };
+    }
+    if (order.status === 'completed' && order.code === null && inWindow && code) {
+      // The first SMS carried no code the extractor found; a later one in the window names it.
+      await store.transition(
+        tx,
+        order.id,
+        'completed',
+        'completed',
+        { code },
+        sql`${verifications.code} is null`,
+      );
     }
     return { outcome: 'stored' as const, id: order.id };
   });
@@ -374,6 +430,7 @@ export async function pollVerification(
   for (const m of list) {
     const outcome = await intakeSms(deps, {
       reservationId: order.providerId,
+      to: m.to,
       createdAt: m.createdAt,
       text: m.text,
       parsedCode: m.parsedCode,
@@ -414,14 +471,40 @@ export async function pollActive(
 
 // ---------------------------------------------------------------- expiry
 
-/** Active orders past their window with no code: `expired`, hold released. */
-export async function sweepExpired(deps: VerificationDeps, opts: { now?: Date; limit?: number } = {}) {
+/**
+ * How long past its window an order whose SMS list cannot be read keeps its hold before it expires
+ * anyway. Deferring protects a code that arrived in the window from being given away; the bound
+ * keeps a provider that stays unreadable from locking the user's money for good. Hours against a
+ * window of minutes: only a long outage reaches it, and each such expiry is logged and counted.
+ */
+export const EXPIRY_MAX_DEFER_MS = 6 * 60 * 60_000;
+
+/**
+ * Active orders past their window with no SMS: `expired`, hold released — only after a successful
+ * last look at the provider (an SMS that arrived in the window but was not taken in still counts).
+ * A failed look defers the order to the next sweep, up to `maxDeferMs` past its window.
+ */
+export async function sweepExpired(
+  deps: VerificationDeps,
+  opts: { now?: Date; limit?: number; maxDeferMs?: number } = {},
+) {
   const now = opts.now ?? new Date();
+  const maxDeferMs = opts.maxDeferMs ?? EXPIRY_MAX_DEFER_MS;
   const rows = await store.pastWindow(db(deps), now, opts.limit ?? 500);
   let expired = 0;
+  let deferred = 0;
   for (const row of rows) {
-    // A code that arrived in the window but was not taken in yet still counts.
-    if (deps.providers.textVerified) await pollVerification(deps, row).catch(() => undefined);
+    const look = await lastLook(deps, row);
+    const overdueMs = now.getTime() - (row.endsAt?.getTime() ?? now.getTime());
+    if (!look.ok && overdueMs < maxDeferMs) {
+      deps.logger.warn(
+        { err: look.error, verificationId: row.id, overdueMs },
+        'last look at the provider failed; expiry deferred to the next sweep',
+      );
+      deps.metrics.expiryDeferrals.inc({ outcome: 'deferred' });
+      deferred++;
+      continue;
+    }
     const done = await db(deps).transaction(async (tx) => {
       const moved = await store.transition(
         tx,
@@ -431,21 +514,41 @@ export async function sweepExpired(deps: VerificationDeps, opts: { now?: Date; l
         { failureCode: 'no_sms' },
         sql`${verifications.endsAt} <= ${now}`,
       );
-      if (moved?.holdId) await ledger.release(tx, moved.holdId, 'Verification expired without a code');
+      if (moved?.holdId) await ledger.release(tx, moved.holdId, 'Verification expired without an SMS');
       return moved;
     });
     if (done) {
       expired++;
+      if (!look.ok) {
+        deps.logger.error(
+          { err: look.error, verificationId: row.id, overdueMs, maxDeferMs },
+          'provider unreadable past the deferral bound; order expired without a last look',
+        );
+        deps.metrics.expiryDeferrals.inc({ outcome: 'expired_unchecked' });
+      }
       await announce(deps, row.id);
     }
   }
-  return { expired };
+  return { expired, deferred };
+}
+
+async function lastLook(
+  deps: VerificationDeps,
+  row: store.VerificationRow,
+): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  if (!deps.providers.textVerified) return { ok: false, error: new Error('no SMS provider configured') };
+  try {
+    await pollVerification(deps, row);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 // ---------------------------------------------------------------- cancel / report
 
 /**
- * Cancel (free before the first code) or report a number. The refund happens here, at once; the
+ * Cancel (free before the first SMS) or report a number. The refund happens here, at once; the
  * provider is told afterwards and, if it refuses or is unreachable, again by `retryUpstreamActions`.
  */
 export async function cancelOrReport(
@@ -465,7 +568,7 @@ export async function cancelOrReport(
         throw new AppError(
           409,
           'already_completed',
-          'A code was already received; this order cannot be canceled.',
+          'An SMS was already received (the provider charged for it); this order cannot be canceled.',
         );
       }
       return toView(await reportCompletedOnce(deps, order));
@@ -503,7 +606,7 @@ export async function cancelOrReport(
 
 /**
  * A used number is reported upstream once, however often the user presses "report" on a completed
- * order; the code was received, so nothing is refunded.
+ * order; an SMS was received (and charged for by the provider), so nothing is refunded.
  */
 async function reportCompletedOnce(deps: VerificationDeps, order: store.VerificationRow) {
   const marked = await store.transition(
@@ -558,7 +661,7 @@ export async function retryUpstreamActions(
         const bought = await client
           .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
           .catch((error: unknown) => {
-            if (isTextVerifiedError(error) && refusalOf(error)) return null; // nothing was bought
+            if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
             throw error;
           });
         if (bought) {
@@ -570,6 +673,11 @@ export async function retryUpstreamActions(
       await store.settleUpstream(db(deps), order.id, true);
       done++;
     } catch (error) {
+      if (isTextVerifiedError(error) && error.circuitOpen) {
+        // Nothing was sent: not an attempt, and never a reason to give up on a number we may own.
+        pending++;
+        continue;
+      }
       if (order.upstreamAttempts + 1 >= maxAttempts) {
         deps.logger.warn({ err: error, verificationId: order.id }, 'giving up on the upstream action');
         await store.settleUpstream(db(deps), order.id, true);

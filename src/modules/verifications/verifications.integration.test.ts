@@ -40,6 +40,7 @@ let sandbox: TextVerifiedSandbox;
 let client: TextVerifiedClient;
 let app: FastifyInstance;
 let deps: PlatformDeps;
+let hookUrl: string;
 
 beforeAll(async () => {
   testDb = await createPostgresTestDatabase(20);
@@ -66,7 +67,8 @@ beforeAll(async () => {
   app = await createTestApp({ database: testDb.database, providers: { textVerified: client }, env: ENV });
   trustTestPrincipalHeader(app);
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
-  sandbox.control.setWebhook(`${url}/api/v1/hooks/textverified`);
+  hookUrl = `${url}/api/v1/hooks/textverified`;
+  sandbox.control.setWebhook(hookUrl);
   deps = {
     config: testConfig(ENV),
     database: testDb.database,
@@ -167,6 +169,14 @@ const postWebhook = (body: string, signature: string) =>
     headers: { 'content-type': 'application/json', 'x-webhook-signature': signature },
     payload: body,
   });
+
+/** The expiry sweep's counter of deferred (or, past the bound, unchecked) expiries. */
+async function expiryDeferrals(outcome: 'deferred' | 'expired_unchecked'): Promise<number> {
+  const metric = deps.metrics.registry.getSingleMetric('namaskah_verification_expiry_deferrals_total');
+  if (!metric) return 0;
+  const { values } = await metric.get();
+  return values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+}
 
 async function expectLedgerOk() {
   const report = await checkLedgerInvariants(db);
@@ -333,6 +343,115 @@ describe('refunds', () => {
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
   });
 
+  it('an SMS without a code ends free cancel: captured, text shown, cancel refused, report refunds nothing', async () => {
+    const user = await fundedUser(500);
+    const view = await bought(user);
+    const providerId = await providerIdOf(view.id);
+    sandbox.control.deliverSms(providerId, { text: 'Welcome to WhatsApp! Your account is ready.' });
+    await pollVerification(deps, { providerId });
+    const captured = await read(user, view.id);
+    expect(captured).toMatchObject({ status: 'completed', code: null });
+    expect(captured.messages!.map((m) => m.text)).toEqual(['Welcome to WhatsApp! Your account is ready.']);
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+
+    const cancel = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(cancel.statusCode, cancel.body).toBe(409);
+    expect(cancel.json<{ error: { code: string } }>().error.code).toBe('already_completed');
+    // Report stays available (the provider hears of the bad number) but refunds nothing after an SMS.
+    const report = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/report`,
+      headers: asPrincipal(user),
+    });
+    expect(report.statusCode, report.body).toBe(200);
+    expect(report.json<VerificationView>()).toMatchObject({ status: 'completed', failureCode: 'reported' });
+    expect(sandbox.control.verification(providerId)!.state).toBe('verificationReported');
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+
+    // A later SMS with a code is kept and fills in the code; nothing more is charged.
+    sandbox.control.deliverSms(providerId, { text: 'Your WhatsApp code is 314-159', code: '314159' });
+    await pollVerification(deps, { providerId });
+    const later = await read(user, view.id);
+    expect(later).toMatchObject({ status: 'completed', code: '314159' });
+    expect(later.messages).toHaveLength(2);
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+    await expectLedgerOk();
+  });
+
+  it("only messages addressed to the order's number count (webhook and poller)", async () => {
+    const user = await fundedUser(500);
+    const view = await bought(user);
+    const providerId = await providerIdOf(view.id);
+    const own = sandbox.control.verification(providerId)!.number;
+    const stranger = own === '2025550123' ? '2025550124' : '2025550123';
+    // The provider hands us, under this reservation, an SMS sent to another number.
+    const foreign = sandbox.control.deliverSms(providerId, { to: stranger, code: '999000' });
+    await eventually(async () =>
+      sandbox.control.webhooks().some((w) => w.delivered && w.body.includes(foreign.createdAt.toISOString()))
+        ? true
+        : undefined,
+    );
+    await pollVerification(deps, { providerId });
+    const untouched = await read(user, view.id);
+    expect(untouched).toMatchObject({ status: 'active', code: null });
+    expect(untouched.messages).toEqual([]);
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
+
+    sandbox.control.deliverSms(providerId, { code: '123123' });
+    await pollVerification(deps, { providerId });
+    const done = await read(user, view.id);
+    expect(done).toMatchObject({ status: 'completed', code: '123123' });
+    expect(done.messages).toHaveLength(1);
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+    await expectLedgerOk();
+  });
+
+  it('a failed last look at the provider defers the expiry; an SMS taken in later still completes', async () => {
+    const user = await fundedUser(500);
+    const view = await bought(user);
+    const providerId = await providerIdOf(view.id);
+    // The SMS arrives in the window but its webhook is lost, and the provider's SMS list then fails.
+    sandbox.control.setWebhook(null);
+    try {
+      sandbox.control.deliverSms(providerId, { code: '271828' });
+    } finally {
+      sandbox.control.setWebhook(hookUrl);
+    }
+    sandbox.control.injectFault({ path: '/api/pub/v2/sms', method: 'GET', mode: 'error', count: 100 });
+    const later = new Date(Date.now() + 16 * 60_000);
+    const deferredBefore = await expiryDeferrals('deferred');
+    await sweepExpired(deps, { now: later });
+    expect(await read(user, view.id)).toMatchObject({ status: 'active' });
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
+    expect(await expiryDeferrals('deferred')).toBeGreaterThan(deferredBefore);
+
+    // Next sweep, the provider answers: the code that came in the window completes the order.
+    sandbox.control.clearFaults();
+    await sweepExpired(deps, { now: later });
+    expect(await read(user, view.id)).toMatchObject({ status: 'completed', code: '271828' });
+    expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+    await expectLedgerOk();
+  });
+
+  it('a provider that stays unreadable past the bound: the order expires anyway, counted', async () => {
+    const user = await fundedUser(500);
+    const view = await bought(user);
+    sandbox.control.injectFault({ path: '/api/pub/v2/sms', method: 'GET', mode: 'error', count: 100 });
+    const endsAt = new Date(view.expiresAt!);
+    const uncheckedBefore = await expiryDeferrals('expired_unchecked');
+    await sweepExpired(deps, { now: new Date(endsAt.getTime() + 60 * 60_000), maxDeferMs: 2 * 3_600_000 });
+    expect(await read(user, view.id)).toMatchObject({ status: 'active' });
+    await sweepExpired(deps, { now: new Date(endsAt.getTime() + 3 * 3_600_000), maxDeferMs: 2 * 3_600_000 });
+    expect(await read(user, view.id)).toMatchObject({ status: 'expired', failureCode: 'no_sms' });
+    expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
+    expect(await expiryDeferrals('expired_unchecked')).toBeGreaterThan(uncheckedBefore);
+    await expectLedgerOk();
+  });
+
   it('cancel racing an arriving SMS (100 runs): completed-and-charged or canceled-and-refunded, never both or neither', async () => {
     const outcomes = { completed: 0, canceled: 0 };
     for (let run = 0; run < 100; run++) {
@@ -470,6 +589,43 @@ describe('provider failures', () => {
     );
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
+    await expectLedgerOk();
+  });
+
+  it('a retried purchase whose first try got 503 answers that failure again, never 201', async () => {
+    const user = await fundedUser(500);
+    const key = `broke-${user.userId}`;
+    const balance = sandbox.control.getBalance();
+    sandbox.control.setBalance(0); // our provider account is empty: the create is refused (503)
+    let first;
+    try {
+      first = await buy(user, { service: 'whatsapp', country: 'US' }, { 'idempotency-key': key });
+    } finally {
+      sandbox.control.setBalance(balance);
+    }
+    expect(first.statusCode, first.body).toBe(503);
+    const error = first.json<{ error: { code: string; details: { verificationId: string } } }>().error;
+    expect(error.code).toBe('provider_unavailable');
+
+    const replay = await buy(user, { service: 'whatsapp', country: 'US' }, { 'idempotency-key': key });
+    expect(replay.statusCode, replay.body).toBe(503);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(
+      replay.json<{ error: { code: string; details: { verificationId: string } } }>().error,
+    ).toMatchObject({
+      code: 'provider_unavailable',
+      details: { verificationId: error.details.verificationId },
+    });
+    expect(await read(user, error.details.verificationId)).toMatchObject({
+      status: 'failed',
+      failureCode: 'provider_unavailable',
+    });
+    // The replay bought nothing: one create upstream for this order, and the money is all back.
+    const creates = sandbox.control
+      .requests()
+      .filter((r) => r.idempotencyKey === `nmk-ver-${error.details.verificationId}`);
+    expect(creates).toHaveLength(1);
+    expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     await expectLedgerOk();
   });
 

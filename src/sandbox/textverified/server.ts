@@ -87,7 +87,10 @@ export interface SandboxVerificationSnapshot {
 
 export interface TextVerifiedSandboxControl {
   /** Delivers an SMS now (service template + fresh code unless `text`/`code` given); sends the webhook. */
-  deliverSms(verificationId: string, opts?: { text?: string; code?: string; from?: string }): SandboxSms;
+  deliverSms(
+    verificationId: string,
+    opts?: { text?: string; code?: string; from?: string; to?: string },
+  ): SandboxSms;
   /** Ends the verification window now (pending → timed out, refunded). */
   expire(verificationId: string): SandboxVerificationSnapshot;
   injectFault(fault: FaultSpec): void;

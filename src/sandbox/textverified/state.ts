@@ -499,7 +499,10 @@ export class SandboxState {
   }
 
   /** Delivers one SMS now (the timer, `test_*` scenarios and the control API all come here). */
-  deliverSms(id: string, opts: { text?: string; code?: string; from?: string } = {}): SandboxSms {
+  deliverSms(
+    id: string,
+    opts: { text?: string; code?: string; from?: string; to?: string } = {},
+  ): SandboxSms {
     const v = this.get(id);
     const service = this.services.get(v.serviceName);
     let text = opts.text;
@@ -517,7 +520,8 @@ export class SandboxState {
     const sms: SandboxSms = {
       id: this.id('sms_'),
       from: opts.from ?? service?.sender ?? null,
-      to: v.number,
+      // `to` differing from the number plays a provider whose SMS filter lets a stranger's SMS through.
+      to: opts.to ?? v.number,
       createdAt: this.opts.now(),
       smsContent: text,
       parsedCode: parsed,
