@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { clientErrorHandler } from './platform/http/client-errors.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
@@ -40,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .headers(SECURITY_HEADERS)
         .status(error.statusCode ?? 400)
         .send({ error: { code: 'bad_request', message: 'The request URL is malformed.' } }),
+    clientErrorHandler,
   });
   // Only JSON bodies (per-route parsers aside): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
