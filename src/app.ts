@@ -5,6 +5,7 @@ import { clientErrorHandler } from './platform/http/client-errors.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
+import { registerMetricsRoute } from './platform/http/metrics-route.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
@@ -83,6 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
   registerHealthRoutes(app, deps);
+  // With METRICS_PORT the metrics have their own listener (runtime.ts) and stay off the public port.
+  if (config.metrics.port === undefined)
+    registerMetricsRoute(app, { metrics: deps.metrics, token: config.metrics.token });
 
   // 4. Domain modules.
   registerAccountsRoutes(app, deps);
