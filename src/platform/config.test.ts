@@ -75,6 +75,9 @@ describe('configuration', () => {
       host: '127.0.0.1',
     });
     expect(loadConfig({}).metrics).toEqual({ token: undefined, port: undefined, host: '127.0.0.1' });
+    expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow(
+      /METRICS_PORT must differ from PORT/,
+    );
   });
 
   it('a PostgreSQL database needs APP_SECRET in every mode: the development secret is public', () => {

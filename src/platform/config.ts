@@ -84,6 +84,13 @@ const envSchema = z
         message: 'is required whenever DATABASE_URL is set (32+ characters)',
       });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (the metrics listener is apart from the public one)',
+      });
+    }
     if (env.NODE_ENV !== 'production') return;
     if (!env.DATABASE_URL && (!env.APP_SECRET || env.APP_SECRET.length < 32)) {
       ctx.addIssue({
