@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { clientErrorHandler } from './platform/http/client-errors.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
+import { registerMetricsRoute } from './platform/http/metrics-route.js';
 import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
@@ -40,6 +42,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .headers(SECURITY_HEADERS)
         .status(error.statusCode ?? 400)
         .send({ error: { code: 'bad_request', message: 'The request URL is malformed.' } }),
+    clientErrorHandler,
   });
   // Only JSON bodies (per-route parsers aside): a text/plain body is 415, not a string to validate.
   app.removeContentTypeParser('text/plain');
@@ -81,6 +84,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
   registerHealthRoutes(app, deps);
+  // With METRICS_PORT the metrics have their own listener (runtime.ts) and stay off the public port.
+  if (config.metrics.port === undefined)
+    registerMetricsRoute(app, { metrics: deps.metrics, token: config.metrics.token });
 
   // 4. Domain modules.
   registerAccountsRoutes(app, deps);

@@ -14,6 +14,7 @@ import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
 import type { PlatformDeps } from './platform/module.js';
 import { registerHomePage } from './platform/http/home-page.js';
+import { startMetricsListener } from './platform/http/metrics-route.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
@@ -30,6 +31,8 @@ export interface Runtime {
   sandboxes: EmbeddedSandboxes | undefined;
   /** Where the web role listens, once started. */
   url: string | undefined;
+  /** Where `/metrics` listens when it has a listener of its own (METRICS_PORT). */
+  metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -112,7 +115,13 @@ export async function startRuntime(
     } else {
       await app.ready();
     }
-    return { app, config, deps, database, jobs, redis, sandboxes, url, close };
+    let metricsUrl: string | undefined;
+    if (options.listen !== false && config.metrics.port !== undefined) {
+      const listener = await startMetricsListener({ config, metrics, logger });
+      cleanup.push(() => listener.close());
+      metricsUrl = listener.url;
+    }
+    return { app, config, deps, database, jobs, redis, sandboxes, url, metricsUrl, close };
   } catch (error) {
     await close();
     throw error;

@@ -22,7 +22,8 @@ import { startPaystackSandbox, type PaystackSandbox } from '../src/sandbox/payst
 import { type SmtpCatcher, startSmtpCatcher } from '../src/sandbox/smtp/catcher.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../src/sandbox/textverified/index.js';
 import { createTestApp, testConfig } from './support/app.js';
-import { type RealUser, as, nextIp, signUp } from './support/attacker.js';
+import { PASSWORD, type RealUser, as, nextIp, signUp } from './support/attacker.js';
+import { solveCaptcha } from './support/captcha.js';
 import { type TestDatabase, createPostgresTestDatabase } from './support/database.js';
 import { TEST_REDIS_URL } from './support/services.js';
 
@@ -1059,6 +1060,183 @@ describe('injection and information leaks', () => {
     expect(missing.headers['content-type']).toMatch(/^application\/json/);
     expect([403, 404]).toContain(missing.statusCode);
   });
+});
+
+// ---- live streams after the access behind them ends ------------------------------------------
+
+describe('a live stream ends when the access that opened it does', () => {
+  interface Stream {
+    events: { event: string; data: unknown }[];
+    /** 'closed' when the server ended the stream, 'still open' when the deadline passed first. */
+    ended: Promise<'closed' | 'still open'>;
+  }
+
+  /** Opens `GET /events` over real HTTP (as a browser or script would) and waits for the first frame. */
+  async function openStream(verificationId: string, authorization: string): Promise<Stream> {
+    const { port } = app.server.address() as { port: number };
+    const controller = new AbortController();
+    const response = await fetch(`http://127.0.0.1:${port}/api/v1/verifications/${verificationId}/events`, {
+      headers: { authorization },
+      signal: controller.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    const events: { event: string; data: unknown }[] = [];
+    let buffer = '';
+    let first: () => void = () => undefined;
+    const connected = new Promise<void>((resolve) => (first = resolve));
+    const ended = (async (): Promise<'closed' | 'still open'> => {
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return 'closed';
+          buffer += decoder.decode(value, { stream: true });
+          let cut: number;
+          while ((cut = buffer.indexOf('\n\n')) >= 0) {
+            const frame = buffer.slice(0, cut);
+            buffer = buffer.slice(cut + 2);
+            const event = /^event: (.*)$/m.exec(frame)?.[1];
+            const data = /^data: (.*)$/m.exec(frame)?.[1];
+            if (event && data) events.push({ event, data: JSON.parse(data) });
+            if (event === 'status') first();
+          }
+        }
+      } catch {
+        return 'still open';
+      }
+    })();
+    await connected;
+    return { events, ended: withDeadline(ended, controller) };
+  }
+
+  /** "Within a few seconds": a generous bound for a busy machine; the check runs every ~2 s. */
+  async function withDeadline(ended: Promise<'closed' | 'still open'>, controller: AbortController) {
+    const timer = setTimeout(() => controller.abort(), 12_000);
+    try {
+      return await ended;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A fresh victim with a live order (the sign-up's free verification) whose code stream is open. */
+  async function victimWithStream(authorizationOf?: (victim: RealUser) => Promise<string>) {
+    const victim = await signUp(app, catcher);
+    await setUserTier(testDb.database.db, victim.userId, 'payg');
+    const order = await buy(victim);
+    const authorization = authorizationOf ? await authorizationOf(victim) : `Bearer ${victim.accessToken}`;
+    const stream = await openStream(order.id, authorization);
+    // The stream works: a code that arrives is delivered on it.
+    textVerified.control.deliverSms(await providerIdOf(order.id), { code: '246810' });
+    await eventually(async () => (stream.events.some((e) => e.event === 'message') ? true : undefined));
+    return { victim, order, stream, authorization };
+  }
+
+  async function expectEnded(stream: Stream, verificationId: string, authorization: string) {
+    expect(await stream.ended).toBe('closed');
+    expect(stream.events.at(-1)).toEqual({
+      event: 'error',
+      data: { error: { code: 'access_revoked', message: expect.any(String) } },
+    });
+    // And it cannot be reopened with the same credential.
+    const again = await as(app, null, {
+      method: 'GET',
+      url: `/api/v1/verifications/${verificationId}/events`,
+      headers: { authorization },
+    });
+    expect([401, 403]).toContain(again.statusCode);
+  }
+
+  it('logout', async () => {
+    const { victim, order, stream, authorization } = await victimWithStream();
+    const logout = await as(app, victim, { method: 'POST', url: '/api/v1/auth/logout' });
+    expect(logout.statusCode).toBe(204);
+    await expectEnded(stream, order.id, authorization);
+  });
+
+  it('the session revoked from another session', async () => {
+    const { victim, order, stream, authorization } = await victimWithStream();
+    const other = await as(app, null, {
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      payload: { email: victim.email, password: PASSWORD },
+    });
+    expect(other.statusCode, other.body).toBe(200);
+    const otherToken = other.json<{ accessToken: string }>().accessToken;
+    const sessions = await as(app, victim, { method: 'GET', url: '/api/v1/sessions' });
+    const streamed = sessions
+      .json<{ data: { id: string; current: boolean }[] }>()
+      .data.find((x) => x.current)!;
+    const revoked = await as(app, null, {
+      method: 'DELETE',
+      url: `/api/v1/sessions/${streamed.id}`,
+      headers: { authorization: `Bearer ${otherToken}` },
+    });
+    expect(revoked.statusCode).toBe(204);
+    await expectEnded(stream, order.id, authorization);
+  });
+
+  it('a password reset', async () => {
+    const { victim, order, stream, authorization } = await victimWithStream();
+    const ip = nextIp();
+    const forgot = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/forgot',
+      remoteAddress: ip,
+      payload: { email: victim.email, captcha: await solveCaptcha(app, ip) },
+    });
+    expect(forgot.statusCode).toBe(202);
+    const mail = await catcher.waitForMessage(
+      (m) => m.to.includes(victim.email) && /reset-password/.test(m.text),
+    );
+    const token = decodeURIComponent(/reset-password\?token=([A-Za-z0-9_%-]+)/.exec(mail.text)![1]!);
+    const reset = await app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/password/reset',
+      remoteAddress: ip,
+      payload: { token, password: 'a brand new passphrase 77', captcha: await solveCaptcha(app, ip) },
+    });
+    expect(reset.statusCode, reset.body).toBe(200);
+    await expectEnded(stream, order.id, authorization);
+  });
+
+  it('suspension (a token stream and an API-key stream)', async () => {
+    const { victim, order, stream, authorization } = await victimWithStream();
+    const keyed = await apiKeyOf(victim);
+    const keyStream = await openStream(order.id, `Bearer ${keyed.key}`);
+    await suspendUser(testDb.database.db, victim.userId, null, 'attack suite');
+    await expectEnded(stream, order.id, authorization);
+    await expectEnded(keyStream, order.id, `Bearer ${keyed.key}`);
+  });
+
+  it('the API key revoked', async () => {
+    let keyId = '';
+    const { victim, order, stream, authorization } = await victimWithStream(async (user) => {
+      const keyed = await apiKeyOf(user);
+      keyId = keyed.id;
+      return `Bearer ${keyed.key}`;
+    });
+    // Another stream of the same user, by session, is not affected.
+    const sessionStream = await openStream(order.id, `Bearer ${victim.accessToken}`);
+    const revoked = await as(app, victim, { method: 'DELETE', url: `/api/v1/api-keys/${keyId}` });
+    expect(revoked.statusCode).toBe(204);
+    await expectEnded(stream, order.id, authorization);
+    // The check that ended the key's stream looked at this one too.
+    expect(sessionStream.events.some((e) => e.event === 'error')).toBe(false);
+    await as(app, victim, { method: 'POST', url: '/api/v1/auth/logout' });
+    expect(await sessionStream.ended).toBe('closed');
+  });
+
+  async function apiKeyOf(user: RealUser): Promise<{ id: string; key: string }> {
+    const made = await as(app, user, {
+      method: 'POST',
+      url: '/api/v1/api-keys',
+      payload: { name: 'stream', scopes: ['verifications:read'] },
+    });
+    expect(made.statusCode, made.body).toBe(201);
+    return made.json<{ id: string; key: string }>();
+  }
 });
 
 // ---- races -----------------------------------------------------------------------------------

@@ -33,8 +33,15 @@ async function freePort(): Promise<number> {
 }
 
 function start(env: Record<string, string>) {
-  // No DATABASE_URL, no REDIS_URL: exactly what a fresh clone has.
-  const { DATABASE_URL: _db, REDIS_URL: _redis, ...inherited } = process.env;
+  // No DATABASE_URL, no REDIS_URL, no secrets: exactly what a fresh clone has.
+  const {
+    DATABASE_URL: _db,
+    REDIS_URL: _redis,
+    APP_SECRET: _secret,
+    SMTP_URL: _smtp,
+    METRICS_TOKEN: _metrics,
+    ...inherited
+  } = process.env;
   const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...inherited, LOG_LEVEL: 'warn', ...env } });
   children.push(child);
   let output = '';
@@ -79,6 +86,49 @@ describe('npm start', () => {
       'Invalid configuration: DATABASE_URL must be a postgres:// or postgresql:// URL',
     );
   }, 30_000);
+
+  /** Production as an operator would set it up, before the one mistake each case adds. */
+  const production = {
+    NODE_ENV: 'production',
+    APP_SECRET: 'p'.repeat(40),
+    // Port 1: the process must stop on the configuration, never get as far as connecting.
+    DATABASE_URL: 'postgres://namaskah@127.0.0.1:1/namaskah',
+    PUBLIC_URL: 'https://namaskah.example',
+    SMTP_URL: 'smtp://mail.example:587',
+    METRICS_TOKEN: 'metrics-token-0123456789',
+    PORT: '3000',
+  };
+
+  it.each([
+    [
+      'production with the sandboxes',
+      { ...production, SANDBOXES: 'true' },
+      'Invalid configuration: SANDBOXES is refused in production (the sandbox mail inbox would publish every reset link)',
+    ],
+    [
+      'a PostgreSQL database on the development secret',
+      { DATABASE_URL: production.DATABASE_URL, PORT: '3000' },
+      'Invalid configuration: APP_SECRET is required whenever DATABASE_URL is set (32+ characters)',
+    ],
+    [
+      'production without outgoing mail',
+      { ...production, SMTP_URL: '' },
+      'Invalid configuration: SMTP_URL is required in production (confirmation and reset e-mails)',
+    ],
+    [
+      'production with a public, open /metrics',
+      { ...production, METRICS_TOKEN: '' },
+      'Invalid configuration: METRICS_TOKEN or METRICS_PORT is required in production (/metrics needs a token or its own listener)',
+    ],
+  ])(
+    'refuses to start: %s, with a one-line reason',
+    async (_what, env, reason) => {
+      const run = start(env);
+      expect(await run.exited).toBe(1);
+      expect(run.output().trim()).toBe(reason);
+    },
+    30_000,
+  );
 
   it('keeps the data across a restart', async () => {
     const dataDir = tempDataDir();

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
+const METRICS_TOKEN = 'm'.repeat(24);
+/** A complete production configuration; each test changes one thing. */
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  APP_SECRET: 'x'.repeat(40),
+  DATABASE_URL: 'postgres://db/n',
+  PUBLIC_URL: 'https://namaskah.example',
+  SMTP_URL: 'smtp://mail.example:587',
+  METRICS_TOKEN,
+};
+
 describe('configuration', () => {
   it('defaults to the embedded mode with no settings at all', () => {
     const config = loadConfig({});
@@ -11,7 +22,7 @@ describe('configuration', () => {
   });
 
   it('uses PostgreSQL when DATABASE_URL is set, with sandboxes off unless asked', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/namaskah' });
+    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/namaskah', APP_SECRET: 'z'.repeat(32) });
     expect(config.database).toMatchObject({ kind: 'pg', url: 'postgres://u@db:5432/namaskah' });
     expect(config.sandboxes).toBe(false);
   });
@@ -34,23 +45,55 @@ describe('configuration', () => {
 
   it('production needs a real secret, a database and a public URL', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/APP_SECRET is required in production/);
-    expect(() =>
-      loadConfig({
-        NODE_ENV: 'production',
-        APP_SECRET: 'x'.repeat(40),
-        DATABASE_URL: 'postgres://db/n',
-        PUBLIC_URL: 'https://namaskah.example',
-      }),
-    ).not.toThrow();
-    expect(() =>
-      loadConfig({
-        NODE_ENV: 'production',
-        APP_SECRET: 'x'.repeat(40),
-        DATABASE_URL: 'postgres://db/n',
-        PUBLIC_URL: 'https://namaskah.example',
-        ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
-      }),
-    ).toThrow(/local use only/);
+    expect(() => loadConfig(PRODUCTION)).not.toThrow();
+    expect(() => loadConfig({ ...PRODUCTION, ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true' })).toThrow(
+      /local use only/,
+    );
+  });
+
+  it.each([
+    [{ SANDBOXES: 'true' }, /SANDBOXES is refused in production/],
+    [{ SANDBOXES: '1' }, /SANDBOXES is refused in production/],
+    [{ SMTP_URL: '' }, /SMTP_URL is required in production/],
+    [{ METRICS_TOKEN: '' }, /METRICS_TOKEN or METRICS_PORT is required in production/],
+    [{ METRICS_TOKEN: 'short' }, /METRICS_TOKEN must be 16\+ characters/],
+  ])('refuses production with %o, one line', (change, reason) => {
+    expect(() => loadConfig({ ...PRODUCTION, ...change })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...PRODUCTION, ...change })).toThrow(reason);
+    expect(() => loadConfig({ ...PRODUCTION, ...change })).not.toThrow(/\n/);
+  });
+
+  it('production serves /metrics behind a token or on its own listener', () => {
+    expect(loadConfig(PRODUCTION).metrics).toEqual({
+      token: METRICS_TOKEN,
+      port: undefined,
+      host: '127.0.0.1',
+    });
+    expect(loadConfig({ ...PRODUCTION, METRICS_TOKEN: '', METRICS_PORT: '9100' }).metrics).toEqual({
+      token: undefined,
+      port: 9100,
+      host: '127.0.0.1',
+    });
+    expect(loadConfig({}).metrics).toEqual({ token: undefined, port: undefined, host: '127.0.0.1' });
+    expect(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' })).toThrow(
+      /METRICS_PORT must differ from PORT/,
+    );
+  });
+
+  it('a PostgreSQL database needs APP_SECRET in every mode: the development secret is public', () => {
+    for (const NODE_ENV of ['development', 'test', undefined]) {
+      expect(() => loadConfig({ NODE_ENV, DATABASE_URL: 'postgres://db/n' })).toThrow(
+        /APP_SECRET is required whenever DATABASE_URL is set/,
+      );
+      expect(() =>
+        loadConfig({ NODE_ENV, DATABASE_URL: 'postgres://db/n', APP_SECRET: 'too-short' }),
+      ).toThrow(/APP_SECRET is required whenever DATABASE_URL is set \(32\+ characters\)/);
+      expect(
+        loadConfig({ NODE_ENV, DATABASE_URL: 'postgres://db/n', APP_SECRET: 'y'.repeat(32) }).appSecret,
+      ).toBe('y'.repeat(32));
+    }
+    // Embedded (PGlite) keeps its zero-setup development secret.
+    expect(() => loadConfig({})).not.toThrow();
   });
 
   it('never echoes a secret value in its error', () => {

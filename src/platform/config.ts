@@ -14,10 +14,11 @@ const optionalText = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
-const postgresUrl = optionalText.refine(
-  (v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v),
-  'must be a postgres:// or postgresql:// URL',
-);
+// Aborting, so a malformed URL is the one reason given (not also the checks that depend on it).
+const postgresUrl = optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
+  message: 'must be a postgres:// or postgresql:// URL',
+  abort: true,
+});
 const redisUrl = optionalText.refine(
   (v) => v === undefined || /^rediss?:\/\/[^\s]+$/.test(v),
   'must be a redis:// or rediss:// URL',
@@ -64,14 +65,59 @@ const envSchema = z
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
     CATALOG_MARKUP_BPS: z.coerce.number().int().min(10000).max(100000).default(15000),
     CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+    /** Bearer token that `/metrics` asks for; without it (and without METRICS_PORT) production will not start. */
+    METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be 16+ characters'),
+    /** Serve `/metrics` on its own listener (METRICS_HOST:METRICS_PORT) instead of the public port. */
+    METRICS_PORT: z.preprocess(
+      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+      z.coerce.number().int().min(0).max(65535).optional(),
+    ),
+    METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, ctx) => {
+    // The development secret is in the source: anything it signs (access tokens, captcha
+    // challenges, the TOTP sealing key) can be forged, so a real database never runs on it.
+    if (env.DATABASE_URL && (!env.APP_SECRET || env.APP_SECRET.length < 32)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['APP_SECRET'],
+        message: 'is required whenever DATABASE_URL is set (32+ characters)',
+      });
+    }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'must differ from PORT (the metrics listener is apart from the public one)',
+      });
+    }
     if (env.NODE_ENV !== 'production') return;
-    if (!env.APP_SECRET || env.APP_SECRET.length < 32) {
+    if (!env.DATABASE_URL && (!env.APP_SECRET || env.APP_SECRET.length < 32)) {
       ctx.addIssue({
         code: 'custom',
         path: ['APP_SECRET'],
         message: 'is required in production (32+ characters)',
+      });
+    }
+    if (env.SANDBOXES) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SANDBOXES'],
+        message: 'is refused in production (the sandbox mail inbox would publish every reset link)',
+      });
+    }
+    if (!env.SMTP_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SMTP_URL'],
+        message: 'is required in production (confirmation and reset e-mails)',
+      });
+    }
+    if (!env.METRICS_TOKEN && env.METRICS_PORT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_TOKEN'],
+        message: 'or METRICS_PORT is required in production (/metrics needs a token or its own listener)',
       });
     }
     if (!env.DATABASE_URL) {
@@ -120,6 +166,11 @@ export interface Config {
   idempotencyTtlHours: number;
   /** Default markup on provider cost, in basis points (15000 = ×1.5), and how long catalogue data is cached. */
   catalog: { markupBps: number; cacheTtlSeconds: number };
+  /**
+   * `/metrics`: with a token it answers only `Authorization: Bearer <token>`; with a port it is
+   * served on its own listener (host:port) and no longer on the public port.
+   */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
 }
 
 export class ConfigError extends Error {
@@ -180,5 +231,6 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     allowPrivateWebhookTargets: env.ALLOW_PRIVATE_WEBHOOK_TARGETS,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     catalog: { markupBps: env.CATALOG_MARKUP_BPS, cacheTtlSeconds: env.CATALOG_CACHE_TTL_SECONDS },
+    metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
   };
 }

@@ -75,6 +75,10 @@ export const lockUser = (tx: Db, id: string): Promise<User | undefined> =>
 export const liveSessionWithUser = (db: Db, sessionId: string, userId: string) =>
   store.liveSessionWithUser(db, sessionId, userId);
 
+/** For long-lived responses (SSE) that re-check their access: which sessions are still live, which users active. */
+export const liveSessionIds = (db: Db, ids: readonly string[]) => store.liveSessionIds(db, ids);
+export const activeUserIds = (db: Db, ids: readonly string[]) => store.activeUserIds(db, ids);
+
 export async function setUserTier(db: Db, userId: string, tier: string): Promise<void> {
   if (!(await store.updateUser(db, userId, { tier }))) throw notFound('User');
 }

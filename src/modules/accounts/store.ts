@@ -172,6 +172,28 @@ export async function revokeUserSessions(
   return rows.length;
 }
 
+/** Of these sessions, those neither revoked nor expired (one query for many open streams). */
+export async function liveSessionIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(
+      and(inArray(sessions.id, [...ids]), isNull(sessions.revokedAt), gt(sessions.expiresAt, sql`now()`)),
+    );
+  return rows.map((row) => row.id);
+}
+
+/** Of these users, the active (not suspended) ones. */
+export async function activeUserIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(inArray(users.id, [...ids]), eq(users.status, 'active')));
+  return rows.map((row) => row.id);
+}
+
 /** The live session and its user, for authenticating one request (one query). */
 export async function liveSessionWithUser(db: Db, sessionId: string, userId: string) {
   const rows = await db

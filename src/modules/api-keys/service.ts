@@ -102,6 +102,9 @@ export async function findLiveApiKey(db: Db, presented: string): Promise<ApiKey 
   return key;
 }
 
+/** Of these keys, the ones not revoked, for long-lived responses (SSE) that re-check their access. */
+export const liveApiKeyIds = (db: Db, ids: readonly string[]): Promise<string[]> => store.liveKeyIds(db, ids);
+
 /** The tiers table is the source of truth; the constant is the fallback for an unseeded database. */
 async function keyLimitOf(db: Db, tier: string): Promise<number | null> {
   try {

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { apiKeys } from './schema.js';
 
@@ -42,6 +42,16 @@ export async function liveKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow 
     .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
     .limit(1);
   return rows[0];
+}
+
+/** Of these keys, those not revoked (one query for many open streams). */
+export async function liveKeyIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const rows = await db
+    .select({ id: apiKeys.id })
+    .from(apiKeys)
+    .where(and(inArray(apiKeys.id, [...ids]), isNull(apiKeys.revokedAt)));
+  return rows.map((row) => row.id);
 }
 
 export async function revokeKey(db: Db, userId: string, id: string): Promise<boolean> {

@@ -53,6 +53,7 @@ async function instance(mode: 'redis' | 'postgres'): Promise<{ app: FastifyInsta
       TEXTVERIFIED_WEBHOOK_SECRET: SECRET,
       RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
       DATABASE_URL: testDb.url!,
+      APP_SECRET: 'events-test-secret-0123456789abcdef',
     },
   });
   trustTestPrincipalHeader(app);

@@ -4,7 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
 import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
+import { type AccessWatch, createAccessWatch } from '../../platform/http/access-watch.js';
 import { errorBody } from '../../platform/http/error-handler.js';
+import type { Principal } from '../../platform/http/principal.js';
 import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { cachedTier } from '../tiers/service.js';
@@ -79,6 +81,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
   const r = app.withTypeProvider<ZodTypeProvider>();
   const db = deps.database.db;
   app.addHook('onClose', async () => closeEventBus(deps));
+  const access = createAccessWatch(db, deps.logger);
+  app.addHook('onClose', async () => access.close());
   registerTextVerifiedHook(app, deps);
 
   r.post(
@@ -188,7 +192,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       preValidation: [requireUser, canRead],
     },
     async (request, reply) =>
-      streamEvents(deps, principalOf(request).userId, request.params.id, request, reply),
+      streamEvents(deps, access, principalOf(request), request.params.id, request, reply),
   );
 }
 
@@ -197,11 +201,13 @@ const REFRESH_MS = 15_000;
 
 async function streamEvents(
   deps: PlatformDeps,
-  userId: string,
+  access: AccessWatch,
+  principal: Principal,
   id: string,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
+  const { userId } = principal;
   const db = deps.database.db;
   const first = await store.findForUser(db, id, userId);
   if (!first) throw new AppError(404, 'not_found', 'Verification not found.');
@@ -274,7 +280,17 @@ async function streamEvents(
     closed = true;
     clearInterval(timer);
     unsubscribe();
+    unwatch();
   };
+  // Opened with a session or key that has since been revoked (or a user since suspended): end it,
+  // saying why, so no later code reaches whoever holds the stream.
+  const unwatch = access.watch(principal, () => {
+    send('error', {
+      error: { code: 'access_revoked', message: 'The session or API key of this stream is no longer valid.' },
+    });
+    stop();
+    raw.end();
+  });
   raw.on('close', stop);
   request.raw.on('close', stop);
   // A finished order is still streamed: a late SMS is shown too.

@@ -60,6 +60,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Platfor
   };
 
   app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.ownCredential) return;
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization.trim());

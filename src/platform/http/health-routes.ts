@@ -23,7 +23,7 @@ async function within(ms: number, check: () => Promise<unknown>): Promise<CheckR
   }
 }
 
-/** Liveness, readiness (database, Redis when configured, jobs) and Prometheus metrics. */
+/** Liveness and readiness (database, Redis when configured, jobs); `/metrics` is in metrics-route.ts. */
 export function registerHealthRoutes(
   app: FastifyInstance,
   deps: { database: Database; redis: Redis | undefined; jobs: Jobs | undefined; metrics: Metrics },
@@ -43,10 +43,5 @@ export function registerHealthRoutes(
     const checks = { database, redis, jobs };
     const ready = Object.values(checks).every((c) => c !== 'down');
     return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
-  });
-
-  app.get('/metrics', async (_request, reply) => {
-    const body = await deps.metrics.registry.metrics();
-    return reply.type(deps.metrics.registry.contentType).send(body);
   });
 }

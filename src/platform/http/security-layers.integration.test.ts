@@ -1,5 +1,7 @@
 /* eslint-disable security/detect-non-literal-fs-filename -- paths come from mkdtemp in these tests */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { STATUS_CODES } from 'node:http';
+import { type AddressInfo, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, InjectOptions } from 'fastify';
@@ -147,6 +149,56 @@ describe('security headers (SPEC §5)', () => {
     expect((await app.inject({ url: '/api/docs/json', remoteAddress: nextIp() })).json().openapi).toMatch(
       /^3\./,
     );
+  });
+
+  it('are on the 400 (431) of a request the HTTP parser refuses before Fastify sees it', async () => {
+    const app = await buildApp();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const send = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(request));
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const head = 'POST /api/v1/widgets HTTP/1.1\r\nHost: namaskah.test\r\nContent-Type: application/json\r\n';
+    for (const [name, request, status = 400, code = 'bad_request'] of [
+      ['non-numeric Content-Length', `${head}Content-Length: abc\r\n\r\n{}`],
+      [
+        'Content-Length and chunked together',
+        `${head}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+      ],
+      ['header name with a space', 'GET /healthz HTTP/1.1\r\nHost: namaskah.test\r\nBad Header: y\r\n\r\n'],
+      ['not HTTP at all', 'HELLO\r\n\r\n'],
+      ['a bad chunk size', `${head}Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`],
+      [
+        'headers past the parser limit',
+        `GET /healthz HTTP/1.1\r\nHost: namaskah.test\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`,
+        431,
+        'headers_too_large',
+      ],
+    ] as const) {
+      const answer = await send(request);
+      const [top = '', body = ''] = answer.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = top.split('\r\n');
+      const headers = Object.fromEntries(
+        lines.map((line) => [
+          line.slice(0, line.indexOf(':')).toLowerCase(),
+          line.slice(line.indexOf(':') + 1).trim(),
+        ]),
+      );
+      expect(statusLine, name).toBe(`HTTP/1.1 ${status} ${STATUS_CODES[status]}`);
+      expect(headers, name).toMatchObject({
+        ...EXPECTED_HEADERS,
+        'cache-control': 'no-store',
+        connection: 'close',
+      });
+      expect(headers['content-type'], name).toMatch(/^application\/json/);
+      expect(JSON.parse(body), name).toEqual({ error: { code, message: expect.any(String) } });
+    }
   });
 });
 
