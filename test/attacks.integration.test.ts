@@ -872,7 +872,9 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
     // An attacker who solves captchas fails on: from 10 failures the account's captcha gets harder.
     for (let i = 0; i < 7; i++) {
       const ip = nextIp();
-      const guess = await signIn(owner.email, `solved guess ${i}`, ip, { captcha: await solveCaptcha(app, ip) });
+      const guess = await signIn(owner.email, `solved guess ${i}`, ip, {
+        captcha: await solveCaptcha(app, ip),
+      });
       expect(guess.statusCode).toBe(401);
     }
 
@@ -917,7 +919,11 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
     expect(guesses).toEqual([400, 400, 400, 400, 429]);
     // Out of checks: even the right code, on any route that checks one, waits for the window.
     const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
-    const disable = await as(app, victim, { method: 'DELETE', url: '/api/v1/mfa/totp', payload: { otp: next } });
+    const disable = await as(app, victim, {
+      method: 'DELETE',
+      url: '/api/v1/mfa/totp',
+      payload: { otp: next },
+    });
     expectCleanError(disable, [429]);
     expect(disable.headers['retry-after']).toBeDefined();
     expectCleanError(await signIn(victim.email, PASSWORD, nextIp(), { otp: next }), [429]);
@@ -994,6 +1000,16 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
         ['password_reset', taken],
         ['password_reset', unknown],
       ]);
+      // The taken address cost a throwaway account that was rolled back: nothing of it is left.
+      const decoys = await testDb.database.sql.query(
+        `select count(*)::int as n from users where email like '%@decoy.invalid'`,
+      );
+      expect(decoys.rows[0]).toEqual({ n: 0 });
+      const attempt = await testDb.database.sql.query(
+        `select count(*)::int as n from audit_log where action = 'user.register_existing' and subject_id = $1`,
+        [taken],
+      );
+      expect(attempt.rows[0]).toEqual({ n: 1 });
       // The jobs decide: a confirmation for the new account, a reset link for the existing one.
       for (const job of data) await jobs.runNow(SEND_ACCOUNT_MAIL, job);
       expect(sent.map((m) => [m.to, m.subject])).toEqual([

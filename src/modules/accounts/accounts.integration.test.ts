@@ -200,9 +200,7 @@ describe('confirmation e-mail again', () => {
     expect((await confirm(tokenOf(again.text))).statusCode).toBe(200);
     // The other two got nothing.
     expect(catcher.messagesTo(unknown)).toEqual([]);
-    expect(
-      catcher.messagesTo(confirmed.email).filter((m) => m.subject.includes('Confirm')),
-    ).toHaveLength(1);
+    expect(catcher.messagesTo(confirmed.email).filter((m) => m.subject.includes('Confirm'))).toHaveLength(1);
   });
 
   it('is rate limited per address and per client address', async () => {
@@ -259,7 +257,8 @@ describe('login', () => {
   it('never refuses the owner for failures on the account: the right password with a solved captcha gets in', async () => {
     const { email, userId } = await signedUp();
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await login(email, {}, nextIp(), 'wrong password here')).statusCode);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await login(email, {}, nextIp(), 'wrong password here')).statusCode);
     expect(statuses).toEqual([401, 401, 401, 403, 403, 403, 403, 403]);
     const ip = nextIp();
     const ok = await login(email, { captcha: await solveCaptcha(app, ip) }, ip);

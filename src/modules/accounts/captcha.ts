@@ -112,7 +112,8 @@ export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis
         verified = false;
       }
       if (!verified || !challenge.signature) throw captchaInvalid();
-      if (levelOf(challenge) < (verifyOptions.minLevel ?? 0)) throw captchaTooEasy(verifyOptions.minLevel ?? 0);
+      if (levelOf(challenge) < (verifyOptions.minLevel ?? 0))
+        throw captchaTooEasy(verifyOptions.minLevel ?? 0);
       if (!(await claim(challenge.signature, p.expiresAt))) throw captchaInvalid();
     },
   };

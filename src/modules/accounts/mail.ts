@@ -133,7 +133,10 @@ export function createAccountMail(deps: AccountMailDeps) {
         return;
       }
       void deliver(job).catch((error: unknown) =>
-        logger.error({ code: (error as { code?: string }).code, kind: job.kind }, 'sending an account e-mail failed'),
+        logger.error(
+          { code: (error as { code?: string }).code, kind: job.kind },
+          'sending an account e-mail failed',
+        ),
       );
     },
   };

@@ -205,8 +205,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
       schema: {
         tags: ['auth'],
         summary: 'Send the confirmation e-mail again',
-        description:
-          'The same answer whether or not the address has an account, or is already confirmed.',
+        description: 'The same answer whether or not the address has an account, or is already confirmed.',
         body: z.object({ email }),
         response: { 202: z.object({ message: z.string() }) },
       },

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TransactionRollbackError } from 'drizzle-orm';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
@@ -226,8 +227,7 @@ export function createAccountsService(
   const tokens: AccessTokens = createAccessTokens(config.appSecret);
   const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
   const mail = createAccountMail({ config, db, jobs: deps.jobs, mailer: deps.mailer, logger });
-  const limiter =
-    deps.rateLimiter ?? createRateLimiter({ keyPrefix: config.rateLimit.keyPrefix, logger });
+  const limiter = deps.rateLimiter ?? createRateLimiter({ keyPrefix: config.rateLimit.keyPrefix, logger });
 
   async function startSession(user: User, context: RequestContext): Promise<IssuedTokens> {
     const refreshToken = newOpaqueToken('nmr_');
@@ -292,8 +292,25 @@ export function createAccountsService(
       const email = normalizeEmail(input.email);
       assertAcceptablePassword(input.password, email);
       const passwordHash = await hashPassword(input.password);
-      const user = await db.transaction((tx) => openAccount(tx, { email, passwordHash }, { ip: context.ip }));
-      if (!user) logger.info('registration for an existing address; nothing created');
+      await db.transaction(async (tx) => {
+        if (await openAccount(tx, { email, passwordHash }, { ip: context.ip })) return;
+        // The address is taken: open a throwaway account and roll it back, so that this answer
+        // costs what a real sign-up costs (the same statements; a commit that writes).
+        await tx
+          .transaction(async (decoy) => {
+            await openAccount(decoy, { email: `decoy-${randomUUID()}@decoy.invalid`, passwordHash }, context);
+            decoy.rollback();
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof TransactionRollbackError)) throw error;
+          });
+        await recordAudit(tx, {
+          action: 'user.register_existing',
+          subjectType: 'email',
+          subjectId: email,
+          ip: context.ip,
+        });
+      });
       // For a taken address the job finds nothing to confirm (or re-sends the owner's own link).
       await mail.enqueue({ kind: 'email_confirmation', email });
       return { email };

@@ -23,9 +23,7 @@ afterAll(async () => {
 describe('the tiers table is the one source of truth for limits', () => {
   it('limits purchases by the tier row from the very first purchase', async () => {
     // An admin's edit straight in the table: nothing in the process has this figure yet.
-    await testDb.database.sql.query(
-      `update tiers set purchase_rate_per_minute = 2 where name = 'freemium'`,
-    );
+    await testDb.database.sql.query(`update tiers set purchase_rate_per_minute = 2 where name = 'freemium'`);
     const user = asPrincipal(testPrincipal({ tier: 'freemium' }));
     const buy = () =>
       app.inject({
