@@ -7,7 +7,7 @@ import { benchApp, benchDatabase, fmt, percentile } from './support.js';
  * Logins per second through the real app (HTTP via inject, argon2id verify, session + refresh
  * token rows, JWT signing) on PostgreSQL, from CONCURRENCY parallel callers. Users are created
  * up front (argon2 hashing included); every login comes from its own address so the per-IP
- * limits measure nothing here, and each account signs in at most 4 times (per-account limit 5/min).
+ * limits measure nothing here, and each account signs in at most 4 times.
  */
 const USERS = Number(process.env.BENCH_USERS ?? 200);
 const LOGINS = Number(process.env.BENCH_LOGINS ?? 800);

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/platform/config.js';
 import { type Database, openDatabase } from '../src/platform/db/database.js';
+import type { Jobs } from '../src/platform/jobs.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createMetrics } from '../src/platform/metrics.js';
 import type { PlatformDeps } from '../src/platform/module.js';
@@ -43,13 +44,17 @@ export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 /** The real application on a benchmark database, quiet, with the providers a benchmark brings. */
 export async function benchApp(
   database: Database,
-  options: { providers?: Partial<PlatformDeps['providers']>; env?: Record<string, string> } = {},
+  options: {
+    providers?: Partial<PlatformDeps['providers']>;
+    env?: Record<string, string>;
+    jobs?: Jobs;
+  } = {},
 ): Promise<FastifyInstance> {
   return buildApp({
     config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', ...options.env }),
     database,
     redis: undefined,
-    jobs: undefined,
+    jobs: options.jobs,
     metrics: createMetrics(),
     logger: createLogger('silent'),
     providers: { paystack: undefined, textVerified: undefined, mailer: undefined, ...options.providers },

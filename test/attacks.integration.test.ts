@@ -8,11 +8,17 @@ import { smsReceivedWebhookBody } from './support/textverified.js';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defineAccountsJobs } from '../src/modules/accounts/jobs.js';
+import { SEND_ACCOUNT_MAIL } from '../src/modules/accounts/mail.js';
 import { deriveKey } from '../src/modules/accounts/secrets.js';
 import { setUserTier, suspendUser } from '../src/modules/accounts/service.js';
 import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
-import { createMailer } from '../src/platform/mail/mailer.js';
+import { Jobs } from '../src/platform/jobs.js';
+import { createLogger } from '../src/platform/logger.js';
+import { type MailMessage, type Mailer, createMailer } from '../src/platform/mail/mailer.js';
+import { createMetrics } from '../src/platform/metrics.js';
 import { createPaystackClient, signWebhookBody as signPaystack } from '../src/providers/paystack/index.js';
 import {
   createTextVerifiedClient,
@@ -861,6 +867,178 @@ describe('authentication attacks', () => {
       statuses.push(response.statusCode);
     }
     expect(statuses.at(-1)).toBe(429);
+  });
+});
+
+// ---- lockout, MFA guessing, account enumeration -----------------------------------------------
+
+describe('sign-in lockout, MFA guessing and account enumeration', () => {
+  const signIn = (email: string, password: string, ip = nextIp(), extra: Record<string, unknown> = {}) =>
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/login',
+      remoteAddress: ip,
+      payload: { email, password, ...extra },
+    });
+
+  it('wrong passwords from many addresses never lock the owner out: the right password with a solved captcha gets in', async () => {
+    const owner = await signUp(app, catcher);
+    // The attacker, from a new address each time and without captchas: three failures, then every
+    // attempt on the account needs a captcha. No per-account 429.
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i++) statuses.push((await signIn(owner.email, `wrong guess ${i}`)).statusCode);
+    expect(statuses).toEqual([401, 401, 401, ...Array<number>(9).fill(403)]);
+    // An attacker who solves captchas fails on: from 10 failures the account's captcha gets harder.
+    for (let i = 0; i < 7; i++) {
+      const ip = nextIp();
+      const guess = await signIn(owner.email, `solved guess ${i}`, ip, {
+        captcha: await solveCaptcha(app, ip),
+      });
+      expect(guess.statusCode).toBe(401);
+    }
+
+    const ip = nextIp();
+    const asked = await signIn(owner.email, PASSWORD, ip);
+    expectCleanError(asked, [403]);
+    expect(asked.json().error).toMatchObject({ code: 'captcha_required', details: { captchaLevel: 1 } });
+    const tooEasy = await signIn(owner.email, PASSWORD, ip, { captcha: await solveCaptcha(app, ip) });
+    expect(tooEasy.json().error).toMatchObject({ code: 'captcha_required', details: { captchaLevel: 1 } });
+    const ok = await signIn(owner.email, PASSWORD, ip, { captcha: await solveCaptcha(app, ip, 1) });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json<{ user: { id: string } }>().user.id).toBe(owner.userId);
+
+    // The per-address limit stays: one address gets five sign-ins a minute.
+    const attacker = nextIp();
+    const fromOne: number[] = [];
+    for (let i = 0; i < 6; i++)
+      fromOne.push((await signIn(`other-${i}@example.test`, 'wrong password here', attacker)).statusCode);
+    expect(fromOne.at(-1)).toBe(429);
+  });
+
+  it('an authenticator code cannot be guessed: every TOTP check counts against one small budget per user', async () => {
+    const victim = await signUp(app, catcher);
+    const setup = await as(app, victim, { method: 'POST', url: '/api/v1/mfa/totp' });
+    const { secret } = setup.json<{ secret: string }>();
+    const enabled = await as(app, victim, {
+      method: 'POST',
+      url: '/api/v1/mfa/totp/verify',
+      payload: { otp: await generate({ secret }) },
+    });
+    expect(enabled.statusCode).toBe(200);
+    // A stolen session guessing codes to turn MFA off, each guess from another address.
+    const guesses: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const guess = await as(app, victim, {
+        method: 'DELETE',
+        url: '/api/v1/mfa/totp',
+        payload: { otp: String(100_000 + i) },
+      });
+      guesses.push(guess.statusCode);
+    }
+    expect(guesses).toEqual([400, 400, 400, 400, 429]);
+    // Out of checks: even the right code, on any route that checks one, waits for the window.
+    const next = await generate({ secret, epoch: Math.floor(Date.now() / 1000) + 30 });
+    const disable = await as(app, victim, {
+      method: 'DELETE',
+      url: '/api/v1/mfa/totp',
+      payload: { otp: next },
+    });
+    expectCleanError(disable, [429]);
+    expect(disable.headers['retry-after']).toBeDefined();
+    expectCleanError(await signIn(victim.email, PASSWORD, nextIp(), { otp: next }), [429]);
+    const change = await as(app, victim, {
+      method: 'POST',
+      url: '/api/v1/auth/password/change',
+      payload: { currentPassword: PASSWORD, newPassword: 'a different long passphrase 5', otp: next },
+    });
+    expectCleanError(change, [429]);
+    const me = await as(app, victim, { method: 'GET', url: '/api/v1/me' });
+    expect(me.json<{ mfaEnabled: boolean }>().mfaEnabled).toBe(true);
+  });
+
+  it('register and password-forgot answer alike for taken and free addresses, and leave the mail to the job queue', async () => {
+    const sent: MailMessage[] = [];
+    const mailer: Mailer = {
+      send: async (message) => {
+        sent.push(message);
+        return { messageId: `<${sent.length}@test>`, accepted: [], rejected: [] };
+      },
+      verify: async () => undefined,
+      close: () => undefined,
+    };
+    const config = testConfig();
+    const logger = createLogger('silent');
+    const jobs = new Jobs(testDb.database.sql, logger);
+    defineAccountsJobs(jobs, {
+      config,
+      database: testDb.database,
+      redis,
+      jobs,
+      metrics: createMetrics(),
+      logger,
+      providers: { paystack: undefined, textVerified: undefined, mailer },
+    });
+    await jobs.start({ work: false });
+    const probe = await createTestApp({ database: testDb.database, redis, jobs, providers: { mailer } });
+    await probe.ready();
+    try {
+      const taken = alice.email;
+      const free = `fresh-${nextIp().replaceAll('.', '')}@example.test`;
+      const unknown = `nobody-${nextIp().replaceAll('.', '')}@example.test`;
+      const post = async (url: string, payload: Record<string, unknown>) => {
+        const ip = nextIp();
+        return probe.inject({
+          method: 'POST',
+          url,
+          remoteAddress: ip,
+          payload: { ...payload, captcha: await solveCaptcha(probe, ip) },
+        });
+      };
+      const registerTaken = await post('/api/v1/auth/register', { email: taken, password: PASSWORD });
+      const registerFree = await post('/api/v1/auth/register', { email: free, password: PASSWORD });
+      expect(registerTaken.statusCode).toBe(202);
+      expect(registerFree.statusCode).toBe(202);
+      // The body echoes the address typed, nothing else differs.
+      expect(registerTaken.json()).toEqual({ ...registerFree.json(), email: taken });
+      const forgotKnown = await post('/api/v1/auth/password/forgot', { email: taken });
+      const forgotUnknown = await post('/api/v1/auth/password/forgot', { email: unknown });
+      expect(forgotKnown.statusCode).toBe(202);
+      expect(forgotUnknown.statusCode).toBe(202);
+      expect(forgotKnown.body).toBe(forgotUnknown.body);
+
+      // Nothing was sent while answering: every request queued one job, whatever the address.
+      expect(sent).toEqual([]);
+      const queued = await testDb.database.sql.query(
+        `select data from pgboss.job where name = $1 order by created_on`,
+        [SEND_ACCOUNT_MAIL],
+      );
+      const data = queued.rows.map((row) => (row as { data: { kind: string; email: string } }).data);
+      expect(data.map((d) => [d.kind, d.email])).toEqual([
+        ['email_confirmation', taken],
+        ['email_confirmation', free],
+        ['password_reset', taken],
+        ['password_reset', unknown],
+      ]);
+      // The taken address cost a throwaway account that was rolled back: nothing of it is left.
+      const decoys = await testDb.database.sql.query(
+        `select count(*)::int as n from users where email like '%@decoy.invalid'`,
+      );
+      expect(decoys.rows[0]).toEqual({ n: 0 });
+      const attempt = await testDb.database.sql.query(
+        `select count(*)::int as n from audit_log where action = 'user.register_existing' and subject_id = $1`,
+        [taken],
+      );
+      expect(attempt.rows[0]).toEqual({ n: 1 });
+      // The jobs decide: a confirmation for the new account, a reset link for the existing one.
+      for (const job of data) await jobs.runNow(SEND_ACCOUNT_MAIL, job);
+      expect(sent.map((m) => [m.to, m.subject])).toEqual([
+        [free, expect.stringContaining('onfirm')],
+        [taken, expect.stringContaining('eset')],
+      ]);
+    } finally {
+      await probe.close();
+      await jobs.stop();
+    }
   });
 });
 

@@ -19,17 +19,41 @@ const COST = 100;
 const COUNTER_MIN = 1_000;
 const COUNTER_MAX = 4_000;
 const TTL_SECONDS = 10 * 60;
+/**
+ * Harder challenges for accounts under attack: each level doubles the expected work (the counter
+ * range), the signed `data.level` says which level a challenge is. Capped so that the owner's
+ * browser still solves the hardest in a couple of seconds: a lockout that never locks anyone out.
+ */
+export const MAX_CAPTCHA_LEVEL = 3;
 
-export const captchaRequired = (message = 'Please solve the captcha and try again.') =>
-  new AppError(403, 'captcha_required', message);
+export const captchaRequired = (
+  message = 'Please solve the captcha and try again.',
+  details?: { captchaLevel: number },
+) => new AppError(403, 'captcha_required', message, details);
+export const captchaTooEasy = (level: number) =>
+  new AppError(
+    403,
+    'captcha_required',
+    'This sign-in needs a harder captcha: solve a challenge of the level given.',
+    { captchaLevel: level },
+  );
 export const captchaInvalid = () =>
   new AppError(403, 'captcha_required', 'The captcha solution is missing, invalid, expired or already used.');
 
 export interface Captcha {
-  challenge(): Promise<Challenge>;
-  /** Throws 403 `captcha_required` unless `payload` is a fresh, valid, unused solution. */
-  verify(payload: string | undefined): Promise<void>;
+  /** A challenge of `level` (0 = the ordinary one, up to `MAX_CAPTCHA_LEVEL`). */
+  challenge(level?: number): Promise<Challenge>;
+  /**
+   * Throws 403 `captcha_required` unless `payload` is a fresh, valid, unused solution of a
+   * challenge of at least `minLevel`.
+   */
+  verify(payload: string | undefined, options?: { minLevel?: number }): Promise<void>;
 }
+
+const levelOf = (challenge: Challenge): number => {
+  const level = challenge.parameters.data?.level;
+  return typeof level === 'number' && Number.isInteger(level) ? level : 0;
+};
 
 export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis | undefined }): Captcha {
   const hmacSignatureSecret = deriveKey(options.appSecret, 'captcha-signature').toString('hex');
@@ -51,18 +75,21 @@ export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis
   }
 
   return {
-    challenge: () =>
-      createChallenge({
+    challenge: (level = 0) => {
+      const bounded = Math.min(MAX_CAPTCHA_LEVEL, Math.max(0, Math.floor(level)));
+      return createChallenge({
         algorithm: CAPTCHA_ALGORITHM,
         cost: COST,
-        counter: randomInt(COUNTER_MIN, COUNTER_MAX),
+        counter: randomInt(COUNTER_MIN * 2 ** bounded, COUNTER_MAX * 2 ** bounded),
+        ...(bounded > 0 ? { data: { level: bounded } } : {}),
         deriveKey: pbkdf2,
         hmacSignatureSecret,
         hmacKeySignatureSecret,
         expiresAt: Math.floor(Date.now() / 1000) + TTL_SECONDS,
-      }),
+      });
+    },
 
-    async verify(payload) {
+    async verify(payload, verifyOptions = {}) {
       if (!payload) throw captchaRequired();
       const parsed = parsePayload(payload);
       if (!parsed) throw captchaInvalid();
@@ -85,6 +112,8 @@ export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis
         verified = false;
       }
       if (!verified || !challenge.signature) throw captchaInvalid();
+      if (levelOf(challenge) < (verifyOptions.minLevel ?? 0))
+        throw captchaTooEasy(verifyOptions.minLevel ?? 0);
       if (!(await claim(challenge.signature, p.expiresAt))) throw captchaInvalid();
     },
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { captchaReason, clientSubject, emailSubject } from './domain.js';
+import { MAX_CAPTCHA_LEVEL } from './captcha.js';
+import { captchaLevelFor, captchaReason, clientSubject, emailSubject } from './domain.js';
 
 describe('sign-in failure subjects', () => {
   it('names e-mail addresses and clients apart', () => {
@@ -29,5 +30,12 @@ describe('when a sign-in needs a captcha', () => {
     expect(captchaReason({ account: 3, client: 0 })).toBe('account');
     expect(captchaReason({ account: 0, client: 5 })).toBe('client');
     expect(captchaReason({ account: 3, client: 5 })).toBe('account');
+  });
+});
+
+describe('captcha level of an account under attack', () => {
+  it('rises with its failures and stops at the hardest level', () => {
+    expect([0, 3, 9, 10, 19, 20, 39, 40, 10_000].map(captchaLevelFor)).toEqual([0, 0, 0, 1, 1, 2, 2, 3, 3]);
+    expect(captchaLevelFor(Number.MAX_SAFE_INTEGER)).toBe(MAX_CAPTCHA_LEVEL);
   });
 });

@@ -6,9 +6,11 @@ import ipaddr from 'ipaddr.js';
  * lets the attempt through to the password check).
  */
 
-/** After this many failed sign-ins for one e-mail (in the window) every attempt on it needs a captcha
- * (below the 5/min per-account rate limit, so the captcha step is reached before any 429 lock). */
+/** After this many failed sign-ins for one e-mail (in the window) every attempt on it needs a captcha.
+ * There is no per-account refusal beyond it: a correct password with a solved captcha gets in. */
 export const CAPTCHA_AFTER_FAILURES = 3;
+/** Failures on one account from which its captcha gets harder: level 1, 2, 3 (see `captcha.ts`). */
+export const CAPTCHA_LEVEL_STEPS = [10, 20, 40] as const;
 /** After this many failed sign-ins from one client (across accounts, in the window) the client is
  * flagged: every sign-in from it needs a captcha, whichever account it names. */
 export const CAPTCHA_AFTER_CLIENT_FAILURES = 5;
@@ -37,6 +39,10 @@ export function clientSubject(ip: string): string {
 }
 
 export type CaptchaReason = 'account' | 'client';
+
+/** The captcha level asked of a sign-in on an account with this many recent failures. */
+export const captchaLevelFor = (failures: number): number =>
+  CAPTCHA_LEVEL_STEPS.filter((step) => failures >= step).length;
 
 /** Why this sign-in needs a captcha, or undefined when it does not. */
 export function captchaReason(counts: { account: number; client: number }): CaptchaReason | undefined {

@@ -6,6 +6,7 @@ import type { PlatformDeps } from '../../platform/module.js';
 import { testConfig } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { PRUNE_ACCOUNTS, defineAccountsJobs, pruneAccountRecords } from './jobs.js';
+import { SEND_ACCOUNT_MAIL } from './mail.js';
 
 let testDb: TestDatabase;
 
@@ -130,13 +131,17 @@ describe('pruning account records', () => {
       config: testConfig(),
       database: testDb.database,
       logger: createLogger('silent'),
+      providers: { mailer: undefined },
     } as unknown as PlatformDeps;
     defineAccountsJobs(jobs, deps);
-    expect(defined.map((d) => [d.name, d.cron])).toEqual([[PRUNE_ACCOUNTS, '17 3 * * *']]);
+    expect(defined.map((d) => [d.name, d.cron])).toEqual([
+      [SEND_ACCOUNT_MAIL, undefined],
+      [PRUNE_ACCOUNTS, '17 3 * * *'],
+    ]);
     await query(
       `insert into captcha_uses (challenge_id, expires_at) values ('job-expired', now() - interval '1 hour')`,
     );
-    await defined[0]!.handler({}, { signal: new AbortController().signal });
+    await defined[1]!.handler({}, { signal: new AbortController().signal });
     expect((await query(`select 1 from captcha_uses where challenge_id = 'job-expired'`)).rows).toHaveLength(
       0,
     );

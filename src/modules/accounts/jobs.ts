@@ -1,8 +1,9 @@
-/** Background work of accounts: the daily pruning of rows that no longer protect or serve anyone. */
+/** Background work of accounts: its e-mails, and the daily pruning of rows that no longer serve anyone. */
 import type { Db } from '../../platform/db/database.js';
 import type { Jobs } from '../../platform/jobs.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { FAILURE_WINDOW_SECONDS } from './domain.js';
+import { type AccountMailJob, SEND_ACCOUNT_MAIL, createAccountMail } from './mail.js';
 import * as store from './store.js';
 
 export const PRUNE_ACCOUNTS = 'accounts.prune';
@@ -35,6 +36,19 @@ export async function pruneAccountRecords(db: Db): Promise<PruneCounts> {
 }
 
 export function defineAccountsJobs(jobs: Jobs, deps: PlatformDeps): void {
+  const mail = createAccountMail({
+    config: deps.config,
+    db: deps.database.db,
+    jobs,
+    mailer: deps.providers.mailer,
+    logger: deps.logger,
+  });
+  jobs.define<AccountMailJob>({
+    name: SEND_ACCOUNT_MAIL,
+    // SMTP hiccups are retried with backoff; a token link older than its mail is replaced anyway.
+    retryLimit: 5,
+    handler: (job) => mail.deliver(job),
+  });
   jobs.define({
     name: PRUNE_ACCOUNTS,
     // Daily, at a quiet hour (UTC).

@@ -18,9 +18,11 @@ import {
 import type { RouteRateLimit } from '../../platform/http/rate-limit.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
+import { MAX_CAPTCHA_LEVEL } from './captcha.js';
 import {
   type IssuedTokens,
   REFRESH_TOKEN_SECONDS,
+  SECRET_CHECKS_PER_USER,
   createAccountsService,
   findUserById,
   normalizeEmail,
@@ -57,10 +59,11 @@ const emailKey = (request: FastifyRequest) => {
   const value = (request.body as { email?: unknown } | undefined)?.email;
   return typeof value === 'string' ? normalizeEmail(value).slice(0, 254) : undefined;
 };
-const LOGIN_LIMITS: RouteRateLimit[] = [
-  { name: 'login-ip', points: 5, durationSeconds: 60, key: 'ip' },
-  { name: 'login-account', points: 5, durationSeconds: 60, key: emailKey },
-];
+/**
+ * Per client address only. Per account there is no refusal (it would let anyone lock the owner
+ * out): failures on an account make it ask for a captcha, a harder one as they pile up.
+ */
+const LOGIN_LIMITS: RouteRateLimit[] = [{ name: 'login-ip', points: 5, durationSeconds: 60, key: 'ip' }];
 const REGISTER_LIMITS: RouteRateLimit[] = [
   { name: 'register-ip', points: 3, durationSeconds: 3600, key: 'ip' },
 ];
@@ -68,12 +71,17 @@ const FORGOT_LIMITS: RouteRateLimit[] = [
   { name: 'password-forgot-ip', points: 5, durationSeconds: 3600, key: 'ip' },
   { name: 'password-forgot-account', points: 3, durationSeconds: 3600, key: emailKey },
 ];
+/** No captcha on this one: these limits keep it from being a mail cannon. */
+const RESEND_LIMITS: RouteRateLimit[] = [
+  { name: 'email-resend-ip', points: 5, durationSeconds: 3600, key: 'ip' },
+  { name: 'email-resend-account', points: 3, durationSeconds: 3600, key: emailKey },
+];
 const RESET_LIMITS: RouteRateLimit[] = [
   { name: 'password-reset-ip', points: 10, durationSeconds: 3600, key: 'ip' },
 ];
 /** Wrong current passwords cost a guess each: a stolen access token cannot brute-force the password. */
 const CHANGE_PASSWORD_LIMITS: RouteRateLimit[] = [
-  { name: 'password-change-user', points: 5, durationSeconds: 15 * 60, key: 'user' },
+  { name: 'password-change-user', ...SECRET_CHECKS_PER_USER, key: 'user' },
 ];
 const TOKEN_LIMITS: RouteRateLimit[] = [
   { name: 'auth-token-ip', points: 30, durationSeconds: 60, key: 'ip' },
@@ -86,7 +94,11 @@ const contextOf = (request: FastifyRequest) => ({
 
 /** The routes of SPEC §13 "auth": sign-up, sign-in, tokens, sessions, MFA, captcha, me. */
 export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps): void {
-  const accounts = createAccountsService({ ...deps, mailer: deps.providers.mailer });
+  const accounts = createAccountsService({
+    ...deps,
+    mailer: deps.providers.mailer,
+    rateLimiter: app.rateLimiter,
+  });
   const r = app.withTypeProvider<ZodTypeProvider>();
   const secure = deps.config.isProduction;
 
@@ -136,10 +148,18 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
 
   r.get(
     '/api/v1/captcha/challenge',
-    { schema: { tags: ['auth'], summary: 'A proof-of-work captcha challenge (ALTCHA)' } },
-    async (_request, reply) => {
+    {
+      schema: {
+        tags: ['auth'],
+        summary: 'A proof-of-work captcha challenge (ALTCHA)',
+        description:
+          'A sign-in refused with `captcha_required` names the `captchaLevel` it needs in `error.details`; ask for a challenge of that level.',
+        querystring: z.object({ level: z.coerce.number().int().min(0).max(MAX_CAPTCHA_LEVEL).default(0) }),
+      },
+    },
+    async (request, reply) => {
       void reply.header('cache-control', 'no-store');
-      return accounts.captcha.challenge();
+      return accounts.captcha.challenge(request.query.level);
     },
   );
 
@@ -174,6 +194,26 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
       },
     },
     async (request) => ({ user: await accounts.confirmEmail(request.body.token) }),
+  );
+
+  const RESEND_MESSAGE =
+    'If this address has an account waiting for confirmation, a new confirmation link is on its way.';
+  r.post(
+    '/api/v1/auth/email/resend',
+    {
+      config: { rateLimits: RESEND_LIMITS },
+      schema: {
+        tags: ['auth'],
+        summary: 'Send the confirmation e-mail again',
+        description: 'The same answer whether or not the address has an account, or is already confirmed.',
+        body: z.object({ email }),
+        response: { 202: z.object({ message: z.string() }) },
+      },
+    },
+    async (request, reply) => {
+      await accounts.resendConfirmation(request.body);
+      return reply.status(202).send({ message: RESEND_MESSAGE });
+    },
   );
 
   r.post(

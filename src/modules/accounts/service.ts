@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { TransactionRollbackError } from 'drizzle-orm';
 import { generateSecret, generateURI, verify as verifyTotp } from 'otplib';
 import { z } from 'zod';
 import type { Db } from '../../platform/db/database.js';
@@ -10,13 +11,9 @@ import {
   unauthenticated,
   validationFailed,
 } from '../../platform/errors.js';
+import { type RateLimiter, createRateLimiter, rateLimited } from '../../platform/http/rate-limit.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
-import {
-  emailConfirmationMail,
-  passwordResetMail,
-  securityNoticeMail,
-} from '../../platform/mail/templates.js';
 import type { PlatformDeps } from '../../platform/module.js';
 import { recordAudit } from '../audit/service.js';
 import { movement } from '../ledger/domain.js';
@@ -27,6 +24,7 @@ import {
   CAPTCHA_AFTER_CLIENT_FAILURES,
   CAPTCHA_AFTER_FAILURES,
   FAILURE_WINDOW_SECONDS,
+  captchaLevelFor,
   captchaReason,
   clientSubject,
   emailSubject,
@@ -38,14 +36,20 @@ import {
   passwordProblem,
   verifyPassword,
 } from './passwords.js';
+import { createAccountMail } from './mail.js';
 import { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
 import * as store from './store.js';
 
 export type User = store.UserRow;
 export const REFRESH_TOKEN_SECONDS = 30 * 24 * 60 * 60;
 export { CAPTCHA_AFTER_CLIENT_FAILURES, CAPTCHA_AFTER_FAILURES } from './domain.js';
-const CONFIRM_TOKEN_HOURS = 48;
-const RESET_TOKEN_MINUTES = 30;
+/**
+ * Guesses of a secret a signed-in user must know (current password, authenticator code): per
+ * user, across sessions and addresses. Every TOTP check (sign-in, MFA setup and disable, password
+ * change) counts against one counter of this size.
+ */
+export const SECRET_CHECKS_PER_USER = { points: 5, durationSeconds: 15 * 60 } as const;
+const TOTP_CHECKS = 'totp-user';
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -212,7 +216,13 @@ export type AccountsService = ReturnType<typeof createAccountsService>;
 
 /** The sign-up, sign-in, session and MFA use cases. */
 export function createAccountsService(
-  deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & { mailer: Mailer | undefined },
+  deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & {
+    mailer: Mailer | undefined;
+    /** Account e-mails go through its queue; without one they are sent in the background. */
+    jobs?: PlatformDeps['jobs'];
+    /** The application's limiter (shared through Redis); a process-local one when absent. */
+    rateLimiter?: RateLimiter;
+  },
 ) {
   const db = deps.database.db;
   const { config } = deps;
@@ -220,42 +230,8 @@ export function createAccountsService(
   const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db, redis: deps.redis });
   const tokens: AccessTokens = createAccessTokens(config.appSecret);
   const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
-
-  async function sendMail(to: string, content: { subject: string; text: string; html: string }) {
-    if (!deps.mailer) {
-      logger.warn({ subject: content.subject }, 'no mailer configured; e-mail not sent');
-      return;
-    }
-    try {
-      await deps.mailer.send({ to, ...content });
-    } catch (error) {
-      logger.error({ code: (error as { code?: string }).code }, 'sending an account e-mail failed');
-    }
-  }
-
-  async function issueEmailToken(
-    userId: string,
-    purpose: store.EmailTokenPurpose,
-    seconds: number,
-  ): Promise<string> {
-    const token = newOpaqueToken();
-    await store.insertEmailToken(db, {
-      userId,
-      purpose,
-      tokenHash: hashToken(token),
-      expiresAt: new Date(Date.now() + seconds * 1000),
-    });
-    return token;
-  }
-
-  async function sendConfirmation(user: User) {
-    const token = await issueEmailToken(user.id, 'confirm_email', CONFIRM_TOKEN_HOURS * 3600);
-    const link = `${config.publicUrl}/confirm-email?token=${encodeURIComponent(token)}`;
-    await sendMail(
-      user.email,
-      emailConfirmationMail({ email: user.email, link, expiresInHours: CONFIRM_TOKEN_HOURS }),
-    );
-  }
+  const mail = createAccountMail({ config, db, jobs: deps.jobs, mailer: deps.mailer, logger });
+  const limiter = deps.rateLimiter ?? createRateLimiter({ keyPrefix: config.rateLimit.keyPrefix, logger });
 
   async function startSession(user: User, context: RequestContext): Promise<IssuedTokens> {
     const refreshToken = newOpaqueToken('nmr_');
@@ -280,8 +256,18 @@ export function createAccountsService(
     };
   }
 
-  /** Accepts a TOTP code once (replay refused through the last accepted time step). */
+  /**
+   * Accepts a TOTP code once (replay refused through the last accepted time step). Every check
+   * counts against the user's budget first, so a million codes cannot be tried from any route.
+   */
   async function checkTotp(user: User, sealed: string, otp: string): Promise<number | undefined> {
+    const decision = await limiter.consume(
+      TOTP_CHECKS,
+      `user:${user.id}`,
+      SECRET_CHECKS_PER_USER.points,
+      SECRET_CHECKS_PER_USER.durationSeconds,
+    );
+    if (!decision.allowed) throw rateLimited(decision.resetSeconds);
     if (!/^\d{6}$/.test(otp)) return undefined;
     const secret = openSecret(mfaKey, sealed);
     const result = await verifyTotp({
@@ -298,7 +284,10 @@ export function createAccountsService(
     captcha,
     tokens,
 
-    /** Same answer whether or not the address is taken, so sign-up does not reveal accounts. */
+    /**
+     * Same answer and the same work whether or not the address is taken (hash, insert attempt,
+     * one queued mail), so sign-up reveals accounts neither by its answer nor by its timing.
+     */
     async register(
       input: { email: string; password: string; captcha?: string | undefined },
       context: RequestContext,
@@ -307,10 +296,33 @@ export function createAccountsService(
       const email = normalizeEmail(input.email);
       assertAcceptablePassword(input.password, email);
       const passwordHash = await hashPassword(input.password);
-      const user = await db.transaction((tx) => openAccount(tx, { email, passwordHash }, { ip: context.ip }));
-      if (user) await sendConfirmation(user);
-      else logger.info('registration for an existing address; nothing created');
+      await db.transaction(async (tx) => {
+        if (await openAccount(tx, { email, passwordHash }, { ip: context.ip })) return;
+        // The address is taken: open a throwaway account and roll it back, so that this answer
+        // costs what a real sign-up costs (the same statements; a commit that writes).
+        await tx
+          .transaction(async (decoy) => {
+            await openAccount(decoy, { email: `decoy-${randomUUID()}@decoy.invalid`, passwordHash }, context);
+            decoy.rollback();
+          })
+          .catch((error: unknown) => {
+            if (!(error instanceof TransactionRollbackError)) throw error;
+          });
+        await recordAudit(tx, {
+          action: 'user.register_existing',
+          subjectType: 'email',
+          subjectId: email,
+          ip: context.ip,
+        });
+      });
+      // For a taken address the job finds nothing to confirm (or re-sends the owner's own link).
+      await mail.enqueue({ kind: 'email_confirmation', email });
       return { email };
+    },
+
+    /** Always the same answer and work: the queued job decides whether anything is sent. */
+    async resendConfirmation(input: { email: string }) {
+      await mail.enqueue({ kind: 'email_confirmation', email: normalizeEmail(input.email) });
     },
 
     async confirmEmail(token: string) {
@@ -347,22 +359,25 @@ export function createAccountsService(
       const clientFailures = client ? (counts.get(client) ?? 0) : 0;
       const reason = captchaReason({ account: failures, client: clientFailures });
       if (reason) {
-        // A solved captcha always goes on to the password check: the lockout never locks anyone out.
+        // A solved captcha always goes on to the password check: the lockout never locks anyone
+        // out. Failures on the account only make the captcha it asks for harder (bounded).
+        const level = reason === 'account' ? captchaLevelFor(failures) : 0;
         if (!input.captcha) {
           await recordAudit(db, {
             action: 'login.captcha_required',
             subjectType: reason === 'account' ? 'email' : 'ip',
             subjectId: reason === 'account' ? email : context.ip,
             ip: context.ip,
-            details: { reason, failures, clientFailures },
+            details: { reason, failures, clientFailures, level },
           });
           throw captchaRequired(
             reason === 'account'
               ? 'Too many failed sign-in attempts for this account: please solve the captcha.'
               : 'Too many failed sign-in attempts from your network: please solve the captcha.',
+            { captchaLevel: level },
           );
         }
-        await captcha.verify(input.captcha);
+        await captcha.verify(input.captcha, { minLevel: level });
       }
       const user = await store.userByEmail(db, email);
       const passwordOk = user
@@ -450,11 +465,16 @@ export function createAccountsService(
         }
         if (session.revokedAt !== null || session.expiresAt.getTime() <= Date.now())
           return { kind: 'ended' as const };
+        // Refused before rotating: a suspended user's token stays as it was (usable once unsuspended).
+        const owner = await store.userById(tx, session.userId);
+        if (!owner) return { kind: 'unknown' as const };
+        if (owner.status !== 'active') return { kind: 'suspended' as const };
         await store.markRotated(tx, token.id);
         await store.insertRefreshToken(tx, session.id, hashToken(newToken));
         await store.touchSession(tx, session.id, context.ip);
         return { kind: 'rotated' as const, session };
       });
+      if (outcome.kind === 'suspended') throw forbidden('This account is suspended.');
       if (outcome.kind !== 'rotated')
         throw unauthenticated('The refresh token is invalid, expired or revoked. Please sign in again.');
       const user = await store.userById(db, outcome.session.userId);
@@ -514,24 +534,13 @@ export function createAccountsService(
       });
     },
 
-    /** Always the same answer; a mail goes out only when the account exists. */
+    /**
+     * Always the same answer and the same work: the request only queues the job, which looks the
+     * address up and sends a reset link only when it has an active account.
+     */
     async forgotPassword(input: { email: string; captcha?: string | undefined }, context: RequestContext) {
       await captcha.verify(input.captcha);
-      const user = await store.userByEmail(db, normalizeEmail(input.email));
-      if (!user || user.status !== 'active') return;
-      const token = await issueEmailToken(user.id, 'password_reset', RESET_TOKEN_MINUTES * 60);
-      await recordAudit(db, {
-        actorId: user.id,
-        action: 'password.reset_requested',
-        subjectType: 'user',
-        subjectId: user.id,
-        ip: context.ip,
-      });
-      const link = `${config.publicUrl}/reset-password?token=${encodeURIComponent(token)}`;
-      await sendMail(
-        user.email,
-        passwordResetMail({ email: user.email, link, expiresInMinutes: RESET_TOKEN_MINUTES }),
-      );
+      await mail.enqueue({ kind: 'password_reset', email: normalizeEmail(input.email), ip: context.ip });
     },
 
     async resetPassword(
@@ -617,17 +626,14 @@ export function createAccountsService(
         });
         return revoked;
       });
-      await sendMail(
-        user.email,
-        securityNoticeMail({
-          email: user.email,
-          event: 'password_changed',
-          at: new Date(),
-          ...(context.ip ? { ipAddress: context.ip } : {}),
-          ...(context.userAgent ? { userAgent: context.userAgent } : {}),
-          securityUrl: `${config.publicUrl}/settings/security`,
-        }),
-      );
+      await mail.enqueue({
+        kind: 'security_notice',
+        userId,
+        event: 'password_changed',
+        at: new Date().toISOString(),
+        ip: context.ip,
+        userAgent: context.userAgent,
+      });
       return { sessionsRevoked };
     },
 

@@ -12,11 +12,6 @@ export const API_KEY_SCOPES = [
 ] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
-/** Keys a tier may hold at once (SPEC §6); `null` = unlimited. The tiers module may supersede this. */
-export const API_KEY_LIMITS: Record<string, number | null> = { freemium: 0, payg: 2, pro: 10, custom: null };
-export const apiKeyLimit = (tier: string): number | null =>
-  tier in API_KEY_LIMITS ? API_KEY_LIMITS[tier]! : 0;
-
 export const API_KEY_PREFIX = 'nmk_live_';
 /** The part of a key shown in lists: the fixed prefix and the first 8 random characters. */
 export const visiblePrefix = (key: string) => key.slice(0, API_KEY_PREFIX.length + 8);

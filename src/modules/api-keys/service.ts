@@ -4,7 +4,7 @@ import { lockUser } from '../accounts/service.js';
 import { hashToken, newOpaqueToken } from '../accounts/secrets.js';
 import { recordAudit } from '../audit/service.js';
 import { getTier } from '../tiers/service.js';
-import { API_KEY_PREFIX, apiKeyLimit, normalizeCidrs, visiblePrefix } from './domain.js';
+import { API_KEY_PREFIX, normalizeCidrs, visiblePrefix } from './domain.js';
 import * as store from './store.js';
 
 export type ApiKey = store.ApiKeyRow;
@@ -45,7 +45,8 @@ export async function createApiKey(
     // The user row lock serialises concurrent creations, so the tier limit holds.
     const user = await lockUser(tx, input.userId);
     if (!user) throw notFound('User');
-    const limit = await keyLimitOf(tx, user.tier);
+    // How many keys a tier may hold is the tier row's (`null` = unlimited).
+    const limit = (await getTier(tx, user.tier)).apiKeyLimit;
     if (limit !== null && (await store.countLiveKeys(tx, user.id)) >= limit) {
       throw new AppError(
         403,
@@ -104,12 +105,3 @@ export async function findLiveApiKey(db: Db, presented: string): Promise<ApiKey 
 
 /** Of these keys, the ones not revoked, for long-lived responses (SSE) that re-check their access. */
 export const liveApiKeyIds = (db: Db, ids: readonly string[]): Promise<string[]> => store.liveKeyIds(db, ids);
-
-/** The tiers table is the source of truth; the constant is the fallback for an unseeded database. */
-async function keyLimitOf(db: Db, tier: string): Promise<number | null> {
-  try {
-    return (await getTier(db, tier)).apiKeyLimit;
-  } catch {
-    return apiKeyLimit(tier);
-  }
-}

@@ -9,7 +9,7 @@ import { errorBody } from '../../platform/http/error-handler.js';
 import type { Principal } from '../../platform/http/principal.js';
 import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { PlatformDeps } from '../../platform/module.js';
-import { cachedTier } from '../tiers/service.js';
+import { getTier } from '../tiers/service.js';
 import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
 import { closeEventBus, eventBusFor } from './events.js';
 import { registerTextVerifiedHook } from './hooks.js';
@@ -18,9 +18,6 @@ import * as store from './store.js';
 
 const canRead = requireScope('verifications:read');
 const canWrite = requireScope('verifications:write');
-
-/** Purchases per minute of the caller's tier (the seeded payg figure until the tier row was read). */
-const DEFAULT_PURCHASES_PER_MINUTE = 20;
 
 const purchaseBody = z
   .object({
@@ -104,9 +101,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
         rateLimits: [
           {
             name: 'verification-purchase',
-            points: (request) =>
-              (request.principal && cachedTier(db, request.principal.tier)?.purchaseRatePerMinute) ||
-              DEFAULT_PURCHASES_PER_MINUTE,
+            // The tier row decides from the first purchase on (read through the tiers cache).
+            points: async (request) => (await getTier(db, principalOf(request).tier)).purchaseRatePerMinute,
             durationSeconds: 60,
             key: 'user',
           },
