@@ -82,12 +82,16 @@ function redisBus(
   let lastFailureLog = 0;
   const connect = () => {
     if (!ready) {
-      subscriber = redis.duplicate();
-      subscriber.on('error', () => undefined);
-      subscriber.on('message', (_channel: string, message: string) => deliver(message));
-      ready = subscriber.subscribe(EVENTS_CHANNEL).then(() => undefined);
+      const s = redis.duplicate();
+      subscriber = s;
+      s.on('error', () => undefined);
+      s.on('message', (_channel: string, message: string) => deliver(message));
+      ready = s.subscribe(EVENTS_CHANNEL).then(() => undefined);
       ready.catch((error: unknown) => {
         logger.warn({ err: error }, 'verification events: Redis subscribe failed');
+        // The next subscriber tries afresh: drop this connection rather than keep one per attempt.
+        if (subscriber === s) subscriber = null;
+        s.disconnect();
         ready = null;
       });
     }
