@@ -1,11 +1,20 @@
 import { Redis } from 'ioredis';
 
-/** Redis is optional: shared rate limits, locks and fan-out across instances when configured. */
+/** A command Redis has not answered by then fails (a frozen Redis must not hold a request). */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+
+/**
+ * Redis is optional: shared rate limits, locks and fan-out across instances when configured. Every
+ * command is bounded, so a stopped or frozen Redis costs a caller at most about a second; callers on
+ * money paths do not wait on it at all (see the verification event bus).
+ */
 export function createRedis(url: string): Redis {
   const redis = new Redis(url, {
     lazyConnect: true,
-    maxRetriesPerRequest: 2,
-    connectTimeout: 5_000,
+    connectTimeout: 2_000,
+    // Also bounds commands waiting in the offline queue while (re)connecting.
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: 1,
     enableOfflineQueue: true,
   });
   // Connection errors surface through commands and /readyz; an unhandled 'error' event would crash.

@@ -5,6 +5,11 @@ export interface TcpProxy {
   port: number;
   /** Drops every open connection and refuses new ones. */
   cut(): Promise<void>;
+  /**
+   * A server that hangs: connections stay open (new ones are accepted) but nothing is forwarded
+   * either way, so the client waits for answers that never come. `cut` or `close` ends it.
+   */
+  freeze(): void;
   /** Accepts connections again. */
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -14,6 +19,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   const sockets = new Set<net.Socket>();
   let server: net.Server | undefined;
   let port = 0;
+  let frozen = false;
+  const pairs = new Set<[net.Socket, net.Socket]>();
 
   const listen = () =>
     new Promise<void>((resolve) => {
@@ -24,7 +31,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
           s.on('close', () => sockets.delete(s));
           s.on('error', () => s.destroy());
         }
-        client.pipe(upstream).pipe(client);
+        const pair: [net.Socket, net.Socket] = [client, upstream];
+        pairs.add(pair);
+        client.on('close', () => pairs.delete(pair));
+        if (!frozen) client.pipe(upstream).pipe(client);
       });
       server.listen(port, '127.0.0.1', () => {
         port = (server!.address() as net.AddressInfo).port;
@@ -33,6 +43,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     });
   const stop = () =>
     new Promise<void>((resolve) => {
+      frozen = false;
       for (const s of sockets) s.destroy();
       if (!server) return resolve();
       server.close(() => resolve());
@@ -45,6 +56,13 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       return port;
     },
     cut: stop,
+    freeze() {
+      frozen = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
+    },
     restore: listen,
     close: stop,
   };

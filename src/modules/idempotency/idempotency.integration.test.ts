@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createTestApp } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
+import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
+import { type Database, openDatabase } from '../../platform/db/database.js';
 import { movement } from '../ledger/domain.js';
 import * as ledger from '../ledger/service.js';
 import { fingerprint } from './domain.js';
@@ -15,16 +18,18 @@ import { pruneOlderThan } from './store.js';
  * Stripe semantics on a money-moving route: the test route places a ledger hold whose reference
  * comes from the Idempotency-Key, the way real purchase routes do.
  */
+/** These tests retry in loops from one address: only the route limits under test apply. */
+const NO_GLOBAL_LIMIT = { RATE_LIMIT_GLOBAL_PER_MINUTE: '0' };
+
 describe('idempotency keys', () => {
   let testDb: TestDatabase;
   let app: FastifyInstance;
   let executions = 0;
   const gates = new Map<string, Promise<void>>();
 
-  beforeAll(async () => {
-    testDb = await createPostgresTestDatabase(10);
-    app = await createTestApp({ database: testDb.database });
-    app.addHook('onRequest', async (request) => {
+  /** The test routes, on the app under test or on another instance of it (same database). */
+  function addHoldRoutes(instance: FastifyInstance, database: Database) {
+    instance.addHook('onRequest', async (request) => {
       const user = request.headers['x-test-user'];
       if (typeof user === 'string')
         request.principal = {
@@ -36,23 +41,40 @@ describe('idempotency keys', () => {
           via: 'access_token',
         };
     });
-    app.withTypeProvider<ZodTypeProvider>().post(
-      '/test/holds',
+    const handler = async (
+      request: FastifyRequest<{ Body: { amount: number; gate?: string | undefined } }>,
+      reply: FastifyReply,
+    ) => {
+      executions++;
+      if (request.body.gate) await gates.get(request.body.gate);
+      const userId = request.principal!.userId;
+      const reference = `test:${userId}:${request.idempotencyKey ?? randomUUID()}`;
+      const { hold } = await database.db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: userId, amount: request.body.amount, reference, memo: 'test hold' }),
+      );
+      return reply.status(201).send({ holdId: hold.id, amount: hold.amount, executedAt: Date.now() });
+    };
+    const body = z.object({ amount: z.number().int().positive(), gate: z.string().optional() });
+    const typed = instance.withTypeProvider<ZodTypeProvider>();
+    typed.post('/test/holds', { config: { idempotent: true }, schema: { body } }, handler);
+    // Like the purchase route: a per-user rate limit in front of the idempotency check.
+    typed.post(
+      '/test/limited-holds',
       {
-        config: { idempotent: true },
-        schema: { body: z.object({ amount: z.number().int().positive(), gate: z.string().optional() }) },
+        config: {
+          idempotent: true,
+          rateLimits: [{ name: 'test-limited-holds', points: 3, durationSeconds: 60, key: 'user' }],
+        },
+        schema: { body },
       },
-      async (request, reply) => {
-        executions++;
-        if (request.body.gate) await gates.get(request.body.gate);
-        const userId = request.principal!.userId;
-        const reference = `test:${userId}:${request.idempotencyKey ?? randomUUID()}`;
-        const { hold } = await testDb.database.db.transaction((tx) =>
-          ledger.hold(tx, { ownerId: userId, amount: request.body.amount, reference, memo: 'test hold' }),
-        );
-        return reply.status(201).send({ holdId: hold.id, amount: hold.amount, executedAt: Date.now() });
-      },
+      handler,
     );
+  }
+
+  beforeAll(async () => {
+    testDb = await createPostgresTestDatabase(10);
+    app = await createTestApp({ database: testDb.database, env: NO_GLOBAL_LIMIT });
+    addHoldRoutes(app, testDb.database);
     await app.ready();
   });
   afterAll(async () => {
@@ -73,13 +95,35 @@ describe('idempotency keys', () => {
     return user;
   }
 
-  const post = (user: string, key: string | undefined, body: object) =>
-    app.inject({
+  const post = (user: string, key: string | undefined, body: object, on = app, url = '/test/holds') =>
+    on.inject({
       method: 'POST',
-      url: '/test/holds',
+      url,
       headers: { 'x-test-user': user, ...(key ? { 'idempotency-key': key } : {}) },
       payload: body,
     });
+
+  /** Resolves once a request holds `key` (so a retry cannot be the one that claims it). */
+  async function claimed(user: string, key: string) {
+    await expect
+      .poll(async () => {
+        const result = await testDb.database.db.execute(
+          sql`select 1 from idempotency_keys where principal = ${`user:${user}`} and key = ${key}`,
+        );
+        return (result as unknown as { rows: unknown[] }).rows.length;
+      })
+      .toBe(1);
+  }
+
+  /** Repeats `request` while it answers 409 (key in use), up to `withinMs`. */
+  async function eventuallyAnswered(request: () => ReturnType<typeof post>, withinMs: number) {
+    const until = Date.now() + withinMs;
+    for (;;) {
+      const response = await request();
+      if (response.statusCode !== 409 || Date.now() > until) return response;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 
   it('a replay returns the stored status and body with Idempotent-Replayed: true, and moves no money', async () => {
     const user = await userWith(1000);
@@ -230,5 +274,88 @@ describe('idempotency keys', () => {
           values (${`user:${user}`}, 'running', ${fingerprint('POST', '/test/holds', { amount: 2 })}, now() + interval '1 minute')`,
     );
     expect((await post(user, 'running', { amount: 2 })).statusCode).toBe(409);
+  });
+
+  it('a key held by a request whose process died is taken over soon, not after a minute', async () => {
+    const user = await userWith(100);
+    // Another instance on its own connection to the database starts the request, then dies: its
+    // connection is cut, so it can no longer renew the key's lease (as after kill -9).
+    const url = new URL(testDb.url!);
+    const proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
+    url.port = String(proxy.port);
+    const doomedDb = await openDatabase(
+      { kind: 'pg', url: url.toString(), poolSize: 2 },
+      { connectionTimeoutMs: 1_000 },
+    );
+    const doomed = await createTestApp({ database: doomedDb, env: NO_GLOBAL_LIMIT });
+    addHoldRoutes(doomed, doomedDb);
+    let open!: () => void;
+    gates.set('dies', new Promise<void>((resolve) => (open = resolve)));
+    const dying = post(user, 'dead-owner', { amount: 40, gate: 'dies' }, doomed);
+    try {
+      await claimed(user, 'dead-owner');
+      const retry = () => post(user, 'dead-owner', { amount: 40, gate: 'dies' });
+      expect((await retry()).statusCode).toBe(409);
+      await proxy.cut();
+      // Its handler goes on without a database: nothing it does reaches the key any more.
+      open();
+
+      // The retry gets 409 while the dead owner's lease runs, then runs the request itself.
+      const retried = await eventuallyAnswered(retry, 20_000);
+      expect(retried.statusCode, retried.body).toBe(201);
+      expect(retried.headers['idempotent-replayed']).toBeUndefined();
+      expect(await ledger.walletSummary(testDb.database.db, user)).toEqual({ balance: 60, held: 40 });
+      expect((await retry()).headers['idempotent-replayed']).toBe('true');
+    } finally {
+      open();
+      // Let the other instance's pool reach the database again so it can be closed.
+      await proxy.restore().catch(() => undefined);
+      await dying.catch(() => undefined);
+      await doomed.close();
+      // A pool that lost its server mid-query may never finish closing: do not wait for it long.
+      await Promise.race([doomedDb.close().catch(() => undefined), sleep(2_000)]);
+      await proxy.close();
+    }
+  }, 40_000);
+
+  it('a live request keeps its key for as long as it runs (the lease is renewed)', async () => {
+    const user = await userWith(100);
+    let open!: () => void;
+    gates.set('long', new Promise<void>((resolve) => (open = resolve)));
+    const running = post(user, 'long-runner', { amount: 25, gate: 'long' });
+    await claimed(user, 'long-runner');
+    // Retries for well past one lease all find the key in use. A retry that took the key over
+    // would wait at the gate like the first one: it shows as "ran".
+    const until = Date.now() + 12_000;
+    const outcomes = new Set<number | 'ran'>();
+    while (Date.now() < until && !outcomes.has('ran')) {
+      const retry = post(user, 'long-runner', { amount: 25, gate: 'long' }).then((r) => r.statusCode);
+      outcomes.add(await Promise.race([retry, sleep(2_000).then(() => 'ran' as const)]));
+      await sleep(500);
+    }
+    open();
+    expect([...outcomes]).toEqual([409]);
+    expect((await running).statusCode).toBe(201);
+    expect(await ledger.walletSummary(testDb.database.db, user)).toEqual({ balance: 75, held: 25 });
+  }, 40_000);
+
+  it('409 idempotency_key_in_use answers do not use up the rate limit of the route', async () => {
+    const user = await userWith(100);
+    const limited = (key: string, body: object) => post(user, key, body, app, '/test/limited-holds');
+    let open!: () => void;
+    gates.set('limited', new Promise<void>((resolve) => (open = resolve)));
+    const first = limited('limited-key', { amount: 10, gate: 'limited' });
+    await claimed(user, 'limited-key');
+    const retries = [];
+    for (let i = 0; i < 5; i++) retries.push(await limited('limited-key', { amount: 10, gate: 'limited' }));
+    expect(retries.map((r) => [r.statusCode, r.json().error.code])).toEqual(
+      Array.from({ length: 5 }, () => [409, 'idempotency_key_in_use']),
+    );
+    open();
+    expect((await first).statusCode).toBe(201);
+    // Two real requests of the three allowed: the 409s counted for nothing.
+    expect((await limited('another-key', { amount: 10 })).statusCode).toBe(201);
+    expect((await limited('third-key', { amount: 10 })).statusCode).toBe(201);
+    expect((await limited('fourth-key', { amount: 10 })).statusCode).toBe(429);
   });
 });

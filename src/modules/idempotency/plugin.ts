@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, validationFailed } from '../../platform/errors.js';
+import { uncountRouteRateLimits } from '../../platform/http/rate-limit.js';
 import { fingerprint, isValidKey, MAX_KEY_LENGTH, shouldStoreResponse } from './domain.js';
 import * as store from './store.js';
 
@@ -21,12 +22,16 @@ interface Claim {
 }
 
 const claims = new WeakMap<FastifyRequest, Claim>();
+const renewals = new WeakMap<FastifyRequest, NodeJS.Timeout>();
 const REPLAYED_HEADERS = ['content-type', 'location'];
 
 export interface IdempotencyOptions {
   db: Db;
   ttlHours: number;
-  /** How long a request may run before its key counts as abandoned by a crashed process. */
+  /**
+   * How long a key outlives the last sign of life of the request holding it. The request renews it
+   * while it runs, so only a crashed process lets it lapse: a retry waits this long at most.
+   */
   leaseSeconds?: number;
 }
 
@@ -34,8 +39,16 @@ export interface IdempotencyOptions {
  * Stripe-style idempotency on routes that opt in with `config: { idempotent: true }`. Runs after
  * authentication and validation, so a validation failure never touches the key.
  */
+export const DEFAULT_LEASE_SECONDS = 10;
+
+/** 409 for a key held by a live request; a retry of it is no new attempt, so it costs no rate limit. */
+async function keyInUse(request: FastifyRequest, message: string): Promise<never> {
+  await uncountRouteRateLimits(request);
+  throw new AppError(409, 'idempotency_key_in_use', message);
+}
+
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
-  const leaseSeconds = options.leaseSeconds ?? 60;
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   app.decorateRequest('idempotencyKey', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -57,12 +70,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
         (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })));
     if (!claimed) {
       const existing = await store.find(options.db, principal, key);
-      if (!existing)
-        throw new AppError(
-          409,
-          'idempotency_key_in_use',
-          'This Idempotency-Key is being used; retry shortly.',
-        );
+      if (!existing) return keyInUse(request, 'This Idempotency-Key is being used; retry shortly.');
       if (existing.fingerprint !== print) {
         throw new AppError(
           422,
@@ -72,18 +80,34 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       if (existing.status === 'completed') return replay(reply, existing);
       if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
-        throw new AppError(
-          409,
-          'idempotency_key_in_use',
-          'A request with this Idempotency-Key is still in progress.',
-        );
+        return keyInUse(request, 'A request with this Idempotency-Key is still in progress.');
       }
     }
     claims.set(request, { principal, key });
+    // Signs of life: a few renewals per lease, so one slow renewal does not let the key lapse.
+    const renewal = setInterval(
+      () => {
+        store.renewLease(options.db, principal, key, leaseSeconds).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'idempotency key lease renewal failed');
+        });
+      },
+      (leaseSeconds * 1000) / 3,
+    );
+    renewal.unref();
+    renewals.set(request, renewal);
     request.idempotencyKey = key;
   });
 
+  const stopRenewal = (request: FastifyRequest) => {
+    clearInterval(renewals.get(request));
+    renewals.delete(request);
+  };
+  // Whatever way the request ends (an aborted one may skip onSend).
+  app.addHook('onResponse', async (request) => stopRenewal(request));
+  app.addHook('onRequestAbort', async (request) => stopRenewal(request));
+
   app.addHook('onSend', async (request, reply, payload) => {
+    stopRenewal(request);
     const claim = claims.get(request);
     if (!claim) return payload;
     claims.delete(request);

@@ -52,6 +52,25 @@ export async function takeOverAbandoned(
   return row !== undefined;
 }
 
+/** The holder is alive: pushes the lease of its in-flight key forward. */
+export async function renewLease(
+  db: Db,
+  principal: string,
+  key: string,
+  leaseSeconds: number,
+): Promise<void> {
+  await db
+    .update(idempotencyKeys)
+    .set({ leaseExpiresAt: sql`now() + make_interval(secs => ${leaseSeconds})` })
+    .where(
+      and(
+        eq(idempotencyKeys.principal, principal),
+        eq(idempotencyKeys.key, key),
+        eq(idempotencyKeys.status, 'in_flight'),
+      ),
+    );
+}
+
 export async function complete(
   db: Db,
   principal: string,

@@ -93,6 +93,9 @@ export interface SettleResult {
 
 export type PaymentsService = ReturnType<typeof createPaymentsService>;
 
+/** How many top-ups the reconciler verifies at once. */
+const RECONCILE_CONCURRENCY = 8;
+
 export function createPaymentsService(options: PaymentsOptions) {
   const { db, logger } = options;
   const staleAfterMs = options.staleAfterMs ?? 60_000;
@@ -362,21 +365,28 @@ export function createPaymentsService(options: PaymentsOptions) {
     }
     if (event.event !== 'charge.success' || event.reference === null) return true;
     const reference = event.reference;
-    const settling = settleTopup(reference, 'webhook').then(
-      (result) => {
-        if (result.outcome === 'unknown_reference')
-          logger.info({ reference }, 'webhook for an unknown reference');
-      },
-      (error: unknown) =>
-        logger.error({ err: error, reference }, 'settling a top-up from its webhook failed'),
+    // Paystack redelivers until it gets a 2xx, so a 200 is only given once the event is safe: the
+    // top-up settled, or read back open from the database (the reconciler verifies every open
+    // top-up, so a slow verify may finish after the answer). A database that fails here answers
+    // 5xx and Paystack delivers again.
+    if (!(await store.findByReference(db, reference))) {
+      logger.info({ reference }, 'webhook for an unknown reference');
+      return true;
+    }
+    const settling = settleTopup(reference, 'webhook');
+    settling.catch((error: unknown) =>
+      logger.error({ err: error, reference }, 'settling a top-up from its webhook failed'),
     );
     // Paystack counts a slow answer as a failed delivery: answer in time, keep settling meanwhile.
     const deadline = new AbortController();
-    await Promise.race([
-      settling,
-      sleep(webhookAnswerWithinMs, undefined, { signal: deadline.signal }).catch(() => undefined),
-    ]);
-    deadline.abort();
+    try {
+      await Promise.race([
+        settling,
+        sleep(webhookAnswerWithinMs, undefined, { signal: deadline.signal }).catch(() => undefined),
+      ]);
+    } finally {
+      deadline.abort();
+    }
     return true;
   }
 
@@ -393,14 +403,21 @@ export function createPaymentsService(options: PaymentsOptions) {
       error: 0,
     };
     const rows = await store.staleOpenTopups(db, new Date(now().getTime() - staleAfterMs), limit);
-    for (const row of rows) {
-      try {
-        counts[(await settleTopup(row.reference, 'reconciler')).outcome] += 1;
-      } catch (error) {
-        counts.error += 1;
-        logger.error({ err: error, reference: row.reference }, 'top-up reconciliation failed');
+    // Several at a time: one slow verify must not hold every other credit back (a backlog after an
+    // outage is 100 top-ups). Bounded, to stay a polite client of Paystack and of the pool.
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        try {
+          counts[(await settleTopup(row.reference, 'reconciler')).outcome] += 1;
+        } catch (error) {
+          counts.error += 1;
+          logger.error({ err: error, reference: row.reference }, 'top-up reconciliation failed');
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(RECONCILE_CONCURRENCY, rows.length) }, worker));
     return counts;
   }
 

@@ -14,8 +14,12 @@ export const EVENTS_CHANNEL = 'namaskah_verification_events';
 
 export interface VerificationEventBus {
   readonly mode: 'redis' | 'postgres' | 'local';
-  /** Announces a committed change; never throws (a lost notice is caught by the stream's periodic refresh). */
-  publish(verificationId: string): Promise<void>;
+  /**
+   * Announces a committed change without waiting for it to be sent: money paths (purchase, cancel,
+   * SMS intake) must not wait on Redis. Never throws; a lost notice is caught by the stream's
+   * periodic refresh.
+   */
+  publish(verificationId: string): void;
   subscribe(verificationId: string, listener: () => void): Promise<() => void>;
   close(): Promise<void>;
 }
@@ -53,7 +57,7 @@ export function createVerificationEventBus(deps: BusDeps): VerificationEventBus 
   shared.on('change', forward);
   return {
     mode: 'local',
-    async publish(id) {
+    publish(id) {
       shared.emit('change', id);
     },
     async subscribe(id, listener) {
@@ -75,14 +79,19 @@ function redisBus(
 ): VerificationEventBus {
   let subscriber: Redis | null = null;
   let ready: Promise<void> | null = null;
+  let lastFailureLog = 0;
   const connect = () => {
     if (!ready) {
-      subscriber = redis.duplicate();
-      subscriber.on('error', () => undefined);
-      subscriber.on('message', (_channel: string, message: string) => deliver(message));
-      ready = subscriber.subscribe(EVENTS_CHANNEL).then(() => undefined);
+      const s = redis.duplicate();
+      subscriber = s;
+      s.on('error', () => undefined);
+      s.on('message', (_channel: string, message: string) => deliver(message));
+      ready = s.subscribe(EVENTS_CHANNEL).then(() => undefined);
       ready.catch((error: unknown) => {
         logger.warn({ err: error }, 'verification events: Redis subscribe failed');
+        // The next subscriber tries afresh: drop this connection rather than keep one per attempt.
+        if (subscriber === s) subscriber = null;
+        s.disconnect();
         ready = null;
       });
     }
@@ -90,8 +99,13 @@ function redisBus(
   };
   return {
     mode: 'redis',
-    async publish(id) {
-      await redis.publish(EVENTS_CHANNEL, id).catch((error: unknown) => {
+    publish(id) {
+      // Not connected: queueing the notice would only deliver it late; the streams refresh anyway.
+      if (redis.status !== 'ready') return;
+      redis.publish(EVENTS_CHANNEL, id).catch((error: unknown) => {
+        // One line a minute: a frozen Redis fails every publish.
+        if (Date.now() - lastFailureLog < 60_000) return;
+        lastFailureLog = Date.now();
         logger.warn({ err: error }, 'verification events: Redis publish failed');
       });
     },
@@ -146,12 +160,10 @@ function postgresBus(
   };
   return {
     mode: 'postgres',
-    async publish(id) {
-      await deps.database.db
-        .execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${id})`)
-        .catch((error: unknown) => {
-          deps.logger.warn({ err: error }, 'verification events: NOTIFY failed');
-        });
+    publish(id) {
+      deps.database.db.execute(sql`select pg_notify(${EVENTS_CHANNEL}, ${id})`).catch((error: unknown) => {
+        deps.logger.warn({ err: error }, 'verification events: NOTIFY failed');
+      });
     },
     async subscribe(id, listener) {
       local.on(id, listener);

@@ -41,7 +41,10 @@ export function registerHealthRoutes(
         : Promise.resolve<CheckResult>('not_configured'),
     ]);
     const checks = { database, redis, jobs };
-    const ready = Object.values(checks).every((c) => c !== 'down');
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    // Redis is optional (SPEC §9): without it rate limits count in memory and live streams refresh
+    // on their own, so the instance keeps serving; taking it out of the load balancer would not help.
+    const ready = database !== 'down' && jobs !== 'down';
+    const status = !ready ? 'unavailable' : redis === 'down' ? 'degraded' : 'ready';
+    return reply.status(ready ? 200 : 503).send({ status, checks });
   });
 }

@@ -76,6 +76,8 @@ export interface RateLimiter {
     durationSeconds: number,
     cost?: number,
   ): Promise<RateLimitDecision>;
+  /** Gives back `cost` (default 1) counted earlier: the request turned out not to be an attempt. */
+  refund(name: string, key: string, durationSeconds: number, cost?: number): Promise<void>;
   /** Clears the counter (e.g. failed-login attempts after a successful login). */
   reset(name: string, key: string, durationSeconds: number): Promise<void>;
   readonly store: 'redis' | 'memory';
@@ -96,6 +98,7 @@ const UNBOUNDED = Number.MAX_SAFE_INTEGER;
 
 interface CounterStore {
   consume(key: string, cost: number): Promise<RateLimiterRes>;
+  reward(key: string, points: number): Promise<RateLimiterRes>;
   delete(key: string): Promise<boolean>;
 }
 
@@ -173,6 +176,9 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         resetSeconds,
       };
     },
+    async refund(name, key, durationSeconds, cost = 1) {
+      await storeFor(name, durationSeconds).reward(key, cost);
+    },
     async reset(name, key, durationSeconds) {
       const counter = counterFor(name, durationSeconds);
       await Promise.all([counter.primary.delete(key), counter.memory.delete(key)]);
@@ -205,6 +211,8 @@ const EXEMPT_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const INBOUND_HOOKS_PREFIX = '/api/v1/hooks/';
 const INBOUND_HOOKS_PER_MINUTE = 1_000;
 const shown = new WeakMap<FastifyRequest, RateLimitDecision>();
+/** What each request counted against its route's limits, so it can be given back. */
+const counted = new WeakMap<FastifyRequest, { name: string; key: string; durationSeconds: number }[]>();
 
 export interface RateLimitDeps {
   config: { rateLimit: { globalPerMinute: number; keyPrefix: string } };
@@ -270,7 +278,11 @@ export function registerRouteRateLimits(app: FastifyInstance): void {
         if (key === undefined) return null;
         const points = typeof limit.points === 'function' ? await limit.points(request) : limit.points;
         if (points === Infinity) return null;
-        return app.rateLimiter.consume(limit.name, key, points, limit.durationSeconds);
+        const decision = await app.rateLimiter.consume(limit.name, key, points, limit.durationSeconds);
+        const entries = counted.get(request) ?? [];
+        entries.push({ name: limit.name, key, durationSeconds: limit.durationSeconds });
+        counted.set(request, entries);
+        return decision;
       }),
     );
     report(
@@ -279,6 +291,18 @@ export function registerRouteRateLimits(app: FastifyInstance): void {
       decisions.filter((d): d is RateLimitDecision => d !== null),
     );
   });
+}
+
+/**
+ * Gives back what `request` counted against its route's limits: for answers that are no attempt
+ * at all, such as 409 `idempotency_key_in_use` while a crashed request's key is taken over, so
+ * retrying with the same key does not use up the limit (the global per-address limit still counts).
+ */
+export async function uncountRouteRateLimits(request: FastifyRequest): Promise<void> {
+  const entries = counted.get(request);
+  if (!entries) return;
+  counted.delete(request);
+  await Promise.all(entries.map((e) => request.server.rateLimiter.refund(e.name, e.key, e.durationSeconds)));
 }
 
 function keyOf(key: RateLimitKey, request: FastifyRequest): string | undefined {

@@ -119,6 +119,36 @@ describe('Paystack sandbox API', () => {
     }
   });
 
+  it("takes a JSON body sent without Content-Type, as Paystack's Node SDK sends it", async () => {
+    const response = await fetch(`${sandbox.url}/transaction/initialize`, {
+      method: 'POST',
+      headers: auth,
+      // A byte body: fetch adds no Content-Type (a string body would get text/plain).
+      body: Buffer.from(JSON.stringify({ email: 'sdk@example.com', amount: 70_000, currency: 'USD' })),
+    });
+    expect(response.headers.get('content-type')).toMatch(/json/);
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: { reference: string } };
+    expect((await api('GET', `/transaction/verify/${data.reference}`)).json.data).toMatchObject({
+      amount: 70_000,
+      currency: 'USD',
+      customer: expect.objectContaining({ email: 'sdk@example.com' }),
+    });
+
+    const malformed = await fetch(`${sandbox.url}/transaction/initialize`, {
+      method: 'POST',
+      headers: auth,
+      body: Buffer.from('{"email":'),
+    });
+    expect(malformed.status).toBe(400);
+    const other = await fetch(`${sandbox.url}/transaction/initialize`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/xml' },
+      body: JSON.stringify({ email: 'sdk@example.com', amount: 70_000 }),
+    });
+    expect(other.status).toBe(415);
+  });
+
   it('refuses a duplicate reference with the documented error shape', async () => {
     await initialize({ reference: 'dup-1.a=b' });
     const { status, json } = await api('POST', '/transaction/initialize', {

@@ -234,6 +234,19 @@ export async function startPaystackSandbox(options: PaystackSandboxOptions): Pro
 
   const app = Fastify({ logger: false, forceCloseConnections: true, bodyLimit: 1_048_576 });
   await app.register(formbody);
+  // Paystack's own Node SDK sends JSON without a Content-Type and the real API takes it; any other
+  // media type stays refused.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (request.headers['content-type'] !== undefined) {
+      done(Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }));
+      return;
+    }
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(Object.assign(new Error('Invalid JSON body'), { statusCode: 400 }));
+    }
+  });
 
   app.setErrorHandler((error: { statusCode?: number; message: string }, _request, reply) => {
     const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
