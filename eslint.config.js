@@ -6,8 +6,11 @@ import security from 'eslint-plugin-security';
  * src/sandbox/** stands in for the providers, so it must not share code with the clients it is
  * tested against (a shared parser would hide a symmetric bug): it imports only src/sandbox/** and
  * packages. There are no path aliases, so leaving src/sandbox/ means a relative import that climbs
- * above it; how many `../` that takes depends on how deep the importing file sits.
+ * above it; how many `../` that takes depends on how deep the importing file sits. A path that
+ * goes down and back up (`./x/../../`) cannot be counted that way, so it is refused outright.
  */
+const sandboxBoundaryMessage =
+  'src/sandbox/ imports only src/sandbox/ and packages: write the wire shape or parser here.';
 const sandboxOnlyImportsItself = Array.from({ length: 6 }, (_, depth) => ({
   files: [`src/sandbox/${'*/'.repeat(depth)}*.ts`],
   rules: {
@@ -15,11 +18,8 @@ const sandboxOnlyImportsItself = Array.from({ length: 6 }, (_, depth) => ({
       'error',
       {
         patterns: [
-          {
-            regex: `^(\\./)?(\\.\\./){${depth + 1},}`,
-            message:
-              'src/sandbox/ imports only src/sandbox/ and packages: write the wire shape or parser here.',
-          },
+          { regex: `^(\\./)?(\\.\\./){${depth + 1},}`, message: sandboxBoundaryMessage },
+          { regex: '(^|/)[^/.][^/]*/\\.\\.(/|$)', message: sandboxBoundaryMessage },
         ],
       },
     ],

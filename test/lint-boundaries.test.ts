@@ -28,6 +28,7 @@ describe('sandbox imports only itself', () => {
     ['src/sandbox/smtp/x.test.ts', "export { createMailer } from '../../platform/mail/mailer.js';\n"],
     ['src/sandbox/textverified/x.ts', "import { a } from './../../modules/ledger/index.js';\nvoid a;\n"],
     ['src/sandbox/a/b/x.ts', "import { b } from '../../../test/support/app.js';\nvoid b;\n"],
+    ['src/sandbox/paystack/x.ts', "import { m } from '../paystack/../../platform/money.js';\nvoid m;\n"],
   ])('%s: refuses %s', async (filePath, code) => {
     const errors = await restrictedImports(filePath, code);
     expect(errors).toHaveLength(1);
