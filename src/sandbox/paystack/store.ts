@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
 /**
- * The sandbox's state: transactions and refunds, in memory, shaped like Paystack's objects.
- * Pure bookkeeping — HTTP, webhooks and timers live in the server.
+ * The sandbox's state: transactions and refunds, in memory. Pure bookkeeping — their JSON shapes
+ * are in wire.ts, HTTP in routes.ts, events and timers in payments.ts.
  */
 
 export const SUPPORTED_CURRENCIES = ['NGN', 'USD', 'GHS', 'ZAR', 'KES'] as const;
