@@ -1,12 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import type { Config } from '../platform/config.js';
 import { startPaystackSandbox } from './paystack/index.js';
 import { type SmtpCatcher, startSmtpCatcher } from './smtp/catcher.js';
 import { startTextVerifiedSandbox } from './textverified/index.js';
 
+/** What the sandboxes need to know about the app they serve (a subset of its config). */
+export interface EmbeddingApp {
+  /** Where the app's webhook endpoints are reached, e.g. `http://localhost:3000`. */
+  publicUrl: string;
+  sandboxSmsDelayMs: number;
+}
+
+/** Settings in the shape of the app's config, so they can be spread over it. */
+export interface EmbeddedSandboxSettings {
+  textVerified: { baseUrl: string; apiKey: string; username: string; webhookSecret: string };
+  paystack: { baseUrl: string; secretKey: string; publicKey: string };
+  smtpUrl: string;
+}
+
 export interface EmbeddedSandboxes {
   /** The settings that point the real clients at the in-process sandboxes. */
-  settings: Pick<Config, 'textVerified' | 'paystack' | 'smtpUrl'>;
+  settings: EmbeddedSandboxSettings;
   smtp: SmtpCatcher;
   close(): Promise<void>;
 }
@@ -15,7 +28,7 @@ export interface EmbeddedSandboxes {
  * The embedded default needs no outside service: TextVerified, Paystack and an SMTP catcher run
  * in this process, on loopback, and the real HTTP/SMTP clients talk to them.
  */
-export async function startEmbeddedSandboxes(config: Config): Promise<EmbeddedSandboxes> {
+export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<EmbeddedSandboxes> {
   const secret = () => randomBytes(16).toString('hex');
   const textVerified = {
     apiKey: secret(),

@@ -1,12 +1,7 @@
+import { escapeHtml } from '../html.js';
 import type { SandboxTransaction } from './store.js';
 
 /** The hosted checkout page: plain HTML, no JavaScript; Pay and Decline are separate forms. */
-
-const escapeHtml = (value: string) =>
-  value.replace(
-    /[&<>"']/g,
-    (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[ch] ?? ch,
-  );
 
 /** All supported currencies have 100 subunits; format without float math. */
 export function formatMinor(amount: number, currency: string): string {

@@ -1,11 +1,5 @@
-export {
-  startPaystackSandbox,
-  type FaultMode,
-  type FaultRule,
-  type PayOptions,
-  type PaystackSandbox,
-  type PaystackSandboxControl,
-  type PaystackSandboxOptions,
-  type SandboxRequestRecord,
-} from './server.js';
+export { startPaystackSandbox, type PaystackSandbox, type PaystackSandboxOptions } from './server.js';
+export type { PaystackSandboxControl } from './control.js';
+export type { FaultMode, FaultRule, SandboxRequestRecord } from './faults.js';
+export type { PayOptions } from './payments.js';
 export type { WebhookAttempt, WebhookDelivery } from './webhooks.js';

@@ -1,8 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 
 /**
- * The sandbox's state: transactions and refunds, in memory, shaped like Paystack's objects.
- * Pure bookkeeping — HTTP, webhooks and timers live in the server.
+ * The sandbox's state: transactions and refunds, in memory. Pure bookkeeping — their JSON shapes
+ * are in wire.ts, HTTP in routes.ts, events and timers in payments.ts.
  */
 
 export const SUPPORTED_CURRENCIES = ['NGN', 'USD', 'GHS', 'ZAR', 'KES'] as const;
@@ -69,7 +69,6 @@ export class SandboxStoreError extends Error {
   }
 }
 
-const INTEGRATION_ID = 100032;
 const REFERENCE_PATTERN = /^[A-Za-z0-9.=-]{1,100}$/;
 
 export const isValidReference = (reference: string) => REFERENCE_PATTERN.test(reference);
@@ -264,163 +263,4 @@ export class PaystackSandboxStore {
     }
     return customer;
   }
-}
-
-/** The transaction object as `GET /transaction/verify/:reference` returns it. */
-export function transactionJson(tx: SandboxTransaction): Record<string, unknown> {
-  const paid = tx.status === 'success' || tx.status === 'reversed';
-  return {
-    id: tx.id,
-    domain: 'test',
-    status: tx.status,
-    reference: tx.reference,
-    receipt_number: null,
-    amount: tx.amount,
-    message: null,
-    gateway_response: tx.gatewayResponse,
-    paid_at: tx.paidAt,
-    created_at: tx.createdAt,
-    channel: 'card',
-    currency: tx.currency,
-    ip_address: '127.0.0.1',
-    metadata: tx.metadata ?? '',
-    log: paid
-      ? {
-          start_time: Math.floor(Date.parse(tx.createdAt) / 1000),
-          time_spent: Math.max(
-            1,
-            Math.round((Date.parse(tx.paidAt ?? tx.createdAt) - Date.parse(tx.createdAt)) / 1000),
-          ),
-          attempts: 1,
-          errors: 0,
-          success: true,
-          mobile: false,
-          input: [],
-          history: [
-            { type: 'action', message: 'Attempted to pay with card', time: 1 },
-            { type: 'success', message: 'Successfully paid with card', time: 2 },
-          ],
-        }
-      : null,
-    fees: tx.fees,
-    fees_split: null,
-    authorization: tx.authorization,
-    customer: {
-      id: tx.customer.id,
-      first_name: null,
-      last_name: null,
-      email: tx.customer.email,
-      customer_code: tx.customer.customerCode,
-      phone: null,
-      metadata: null,
-      risk_action: 'default',
-      international_format_phone: null,
-    },
-    plan: null,
-    split: {},
-    order_id: null,
-    paidAt: tx.paidAt,
-    createdAt: tx.createdAt,
-    requested_amount: tx.requestedAmount,
-    pos_transaction_data: null,
-    source: null,
-    fees_breakdown: null,
-    connect: null,
-    transaction_date: tx.createdAt,
-    plan_object: {},
-    subaccount: {},
-  };
-}
-
-/** `data` of a `charge.success` webhook (the docs' example carries a subset of the verify object). */
-export function chargeEventData(tx: SandboxTransaction): Record<string, unknown> {
-  const full = transactionJson(tx);
-  const keys = [
-    'id',
-    'domain',
-    'status',
-    'reference',
-    'amount',
-    'message',
-    'gateway_response',
-    'paid_at',
-    'created_at',
-    'channel',
-    'currency',
-    'ip_address',
-    'metadata',
-    'log',
-    'fees',
-    'customer',
-    'authorization',
-    'plan',
-    'requested_amount',
-  ];
-  return Object.fromEntries(keys.map((key) => [key, full[key]]));
-}
-
-export function refundJson(
-  refund: SandboxRefund,
-  tx: SandboxTransaction | undefined,
-): Record<string, unknown> {
-  return {
-    id: refund.id,
-    integration: INTEGRATION_ID,
-    domain: 'test',
-    transaction: tx
-      ? {
-          id: tx.id,
-          domain: 'test',
-          reference: tx.reference,
-          amount: tx.amount,
-          paid_at: tx.paidAt,
-          channel: 'card',
-          currency: tx.currency,
-          authorization: { exp_month: null, exp_year: null, account_name: null },
-          customer: { international_format_phone: null },
-          plan: {},
-          subaccount: { currency: null },
-          split: {},
-          order_id: null,
-          paidAt: tx.paidAt,
-          pos_transaction_data: null,
-          source: null,
-          fees_breakdown: null,
-        }
-      : refund.transactionId,
-    dispute: null,
-    amount: refund.amount,
-    deducted_amount: refund.amount,
-    currency: refund.currency,
-    channel: 'card',
-    fully_deducted: true,
-    refunded_by: 'sandbox@namaskah.test',
-    refunded_at: refund.refundedAt,
-    expected_at: refund.expectedAt,
-    settlement: null,
-    customer_note: refund.customerNote,
-    merchant_note: refund.merchantNote,
-    status: refund.status,
-    createdAt: refund.createdAt,
-    updatedAt: refund.updatedAt,
-  };
-}
-
-/** `data` of `refund.*` webhooks (amount as a string, as in Paystack's own example). */
-export function refundEventData(
-  refund: SandboxRefund,
-  tx: SandboxTransaction | undefined,
-): Record<string, unknown> {
-  return {
-    status: refund.status,
-    transaction_reference: tx?.reference ?? null,
-    refund_reference: refund.status === 'processed' ? `RFN_${refund.id}` : null,
-    amount: String(refund.amount),
-    currency: refund.currency,
-    processor: 'sandbox',
-    customer: { first_name: null, last_name: null, email: tx?.email ?? null },
-    integration: INTEGRATION_ID,
-    domain: 'test',
-    id: refund.id,
-  };
 }

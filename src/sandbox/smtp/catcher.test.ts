@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, it, expect } from 'vitest';
-import { createMailer, type Mailer } from '../../platform/mail/mailer.js';
 import { startSmtpCatcher, type SmtpCatcher } from './catcher.js';
+import { createTestSender, type TestSender } from './test-sender.js';
 
 describe('SMTP catcher', () => {
   let catcher: SmtpCatcher;
-  let mailer: Mailer;
+  let mailer: TestSender;
   beforeAll(async () => {
     catcher = await startSmtpCatcher({ maxMessages: 3 });
-    mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'sender@namaskah.test' });
+    mailer = createTestSender(catcher.smtpUrl, 'sender@namaskah.test');
   });
   afterAll(async () => {
     mailer.close();

@@ -1,17 +1,17 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, it, expect } from 'vitest';
-import { createMailer, type Mailer } from '../../platform/mail/mailer.js';
 import { startSmtpCatcher, type SmtpCatcher } from './catcher.js';
+import { createTestSender, type TestSender } from './test-sender.js';
 import { registerInboxRoutes, startInboxServer } from './inbox-routes.js';
 
 describe('sandbox inbox', () => {
   let catcher: SmtpCatcher;
-  let mailer: Mailer;
+  let mailer: TestSender;
   const app = Fastify();
 
   beforeAll(async () => {
     catcher = await startSmtpCatcher();
-    mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'Namaskah <no-reply@namaskah.test>' });
+    mailer = createTestSender(catcher.smtpUrl, 'Namaskah <no-reply@namaskah.test>');
     registerInboxRoutes(app, catcher, { prefix: '/_sandbox/mail' });
     await app.ready();
   });
@@ -122,7 +122,7 @@ describe('sandbox inbox at the root', () => {
     const app = Fastify();
     registerInboxRoutes(app, catcher, { prefix: '' });
     try {
-      const mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'no-reply@namaskah.test' });
+      const mailer = createTestSender(catcher.smtpUrl, 'no-reply@namaskah.test');
       await mailer.send({ to: 'ana@example.com', subject: 'Root', text: 'hi' });
       mailer.close();
       const res = await app.inject({ method: 'GET', url: '/' });

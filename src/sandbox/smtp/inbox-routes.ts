@@ -11,7 +11,7 @@
  */
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { escapeHtml, isHttpUrl } from '../../platform/mail/html.js';
+import { escapeHtml, isHttpUrl } from '../html.js';
 import type { CaughtMessage, SmtpCatcher } from './catcher.js';
 
 export interface InboxRoutesOptions {

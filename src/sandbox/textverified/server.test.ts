@@ -181,6 +181,34 @@ describe('TextVerified sandbox protocol', () => {
     expect((await call(sb, t, 'GET', '/api/pub/v2/verifications/ver_nope')).status).toBe(404);
   });
 
+  it('refuses a create whose price is above maxPrice (a JSON number of dollars), and only then', async () => {
+    const sb = await start();
+    const t = await token(sb);
+    const create = (body: Record<string, unknown>) =>
+      call(sb, t, 'POST', '/api/pub/v2/verifications', { capability: 'sms', ...body });
+    // whatsapp 0.95 + area code 0.10 + carrier 0.10: 1.15, which is not 115/100 exactly once multiplied by 100.
+    const options = { serviceName: 'whatsapp', areaCodeSelectOption: ['415'], carrierSelectOption: ['vz'] };
+    for (const maxPrice of [1.14, 1.149, 0, -1]) {
+      const res = await create({ ...options, maxPrice });
+      expect(res.status, `maxPrice ${maxPrice}`).toBe(400);
+      expect(await res.json()).toMatchObject({ errorCode: 'PricingFailure' });
+    }
+    expect(sb.control.getBalance()).toBe(10_000);
+    for (const maxPrice of [1.15, 1.16, 1_000_000]) {
+      expect((await create({ ...options, maxPrice })).status, `maxPrice ${maxPrice}`).toBe(201);
+    }
+    expect(sb.control.getBalance()).toBe(10_000 - 3 * 115);
+    expect((await create({ serviceName: 'discord', maxPrice: 0.7 })).status).toBe(201);
+    expect((await create({ serviceName: 'discord', maxPrice: 0.69 })).status).toBe(400);
+    expect((await create({ serviceName: 'test_success', maxPrice: 0.75 })).status).toBe(201);
+    expect(await (await create({ serviceName: 'test_success', maxPrice: 0.74 })).json()).toMatchObject({
+      errorCode: 'PricingFailure',
+    });
+    const notANumber = await create({ serviceName: 'discord', maxPrice: '1.00' });
+    expect(notANumber.status).toBe(400);
+    expect(await notANumber.json()).toMatchObject({ errorDescription: 'maxPrice must be a number.' });
+  });
+
   it('marks test_* answers with X-Phoneblur-Mock and never charges', async () => {
     const sb = await start();
     const t = await token(sb);

@@ -1,72 +1,21 @@
 /**
- * The sandbox's in-memory TextVerified account: catalogue, stock, balance, verifications, SMS,
- * idempotency keys and timers. Pure state + rules; the HTTP layer is in server.ts.
+ * The sandbox's verifications: purchase (with idempotency keys), SMS delivery, cancel, report,
+ * timeouts and their timers. The catalogue and balance they draw on are in account.ts; the HTTP
+ * layer is in routes.ts.
  */
-import { randomBytes } from 'node:crypto';
-import { decimalToMinorUnits } from '../../platform/money.js';
 import {
   AREA_CODES,
   AREA_CODE_SURCHARGE_CENTS,
   CARRIERS,
   CARRIER_SURCHARGE_CENTS,
-  MOCK_PRICE_CENTS,
   MOCK_SCENARIOS,
-  defaultServices,
   makeCode,
-  type SandboxService,
 } from './catalog.js';
+import { SandboxApiError, bad, type SandboxAccount } from './account.js';
+import { MOCK_CODE, MOCK_SMS_TEXT, fixedMocks, mockPurchase } from './mocks.js';
+import { dollars, isAboveMaxPrice } from './money.js';
+import { newId, type SandboxSms, type SandboxVerification } from './verification.js';
 import type { WebhookSender } from './webhooks.js';
-
-export type WireState =
-  | 'verificationPending'
-  | 'verificationCompleted'
-  | 'verificationCanceled'
-  | 'verificationTimedOut'
-  | 'verificationReported';
-
-export interface SandboxSms {
-  id: string;
-  from: string | null;
-  to: string;
-  createdAt: Date;
-  smsContent: string | null;
-  parsedCode: string | null;
-  encrypted: boolean;
-  reservationId: string;
-}
-
-export interface SandboxVerification {
-  id: string;
-  saleId: string;
-  number: string;
-  serviceName: string;
-  capability: string;
-  state: WireState;
-  totalCostCents: number;
-  /** What goes back to the balance on cancel/timeout (0 for mocks). */
-  chargedCents: number;
-  createdAt: Date;
-  endsAt: Date;
-  sms: SandboxSms[];
-  mock: boolean;
-  /** The fixed `mock_ver_*` ids: actions answer but do not persist, like the real test mode. */
-  frozen: boolean;
-  reusableUntil: Date | null;
-  canReactivate: boolean;
-  idempotencyKey: string | null;
-}
-
-/** A refusal in the provider's own terms: HTTP status + `Error` body. */
-export class SandboxApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly errorCode: string | null,
-    readonly errorDescription: string,
-  ) {
-    super(errorDescription);
-    this.name = 'SandboxApiError';
-  }
-}
 
 export interface CreateRequest {
   serviceName?: unknown;
@@ -83,36 +32,25 @@ export interface SandboxStateOptions {
   smsDelayMs: number;
   verificationTtlMs: number;
   delayedSuccessMs: number;
-  balanceCents: number;
   maxUnfinished: number;
+  account: SandboxAccount;
   webhooks: WebhookSender;
 }
 
-const CAPABILITIES = new Set(['sms', 'voice', 'smsAndVoiceCombo']);
-const NUMBER_TYPES = new Set(['mobile', 'voip', 'landline']);
-
-const bad = (description: string, code: string | null = null) => new SandboxApiError(400, code, description);
-
 export class SandboxState {
-  readonly services = new Map<string, SandboxService>();
   readonly verifications = new Map<string, SandboxVerification>();
-  balanceCents: number;
   createLatencyMs = 0;
   private readonly idempotency = new Map<string, { state: 'in_flight' } | { state: 'done'; id: string }>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  private readonly account: SandboxAccount;
 
   constructor(private readonly opts: SandboxStateOptions) {
-    for (const service of defaultServices()) this.services.set(service.serviceName, service);
-    this.balanceCents = opts.balanceCents;
-    this.seedFixedMocks();
+    this.account = opts.account;
+    for (const v of fixedMocks(opts.now(), opts.verificationTtlMs)) this.verifications.set(v.id, v);
   }
 
   // ---------- ids, numbers, timers ----------
-
-  private id(prefix: string): string {
-    return `${prefix}${randomBytes(12).toString('hex')}`;
-  }
 
   private randomNumber(areaCodes?: string[]): string {
     const pool = areaCodes?.length ? areaCodes : AREA_CODES.map((a) => a.areaCode);
@@ -147,61 +85,6 @@ export class SandboxState {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-  }
-
-  // ---------- catalogue ----------
-
-  private service(name: unknown): SandboxService {
-    if (typeof name !== 'string' || name.trim() === '') throw bad('serviceName is required.');
-    const service = this.services.get(name.trim().toLowerCase());
-    if (!service) throw bad(`Service '${name}' is not offered for verifications.`, 'InvalidServiceName');
-    return service;
-  }
-
-  private checkCapability(service: SandboxService, capability: unknown): string {
-    if (typeof capability !== 'string' || !CAPABILITIES.has(capability)) {
-      throw bad('capability must be one of sms, voice, smsAndVoiceCombo.');
-    }
-    if (capability !== 'sms' && service.capability !== 'smsAndVoiceCombo') {
-      throw bad(`Service '${service.serviceName}' does not support ${capability}.`, 'InvalidCapability');
-    }
-    return capability;
-  }
-
-  price(body: Record<string, unknown>): { serviceName: string; priceCents: number; mock: boolean } {
-    const name = typeof body.serviceName === 'string' ? body.serviceName.trim().toLowerCase() : '';
-    for (const field of ['areaCode', 'carrier'] as const) {
-      if (typeof body[field] !== 'boolean') throw bad(`${field} is a required boolean.`);
-    }
-    if (typeof body.numberType !== 'string' || !NUMBER_TYPES.has(body.numberType))
-      throw bad('numberType is required.');
-    if (MOCK_SCENARIOS.has(name)) {
-      this.checkCapabilityValue(body.capability);
-      return { serviceName: name, priceCents: MOCK_PRICE_CENTS, mock: true };
-    }
-    const service = this.service(name);
-    this.checkCapability(service, body.capability);
-    if (body.numberType === 'landline') throw bad('Landline numbers are not offered for verifications.');
-    const priceCents =
-      service.priceCents +
-      (body.areaCode === true ? AREA_CODE_SURCHARGE_CENTS : 0) +
-      (body.carrier === true ? CARRIER_SURCHARGE_CENTS : 0);
-    return { serviceName: service.serviceName, priceCents, mock: false };
-  }
-
-  private checkCapabilityValue(capability: unknown): void {
-    if (typeof capability !== 'string' || !CAPABILITIES.has(capability)) {
-      throw bad('capability must be one of sms, voice, smsAndVoiceCombo.');
-    }
-  }
-
-  inventory(body: Record<string, unknown>): { availableQuantity: number; mock: boolean } {
-    const name = typeof body.serviceName === 'string' ? body.serviceName.trim().toLowerCase() : '';
-    if (MOCK_SCENARIOS.has(name))
-      return { availableQuantity: name === 'test_no_numbers' ? 0 : 9000, mock: true };
-    const service = this.service(name);
-    this.checkCapability(service, body.capability ?? 'sms');
-    return { availableQuantity: Math.min(9000, Math.max(0, service.stock)), mock: false };
   }
 
   // ---------- verifications ----------
@@ -276,19 +159,18 @@ export class SandboxState {
   private createNow(body: CreateRequest, idempotencyKey: string | null): SandboxVerification {
     const name = typeof body.serviceName === 'string' ? body.serviceName.trim().toLowerCase() : '';
     if (name === 'allservices') throw bad("'allservices' cannot be used for verifications.");
-    let maxPriceCents: number | null = null;
+    let maxPrice: number | null = null;
     if (body.maxPrice !== undefined && body.maxPrice !== null) {
       if (typeof body.maxPrice !== 'number' || !Number.isFinite(body.maxPrice))
         throw bad('maxPrice must be a number.');
-      maxPriceCents = decimalToMinorUnits(body.maxPrice);
+      maxPrice = body.maxPrice;
     }
     const areaCodes = this.stringList(body.areaCodeSelectOption, 'areaCodeSelectOption');
     const carriers = this.stringList(body.carrierSelectOption, 'carrierSelectOption');
-    if (MOCK_SCENARIOS.has(name))
-      return this.createMock(name, body.capability, maxPriceCents, idempotencyKey);
+    if (MOCK_SCENARIOS.has(name)) return this.createMock(name, body.capability, maxPrice, idempotencyKey);
 
-    const service = this.service(name);
-    const capability = this.checkCapability(service, body.capability);
+    const service = this.account.service(name);
+    const capability = this.account.checkCapability(service, body.capability);
     if (
       name.startsWith('servicenotlisted') &&
       (typeof body.serviceNotListedName !== 'string' || !body.serviceNotListedName.trim())
@@ -308,8 +190,8 @@ export class SandboxState {
       service.priceCents +
       (areaCodes.length ? AREA_CODE_SURCHARGE_CENTS : 0) +
       (carriers.length ? CARRIER_SURCHARGE_CENTS : 0);
-    if (maxPriceCents !== null && price > maxPriceCents) {
-      throw bad(`The price ${(price / 100).toFixed(2)} is above maxPrice.`, 'PricingFailure');
+    if (maxPrice !== null && isAboveMaxPrice(price, maxPrice)) {
+      throw bad(`The price ${dollars(price).toFixed(2)} is above maxPrice.`, 'PricingFailure');
     }
     if (service.stock <= 0)
       throw bad(`No numbers are available for ${service.displayName} right now.`, 'Unavailable');
@@ -322,15 +204,15 @@ export class SandboxState {
         'TooManyUnfinishedVerifications',
       );
     }
-    if (this.balanceCents < price)
+    if (this.account.balanceCents < price)
       throw bad('Your balance is too low for this purchase.', 'InsufficientBalance');
 
-    this.balanceCents -= price;
+    this.account.balanceCents -= price;
     service.stock -= 1;
     const createdAt = this.opts.now();
     const v: SandboxVerification = {
-      id: this.id('ver_'),
-      saleId: this.id('sale_'),
+      id: newId('ver_'),
+      saleId: newId('sale_'),
       number: this.randomNumber(known),
       serviceName: service.serviceName,
       capability,
@@ -376,126 +258,29 @@ export class SandboxState {
   private createMock(
     name: string,
     capability: unknown,
-    maxPriceCents: number | null,
+    maxPrice: number | null,
     idempotencyKey: string | null,
   ): SandboxVerification {
-    this.checkCapabilityValue(capability);
-    switch (name) {
-      case 'test_insufficient_balance':
-        throw bad('Your balance is too low for this purchase.', 'InsufficientBalance');
-      case 'test_no_numbers':
-        throw bad('No numbers are available right now.', 'Unavailable');
-      case 'test_too_many_unfinished_verifications':
-        throw bad('Too many unfinished verifications.', 'TooManyUnfinishedVerifications');
-      default:
-        break;
-    }
-    if (maxPriceCents !== null && maxPriceCents < MOCK_PRICE_CENTS)
-      throw bad('The price is above maxPrice.', 'PricingFailure');
+    this.account.checkCapabilityValue(capability);
     const now = this.opts.now();
-    const prefix = name === 'test_delayed_success' ? 'mock_ver_delay_' : 'mock_ver_';
-    const v = this.mockRecord(this.id(prefix), name, now, false, idempotencyKey, String(capability));
-    this.verifications.set(v.id, v);
-    switch (name) {
-      case 'test_success':
-        this.completeMock(v, now, new Date(now.getTime() + 30_000));
-        break;
-      case 'test_reactivatable':
-        this.completeMock(v, now, new Date(now.getTime() - 60_000));
-        v.canReactivate = true;
-        break;
-      case 'test_timeout':
-        v.state = 'verificationTimedOut';
-        v.endsAt = now;
-        break;
-      case 'test_delayed_success':
-        this.schedule(this.opts.delayedSuccessMs, () => {
-          if (this.refresh(v).state === 'verificationPending')
-            this.deliverSms(v.id, { text: 'Your verification code is 123456', code: '123456' });
-        });
-        this.scheduleTimeout(v);
-        break;
-      default: // test_pending: never gets an SMS
-        this.scheduleTimeout(v);
-    }
-    return v;
-  }
-
-  private mockRecord(
-    id: string,
-    serviceName: string,
-    now: Date,
-    frozen: boolean,
-    idempotencyKey: string | null,
-    capability = 'sms',
-  ): SandboxVerification {
-    return {
-      id,
-      saleId: id.replace(/^mock_ver_/, 'mock_sale_ver_'),
-      number: '2223334444',
-      serviceName,
-      capability,
-      state: 'verificationPending',
-      totalCostCents: MOCK_PRICE_CENTS,
-      chargedCents: 0,
-      createdAt: now,
-      endsAt: new Date(now.getTime() + this.opts.verificationTtlMs),
-      sms: [],
-      mock: true,
-      frozen,
-      reusableUntil: null,
-      canReactivate: false,
+    const v = mockPurchase(
+      name,
+      String(capability),
+      maxPrice,
       idempotencyKey,
-    };
-  }
-
-  private completeMock(v: SandboxVerification, at: Date, reusableUntil: Date | null): void {
-    v.sms.push({
-      id: this.id('sms_'),
-      from: '+12025550123',
-      to: v.number,
-      createdAt: at,
-      smsContent: 'Your verification code is 123456',
-      parsedCode: '123456',
-      encrypted: false,
-      reservationId: v.id,
-    });
-    v.state = 'verificationCompleted';
-    v.reusableUntil = reusableUntil;
-  }
-
-  /** The fixed ids of the real test mode, readable directly. */
-  private seedFixedMocks(): void {
-    const now = this.opts.now();
-    const add = (id: string, service: string, setup: (v: SandboxVerification) => void) => {
-      const v = this.mockRecord(id, service, now, true, null);
-      setup(v);
-      this.verifications.set(id, v);
-    };
-    add('mock_ver_success', 'test_success', (v) =>
-      this.completeMock(v, now, new Date(now.getTime() + 30_000)),
+      now,
+      this.opts.verificationTtlMs,
     );
-    add('mock_ver_pending', 'test_pending', (v) => {
-      v.endsAt = new Date(now.getTime() + 365 * 86_400_000);
-    });
-    add('mock_ver_reactivatable', 'test_reactivatable', (v) => {
-      this.completeMock(v, now, new Date(now.getTime() - 60_000));
-      v.canReactivate = true;
-    });
-    add('mock_ver_timeout', 'test_timeout', (v) => {
-      v.state = 'verificationTimedOut';
-      v.endsAt = now;
-    });
-    add('mock_ver_cancelled', 'test_pending', (v) => {
-      v.state = 'verificationCanceled';
-    });
-    add('mock_ver_reported', 'test_success', (v) => {
-      this.completeMock(v, now, null);
-      v.state = 'verificationReported';
-    });
-    add('mock_ver_reused', 'test_success', (v) => {
-      this.completeMock(v, now, new Date(now.getTime() + 30_000));
-    });
+    this.verifications.set(v.id, v);
+    if (name === 'test_delayed_success') {
+      this.schedule(this.opts.delayedSuccessMs, () => {
+        if (this.refresh(v).state === 'verificationPending')
+          this.deliverSms(v.id, { text: MOCK_SMS_TEXT, code: MOCK_CODE });
+      });
+    }
+    // test_pending never gets an SMS; like test_delayed_success it times out.
+    if (v.state === 'verificationPending') this.scheduleTimeout(v);
+    return v;
   }
 
   /** Delivers one SMS now (the timer, `test_*` scenarios and the control API all come here). */
@@ -504,7 +289,7 @@ export class SandboxState {
     opts: { text?: string; code?: string; from?: string; to?: string } = {},
   ): SandboxSms {
     const v = this.get(id);
-    const service = this.services.get(v.serviceName);
+    const service = this.account.services.get(v.serviceName);
     let text = opts.text;
     let parsed: string | null = opts.code ?? null;
     if (text === undefined) {
@@ -518,7 +303,7 @@ export class SandboxState {
         /\b(\d{3})[- ]?(\d{3})\b/.exec(text)?.slice(1).join('') ?? /\b\d{4,8}\b/.exec(text)?.[0] ?? null;
     }
     const sms: SandboxSms = {
-      id: this.id('sms_'),
+      id: newId('sms_'),
       from: opts.from ?? service?.sender ?? null,
       // `to` differing from the number plays a provider whose SMS filter lets a stranger's SMS through.
       to: opts.to ?? v.number,
@@ -582,7 +367,7 @@ export class SandboxState {
   }
 
   private refund(v: SandboxVerification): void {
-    this.balanceCents += v.chargedCents;
+    this.account.balanceCents += v.chargedCents;
     v.chargedCents = 0;
   }
 
@@ -592,11 +377,5 @@ export class SandboxState {
       .filter((m) => (filter.reservationId ? m.reservationId === filter.reservationId : true))
       .filter((m) => (filter.to ? m.to === filter.to.replace(/^\+1/, '') : true))
       .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
-  }
-
-  setStock(serviceName: string, stock: number): void {
-    const service = this.services.get(serviceName.toLowerCase());
-    if (!service) throw new SandboxApiError(404, 'NotFound', `Unknown service '${serviceName}'.`);
-    service.stock = Math.max(0, Math.floor(stock));
   }
 }

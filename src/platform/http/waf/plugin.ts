@@ -17,8 +17,8 @@ import { IpBlocklist } from './blocklist.js';
 import type { BlocklistLoadResult } from './blocklist.js';
 import { MemoryBanStore, OffenderBans } from './bans.js';
 import type { BanStore } from './bans.js';
-import { inspectBody, inspectHeaders, inspectPath, inspectQuery } from './rules.js';
-import type { WafMatch } from './rules.js';
+import { inspectBody, inspectHeaders, inspectPath, inspectQuery } from './inspection.js';
+import type { WafMatch } from './inspection.js';
 
 export interface WafOptions {
   mode: 'block' | 'monitor';
