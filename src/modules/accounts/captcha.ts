@@ -1,7 +1,6 @@
 import { type Challenge, type Solution, createChallenge, randomInt, verifySolution } from 'altcha-lib';
 import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import { lt, sql } from 'drizzle-orm';
-import type { Redis } from 'ioredis';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
 import { captchaUses } from './schema.js';
@@ -12,7 +11,7 @@ import { deriveKey } from './secrets.js';
  * browser thread solves a challenge in roughly 0.1–0.3 s (measured ~110 ms in Node for cost 100,
  * counter 1,000–3,000); a bot paying that for every attempt is slowed a lot.
  * A solved challenge is accepted once: its signature is recorded until the challenge expires
- * (Redis SET NX when configured, else a table).
+ * in a table: the database, not the optional Redis, decides, so a Redis outage never blocks sign-up.
  */
 export const CAPTCHA_ALGORITHM = 'PBKDF2/SHA-256';
 const COST = 100;
@@ -55,16 +54,11 @@ const levelOf = (challenge: Challenge): number => {
   return typeof level === 'number' && Number.isInteger(level) ? level : 0;
 };
 
-export function createCaptcha(options: { appSecret: string; db: Db; redis: Redis | undefined }): Captcha {
+export function createCaptcha(options: { appSecret: string; db: Db }): Captcha {
   const hmacSignatureSecret = deriveKey(options.appSecret, 'captcha-signature').toString('hex');
   const hmacKeySignatureSecret = deriveKey(options.appSecret, 'captcha-key-signature').toString('hex');
 
   async function claim(challengeId: string, expiresAt: number): Promise<boolean> {
-    const ttl = Math.max(1, expiresAt - Math.floor(Date.now() / 1000));
-    if (options.redis) {
-      const set = await options.redis.set(`captcha:used:${challengeId}`, '1', 'EX', ttl, 'NX');
-      return set === 'OK';
-    }
     await options.db.delete(captchaUses).where(lt(captchaUses.expiresAt, sql`now()`));
     const rows = await options.db
       .insert(captchaUses)

@@ -227,7 +227,7 @@ export function createAccountsService(
   const db = deps.database.db;
   const { config } = deps;
   const logger: Logger = deps.logger;
-  const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db, redis: deps.redis });
+  const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db });
   const tokens: AccessTokens = createAccessTokens(config.appSecret);
   const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
   const mail = createAccountMail({ config, db, jobs: deps.jobs, mailer: deps.mailer, logger });
