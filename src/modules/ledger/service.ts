@@ -18,6 +18,8 @@ import * as store from './store.js';
  */
 
 export const WALLET_CURRENCY = 'USD';
+/** The free sign-up verification is a wallet of its own in this currency, spent like money. */
+export const SIGNUP_CREDIT_CURRENCY = 'CREDIT';
 
 export interface Posting {
   kind: TransactionKind;
@@ -258,3 +260,85 @@ export async function walletStatement(
     limit: page.limit,
   });
 }
+
+/** A top-up confirmed by the payment provider: clearing → wallet, once per reference. */
+export function creditTopup(
+  tx: Db,
+  input: {
+    ownerId: string;
+    amount: number;
+    reference: string;
+    memo: string;
+    metadata?: Record<string, unknown>;
+  },
+): Promise<PostingResult> {
+  return transfer(tx, {
+    kind: 'topup',
+    legs: movement({ platform: 'paystack_clearing' }, { wallet: input.ownerId }, input.amount),
+    memo: input.memo,
+    idempotencyKey: `topup:${input.reference}`,
+    metadata: input.metadata,
+  });
+}
+
+/** Opens the user's wallets and grants the one free verification of a new account. */
+export async function openAccountWallets(tx: Db, ownerId: string): Promise<void> {
+  await openWallet(tx, ownerId);
+  await transfer(tx, {
+    kind: 'adjustment',
+    currency: SIGNUP_CREDIT_CURRENCY,
+    legs: movement({ platform: 'adjustments' }, { wallet: ownerId }, 1),
+    memo: 'Free verification at sign-up',
+    idempotencyKey: `signup-credit:${ownerId}`,
+  });
+}
+
+/**
+ * A manual correction of a wallet (positive credits, negative debits), balanced against the
+ * platform's adjustments account; a debit never takes a wallet below zero.
+ */
+export function adjust(
+  tx: Db,
+  input: {
+    ownerId: string;
+    amount: number;
+    memo: string;
+    idempotencyKey?: string;
+    currency?: string;
+    metadata?: Record<string, unknown>;
+  },
+): Promise<PostingResult> {
+  const wallet = { wallet: input.ownerId };
+  const adjustments = { platform: 'adjustments' } as const;
+  return transfer(tx, {
+    kind: 'adjustment',
+    legs:
+      input.amount >= 0
+        ? movement(adjustments, wallet, input.amount)
+        : movement(wallet, adjustments, -input.amount),
+    memo: input.memo,
+    idempotencyKey: input.idempotencyKey,
+    currency: input.currency,
+    metadata: input.metadata,
+  });
+}
+
+/**
+ * The ledger as other modules see it: named operations, each run inside the caller's transaction
+ * (`tx`) so a money movement commits or rolls back with the business change it pays for.
+ */
+export function createLedgerService() {
+  return {
+    openWallet,
+    openAccountWallets,
+    creditTopup,
+    adjust,
+    hold,
+    capture,
+    release,
+    reverse,
+    walletSummary,
+    walletStatement,
+  };
+}
+export type LedgerService = ReturnType<typeof createLedgerService>;
