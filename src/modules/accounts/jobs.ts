@@ -1,9 +1,10 @@
 /** Background work of accounts: its e-mails, and the daily pruning of rows that no longer serve anyone. */
 import type { Db } from '../../platform/db/database.js';
 import type { Jobs } from '../../platform/jobs.js';
-import type { PlatformDeps } from '../../platform/module.js';
+import type { Logger } from '../../platform/logger.js';
 import { FAILURE_WINDOW_SECONDS } from './domain.js';
-import { type AccountMailJob, SEND_ACCOUNT_MAIL, createAccountMail } from './mail.js';
+import { type AccountMailJob, SEND_ACCOUNT_MAIL } from './mail.js';
+import type { AccountsService } from './service.js';
 import * as store from './store.js';
 
 export const PRUNE_ACCOUNTS = 'accounts.prune';
@@ -35,14 +36,14 @@ export async function pruneAccountRecords(db: Db): Promise<PruneCounts> {
   };
 }
 
-export function defineAccountsJobs(jobs: Jobs, deps: PlatformDeps): void {
-  const mail = createAccountMail({
-    config: deps.config,
-    db: deps.database.db,
-    jobs,
-    mailer: deps.providers.mailer,
-    logger: deps.logger,
-  });
+export interface AccountsJobsDeps {
+  db: Db;
+  logger: Logger;
+  accounts: AccountsService;
+}
+
+export function defineAccountsJobs(jobs: Jobs, deps: AccountsJobsDeps): void {
+  const { mail } = deps.accounts;
   jobs.define<AccountMailJob>({
     name: SEND_ACCOUNT_MAIL,
     // SMTP hiccups are retried with backoff; a token link older than its mail is replaced anyway.
@@ -55,7 +56,7 @@ export function defineAccountsJobs(jobs: Jobs, deps: PlatformDeps): void {
     cron: '17 3 * * *',
     retryLimit: 2,
     handler: async () => {
-      const counts = await pruneAccountRecords(deps.database.db);
+      const counts = await pruneAccountRecords(deps.db);
       deps.logger.info({ counts }, 'account records pruned');
     },
   });

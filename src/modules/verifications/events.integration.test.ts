@@ -9,10 +9,9 @@ import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { createRedis } from '../../platform/redis.js';
 import { createTextVerifiedClient, signWebhookBody } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import { movement } from '../ledger/domain.js';
-import * as ledger from '../ledger/service.js';
 import type { VerificationView } from './service.js';
 import * as store from './store.js';
+import { fundWallet } from '../../../test/support/wallet.js';
 
 const SECRET = 'whsec_events_test';
 
@@ -114,14 +113,7 @@ describe.each(['redis', 'postgres'] as const)('SSE fan-out across instances (%s)
     const a = await instance(mode);
     const b = await instance(mode);
     const user = testPrincipal({ tier: 'payg' });
-    await testDb.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: user.userId }, 1_000),
-        memo: 'test',
-        idempotencyKey: `fund:${user.userId}`,
-      }),
-    );
+    await fundWallet(testDb.database.db, user.userId, 1_000);
     const purchase = await a.app.inject({
       method: 'POST',
       url: '/api/v1/verifications',
