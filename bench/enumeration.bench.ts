@@ -24,7 +24,7 @@ const logger = createLogger('silent');
 const mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'Namaskah <no-reply@namaskah.test>' });
 const jobs = new Jobs(database.sql, logger);
 const app = await benchApp(database, { providers: { mailer }, jobs });
-defineAccountsJobs(jobs, { db: database.db, logger, accounts: app.services.accounts });
+defineAccountsJobs(jobs, { logger, accounts: app.services.accounts });
 await jobs.start({ work: true });
 await app.ready();
 

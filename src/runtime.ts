@@ -90,7 +90,7 @@ export async function startRuntime(
     cleanup.push(() => services.close());
 
     defineIdempotencyJobs(jobs, { db: database.db, ttlHours: config.idempotencyTtlHours });
-    defineAccountsJobs(jobs, { db: database.db, logger, accounts: services.accounts });
+    defineAccountsJobs(jobs, { logger, accounts: services.accounts });
     defineVerificationJobs(jobs, { verifications: services.verifications });
     definePaymentsJobs(jobs, { logger, payments: services.payments });
 

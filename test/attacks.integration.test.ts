@@ -965,7 +965,7 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
     const logger = createLogger('silent');
     const jobs = new Jobs(testDb.database.sql, logger);
     const probe = await createTestApp({ database: testDb.database, redis, jobs, providers: { mailer } });
-    defineAccountsJobs(jobs, { db: testDb.database.db, logger, accounts: probe.services.accounts });
+    defineAccountsJobs(jobs, { logger, accounts: probe.services.accounts });
     await jobs.start({ work: false });
     await probe.ready();
     try {

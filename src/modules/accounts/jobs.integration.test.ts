@@ -4,7 +4,8 @@ import type { JobDefinition, Jobs } from '../../platform/jobs.js';
 import { createLogger } from '../../platform/logger.js';
 import { testConfig } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
-import { PRUNE_ACCOUNTS, defineAccountsJobs, pruneAccountRecords } from './jobs.js';
+import { PRUNE_ACCOUNTS, defineAccountsJobs } from './jobs.js';
+import { pruneAccountRecords } from './pruning.js';
 import { createAuditService } from '../audit/index.js';
 import { createLedgerService } from '../ledger/index.js';
 import { SEND_ACCOUNT_MAIL } from './mail.js';
@@ -140,7 +141,7 @@ describe('pruning account records', () => {
       ledger: createLedgerService(),
       audit: createAuditService({ db }),
     });
-    defineAccountsJobs(jobs, { db, logger, accounts });
+    defineAccountsJobs(jobs, { logger, accounts });
     expect(defined.map((d) => [d.name, d.cron])).toEqual([
       [SEND_ACCOUNT_MAIL, undefined],
       [PRUNE_ACCOUNTS, '17 3 * * *'],

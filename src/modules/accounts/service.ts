@@ -38,6 +38,7 @@ import {
 } from './passwords.js';
 import { createAccountMail } from './mail.js';
 import { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
+import { pruneAccountRecords } from './pruning.js';
 import * as store from './store.js';
 
 export type User = store.UserRow;
@@ -715,6 +716,8 @@ export function createAccountsService(deps: AccountsDeps) {
     unsuspendUser: (userId: string, actorId?: string | null) => unsuspendUser(core, userId, actorId),
     setUserRole: (userId: string, role: 'user' | 'admin') => setUserRole(core, userId, role),
     provisionAdmin: (email: string) => provisionAdmin(core, email),
+    /** Deletes rows that no longer serve anyone (the daily `accounts.prune` job). */
+    pruneRecords: () => pruneAccountRecords(db),
     /**
      * Opens an account directly, without captcha or confirmation mail (seeding benchmarks and
      * tooling); undefined when the address is taken.
