@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hashPassword } from '../src/modules/accounts/passwords.js';
-import { insertUser } from '../src/modules/accounts/store.js';
 import { benchApp, benchDatabase, fmt, percentile } from './support.js';
 
 /**
@@ -20,8 +18,7 @@ await app.ready();
 try {
   const emails = Array.from({ length: USERS }, () => `bench-${randomUUID().slice(0, 12)}@example.test`);
   const t0 = performance.now();
-  for (const email of emails)
-    await insertUser(database.db, { email, passwordHash: await hashPassword(PASSWORD) });
+  for (const email of emails) await app.services.accounts.createUser({ email, password: PASSWORD });
   console.log(
     `Registered ${USERS} users (argon2id hash each) in ${fmt((performance.now() - t0) / 1000, 2)} s`,
   );

@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { defineAccountsJobs } from '../src/modules/accounts/jobs.js';
-import { hashPassword } from '../src/modules/accounts/passwords.js';
-import { insertUser } from '../src/modules/accounts/store.js';
+import { defineAccountsJobs } from '../src/modules/accounts/index.js';
 import { Jobs } from '../src/platform/jobs.js';
-import { loadConfig } from '../src/platform/config.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createMailer } from '../src/platform/mail/mailer.js';
-import { createMetrics } from '../src/platform/metrics.js';
 import { startSmtpCatcher } from '../src/sandbox/smtp/catcher.js';
 import { solveCaptcha } from '../test/support/captcha.js';
 import { benchApp, benchDatabase, fmt, percentile } from './support.js';
@@ -26,19 +22,10 @@ const { database, dispose } = await benchDatabase(10);
 const catcher = await startSmtpCatcher();
 const logger = createLogger('silent');
 const mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'Namaskah <no-reply@namaskah.test>' });
-const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false' });
 const jobs = new Jobs(database.sql, logger);
-defineAccountsJobs(jobs, {
-  config,
-  database,
-  redis: undefined,
-  jobs,
-  metrics: createMetrics(),
-  logger,
-  providers: { paystack: undefined, textVerified: undefined, mailer },
-});
-await jobs.start({ work: true });
 const app = await benchApp(database, { providers: { mailer }, jobs });
+defineAccountsJobs(jobs, { logger, accounts: app.services.accounts });
+await jobs.start({ work: true });
 await app.ready();
 
 let ipCounter = 0;
@@ -49,8 +36,7 @@ const nextIp = () => {
 
 try {
   const known = Array.from({ length: SAMPLES }, () => `known-${randomUUID().slice(0, 12)}@example.test`);
-  const passwordHash = await hashPassword(PASSWORD);
-  for (const email of known) await insertUser(database.db, { email, passwordHash });
+  for (const email of known) await app.services.accounts.createUser({ email, password: PASSWORD });
 
   type Case = 'register taken' | 'register free' | 'forgot known' | 'forgot unknown';
   const cases: Case[] = ['register taken', 'register free', 'forgot known', 'forgot unknown'];

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { movement } from '../src/modules/ledger/domain.js';
-import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
-import * as ledger from '../src/modules/ledger/service.js';
 import type { Db } from '../src/platform/db/database.js';
 import { benchDatabase, fmt, percentile } from './support.js';
+import { checkLedgerInvariants, createLedgerService } from '../src/modules/ledger/index.js';
+import { fundWallet } from '../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 /**
  * Holds per second on PostgreSQL: every hold is its own transaction (conditional wallet update,
@@ -14,14 +15,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 
 async function fund(db: Db, owners: string[], cents: number) {
   for (const owner of owners) {
-    await db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, cents),
-        memo: 'bench funding',
-        idempotencyKey: `bench-fund:${owner}`,
-      }),
-    );
+    await fundWallet(db, owner, cents);
   }
 }
 

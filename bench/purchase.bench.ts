@@ -4,12 +4,13 @@
  * BENCH_PURCHASES purchases in all; then the ledger is checked.
  */
 import { randomUUID } from 'node:crypto';
-import { movement } from '../src/modules/ledger/domain.js';
-import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
-import * as ledger from '../src/modules/ledger/service.js';
 import { createTextVerifiedClient } from '../src/providers/textverified/index.js';
 import { startTextVerifiedSandbox } from '../src/sandbox/textverified/index.js';
 import { benchApp, benchDatabase, fmt, percentile } from './support.js';
+import { checkLedgerInvariants, createLedgerService } from '../src/modules/ledger/index.js';
+import { fundWallet } from '../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 50);
 const PURCHASES = Number(process.env.BENCH_PURCHASES ?? 2000);
@@ -44,6 +45,7 @@ app.addHook('onRequest', async (request) => {
       tier: 'payg',
       role: 'user',
       emailConfirmed: true,
+      mfaEnabled: false,
       via: 'access_token',
     };
   }
@@ -51,19 +53,11 @@ app.addHook('onRequest', async (request) => {
 await app.ready();
 
 try {
-  const { updateTier } = await import('../src/modules/tiers/service.js');
-  await updateTier(database.db, 'payg', { maxActiveOrders: 1_000_000, purchaseRatePerMinute: 1_000_000 });
+  await app.services.tiers.update('payg', { maxActiveOrders: 1_000_000, purchaseRatePerMinute: 1_000_000 });
   const buyers = Array.from({ length: BUYERS }, () => randomUUID());
   const perBuyer = Math.ceil(PURCHASES / BUYERS);
   for (const owner of buyers) {
-    await database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, perBuyer * PRICE),
-        memo: 'bench funding',
-        idempotencyKey: `bench-fund:${owner}`,
-      }),
-    );
+    await fundWallet(database.db, owner, perBuyer * PRICE);
   }
   // Warm the catalogue cache and the provider token.
   await app.inject({ url: '/api/v1/catalog/quote?service=whatsapp&country=US' });

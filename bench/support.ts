@@ -7,7 +7,7 @@ import { type Database, openDatabase } from '../src/platform/db/database.js';
 import type { Jobs } from '../src/platform/jobs.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createMetrics } from '../src/platform/metrics.js';
-import type { PlatformDeps } from '../src/platform/module.js';
+import { type Platform, type Services, createServices } from '../src/services.js';
 
 export const BENCH_DATABASE_URL =
   process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -45,12 +45,12 @@ export const fmt = (n: number, digits = 1) => n.toFixed(digits);
 export async function benchApp(
   database: Database,
   options: {
-    providers?: Partial<PlatformDeps['providers']>;
+    providers?: Partial<Platform['providers']>;
     env?: Record<string, string>;
     jobs?: Jobs;
   } = {},
-): Promise<FastifyInstance> {
-  return buildApp({
+): Promise<FastifyInstance & { services: Services }> {
+  const platform: Platform = {
     config: loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', SANDBOXES: 'false', ...options.env }),
     database,
     redis: undefined,
@@ -58,5 +58,10 @@ export async function benchApp(
     metrics: createMetrics(),
     logger: createLogger('silent'),
     providers: { paystack: undefined, textVerified: undefined, mailer: undefined, ...options.providers },
-  });
+  };
+  const services = createServices(platform);
+  const app = await buildApp(platform, services);
+  app.addHook('onClose', () => services.close());
+  app.decorate('services', services);
+  return app as FastifyInstance & { services: Services };
 }

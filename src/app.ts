@@ -10,24 +10,24 @@ import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './platform/http/security-headers.js';
-import type { PlatformDeps } from './platform/module.js';
-import { registerCatalogRoutes } from './modules/catalog/routes.js';
-import { registerIdempotency } from './modules/idempotency/plugin.js';
-import { registerAccountsRoutes } from './modules/accounts/routes.js';
-import { registerApiKeysRoutes } from './modules/api-keys/routes.js';
-import { registerAuthentication } from './platform/http/auth.js';
-import { registerVerificationRoutes } from './modules/verifications/routes.js';
-import { registerPaymentsRoutes } from './modules/payments/routes.js';
-
-export type AppDeps = PlatformDeps;
+import { registerAccountsRoutes, registerAuthentication } from './modules/accounts/index.js';
+import { registerApiKeysRoutes } from './modules/api-keys/index.js';
+import { registerCatalogRoutes } from './modules/catalog/index.js';
+import { registerIdempotency } from './modules/idempotency/index.js';
+import { registerPaymentsRoutes } from './modules/payments/index.js';
+import { registerVerificationRoutes } from './modules/verifications/index.js';
+import type { Platform, Services } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
 
-/** Composes the application: platform plugins first, then each domain module. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
-  const { config } = deps;
+/**
+ * Composes the HTTP application: platform plugins first, then each domain module's routes, given
+ * the services the composition root built (`createServices`, src/services.ts).
+ */
+export async function buildApp(platform: Platform, services: Services): Promise<FastifyInstance> {
+  const { config } = platform;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: platform.logger as FastifyBaseLogger,
     trustProxy: config.trustProxy.length > 0 ? config.trustProxy : false,
     bodyLimit: 256 * 1024,
     requestIdHeader: false,
@@ -56,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     void reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.httpDuration.observe(
+    platform.metrics.httpDuration.observe(
       {
         method: request.method,
         route: request.routeOptions.url ?? 'unmatched',
@@ -71,29 +71,39 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // 1. Protective layers (WAF, security headers, global rate limit).
   registerSecurityHeaders(app);
-  await registerFirewall(app, deps);
-  registerRateLimits(app, deps);
+  await registerFirewall(app, platform);
+  registerRateLimits(app, { ...platform, limiter: services.rateLimiter });
   // The OpenAPI document collects routes as they are added: before every route, after the layers above.
   await registerOpenApi(app, { publicUrl: config.publicUrl });
 
   // 2. Authentication (sets request.principal) and CSRF.
-  await registerAuthentication(app, deps);
+  await registerAuthentication(app, { config, accounts: services.accounts, apiKeys: services.apiKeys });
 
   // 3. Per-route rate limits.
   registerRouteRateLimits(app);
 
-  registerIdempotency(app, { db: deps.database.db, ttlHours: config.idempotencyTtlHours });
-  registerHealthRoutes(app, deps);
+  registerIdempotency(app, { db: platform.database.db, ttlHours: config.idempotencyTtlHours });
+  registerHealthRoutes(app, platform);
   // With METRICS_PORT the metrics have their own listener (runtime.ts) and stay off the public port.
   if (config.metrics.port === undefined)
-    registerMetricsRoute(app, { metrics: deps.metrics, token: config.metrics.token });
+    registerMetricsRoute(app, { metrics: platform.metrics, token: config.metrics.token });
 
   // 4. Domain modules.
-  registerAccountsRoutes(app, deps);
-  registerApiKeysRoutes(app, deps);
-  registerCatalogRoutes(app, deps);
-  registerVerificationRoutes(app, deps);
-  registerPaymentsRoutes(app, deps);
+  registerAccountsRoutes(app, { config, accounts: services.accounts });
+  registerApiKeysRoutes(app, { apiKeys: services.apiKeys });
+  registerCatalogRoutes(app, { catalog: services.catalog });
+  registerVerificationRoutes(app, {
+    config,
+    logger: platform.logger,
+    verifications: services.verifications,
+    tiers: services.tiers,
+    access: {
+      liveSessionIds: services.accounts.liveSessionIds,
+      activeUserIds: services.accounts.activeUserIds,
+      liveApiKeyIds: services.apiKeys.liveApiKeyIds,
+    },
+  });
+  registerPaymentsRoutes(app, { payments: services.payments });
 
   return app;
 }

@@ -1,18 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.js';
-import { defineAccountsJobs } from './modules/accounts/jobs.js';
-import { defineIdempotencyJobs } from './modules/idempotency/jobs.js';
-import { registerLedgerMetrics } from './modules/ledger/metrics.js';
-import { defineVerificationJobs } from './modules/verifications/jobs.js';
-import { definePaymentsJobs } from './modules/payments/jobs.js';
+import { defineAccountsJobs } from './modules/accounts/index.js';
+import { defineIdempotencyJobs } from './modules/idempotency/index.js';
+import { registerLedgerMetrics } from './modules/ledger/index.js';
+import { definePaymentsJobs } from './modules/payments/index.js';
+import { defineVerificationJobs } from './modules/verifications/index.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
 import { createLogger } from './platform/logger.js';
 import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
-import type { PlatformDeps } from './platform/module.js';
 import { registerHomePage } from './platform/http/home-page.js';
 import { startMetricsListener } from './platform/http/metrics-route.js';
 import { createRedis } from './platform/redis.js';
@@ -20,11 +19,13 @@ import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
 import { type EmbeddedSandboxes, startEmbeddedSandboxes } from './sandbox/embedded.js';
 import { registerInboxRoutes } from './sandbox/smtp/inbox-routes.js';
+import { type Platform, type Services, createServices } from './services.js';
 
 export interface Runtime {
   app: FastifyInstance;
   config: Config;
-  deps: PlatformDeps;
+  platform: Platform;
+  services: Services;
   database: Database;
   jobs: Jobs;
   redis: Redis | undefined;
@@ -75,7 +76,7 @@ export async function startRuntime(
     const metrics = createMetrics();
     registerLedgerMetrics(metrics, database.db);
     const jobs = new Jobs(database.sql, logger, metrics);
-    const deps: PlatformDeps = {
+    const platform: Platform = {
       config,
       database,
       redis,
@@ -85,16 +86,18 @@ export async function startRuntime(
       providers: createProviders(config, logger),
     };
 
-    defineIdempotencyJobs(jobs, database.db, config.idempotencyTtlHours);
-    // Module jobs.
-    defineAccountsJobs(jobs, deps);
-    defineVerificationJobs(jobs, deps);
-    definePaymentsJobs(jobs, deps);
+    const services = createServices(platform);
+    cleanup.push(() => services.close());
+
+    defineIdempotencyJobs(jobs, { db: database.db, ttlHours: config.idempotencyTtlHours });
+    defineAccountsJobs(jobs, { logger, accounts: services.accounts });
+    defineVerificationJobs(jobs, { verifications: services.verifications });
+    definePaymentsJobs(jobs, { logger, payments: services.payments });
 
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
 
-    const app = await buildApp(deps);
+    const app = await buildApp(platform, services);
     cleanup.push(() => app.close());
     registerHomePage(app, { embedded: sandboxes !== undefined });
     // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
@@ -121,14 +124,14 @@ export async function startRuntime(
       cleanup.push(() => listener.close());
       metricsUrl = listener.url;
     }
-    return { app, config, deps, database, jobs, redis, sandboxes, url, metricsUrl, close };
+    return { app, config, platform, services, database, jobs, redis, sandboxes, url, metricsUrl, close };
   } catch (error) {
     await close();
     throw error;
   }
 }
 
-function createProviders(config: Config, logger: PlatformDeps['logger']): PlatformDeps['providers'] {
+function createProviders(config: Config, logger: Platform['logger']): Platform['providers'] {
   const { textVerified: tv, paystack } = config;
   return {
     textVerified:

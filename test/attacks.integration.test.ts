@@ -5,20 +5,16 @@
  */
 import { eventually } from './support/eventually.js';
 import { smsReceivedWebhookBody } from './support/textverified.js';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defineAccountsJobs } from '../src/modules/accounts/jobs.js';
-import { SEND_ACCOUNT_MAIL } from '../src/modules/accounts/mail.js';
-import { deriveKey } from '../src/modules/accounts/secrets.js';
-import { setUserTier, suspendUser } from '../src/modules/accounts/service.js';
-import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
+import { SEND_ACCOUNT_MAIL, defineAccountsJobs, deriveKey } from '../src/modules/accounts/index.js';
+import { checkLedgerInvariants } from '../src/modules/ledger/index.js';
 import { Jobs } from '../src/platform/jobs.js';
 import { createLogger } from '../src/platform/logger.js';
 import { type MailMessage, type Mailer, createMailer } from '../src/platform/mail/mailer.js';
-import { createMetrics } from '../src/platform/metrics.js';
 import { createPaystackClient, signWebhookBody as signPaystack } from '../src/providers/paystack/index.js';
 import {
   createTextVerifiedClient,
@@ -27,7 +23,7 @@ import {
 import { startPaystackSandbox, type PaystackSandbox } from '../src/sandbox/paystack/index.js';
 import { type SmtpCatcher, startSmtpCatcher } from '../src/sandbox/smtp/catcher.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../src/sandbox/textverified/index.js';
-import { createTestApp, testConfig } from './support/app.js';
+import { type TestApp, createTestApp, testConfig } from './support/app.js';
 import { PASSWORD, type RealUser, as, nextIp, signUp } from './support/attacker.js';
 import { solveCaptcha } from './support/captcha.js';
 import { type TestDatabase, createPostgresTestDatabase } from './support/database.js';
@@ -44,7 +40,7 @@ let redis: Redis;
 let catcher: SmtpCatcher;
 let paystack: PaystackSandbox;
 let textVerified: TextVerifiedSandbox;
-let app: FastifyInstance;
+let app: TestApp;
 /** Alice is the victim, Bob the attacker; both confirmed, on payg (API keys allowed), funded. */
 let alice: RealUser;
 let bob: RealUser;
@@ -83,7 +79,7 @@ beforeAll(async () => {
   textVerified.control.setWebhook(`${url}/api/v1/hooks/textverified`);
 
   [alice, bob] = await Promise.all([signUp(app, catcher), signUp(app, catcher)]);
-  for (const user of [alice, bob]) await setUserTier(testDb.database.db, user.userId, 'payg');
+  for (const user of [alice, bob]) await app.services.accounts.setUserTier(user.userId, 'payg');
   // Both use up their one free verification, then fund the wallet for real.
   await Promise.all([spendFreeCredit(alice), spendFreeCredit(bob)]);
   await Promise.all([topUp(alice, 2_000), topUp(bob, 2_000)]);
@@ -698,7 +694,7 @@ describe('authentication attacks', () => {
   });
 
   it('refuses malformed Authorization headers and tampered API keys', async () => {
-    await setUserTier(testDb.database.db, bob.userId, 'payg');
+    await app.services.accounts.setUserTier(bob.userId, 'payg');
     const made = await as(app, bob, {
       method: 'POST',
       url: '/api/v1/api-keys',
@@ -746,7 +742,7 @@ describe('authentication attacks', () => {
 
   it('an API key without a wallet scope cannot start a top-up', async () => {
     const carol = await signUp(app, catcher);
-    await setUserTier(testDb.database.db, carol.userId, 'payg');
+    await app.services.accounts.setUserTier(carol.userId, 'payg');
     const made = await as(app, carol, {
       method: 'POST',
       url: '/api/v1/api-keys',
@@ -818,7 +814,7 @@ describe('authentication attacks', () => {
 
   it('a suspended user’s API key and tokens are refused at once, including money routes', async () => {
     const victim = await signUp(app, catcher);
-    await setUserTier(testDb.database.db, victim.userId, 'payg');
+    await app.services.accounts.setUserTier(victim.userId, 'payg');
     const made = await as(app, victim, {
       method: 'POST',
       url: '/api/v1/api-keys',
@@ -828,7 +824,7 @@ describe('authentication attacks', () => {
       },
     });
     const key = made.json<{ key: string }>().key;
-    await suspendUser(testDb.database.db, victim.userId, null, 'attack suite');
+    await app.services.accounts.suspendUser(victim.userId, null, 'attack suite');
     for (const authorization of [`Bearer ${key}`, `Bearer ${victim.accessToken}`]) {
       for (const [method, url] of [
         ['GET', '/api/v1/me'],
@@ -966,20 +962,11 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
       verify: async () => undefined,
       close: () => undefined,
     };
-    const config = testConfig();
     const logger = createLogger('silent');
     const jobs = new Jobs(testDb.database.sql, logger);
-    defineAccountsJobs(jobs, {
-      config,
-      database: testDb.database,
-      redis,
-      jobs,
-      metrics: createMetrics(),
-      logger,
-      providers: { paystack: undefined, textVerified: undefined, mailer },
-    });
-    await jobs.start({ work: false });
     const probe = await createTestApp({ database: testDb.database, redis, jobs, providers: { mailer } });
+    defineAccountsJobs(jobs, { logger, accounts: probe.services.accounts });
+    await jobs.start({ work: false });
     await probe.ready();
     try {
       const taken = alice.email;
@@ -1301,7 +1288,7 @@ describe('a live stream ends when the access that opened it does', () => {
   /** A fresh victim with a live order (the sign-up's free verification) whose code stream is open. */
   async function victimWithStream(authorizationOf?: (victim: RealUser) => Promise<string>) {
     const victim = await signUp(app, catcher);
-    await setUserTier(testDb.database.db, victim.userId, 'payg');
+    await app.services.accounts.setUserTier(victim.userId, 'payg');
     const order = await buy(victim);
     const authorization = authorizationOf ? await authorizationOf(victim) : `Bearer ${victim.accessToken}`;
     const stream = await openStream(order.id, authorization);
@@ -1383,7 +1370,7 @@ describe('a live stream ends when the access that opened it does', () => {
     const { victim, order, stream, authorization } = await victimWithStream();
     const keyed = await apiKeyOf(victim);
     const keyStream = await openStream(order.id, `Bearer ${keyed.key}`);
-    await suspendUser(testDb.database.db, victim.userId, null, 'attack suite');
+    await app.services.accounts.suspendUser(victim.userId, null, 'attack suite');
     await expectEnded(stream, order.id, authorization);
     await expectEnded(keyStream, order.id, `Bearer ${keyed.key}`);
   });
@@ -1470,7 +1457,7 @@ describe('races', () => {
 
   it('concurrent purchases on a wallet that covers one: one order, the rest 402, never negative', async () => {
     const user = await signUp(app, catcher);
-    await setUserTier(testDb.database.db, user.userId, 'payg');
+    await app.services.accounts.setUserTier(user.userId, 'payg');
     // Spend the free credit, then fund exactly one purchase.
     await spendFreeCredit(user);
     await topUp(user, 200);

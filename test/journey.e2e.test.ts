@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkLedgerInvariants } from '../src/modules/ledger/invariants.js';
+import { checkLedgerInvariants } from '../src/modules/ledger/index.js';
 import { loadConfig } from '../src/platform/config.js';
 import { type Runtime, startRuntime } from '../src/runtime.js';
 import { solveCaptcha } from './support/captcha.js';

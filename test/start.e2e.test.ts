@@ -5,10 +5,12 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { movement } from '../src/modules/ledger/domain.js';
-import * as ledger from '../src/modules/ledger/service.js';
 import { loadConfig } from '../src/platform/config.js';
 import { startRuntime } from '../src/runtime.js';
+import { createLedgerService } from '../src/modules/ledger/index.js';
+import { fundWallet } from './support/wallet.js';
+
+const ledger = createLedgerService();
 
 /** `npm start` on a fresh machine: the embedded default, with no database server involved. */
 
@@ -141,14 +143,7 @@ describe('npm start', () => {
     });
     const owner = randomUUID();
     const first = await startRuntime(config, { listen: false });
-    await first.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, 1234),
-        memo: 'before restart',
-        idempotencyKey: `restart:${owner}`,
-      }),
-    );
+    await fundWallet(first.database.db, owner, 1234);
     await first.close();
 
     const second = await startRuntime(config, { listen: false });

@@ -7,17 +7,20 @@ import type { Database } from '../../src/platform/db/database.js';
 import type { Jobs } from '../../src/platform/jobs.js';
 import { createLogger } from '../../src/platform/logger.js';
 import { createMetrics } from '../../src/platform/metrics.js';
-import type { PlatformDeps } from '../../src/platform/module.js';
+import { type Platform, type Services, createServices } from '../../src/services.js';
 
 export interface TestAppOptions {
   database: Database;
   redis?: Redis;
   jobs?: Jobs;
-  providers?: Partial<PlatformDeps['providers']>;
+  providers?: Partial<Platform['providers']>;
   env?: Record<string, string>;
   /** Receives every log line, for tests that assert what logs never contain. */
   logStream?: NodeJS.WritableStream;
 }
+
+/** The application under test, with the services its routes use (the same instances). */
+export type TestApp = FastifyInstance & { services: Services; platform: Platform };
 
 export function testConfig(env: Record<string, string> = {}): Config {
   return loadConfig({
@@ -30,10 +33,10 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-/** The real application on a test database; routes may be added before the first request. */
-export async function createTestApp(options: TestAppOptions): Promise<FastifyInstance> {
+/** The platform a test app runs on (what `startRuntime` builds in production). */
+export function testPlatform(options: TestAppOptions): Platform {
   const config = testConfig(options.logStream ? { LOG_LEVEL: 'info', ...options.env } : options.env);
-  return buildApp({
+  return {
     config,
     database: options.database,
     redis: options.redis,
@@ -41,5 +44,20 @@ export async function createTestApp(options: TestAppOptions): Promise<FastifyIns
     metrics: createMetrics(),
     logger: createLogger(config.logLevel, options.logStream),
     providers: { paystack: undefined, textVerified: undefined, mailer: undefined, ...options.providers },
-  });
+  };
+}
+
+/**
+ * The real application on a test database, built as `startRuntime` builds it (`createServices`,
+ * then `buildApp`); routes may be added before the first request. `app.services` are the services
+ * its routes use, for tests that drive a module directly; closing the app closes them.
+ */
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const platform = testPlatform(options);
+  const services = createServices(platform);
+  const app = await buildApp(platform, services);
+  app.addHook('onClose', () => services.close());
+  app.decorate('services', services);
+  app.decorate('platform', platform);
+  return app as TestApp;
 }

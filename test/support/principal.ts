@@ -21,6 +21,7 @@ export function testPrincipal(overrides: Partial<Principal> = {}): Principal {
     tier: 'payg',
     role: 'user',
     emailConfirmed: true,
+    mfaEnabled: false,
     via: 'access_token',
     ...overrides,
   };

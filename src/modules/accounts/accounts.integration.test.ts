@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, InjectOptions } from 'fastify';
+import type { InjectOptions } from 'fastify';
 import { Redis } from 'ioredis';
 import { SignJWT } from 'jose';
 import { generate } from 'otplib';
@@ -7,25 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../platform/logger.js';
 import { createMailer } from '../../platform/mail/mailer.js';
 import { type SmtpCatcher, startSmtpCatcher } from '../../sandbox/smtp/catcher.js';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { type TestApp, createTestApp, testConfig } from '../../../test/support/app.js';
 import { solveCaptcha } from '../../../test/support/captcha.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { createAccessTokens } from './access-tokens.js';
 import { deriveKey } from './secrets.js';
 import { CAPTCHA_AFTER_CLIENT_FAILURES } from './domain.js';
-import {
-  type AccountsService,
-  createAccountsService,
-  setUserRole,
-  setUserTier,
-  suspendUser,
-  unsuspendUser,
-} from './service.js';
+import { createAuditService } from '../audit/index.js';
+import { createLedgerService } from '../ledger/index.js';
+import { type AccountsService, createAccountsService } from './service.js';
 
 let testDb: TestDatabase;
 let redis: Redis;
-let app: FastifyInstance;
+let app: TestApp;
 let catcher: SmtpCatcher;
 let ipCounter = 1;
 /** Each scenario calls from its own address so per-IP limits of one do not touch the others. */
@@ -272,12 +267,15 @@ describe('flagged clients', () => {
   let accounts: AccountsService;
   beforeAll(() => {
     const config = testConfig();
+    const db = testDb.database.db;
     accounts = createAccountsService({
+      db,
       config,
-      database: testDb.database,
-      redis,
       logger: createLogger('silent'),
       mailer: undefined,
+      jobs: undefined,
+      ledger: createLedgerService(),
+      audit: createAuditService({ db }),
     });
   });
   const failFrom = (ip: string) =>
@@ -509,7 +507,7 @@ describe('sessions and tokens', () => {
 
   it('refuses to refresh a suspended user’s token before rotating it', async () => {
     const user = await signedUp();
-    await suspendUser(testDb.database.db, user.userId, null, 'test');
+    await app.services.accounts.suspendUser(user.userId, null, 'test');
     const refresh = () =>
       inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refreshToken: user.refreshToken } });
     const refused = await refresh();
@@ -520,14 +518,14 @@ describe('sessions and tokens', () => {
     );
     expect(tokens.rows).toEqual([{ rotated_at: null }]);
     // Not consumed: once unsuspended the same token rotates normally (no reuse alarm, no revocation).
-    await unsuspendUser(testDb.database.db, user.userId);
+    await app.services.accounts.unsuspendUser(user.userId);
     const again = await refresh();
     expect(again.statusCode, again.body).toBe(200);
   });
 
   it('refuses a suspended user everywhere, at once', async () => {
     const user = await signedUp();
-    await suspendUser(testDb.database.db, user.userId, null, 'test');
+    await app.services.accounts.suspendUser(user.userId, null, 'test');
     expect(
       (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(user.accessToken) })).statusCode,
     ).toBe(403);
@@ -545,7 +543,7 @@ describe('API keys', () => {
     const create = (body: object, token = user.accessToken) =>
       inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(token), payload: body });
     expect((await create({ name: 'k', scopes: ['account:read'] })).json().error.code).toBe('tier_required');
-    await setUserTier(testDb.database.db, user.userId, 'payg');
+    await app.services.accounts.setUserTier(user.userId, 'payg');
     const made = await create({ name: 'reader', scopes: ['account:read'] });
     expect(made.statusCode).toBe(201);
     const key = made.json<{ key: string; id: string; prefix: string }>();
@@ -595,7 +593,7 @@ describe('API keys', () => {
 
   it('honours the IP allowlist', async () => {
     const user = await signedUp();
-    await setUserTier(testDb.database.db, user.userId, 'pro');
+    await app.services.accounts.setUserTier(user.userId, 'pro');
     const made = await inject({
       method: 'POST',
       url: '/api/v1/api-keys',
@@ -692,7 +690,7 @@ describe('password change', () => {
 
   it('is for signed-in people only, not API keys', async () => {
     const user = await signedUp();
-    await setUserTier(testDb.database.db, user.userId, 'payg');
+    await app.services.accounts.setUserTier(user.userId, 'payg');
     const key = (
       await inject({
         method: 'POST',
@@ -768,9 +766,9 @@ describe('MFA and password reset', () => {
   });
 
   it('admins need MFA for admin routes', async () => {
-    const { requireAdmin } = await import('../../platform/http/auth.js');
+    const { requireAdmin } = await import('../../platform/http/guards.js');
     const user = await signedUp();
-    await setUserRole(testDb.database.db, user.userId, 'admin');
+    await app.services.accounts.setUserRole(user.userId, 'admin');
     const probe = await createTestApp({ database: testDb.database, redis });
     probe.get('/t/admin', { preHandler: requireAdmin }, async () => ({ ok: true }));
     await probe.ready();

@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../../platform/config.js';
 import { openDatabase } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
+import { createAuditService } from '../audit/index.js';
+import { createLedgerService } from '../ledger/index.js';
 import { type AdminProvisioning, provisionAdmin } from './service.js';
 
 /**
@@ -57,7 +59,14 @@ try {
   const database = await openDatabase(config.database);
   try {
     await database.migrate();
-    process.stdout.write(describeProvisioning(await provisionAdmin(database.db, email)));
+    process.stdout.write(
+      describeProvisioning(
+        await provisionAdmin(
+          { db: database.db, ledger: createLedgerService(), audit: createAuditService({ db: database.db }) },
+          email,
+        ),
+      ),
+    );
   } finally {
     await database.close();
   }

@@ -4,13 +4,23 @@ import { createLogger } from '../../platform/logger.js';
 import { testConfig } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
-import { createAccountsService, generateStrongPassword, provisionAdmin } from './service.js';
+import { createAuditService } from '../audit/index.js';
+import { createLedgerService } from '../ledger/index.js';
+import {
+  type AccountsCore,
+  createAccountsService,
+  generateStrongPassword,
+  provisionAdmin,
+} from './service.js';
 import * as store from './store.js';
 
 let testDb: TestDatabase;
+let core: AccountsCore;
 
 beforeAll(async () => {
   testDb = await createPostgresTestDatabase(4);
+  const db = testDb.database.db;
+  core = { db, ledger: createLedgerService(), audit: createAuditService({ db }) };
 }, 60_000);
 
 afterAll(async () => {
@@ -23,7 +33,7 @@ const newEmail = () => `admin-${randomUUID().slice(0, 8)}@example.test`;
 describe('admin:create (provisionAdmin)', () => {
   it('creates a confirmed admin with a strong generated password that signs in', async () => {
     const email = newEmail();
-    const result = await provisionAdmin(testDb.database.db, `  ${email.toUpperCase()} `);
+    const result = await provisionAdmin(core, `  ${email.toUpperCase()} `);
     expect(result.outcome).toBe('created');
     if (result.outcome !== 'created') return;
     expect(result.user).toMatchObject({ email, role: 'admin', emailConfirmed: true, mfaEnabled: false });
@@ -35,11 +45,11 @@ describe('admin:create (provisionAdmin)', () => {
     expect(row!.passwordHash).not.toContain(result.password);
     expect(await verifyPassword(row!.passwordHash, result.password)).toBe(true);
     const accounts = createAccountsService({
+      ...core,
       config: testConfig(),
-      database: testDb.database,
-      redis: undefined,
       logger: createLogger('silent'),
       mailer: undefined,
+      jobs: undefined,
     });
     const signedIn = await accounts.login(
       { email, password: result.password },
@@ -64,7 +74,7 @@ describe('admin:create (provisionAdmin)', () => {
     const email = newEmail();
     const passwordHash = await hashPassword('the user own passphrase 1');
     const existing = await store.insertUser(testDb.database.db, { email, passwordHash });
-    const promoted = await provisionAdmin(testDb.database.db, email);
+    const promoted = await provisionAdmin(core, email);
     expect(promoted).toEqual({
       outcome: 'promoted',
       user: expect.objectContaining({ id: existing!.id, role: 'admin' }),
@@ -75,7 +85,7 @@ describe('admin:create (provisionAdmin)', () => {
     // An existing account's e-mail confirmation is its own business.
     expect(row!.emailConfirmedAt).toBeNull();
 
-    const again = await provisionAdmin(testDb.database.db, email);
+    const again = await provisionAdmin(core, email);
     expect(again.outcome).toBe('already_admin');
     const changes = await query(
       `select details->>'previousRole' as previous from audit_log where subject_id = $1 and action = 'user.role_changed'`,
@@ -85,7 +95,7 @@ describe('admin:create (provisionAdmin)', () => {
   });
 
   it('refuses something that is not an e-mail address', async () => {
-    await expect(provisionAdmin(testDb.database.db, 'not-an-address')).rejects.toMatchObject({
+    await expect(provisionAdmin(core, 'not-an-address')).rejects.toMatchObject({
       status: 400,
       code: 'validation_failed',
     });

@@ -1,10 +1,9 @@
 import { type Challenge, type Solution, createChallenge, randomInt, verifySolution } from 'altcha-lib';
 import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
-import { lt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { captchaUses } from './schema.js';
 import { deriveKey } from './secrets.js';
+import * as store from './store.js';
 
 /**
  * Self-hosted ALTCHA proof of work (v2 API, PBKDF2/SHA-256). The cost is tuned so that one
@@ -58,15 +57,8 @@ export function createCaptcha(options: { appSecret: string; db: Db }): Captcha {
   const hmacSignatureSecret = deriveKey(options.appSecret, 'captcha-signature').toString('hex');
   const hmacKeySignatureSecret = deriveKey(options.appSecret, 'captcha-key-signature').toString('hex');
 
-  async function claim(challengeId: string, expiresAt: number): Promise<boolean> {
-    await options.db.delete(captchaUses).where(lt(captchaUses.expiresAt, sql`now()`));
-    const rows = await options.db
-      .insert(captchaUses)
-      .values({ challengeId, expiresAt: new Date(expiresAt * 1000) })
-      .onConflictDoNothing()
-      .returning({ id: captchaUses.challengeId });
-    return rows.length === 1;
-  }
+  const claim = (challengeId: string, expiresAt: number): Promise<boolean> =>
+    store.claimCaptcha(options.db, challengeId, new Date(expiresAt * 1000));
 
   return {
     challenge: (level = 0) => {

@@ -2,11 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobDefinition, Jobs } from '../../platform/jobs.js';
 import { createLogger } from '../../platform/logger.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import { testConfig } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
-import { PRUNE_ACCOUNTS, defineAccountsJobs, pruneAccountRecords } from './jobs.js';
+import { PRUNE_ACCOUNTS, defineAccountsJobs } from './jobs.js';
+import { pruneAccountRecords } from './pruning.js';
+import { createAuditService } from '../audit/index.js';
+import { createLedgerService } from '../ledger/index.js';
 import { SEND_ACCOUNT_MAIL } from './mail.js';
+import { createAccountsService } from './service.js';
 
 let testDb: TestDatabase;
 
@@ -127,13 +130,18 @@ describe('pruning account records', () => {
   it('runs daily as the accounts.prune job', async () => {
     const defined: JobDefinition[] = [];
     const jobs = { define: (definition: JobDefinition) => void defined.push(definition) } as unknown as Jobs;
-    const deps = {
+    const db = testDb.database.db;
+    const logger = createLogger('silent');
+    const accounts = createAccountsService({
+      db,
       config: testConfig(),
-      database: testDb.database,
-      logger: createLogger('silent'),
-      providers: { mailer: undefined },
-    } as unknown as PlatformDeps;
-    defineAccountsJobs(jobs, deps);
+      logger,
+      mailer: undefined,
+      jobs,
+      ledger: createLedgerService(),
+      audit: createAuditService({ db }),
+    });
+    defineAccountsJobs(jobs, { logger, accounts });
     expect(defined.map((d) => [d.name, d.cron])).toEqual([
       [SEND_ACCOUNT_MAIL, undefined],
       [PRUNE_ACCOUNTS, '17 3 * * *'],

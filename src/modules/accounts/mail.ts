@@ -16,7 +16,7 @@ import {
   passwordResetMail,
   securityNoticeMail,
 } from '../../platform/mail/templates.js';
-import { recordAudit } from '../audit/service.js';
+import type { AuditService } from '../audit/index.js';
 import { hashToken, newOpaqueToken } from './secrets.js';
 import * as store from './store.js';
 
@@ -44,6 +44,7 @@ export interface AccountMailDeps {
   jobs: Jobs | undefined;
   mailer: Mailer | undefined;
   logger: Logger;
+  audit: AuditService;
 }
 
 export type AccountMail = ReturnType<typeof createAccountMail>;
@@ -79,7 +80,7 @@ export function createAccountMail(deps: AccountMailDeps) {
         const user = await store.userByEmail(db, job.email);
         if (!user || user.status !== 'active') return undefined;
         const token = await issueEmailToken(user.id, 'password_reset', RESET_TOKEN_MINUTES * 60);
-        await recordAudit(db, {
+        await deps.audit.record(db, {
           actorId: user.id,
           action: 'password.reset_requested',
           subjectType: 'user',

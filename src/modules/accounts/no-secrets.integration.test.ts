@@ -1,17 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestApp } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { solveCaptcha } from '../../../test/support/captcha.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
-import { setUserTier } from './service.js';
 
 let testDb: TestDatabase;
 let redis: Redis;
-let app: FastifyInstance;
+let app: TestApp;
 const logLines: string[] = [];
 
 beforeAll(async () => {
@@ -62,7 +61,7 @@ it('never writes a password, token or key to a log line or into a later response
     payload: { refreshToken: first.refreshToken },
   });
   const second = refreshed.json<{ accessToken: string; refreshToken: string }>();
-  await setUserTier(testDb.database.db, first.user.id, 'payg');
+  await app.services.accounts.setUserTier(first.user.id, 'payg');
   const created = await call({
     method: 'POST',
     url: '/api/v1/api-keys',

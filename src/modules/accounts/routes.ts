@@ -3,6 +3,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { unauthenticated } from '../../platform/errors.js';
+import type { Config } from '../../platform/config.js';
+import { principalOf, requireScope, requireSession, requireUser } from '../../platform/http/guards.js';
+import type { RouteRateLimit } from '../../platform/http/rate-limit.js';
+import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
 import {
   ACCESS_COOKIE,
   CSRF_COOKIE,
@@ -10,21 +14,13 @@ import {
   REFRESH_COOKIE_PATH,
   csrfFailed,
   csrfTokenMatches,
-  principalOf,
-  requireScope,
-  requireSession,
-  requireUser,
-} from '../../platform/http/auth.js';
-import type { RouteRateLimit } from '../../platform/http/rate-limit.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
+} from './authentication.js';
 import { MAX_CAPTCHA_LEVEL } from './captcha.js';
 import {
   type IssuedTokens,
   REFRESH_TOKEN_SECONDS,
   SECRET_CHECKS_PER_USER,
-  createAccountsService,
-  findUserById,
+  type AccountsService,
   normalizeEmail,
   publicUser,
 } from './service.js';
@@ -93,12 +89,13 @@ const contextOf = (request: FastifyRequest) => ({
 });
 
 /** The routes of SPEC §13 "auth": sign-up, sign-in, tokens, sessions, MFA, captcha, me. */
-export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps): void {
-  const accounts = createAccountsService({
-    ...deps,
-    mailer: deps.providers.mailer,
-    rateLimiter: app.rateLimiter,
-  });
+export interface AccountsRoutesDeps {
+  config: Pick<Config, 'isProduction'>;
+  accounts: AccountsService;
+}
+
+export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoutesDeps): void {
+  const { accounts } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const secure = deps.config.isProduction;
 
@@ -348,7 +345,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: PlatformDeps)
       schema: { tags: ['auth'], response: { 200: userSchema } },
     },
     async (request) => {
-      const user = await findUserById(deps.database.db, principalOf(request).userId);
+      const user = await accounts.findUserById(principalOf(request).userId);
       if (!user) throw unauthenticated();
       return publicUser(user);
     },

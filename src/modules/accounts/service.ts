@@ -14,10 +14,10 @@ import {
 import { type RateLimiter, createRateLimiter, rateLimited } from '../../platform/http/rate-limit.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Mailer } from '../../platform/mail/mailer.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { recordAudit } from '../audit/service.js';
-import { movement } from '../ledger/domain.js';
-import * as ledger from '../ledger/service.js';
+import type { Config } from '../../platform/config.js';
+import type { Jobs } from '../../platform/jobs.js';
+import type { AuditService } from '../audit/index.js';
+import type { LedgerService } from '../ledger/index.js';
 import { ACCESS_TOKEN_SECONDS, type AccessTokens, createAccessTokens } from './access-tokens.js';
 import { type Captcha, captchaRequired, createCaptcha } from './captcha.js';
 import {
@@ -38,6 +38,7 @@ import {
 } from './passwords.js';
 import { createAccountMail } from './mail.js';
 import { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
+import { pruneAccountRecords } from './pruning.js';
 import * as store from './store.js';
 
 export type User = store.UserRow;
@@ -68,38 +69,30 @@ export function publicUser(user: User) {
 }
 export type PublicUser = ReturnType<typeof publicUser>;
 
-// Services other modules call (admin, tiers, api keys). Each takes the caller's db or tx handle.
+/** What the account operations outside a request need: the database, the ledger and the audit log. */
+export interface AccountsCore {
+  db: Db;
+  ledger: LedgerService;
+  audit: AuditService;
+}
 
-export const findUserById = (db: Db, id: string): Promise<User | undefined> => store.userById(db, id);
-/** Locks the user's row for the rest of the caller's transaction (serialises per-user limits). */
-export const lockUser = (tx: Db, id: string): Promise<User | undefined> =>
-  store.userById(tx, id, { forUpdate: true });
-
-/** The live (not revoked, not expired) session and its user, for authenticating a request. */
-export const liveSessionWithUser = (db: Db, sessionId: string, userId: string) =>
-  store.liveSessionWithUser(db, sessionId, userId);
-
-/** For long-lived responses (SSE) that re-check their access: which sessions are still live, which users active. */
-export const liveSessionIds = (db: Db, ids: readonly string[]) => store.liveSessionIds(db, ids);
-export const activeUserIds = (db: Db, ids: readonly string[]) => store.activeUserIds(db, ids);
-
-export async function setUserTier(db: Db, userId: string, tier: string): Promise<void> {
-  if (!(await store.updateUser(db, userId, { tier }))) throw notFound('User');
+async function setUserTier(core: AccountsCore, userId: string, tier: string): Promise<void> {
+  if (!(await store.updateUser(core.db, userId, { tier }))) throw notFound('User');
 }
 
 /**
- * Suspends at once: the authentication plugin loads the user on every request, so each later
+ * Suspends at once: the authentication hook loads the user on every request, so each later
  * request of theirs (session, token or API key) is refused with 403. Sessions are kept so that
  * unsuspending restores them; the refusal does not depend on them.
  */
-export async function suspendUser(
-  db: Db,
+async function suspendUser(
+  core: AccountsCore,
   userId: string,
   actorId?: string | null,
   reason?: string,
 ): Promise<void> {
-  if (!(await store.updateUser(db, userId, { status: 'suspended' }))) throw notFound('User');
-  await recordAudit(db, {
+  if (!(await store.updateUser(core.db, userId, { status: 'suspended' }))) throw notFound('User');
+  await core.audit.record(core.db, {
     actorId,
     action: 'user.suspended',
     subjectType: 'user',
@@ -108,13 +101,18 @@ export async function suspendUser(
   });
 }
 
-export async function unsuspendUser(db: Db, userId: string, actorId?: string | null): Promise<void> {
-  if (!(await store.updateUser(db, userId, { status: 'active' }))) throw notFound('User');
-  await recordAudit(db, { actorId, action: 'user.unsuspended', subjectType: 'user', subjectId: userId });
+async function unsuspendUser(core: AccountsCore, userId: string, actorId?: string | null): Promise<void> {
+  if (!(await store.updateUser(core.db, userId, { status: 'active' }))) throw notFound('User');
+  await core.audit.record(core.db, {
+    actorId,
+    action: 'user.unsuspended',
+    subjectType: 'user',
+    subjectId: userId,
+  });
 }
 
-export async function setUserRole(db: Db, userId: string, role: 'user' | 'admin'): Promise<void> {
-  if (!(await store.updateUser(db, userId, { role }))) throw notFound('User');
+async function setUserRole(core: AccountsCore, userId: string, role: 'user' | 'admin'): Promise<void> {
+  if (!(await store.updateUser(core.db, userId, { role }))) throw notFound('User');
 }
 
 /**
@@ -122,21 +120,15 @@ export async function setUserRole(db: Db, userId: string, role: 'user' | 'admin'
  * (nothing created) when the address is taken.
  */
 async function openAccount(
+  core: AccountsCore,
   tx: Db,
   values: Parameters<typeof store.insertUser>[1],
   audit: { ip: string | null; via?: string },
 ): Promise<User | undefined> {
   const created = await store.insertUser(tx, values);
   if (!created) return undefined;
-  await ledger.openWallet(tx, created.id);
-  await ledger.transfer(tx, {
-    kind: 'adjustment',
-    currency: 'CREDIT',
-    legs: movement({ platform: 'adjustments' }, { wallet: created.id }, 1),
-    memo: 'Free verification at sign-up',
-    idempotencyKey: `signup-credit:${created.id}`,
-  });
-  await recordAudit(tx, {
+  await core.ledger.openAccountWallets(tx, created.id);
+  await core.audit.record(tx, {
     actorId: created.id,
     action: 'user.registered',
     subjectType: 'user',
@@ -160,21 +152,22 @@ export const generateStrongPassword = () => randomBytes(24).toString('base64url'
  * generated password (returned once, never stored in clear) and a confirmed e-mail address; an
  * existing one is promoted and keeps its password. Admin routes still need TOTP MFA turned on.
  */
-export async function provisionAdmin(db: Db, rawEmail: string): Promise<AdminProvisioning> {
+export async function provisionAdmin(core: AccountsCore, rawEmail: string): Promise<AdminProvisioning> {
   const parsed = z.string().trim().min(3).max(254).email().safeParse(rawEmail);
   if (!parsed.success) throw validationFailed('That is not an e-mail address.', { field: 'email' });
   const email = normalizeEmail(parsed.data);
   const password = generateStrongPassword();
   assertAcceptablePassword(password, email);
   const passwordHash = await hashPassword(password);
-  return db.transaction(async (tx) => {
+  return core.db.transaction(async (tx) => {
     const created = await openAccount(
+      core,
       tx,
       { email, passwordHash, role: 'admin', emailConfirmedAt: new Date() },
       { ip: null, via: 'admin_cli' },
     );
     if (created) {
-      await recordAudit(tx, {
+      await core.audit.record(tx, {
         action: 'user.role_changed',
         subjectType: 'user',
         subjectId: created.id,
@@ -187,7 +180,7 @@ export async function provisionAdmin(db: Db, rawEmail: string): Promise<AdminPro
     const locked = (await store.userById(tx, existing.id, { forUpdate: true }))!;
     if (locked.role === 'admin') return { outcome: 'already_admin' as const, user: publicUser(locked) };
     const promoted = (await store.updateUser(tx, locked.id, { role: 'admin' }))!;
-    await recordAudit(tx, {
+    await core.audit.record(tx, {
       action: 'user.role_changed',
       subjectType: 'user',
       subjectId: promoted.id,
@@ -214,23 +207,35 @@ const wrongCredentials = () => unauthenticated('The e-mail address or password i
 
 export type AccountsService = ReturnType<typeof createAccountsService>;
 
+export interface AccountsDeps {
+  db: Db;
+  config: Pick<Config, 'appSecret' | 'publicUrl' | 'rateLimit'>;
+  logger: Logger;
+  mailer: Mailer | undefined;
+  /** Account e-mails go through its queue; without one they are sent in the background. */
+  jobs: Jobs | undefined;
+  /** The application's limiter (shared through Redis); a process-local one when absent. */
+  rateLimiter?: RateLimiter;
+  ledger: LedgerService;
+  audit: AuditService;
+}
+
 /** The sign-up, sign-in, session and MFA use cases. */
-export function createAccountsService(
-  deps: Pick<PlatformDeps, 'config' | 'database' | 'redis' | 'logger'> & {
-    mailer: Mailer | undefined;
-    /** Account e-mails go through its queue; without one they are sent in the background. */
-    jobs?: PlatformDeps['jobs'];
-    /** The application's limiter (shared through Redis); a process-local one when absent. */
-    rateLimiter?: RateLimiter;
-  },
-) {
-  const db = deps.database.db;
-  const { config } = deps;
+export function createAccountsService(deps: AccountsDeps) {
+  const { db, config } = deps;
+  const core: AccountsCore = { db, ledger: deps.ledger, audit: deps.audit };
   const logger: Logger = deps.logger;
   const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db });
   const tokens: AccessTokens = createAccessTokens(config.appSecret);
   const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
-  const mail = createAccountMail({ config, db, jobs: deps.jobs, mailer: deps.mailer, logger });
+  const mail = createAccountMail({
+    config,
+    db,
+    jobs: deps.jobs,
+    mailer: deps.mailer,
+    logger,
+    audit: deps.audit,
+  });
   const limiter = deps.rateLimiter ?? createRateLimiter({ keyPrefix: config.rateLimit.keyPrefix, logger });
 
   async function startSession(user: User, context: RequestContext): Promise<IssuedTokens> {
@@ -297,18 +302,23 @@ export function createAccountsService(
       assertAcceptablePassword(input.password, email);
       const passwordHash = await hashPassword(input.password);
       await db.transaction(async (tx) => {
-        if (await openAccount(tx, { email, passwordHash }, { ip: context.ip })) return;
+        if (await openAccount(core, tx, { email, passwordHash }, { ip: context.ip })) return;
         // The address is taken: open a throwaway account and roll it back, so that this answer
         // costs what a real sign-up costs (the same statements; a commit that writes).
         await tx
           .transaction(async (decoy) => {
-            await openAccount(decoy, { email: `decoy-${randomUUID()}@decoy.invalid`, passwordHash }, context);
+            await openAccount(
+              core,
+              decoy,
+              { email: `decoy-${randomUUID()}@decoy.invalid`, passwordHash },
+              context,
+            );
             decoy.rollback();
           })
           .catch((error: unknown) => {
             if (!(error instanceof TransactionRollbackError)) throw error;
           });
-        await recordAudit(tx, {
+        await deps.audit.record(tx, {
           action: 'user.register_existing',
           subjectType: 'email',
           subjectId: email,
@@ -334,7 +344,7 @@ export function createAccountsService(
           'This confirmation link is invalid, expired or already used.',
         );
       const user = await store.updateUser(db, userId, { emailConfirmedAt: new Date() });
-      await recordAudit(db, {
+      await deps.audit.record(db, {
         actorId: userId,
         action: 'user.email_confirmed',
         subjectType: 'user',
@@ -363,7 +373,7 @@ export function createAccountsService(
         // out. Failures on the account only make the captcha it asks for harder (bounded).
         const level = reason === 'account' ? captchaLevelFor(failures) : 0;
         if (!input.captcha) {
-          await recordAudit(db, {
+          await deps.audit.record(db, {
             action: 'login.captcha_required',
             subjectType: reason === 'account' ? 'email' : 'ip',
             subjectId: reason === 'account' ? email : context.ip,
@@ -386,7 +396,7 @@ export function createAccountsService(
       const fail = async (why: string) => {
         const count = await store.recordFailure(db, accountSubject, FAILURE_WINDOW_SECONDS);
         const clientCount = client ? await store.recordFailure(db, client, FAILURE_WINDOW_SECONDS) : 0;
-        await recordAudit(db, {
+        await deps.audit.record(db, {
           actorId: user?.id ?? null,
           action: 'login.failed',
           subjectType: 'email',
@@ -395,7 +405,7 @@ export function createAccountsService(
           details: { reason: why, failures: count, clientFailures: clientCount },
         });
         if (count === CAPTCHA_AFTER_FAILURES) {
-          await recordAudit(db, {
+          await deps.audit.record(db, {
             actorId: user?.id ?? null,
             action: 'login.lockout',
             subjectType: 'email',
@@ -405,7 +415,7 @@ export function createAccountsService(
           });
         }
         if (clientCount === CAPTCHA_AFTER_CLIENT_FAILURES) {
-          await recordAudit(db, {
+          await deps.audit.record(db, {
             action: 'login.client_flagged',
             subjectType: 'ip',
             subjectId: context.ip,
@@ -433,7 +443,7 @@ export function createAccountsService(
       // (else an attacker's own account would reset the flag); it runs out with the window.
       await store.clearFailures(db, accountSubject);
       const issued = await startSession(user, context);
-      await recordAudit(db, {
+      await deps.audit.record(db, {
         actorId: user.id,
         action: 'login.succeeded',
         subjectType: 'session',
@@ -453,7 +463,7 @@ export function createAccountsService(
         if (token.rotatedAt !== null) {
           const revoked = await store.revokeSession(tx, session.id, 'refresh_token_reuse');
           if (revoked) {
-            await recordAudit(tx, {
+            await deps.audit.record(tx, {
               actorId: session.userId,
               action: 'session.refresh_reuse',
               subjectType: 'session',
@@ -500,7 +510,7 @@ export function createAccountsService(
       const session = await store.sessionById(db, sessionId);
       if (!session || (userId && session.userId !== userId)) return;
       if (await store.revokeSession(db, sessionId, 'logout')) {
-        await recordAudit(db, {
+        await deps.audit.record(db, {
           actorId: session.userId,
           action: 'session.logout',
           subjectType: 'session',
@@ -525,7 +535,7 @@ export function createAccountsService(
 
     async revokeSessionOf(userId: string, sessionId: string, context: RequestContext) {
       if (!(await store.revokeSession(db, sessionId, 'revoked_by_user', userId))) throw notFound('Session');
-      await recordAudit(db, {
+      await deps.audit.record(db, {
         actorId: userId,
         action: 'session.revoked',
         subjectType: 'session',
@@ -563,7 +573,7 @@ export function createAccountsService(
         await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
         await store.revokeUserSessions(tx, userId, 'password_reset');
         await store.clearFailures(tx, emailSubject(user.email));
-        await recordAudit(tx, {
+        await deps.audit.record(tx, {
           actorId: userId,
           action: 'password.reset',
           subjectType: 'user',
@@ -586,7 +596,7 @@ export function createAccountsService(
       const user = await store.userById(db, userId);
       if (!user) throw unauthenticated();
       if (!(await verifyPassword(user.passwordHash, input.currentPassword))) {
-        await recordAudit(db, {
+        await deps.audit.record(db, {
           actorId: userId,
           action: 'password.change_failed',
           subjectType: 'user',
@@ -616,7 +626,7 @@ export function createAccountsService(
         await store.updateUser(tx, userId, { passwordHash, passwordChangedAt: new Date() });
         const revoked = await store.revokeUserSessions(tx, userId, 'password_changed', sessionId);
         await store.clearFailures(tx, emailSubject(user.email));
-        await recordAudit(tx, {
+        await deps.audit.record(tx, {
           actorId: userId,
           action: 'password.changed',
           subjectType: 'user',
@@ -658,7 +668,7 @@ export function createAccountsService(
         mfaEnabledAt: new Date(),
         mfaLastTimeStep: step,
       });
-      await recordAudit(db, {
+      await deps.audit.record(db, {
         actorId: userId,
         action: 'mfa.enabled',
         subjectType: 'user',
@@ -680,7 +690,7 @@ export function createAccountsService(
         mfaEnabledAt: null,
         mfaLastTimeStep: step,
       });
-      await recordAudit(db, {
+      await deps.audit.record(db, {
         actorId: userId,
         action: 'mfa.disabled',
         subjectType: 'user',
@@ -689,7 +699,36 @@ export function createAccountsService(
       });
     },
 
-    /** For the authentication plugin: the live session's user, or undefined. */
+    /** For the authentication hook: the live session's user, or undefined. */
     sessionWithUser: (sessionId: string, userId: string) => store.liveSessionWithUser(db, sessionId, userId),
+
+    // Operations other modules and administrators call.
+    mail,
+    findUserById: (id: string): Promise<User | undefined> => store.userById(db, id),
+    /** Locks the user's row for the rest of the caller's transaction (serialises per-user limits). */
+    lockUser: (tx: Db, id: string): Promise<User | undefined> => store.userById(tx, id, { forUpdate: true }),
+    /** For long-lived responses (SSE) that re-check their access: which sessions are still live, which users active. */
+    liveSessionIds: (ids: readonly string[]) => store.liveSessionIds(db, ids),
+    activeUserIds: (ids: readonly string[]) => store.activeUserIds(db, ids),
+    setUserTier: (userId: string, tier: string) => setUserTier(core, userId, tier),
+    suspendUser: (userId: string, actorId?: string | null, reason?: string) =>
+      suspendUser(core, userId, actorId, reason),
+    unsuspendUser: (userId: string, actorId?: string | null) => unsuspendUser(core, userId, actorId),
+    setUserRole: (userId: string, role: 'user' | 'admin') => setUserRole(core, userId, role),
+    provisionAdmin: (email: string) => provisionAdmin(core, email),
+    /** Deletes rows that no longer serve anyone (the daily `accounts.prune` job). */
+    pruneRecords: () => pruneAccountRecords(db),
+    /**
+     * Opens an account directly, without captcha or confirmation mail (seeding benchmarks and
+     * tooling); undefined when the address is taken.
+     */
+    async createUser(input: { email: string; password: string }): Promise<PublicUser | undefined> {
+      const email = normalizeEmail(input.email);
+      const passwordHash = await hashPassword(input.password);
+      const created = await db.transaction((tx) =>
+        openAccount(core, tx, { email, passwordHash }, { ip: null, via: 'seed' }),
+      );
+      return created && publicUser(created);
+    },
   };
 }

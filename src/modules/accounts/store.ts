@@ -334,6 +334,20 @@ export function deleteSpentEmailTokens(db: Db, graceSeconds: number): Promise<nu
   });
 }
 
+/**
+ * Records a solved captcha challenge as used; false when it already was (a replay). Expired rows
+ * go first: their challenges can no longer be presented.
+ */
+export async function claimCaptcha(db: Db, challengeId: string, expiresAt: Date): Promise<boolean> {
+  await db.delete(captchaUses).where(lt(captchaUses.expiresAt, sql`now()`));
+  const rows = await db
+    .insert(captchaUses)
+    .values({ challengeId, expiresAt })
+    .onConflictDoNothing()
+    .returning({ id: captchaUses.challengeId });
+  return rows.length === 1;
+}
+
 /** Replay-protection rows of captcha challenges that have expired (they can no longer be replayed). */
 export function deleteExpiredCaptchaUses(db: Db): Promise<number> {
   return deleteInBatches(async () => {

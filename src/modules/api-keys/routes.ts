@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf, requireSession } from '../../platform/http/auth.js';
-import type { PlatformDeps } from '../../platform/module.js';
+import { principalOf, requireSession } from '../../platform/http/guards.js';
 import { API_KEY_SCOPES } from './domain.js';
-import { createApiKey, listApiKeys, revokeApiKey } from './service.js';
+import type { ApiKeysService } from './service.js';
 
 const keySchema = z.object({
   id: z.string(),
@@ -17,8 +16,12 @@ const keySchema = z.object({
 });
 
 /** API key management: only a signed-in person manages keys (never a key itself). */
-export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps): void {
-  const db = deps.database.db;
+export interface ApiKeysRoutesDeps {
+  apiKeys: ApiKeysService;
+}
+
+export function registerApiKeysRoutes(app: FastifyInstance, deps: ApiKeysRoutesDeps): void {
+  const { apiKeys } = deps;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -30,7 +33,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
         response: { 200: z.object({ data: z.array(keySchema), nextCursor: z.null() }) },
       },
     },
-    async (request) => ({ data: await listApiKeys(db, principalOf(request).userId), nextCursor: null }),
+    async (request) => ({ data: await apiKeys.list(principalOf(request).userId), nextCursor: null }),
   );
 
   r.post(
@@ -50,7 +53,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
       },
     },
     async (request, reply) => {
-      const created = await createApiKey(db, {
+      const created = await apiKeys.create({
         userId: principalOf(request).userId,
         ...request.body,
         ip: request.ip,
@@ -63,7 +66,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: PlatformDeps):
     '/api/v1/api-keys/:id',
     { preValidation: requireSession, schema: { tags: ['developers'], params: z.object({ id: z.uuid() }) } },
     async (request, reply) => {
-      await revokeApiKey(db, principalOf(request).userId, request.params.id, request.ip);
+      await apiKeys.revoke(principalOf(request).userId, request.params.id, request.ip);
       return reply.status(204).send();
     },
   );

@@ -1,6 +1,5 @@
-import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
-import { auditLog } from './schema.js';
+import * as store from './store.js';
 
 export interface AuditEvent {
   actorId?: string | null;
@@ -12,38 +11,39 @@ export interface AuditEvent {
   details?: Record<string, unknown>;
 }
 
+export type AuditEntry = store.AuditRow;
+
+export interface AuditDeps {
+  db: Db;
+}
+
 const SECRET_FIELD = /pass|token|secret|key|otp|captcha|cookie|authorization/i;
 
-/** Appends one audit entry; keys that look like secrets are dropped as a last line of defence. */
-export async function recordAudit(db: Db, event: AuditEvent): Promise<void> {
-  const details = Object.fromEntries(
-    Object.entries(event.details ?? {}).filter(([field]) => !SECRET_FIELD.test(field)),
-  );
-  await db.insert(auditLog).values({
-    actorId: event.actorId ?? null,
-    action: event.action,
-    subjectType: event.subjectType ?? null,
-    subjectId: event.subjectId ?? null,
-    ip: event.ip ?? null,
-    details,
-  });
-}
+/** The audit log of security-relevant and administrative actions (append-only). */
+export function createAuditService(deps: AuditDeps) {
+  return {
+    /**
+     * Appends one entry in the caller's transaction (`tx`: the entry commits or rolls back with
+     * the action it records); fields that look like secrets are dropped as a last line of defence.
+     */
+    async record(tx: Db, event: AuditEvent): Promise<void> {
+      const details = Object.fromEntries(
+        Object.entries(event.details ?? {}).filter(([field]) => !SECRET_FIELD.test(field)),
+      );
+      await store.insertAuditEntry(tx, {
+        actorId: event.actorId ?? null,
+        action: event.action,
+        subjectType: event.subjectType ?? null,
+        subjectId: event.subjectId ?? null,
+        ip: event.ip ?? null,
+        details,
+      });
+    },
 
-export type AuditEntry = typeof auditLog.$inferSelect;
-
-/** Newest first, keyset-paginated by time (for the admin audit log). */
-export async function listAudit(
-  db: Db,
-  options: { actorId?: string; before?: Date; limit?: number } = {},
-): Promise<AuditEntry[]> {
-  const conditions = [
-    options.actorId ? eq(auditLog.actorId, options.actorId) : undefined,
-    options.before ? lt(auditLog.at, options.before) : undefined,
-  ].filter((c) => c !== undefined);
-  return db
-    .select()
-    .from(auditLog)
-    .where(conditions.length ? and(...conditions) : undefined)
-    .orderBy(desc(auditLog.at))
-    .limit(Math.min(options.limit ?? 50, 200));
+    /** Newest first, keyset-paginated by time (for the admin audit log). */
+    list(options: { actorId?: string; before?: Date; limit?: number } = {}): Promise<AuditEntry[]> {
+      return store.auditEntries(deps.db, { ...options, limit: Math.min(options.limit ?? 50, 200) });
+    },
+  };
 }
+export type AuditService = ReturnType<typeof createAuditService>;

@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 import type { Principal } from '../../platform/http/principal.js';
@@ -10,7 +9,7 @@ import {
   startTextVerifiedSandbox,
   type TextVerifiedSandbox,
 } from '../../sandbox/textverified/index.js';
-import { Catalog, catalogFor, LIST_LOOKUP_CONCURRENCY, setMarkupOverride } from './service.js';
+import { type Catalog, createCatalogService, LIST_LOOKUP_CONCURRENCY } from './service.js';
 
 const ENV = { RATE_LIMIT_GLOBAL_PER_MINUTE: '0', CATALOG_CACHE_TTL_SECONDS: '3600' };
 const SERVICE_COUNT = defaultServices().length;
@@ -20,7 +19,7 @@ const inStock = (name: string) => defaultServices().find((s) => s.serviceName ==
 let testDb: TestDatabase;
 let sandbox: TextVerifiedSandbox;
 let client: TextVerifiedClient;
-let app: FastifyInstance;
+let app: TestApp;
 let catalog: Catalog;
 
 /** Provider price and inventory calls in flight right now, and the most seen at once. */
@@ -57,11 +56,7 @@ beforeAll(async () => {
   trustTestPrincipalHeader(app);
   await app.ready();
   // The same instance the routes use.
-  catalog = catalogFor({
-    database: testDb.database,
-    providers: { textVerified: client, paystack: undefined, mailer: undefined },
-    config: testConfig(ENV),
-  });
+  catalog = app.services.catalog;
 }, 60_000);
 
 afterAll(async () => {
@@ -134,14 +129,14 @@ describe('GET /api/v1/catalog/services', () => {
   });
 
   it('applies per-service markup overrides like the quote', async () => {
-    await setMarkupOverride(testDb.database.db, 'telegram', 20_000);
+    await catalog.setMarkupOverride('telegram', 20_000);
     try {
       catalog.invalidate();
       const [telegram] = await list(undefined, 'telegram');
       expect(telegram!.price).toEqual({ amount: 170, currency: 'USD' }); // 0.85 × 2
       expect(telegram!.price).toEqual(await quotedPrice('telegram'));
     } finally {
-      await setMarkupOverride(testDb.database.db, 'telegram', null);
+      await catalog.setMarkupOverride('telegram', null);
     }
   });
 
@@ -200,10 +195,11 @@ describe('GET /api/v1/catalog/services', () => {
   });
 
   it('answers without prices it cannot get in time, and fills them in behind the answer', async () => {
-    const impatient = new Catalog(testDb.database.db, client, {
-      markupBps: 15_000,
-      cacheTtlSeconds: 3600,
-      listWaitMs: 100,
+    const impatient = createCatalogService({
+      db: testDb.database.db,
+      textVerified: client,
+      tiers: app.services.tiers,
+      settings: { markupBps: 15_000, cacheTtlSeconds: 3600, listWaitMs: 100 },
     });
     sandbox.control.injectFault({ path: 'pricing/verifications', method: 'POST', mode: 'hang', count: 1 });
     const startedAt = Date.now();

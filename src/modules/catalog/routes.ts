@@ -2,8 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../../platform/http/error-handler.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { ANONYMOUS_TIER, catalogFor } from './service.js';
+import { ANONYMOUS_TIER, type CatalogService } from './service.js';
 
 const servicesQuery = z.object({
   country: z.string().trim().max(2).optional(),
@@ -53,9 +52,13 @@ const quoteSchema = z.object({
 });
 
 /** Public catalogue: services, countries and the quote for the caller's tier (payg when anonymous). */
-export function registerCatalogRoutes(app: FastifyInstance, deps: PlatformDeps): void {
+export interface CatalogRoutesDeps {
+  catalog: CatalogService;
+}
+
+export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const catalog = catalogFor(deps);
+  const { catalog } = deps;
 
   r.get(
     '/api/v1/catalog/services',

@@ -1,14 +1,12 @@
 import { bulkhead } from 'cockatiel';
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import {
   isTextVerifiedError,
   type TextVerifiedClient,
   type TextVerifiedService,
 } from '../../providers/textverified/index.js';
-import { getTier } from '../tiers/service.js';
+import type { TiersService } from '../tiers/index.js';
 import {
   type Capability,
   COUNTRIES,
@@ -19,9 +17,9 @@ import {
   type PriceBreakdown,
   priceVerification,
 } from './domain.js';
-import { catalogPriceOverrides } from './schema.js';
+import * as store from './store.js';
 
-export interface CatalogService {
+export interface CatalogEntry {
   name: string;
   displayName: string;
   category: string;
@@ -34,7 +32,7 @@ export interface Money {
 }
 
 /** A catalogue entry with what the caller's tier would pay for it and whether numbers are in stock. */
-export interface PricedCatalogService extends CatalogService {
+export interface PricedCatalogService extends CatalogEntry {
   /** SMS without options, for the caller's tier: what a purchase charges. Null: not priced just now. */
   price: Money | null;
   /** The provider has numbers for it. Null: the provider's inventory could not be read just now. */
@@ -92,11 +90,17 @@ export class Catalog {
   /** Bounds the look-ups listings fire (quotes and purchases do not queue behind them). */
   private readonly listLookups = bulkhead(LIST_LOOKUP_CONCURRENCY, Number.POSITIVE_INFINITY);
 
-  constructor(
-    private readonly db: Db,
-    private readonly client: TextVerifiedClient | undefined,
-    private readonly settings: CatalogSettings,
-  ) {}
+  private readonly db: Db;
+  private readonly client: TextVerifiedClient | undefined;
+  private readonly settings: CatalogSettings;
+  private readonly tiers: TiersService;
+
+  constructor(deps: CatalogDeps) {
+    this.db = deps.db;
+    this.client = deps.textVerified;
+    this.settings = deps.settings;
+    this.tiers = deps.tiers;
+  }
 
   private get ttlMs() {
     return this.settings.cacheTtlSeconds * 1000;
@@ -148,7 +152,7 @@ export class Catalog {
     );
   }
 
-  async listServices(query: { country?: string; q?: string } = {}): Promise<CatalogService[]> {
+  async listServices(query: { country?: string; q?: string } = {}): Promise<CatalogEntry[]> {
     if (query.country && !isAvailableCountry(query.country)) return [];
     const services = await this.providerServices();
     return services
@@ -175,7 +179,7 @@ export class Catalog {
   ): Promise<PricedCatalogService[]> {
     const services = await this.listServices(query);
     if (services.length === 0) return [];
-    const tier = await getTier(this.db, tierName);
+    const tier = await this.tiers.get(tierName);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), this.settings.listWaitMs ?? DEFAULT_LIST_WAIT_MS);
@@ -210,7 +214,7 @@ export class Catalog {
     return COUNTRIES;
   }
 
-  async findService(name: string): Promise<CatalogService | undefined> {
+  async findService(name: string): Promise<CatalogEntry | undefined> {
     const all = await this.listServices();
     return all.find((s) => s.name === name.toLowerCase());
   }
@@ -259,12 +263,7 @@ export class Catalog {
     const overrides = await this.cached(
       this.markupOverrides,
       async () => {
-        const rows = await this.db
-          .select({
-            serviceName: catalogPriceOverrides.serviceName,
-            markupBps: catalogPriceOverrides.markupBps,
-          })
-          .from(catalogPriceOverrides);
+        const rows = await store.markupOverrides(this.db);
         return new Map(rows.map((row) => [row.serviceName, row.markupBps]));
       },
       (entry) => (this.markupOverrides = entry),
@@ -277,7 +276,7 @@ export class Catalog {
     if (!isAvailableCountry(request.country)) {
       throw new AppError(404, 'not_found', `Numbers in country ${request.country} are not offered.`);
     }
-    const tier = await getTier(this.db, request.tierName);
+    const tier = await this.tiers.get(request.tierName);
     const refused = optionRefusedByTier(tier, request);
     if (refused) {
       throw new AppError(
@@ -327,42 +326,23 @@ export class Catalog {
     this.stock.clear();
     this.markupOverrides = null;
   }
+
+  /** Sets (or clears with null) a per-service markup override. */
+  setMarkupOverride(serviceName: string, markupBps: number | null): Promise<void> {
+    return store.setMarkupOverride(this.db, serviceName, markupBps);
+  }
 }
 
-const catalogs = new WeakMap<object, WeakMap<object, Catalog>>();
-const NO_CLIENT = {};
-
-/** The process's catalogue for these deps (shared by the routes, purchases and jobs). */
-export function catalogFor(deps: Pick<PlatformDeps, 'database' | 'providers' | 'config'>): Catalog {
-  let byClient = catalogs.get(deps.database);
-  if (!byClient) {
-    byClient = new WeakMap();
-    catalogs.set(deps.database, byClient);
-  }
-  const key = deps.providers.textVerified ?? NO_CLIENT;
-  let catalog = byClient.get(key);
-  if (!catalog) {
-    catalog = new Catalog(deps.database.db, deps.providers.textVerified, deps.config.catalog);
-    byClient.set(key, catalog);
-  }
-  return catalog;
+export interface CatalogDeps {
+  db: Db;
+  textVerified: TextVerifiedClient | undefined;
+  tiers: TiersService;
+  settings: CatalogSettings;
 }
 
-/** Sets (or clears with null) a per-service markup override. */
-export async function setMarkupOverride(
-  db: Db,
-  serviceName: string,
-  markupBps: number | null,
-): Promise<void> {
-  if (markupBps === null) {
-    await db.delete(catalogPriceOverrides).where(eq(catalogPriceOverrides.serviceName, serviceName));
-    return;
-  }
-  await db
-    .insert(catalogPriceOverrides)
-    .values({ serviceName, markupBps })
-    .onConflictDoUpdate({
-      target: catalogPriceOverrides.serviceName,
-      set: { markupBps, updatedAt: new Date() },
-    });
+export type CatalogService = Catalog;
+
+/** The catalogue; build one per process (its caches are what keep provider look-ups down). */
+export function createCatalogService(deps: CatalogDeps): CatalogService {
+  return new Catalog(deps);
 }

@@ -9,10 +9,12 @@ import { createTestApp } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
 import { type Database, openDatabase } from '../../platform/db/database.js';
-import { movement } from '../ledger/domain.js';
-import * as ledger from '../ledger/service.js';
 import { fingerprint } from './domain.js';
 import { pruneOlderThan } from './store.js';
+import { createLedgerService } from '../ledger/index.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 /**
  * Stripe semantics on a money-moving route: the test route places a ledger hold whose reference
@@ -38,6 +40,7 @@ describe('idempotency keys', () => {
           tier: 'payg',
           role: 'user',
           emailConfirmed: true,
+          mfaEnabled: false,
           via: 'access_token',
         };
     });
@@ -84,14 +87,7 @@ describe('idempotency keys', () => {
 
   async function userWith(cents: number): Promise<string> {
     const user = randomUUID();
-    await testDb.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: user }, cents),
-        memo: 'funding',
-        idempotencyKey: `fund:${user}`,
-      }),
-    );
+    await fundWallet(testDb.database.db, user, cents);
     return user;
   }
 
@@ -205,14 +201,7 @@ describe('idempotency keys', () => {
     const user = await userWith(10);
     const refused = await post(user, 'key-5', { amount: 50 });
     expect(refused.statusCode).toBe(402);
-    await testDb.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: user }, 100),
-        memo: 'more',
-        idempotencyKey: `more:${user}`,
-      }),
-    );
+    await fundWallet(testDb.database.db, user, 100);
     const replay = await post(user, 'key-5', { amount: 50 });
     expect(replay.statusCode).toBe(402);
     expect(replay.headers['idempotent-replayed']).toBe('true');

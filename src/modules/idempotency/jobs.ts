@@ -4,7 +4,8 @@ import { pruneOlderThan } from './store.js';
 
 export const PRUNE_IDEMPOTENCY_KEYS = 'idempotency.prune';
 
-export function defineIdempotencyJobs(jobs: Jobs, db: Db, ttlHours: number): void {
+export function defineIdempotencyJobs(jobs: Jobs, deps: { db: Db; ttlHours: number }): void {
+  const { db, ttlHours } = deps;
   jobs.define({
     name: PRUNE_IDEMPOTENCY_KEYS,
     cron: '17 * * * *',

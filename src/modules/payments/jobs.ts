@@ -1,6 +1,5 @@
 import type { Jobs } from '../../platform/jobs.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { paymentsServiceFor } from './routes.js';
+import type { Logger } from '../../platform/logger.js';
 import type { PaymentsService } from './service.js';
 
 export const RECONCILE_TOPUPS = 'payments.reconcile-topups';
@@ -10,11 +9,13 @@ export const RECONCILE_TOPUPS = 'payments.reconcile-topups';
  * failed when Paystack says failed/reversed, abandoned when unpaid for two hours). This is what
  * completes a top-up whose webhook and callback both missed (provider outage, lost webhook).
  */
-export function definePaymentsJobs(
-  jobs: Jobs,
-  deps: PlatformDeps,
-  service: PaymentsService = paymentsServiceFor(deps),
-): void {
+export interface PaymentsJobsDeps {
+  logger: Pick<Logger, 'info'>;
+  payments: PaymentsService;
+}
+
+export function definePaymentsJobs(jobs: Jobs, deps: PaymentsJobsDeps): void {
+  const service = deps.payments;
   jobs.define({
     name: RECONCILE_TOPUPS,
     cron: '* * * * *',

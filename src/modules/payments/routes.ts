@@ -1,17 +1,10 @@
 import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
+import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/guards.js';
 import { unauthenticated } from '../../platform/errors.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS, isTopupReference, publicStatus } from './domain.js';
-import {
-  createPaymentsService,
-  walletOverview,
-  walletStatement,
-  type PaymentsOptions,
-  type PaymentsService,
-} from './service.js';
+import type { PaymentsService } from './service.js';
 
 const canReadWallet = requireScope('wallet:read');
 /** Starting a top-up: an API key needs `wallet:write` (sessions and access tokens may). */
@@ -21,21 +14,6 @@ const canWriteWallet = requireScope('wallet:write');
  * Wallet and top-up routes, and the Paystack webhook. HTTP only: schemas, who may call, and the
  * service call.
  */
-
-export function paymentsServiceFor(
-  deps: PlatformDeps,
-  overrides: Partial<PaymentsOptions> = {},
-): PaymentsService {
-  return createPaymentsService({
-    db: deps.database.db,
-    paystack: deps.providers.paystack,
-    paystackSecretKey: deps.config.paystack.secretKey,
-    publicUrl: deps.config.publicUrl,
-    ngnPerUsd: deps.config.ngnPerUsd,
-    logger: deps.logger,
-    ...overrides,
-  });
-}
 
 const money = z.object({ amount: z.number().int(), currency: z.string() });
 const topupView = z.object({
@@ -66,12 +44,12 @@ const callbackConfig: FastifyContextConfig = {
   rateLimits: [{ name: 'wallet.topups.callback', points: 30, durationSeconds: 60, key: 'ip' }],
 };
 
-export function registerPaymentsRoutes(
-  app: FastifyInstance,
-  deps: PlatformDeps,
-  service: PaymentsService = paymentsServiceFor(deps),
-): void {
-  const db = deps.database.db;
+export interface PaymentsRoutesDeps {
+  payments: PaymentsService;
+}
+
+export function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsRoutesDeps): void {
+  const service = deps.payments;
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -88,7 +66,7 @@ export function registerPaymentsRoutes(
         },
       },
     },
-    async (request) => walletOverview(db, principalOf(request).userId),
+    async (request) => service.walletOverview(principalOf(request).userId),
   );
 
   r.get(
@@ -116,7 +94,7 @@ export function registerPaymentsRoutes(
         },
       },
     },
-    async (request) => walletStatement(db, principalOf(request).userId, request.query),
+    async (request) => service.walletStatement(principalOf(request).userId, request.query),
   );
 
   r.post(

@@ -10,9 +10,8 @@ import {
   type PaystackClient,
   type PaystackTransaction,
 } from '../../providers/paystack/index.js';
-import { movement } from '../ledger/domain.js';
-import { recordAudit } from '../audit/service.js';
-import * as ledger from '../ledger/service.js';
+import type { AuditService } from '../audit/index.js';
+import { type LedgerService, WALLET_CURRENCY } from '../ledger/index.js';
 import {
   CREDITABLE_STATUSES,
   OPEN_STATUSES,
@@ -40,8 +39,10 @@ import * as store from './store.js';
  * credit happen once.
  */
 
-export interface PaymentsOptions {
+export interface PaymentsDeps {
   db: Db;
+  ledger: LedgerService;
+  audit: AuditService;
   paystack: PaystackClient | undefined;
   /** Paystack secret key: the webhook signature key. */
   paystackSecretKey: string | undefined;
@@ -96,8 +97,8 @@ export type PaymentsService = ReturnType<typeof createPaymentsService>;
 /** How many top-ups the reconciler verifies at once. */
 const RECONCILE_CONCURRENCY = 8;
 
-export function createPaymentsService(options: PaymentsOptions) {
-  const { db, logger } = options;
+export function createPaymentsService(options: PaymentsDeps) {
+  const { db, logger, ledger } = options;
   const staleAfterMs = options.staleAfterMs ?? 60_000;
   const abandonAfterMs = options.abandonAfterMs ?? 2 * 3600_000;
   const webhookAnswerWithinMs = options.webhookAnswerWithinMs ?? 5_000;
@@ -105,7 +106,7 @@ export function createPaymentsService(options: PaymentsOptions) {
   const recordSecurityEvent =
     options.recordSecurityEvent ??
     ((tx: Db, event: SecurityEvent) =>
-      recordAudit(tx, {
+      options.audit.record(tx, {
         actorId: null,
         action: event.kind,
         subjectType: 'topup',
@@ -279,11 +280,11 @@ export function createPaymentsService(options: PaymentsOptions) {
         const settled = await store.findByReference(tx, reference);
         return { outcome: 'already_settled', status: (settled?.status as TopupStatus | undefined) ?? null };
       }
-      const posting = await ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: topup.userId }, topup.amountUsdCents),
+      const posting = await ledger.creditTopup(tx, {
+        ownerId: topup.userId,
+        amount: topup.amountUsdCents,
+        reference,
         memo: topupMemo(topup),
-        idempotencyKey: `topup:${reference}`,
         metadata: {
           reference,
           topupId: topup.id,
@@ -437,7 +438,49 @@ export function createPaymentsService(options: PaymentsOptions) {
     };
   }
 
-  return { initializeTopup, settleTopup, handleWebhook, reconcileTopups, topupForUser, listTopups };
+  /** The wallet read API (balances from the ledger). */
+  async function walletOverview(userId: string) {
+    const [usd, credits] = await Promise.all([
+      ledger.walletSummary(db, userId),
+      ledger.walletSummary(db, userId, 'CREDIT'),
+    ]);
+    return {
+      balance: { amount: usd.balance, currency: 'USD' },
+      held: { amount: usd.held, currency: 'USD' },
+      includedUsage: { freeVerifications: credits.balance },
+    };
+  }
+
+  /** Every line of the user's USD wallet, newest first, with its meaning and the running balance. */
+  async function walletStatement(userId: string, page: { cursor: number | undefined; limit: number }) {
+    const lines = await ledger.walletStatement(db, userId, { cursor: page.cursor, limit: page.limit + 1 });
+    const data = lines.slice(0, page.limit);
+    const last = data.at(-1);
+    return {
+      data: data.map((line) => ({
+        id: String(line.seq),
+        transactionId: line.transactionId,
+        type: statementMeaning(line.kind),
+        amount: { amount: line.amount, currency: WALLET_CURRENCY },
+        balanceAfter: { amount: line.balanceAfter, currency: WALLET_CURRENCY },
+        memo: line.memo,
+        reference: typeof line.metadata.reference === 'string' ? line.metadata.reference : null,
+        createdAt: line.createdAt.toISOString(),
+      })),
+      nextCursor: lines.length > page.limit && last ? String(last.seq) : null,
+    };
+  }
+
+  return {
+    initializeTopup,
+    settleTopup,
+    handleWebhook,
+    reconcileTopups,
+    topupForUser,
+    listTopups,
+    walletOverview,
+    walletStatement,
+  };
 }
 
 function topupMemo(topup: store.TopupRow): string {
@@ -457,42 +500,5 @@ export function toView(row: store.TopupRow): TopupView {
     authorizationUrl: row.status === 'initialized' ? row.authorizationUrl : null,
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
-  };
-}
-
-/** The wallet read API (balances from the ledger). */
-export async function walletOverview(db: Db, userId: string) {
-  const [usd, credits] = await Promise.all([
-    ledger.walletSummary(db, userId),
-    ledger.walletSummary(db, userId, 'CREDIT'),
-  ]);
-  return {
-    balance: { amount: usd.balance, currency: 'USD' },
-    held: { amount: usd.held, currency: 'USD' },
-    includedUsage: { freeVerifications: credits.balance },
-  };
-}
-
-/** Every line of the user's USD wallet, newest first, with its meaning and the running balance. */
-export async function walletStatement(
-  db: Db,
-  userId: string,
-  page: { cursor: number | undefined; limit: number },
-) {
-  const lines = await ledger.walletStatement(db, userId, { cursor: page.cursor, limit: page.limit + 1 });
-  const data = lines.slice(0, page.limit);
-  const last = data.at(-1);
-  return {
-    data: data.map((line) => ({
-      id: String(line.seq),
-      transactionId: line.transactionId,
-      type: statementMeaning(line.kind),
-      amount: { amount: line.amount, currency: ledger.WALLET_CURRENCY },
-      balanceAfter: { amount: line.balanceAfter, currency: ledger.WALLET_CURRENCY },
-      memo: line.memo,
-      reference: typeof line.metadata.reference === 'string' ? line.metadata.reference : null,
-      createdAt: line.createdAt.toISOString(),
-    })),
-    nextCursor: lines.length > page.limit && last ? String(last.seq) : null,
   };
 }

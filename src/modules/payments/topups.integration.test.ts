@@ -1,29 +1,25 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/support/tcp-proxy.js';
 import type { Db } from '../../platform/db/database.js';
 import { Jobs } from '../../platform/jobs.js';
 import { createLogger } from '../../platform/logger.js';
-import { createMetrics } from '../../platform/metrics.js';
 import type { Principal } from '../../platform/http/principal.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import {
   createPaystackClient,
   signWebhookBody,
   type PaystackClient,
 } from '../../providers/paystack/index.js';
 import { startPaystackSandbox, type PaystackSandbox } from '../../sandbox/paystack/index.js';
-import { listAudit } from '../audit/service.js';
-import { movement } from '../ledger/domain.js';
-import { checkLedgerInvariants } from '../ledger/invariants.js';
-import * as ledger from '../ledger/service.js';
 import { RECONCILE_TOPUPS, definePaymentsJobs } from './jobs.js';
 import { createPaymentsService, type PaymentsService, type TopupView } from './service.js';
 import * as store from './store.js';
+import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
+
+const ledger = createLedgerService();
 
 /**
  * Top-ups end to end: the real app, the real Paystack client (through a TCP proxy we can cut)
@@ -38,7 +34,7 @@ let db: Db;
 let sandbox: PaystackSandbox;
 let proxy: TcpProxy;
 let client: PaystackClient;
-let app: FastifyInstance;
+let app: TestApp;
 let appUrl: string;
 /** Same database and client as the app's, with a reconciler that looks at every open top-up. */
 let reconciler: PaymentsService;
@@ -70,6 +66,8 @@ beforeAll(async () => {
   sandbox.control.setWebhookUrl(`${appUrl}/api/v1/hooks/paystack`);
   reconciler = createPaymentsService({
     db,
+    ledger,
+    audit: app.services.audit,
     paystack: client,
     paystackSecretKey: SECRET,
     publicUrl: PUBLIC_URL,
@@ -146,7 +144,7 @@ async function topupLines(userId: string) {
 }
 
 const auditFor = async (reference: string) =>
-  (await listAudit(db, { limit: 200 })).filter((entry) => entry.subjectId === reference);
+  (await app.services.audit.list({ limit: 200 })).filter((entry) => entry.subjectId === reference);
 
 const callback = (reference: string) =>
   app.inject({
@@ -282,6 +280,8 @@ describe('wallet top-ups through Paystack', () => {
     sandbox.control.pay(topup.reference, { sendWebhook: false });
     const quick = createPaymentsService({
       db,
+      ledger,
+      audit: app.services.audit,
       paystack: client,
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,
@@ -655,23 +655,12 @@ describe('Paystack outages', () => {
 });
 
 describe('the reconciler job', () => {
-  function jobDeps(): PlatformDeps {
-    return {
-      config: testConfig({ PAYSTACK_SECRET_KEY: SECRET, PUBLIC_URL }),
-      database: testDb.database,
-      redis: undefined,
-      jobs: undefined,
-      metrics: createMetrics(),
-      logger: silent,
-      providers: { paystack: client, textVerified: undefined, mailer: undefined },
-    };
-  }
-
   it('runs every minute; credits paid, fails declined, abandons old unpaid top-ups', async () => {
-    const deps = jobDeps();
     const jobs = new Jobs(testDb.database.sql, silent);
     const service = createPaymentsService({
       db,
+      ledger,
+      audit: app.services.audit,
       paystack: client,
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,
@@ -680,7 +669,7 @@ describe('the reconciler job', () => {
       staleAfterMs: 0,
       abandonAfterMs: 0,
     });
-    definePaymentsJobs(jobs, deps, service);
+    definePaymentsJobs(jobs, { logger: silent, payments: service });
 
     const user = testPrincipal();
     const paid = await initialized(user, 300);
@@ -707,7 +696,7 @@ describe('the reconciler job', () => {
 
   it('the default job uses the one-minute threshold: a fresh top-up is left alone', async () => {
     const jobs = new Jobs(testDb.database.sql, silent);
-    definePaymentsJobs(jobs, jobDeps());
+    definePaymentsJobs(jobs, { logger: silent, payments: app.services.payments });
     const user = testPrincipal();
     const topup = await initialized(user, 300);
     sandbox.control.pay(topup.reference, { sendWebhook: false });
@@ -734,20 +723,9 @@ describe('wallet statement', () => {
     const released = await hold(`t:${randomUUID()}`, 200);
     const open = await hold(`t:${randomUUID()}`, 100);
     await db.transaction((tx) => ledger.release(tx, released.id, 'No code in time'));
+    await db.transaction((tx) => ledger.adjust(tx, { ownerId: user.userId, amount: 50, memo: 'Goodwill' }));
     await db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'adjustment',
-        legs: movement({ platform: 'adjustments' }, { wallet: user.userId }, 50),
-        memo: 'Goodwill',
-      }),
-    );
-    await db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: user.userId }, 5),
-        memo: 'free credits',
-        currency: 'CREDIT',
-      }),
+      ledger.adjust(tx, { ownerId: user.userId, amount: 5, memo: 'free credits', currency: 'CREDIT' }),
     );
 
     const wallet = (await get(user, '/api/v1/wallet')).json();

@@ -9,9 +9,11 @@ import { type Database, openDatabase } from '../../platform/db/database.js';
 import { createLogger } from '../../platform/logger.js';
 import { createPaystackClient, type PaystackClient } from '../../providers/paystack/index.js';
 import { startPaystackSandbox, type PaystackSandbox } from '../../sandbox/paystack/index.js';
-import { checkLedgerInvariants } from '../ledger/invariants.js';
-import * as ledger from '../ledger/service.js';
+import { createAuditService } from '../audit/index.js';
 import { createPaymentsService } from './service.js';
+import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
+
+const ledger = createLedgerService();
 
 /**
  * Paystack delivers a webhook until it gets a 2xx: a 200 is only given once the event is safe, so a
@@ -112,6 +114,8 @@ describe('the top-up reconciler', () => {
     };
     const options = {
       db: direct.database.db,
+      ledger,
+      audit: createAuditService({ db: direct.database.db }),
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,
       ngnPerUsd: 1600,

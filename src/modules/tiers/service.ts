@@ -1,58 +1,50 @@
-import { eq } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { tiers } from './schema.js';
+import * as store from './store.js';
 
-export type Tier = typeof tiers.$inferSelect;
+export type Tier = store.TierRow;
+export type TierPatch = store.TierPatch;
 export type TierName = 'freemium' | 'payg' | 'pro' | 'custom';
 export const TIER_NAMES: readonly TierName[] = ['freemium', 'payg', 'pro', 'custom'];
 
-export type TierPatch = Partial<Omit<Tier, 'name' | 'updatedAt'>>;
-
 /** Rows change rarely (admin edits); a short cache keeps them off every purchase's path. */
 const CACHE_TTL_MS = 10_000;
-const cache = new WeakMap<Db, Map<string, { tier: Tier; at: number }>>();
 
-function cacheOf(db: Db) {
-  let map = cache.get(db);
-  if (!map) {
-    map = new Map();
-    cache.set(db, map);
-  }
-  return map;
+export interface TiersDeps {
+  db: Db;
 }
 
-/** The tier's row; unknown names are a configuration error (the principal always names a seeded tier). */
-export async function getTier(db: Db, name: string): Promise<Tier> {
-  const cached = cacheOf(db).get(name);
-  if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.tier;
-  const [row] = await db.select().from(tiers).where(eq(tiers.name, name));
-  if (!row) throw new AppError(500, 'unknown_tier', `Tier ${name} is not configured.`);
-  cacheOf(db).set(name, { tier: row, at: Date.now() });
-  return row;
-}
+/** The tiers of SPEC §6, read from their table (the one source of truth) through a short cache. */
+export function createTiersService(deps: TiersDeps) {
+  const cache = new Map<string, { tier: Tier; at: number }>();
+  const remember = (tier: Tier) => {
+    cache.set(tier.name, { tier, at: Date.now() });
+    return tier;
+  };
 
-export async function listTiers(db: Db): Promise<Tier[]> {
-  const rows = await db.select().from(tiers);
-  return rows.sort((a, b) => TIER_NAMES.indexOf(a.name as TierName) - TIER_NAMES.indexOf(b.name as TierName));
-}
+  return {
+    /** The tier's row; an unknown name is a configuration error (principals always name a seeded tier). */
+    async get(name: string): Promise<Tier> {
+      const cached = cache.get(name);
+      if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.tier;
+      const row = await store.tierByName(deps.db, name);
+      if (!row) throw new AppError(500, 'unknown_tier', `Tier ${name} is not configured.`);
+      return remember(row);
+    },
 
-/** Admin edit of a tier's row (the admin routes come later). */
-export async function updateTier(db: Db, name: string, patch: TierPatch): Promise<Tier> {
-  const [row] = await db
-    .update(tiers)
-    .set({ ...patch, updatedAt: new Date() })
-    .where(eq(tiers.name, name))
-    .returning();
-  if (!row) throw new AppError(404, 'not_found', `Tier ${name} not found.`);
-  cacheOf(db).set(name, { tier: row, at: Date.now() });
-  return row;
-}
+    async list(): Promise<Tier[]> {
+      const rows = await store.allTiers(deps.db);
+      return rows.sort(
+        (a, b) => TIER_NAMES.indexOf(a.name as TierName) - TIER_NAMES.indexOf(b.name as TierName),
+      );
+    },
 
-/**
- * The last row read for this tier, without I/O (for synchronous checks such as a route's
- * rate-limit points); undefined until `getTier` has read it once.
- */
-export function cachedTier(db: Db, name: string): Tier | undefined {
-  return cache.get(db)?.get(name)?.tier;
+    /** An admin's edit of a tier's row (the admin routes come later). */
+    async update(name: string, patch: TierPatch): Promise<Tier> {
+      const row = await store.updateTier(deps.db, name, patch);
+      if (!row) throw new AppError(404, 'not_found', `Tier ${name} not found.`);
+      return remember(row);
+    },
+  };
 }
+export type TiersService = ReturnType<typeof createTiersService>;

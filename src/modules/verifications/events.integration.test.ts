@@ -9,10 +9,9 @@ import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { createRedis } from '../../platform/redis.js';
 import { createTextVerifiedClient, signWebhookBody } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import { movement } from '../ledger/domain.js';
-import * as ledger from '../ledger/service.js';
 import type { VerificationView } from './service.js';
 import * as store from './store.js';
+import { fundWallet } from '../../../test/support/wallet.js';
 
 const SECRET = 'whsec_events_test';
 
@@ -114,14 +113,7 @@ describe.each(['redis', 'postgres'] as const)('SSE fan-out across instances (%s)
     const a = await instance(mode);
     const b = await instance(mode);
     const user = testPrincipal({ tier: 'payg' });
-    await testDb.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: user.userId }, 1_000),
-        memo: 'test',
-        idempotencyKey: `fund:${user.userId}`,
-      }),
-    );
+    await fundWallet(testDb.database.db, user.userId, 1_000);
     const purchase = await a.app.inject({
       method: 'POST',
       url: '/api/v1/verifications',
@@ -153,5 +145,43 @@ describe.each(['redis', 'postgres'] as const)('SSE fan-out across instances (%s)
     const events = await stream;
     const message = events.find((e) => e.event === 'message');
     expect(message?.data).toMatchObject({ code: '314159' });
+  }, 30_000);
+});
+
+describe('each instance owns its event bus', () => {
+  it('closing another instance on the same database leaves this one’s streams live', async () => {
+    const a = await instance('postgres');
+    const b = await instance('postgres');
+    const user = testPrincipal({ tier: 'payg' });
+    await fundWallet(testDb.database.db, user.userId, 1_000);
+    const purchase = await a.app.inject({
+      method: 'POST',
+      url: '/api/v1/verifications',
+      headers: asPrincipal(user),
+      payload: { service: 'whatsapp', country: 'US' },
+    });
+    expect(purchase.statusCode, purchase.body).toBe(201);
+    const view = purchase.json<VerificationView>();
+    const stream = collect(`${a.url}/api/v1/verifications/${view.id}/events`, asPrincipal(user), (events) =>
+      events.some((e) => e.event === 'message'),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Another instance on the same database shuts down (a deploy, a scale-in).
+    await b.app.close();
+
+    const providerId = (await store.findById(testDb.database.db, view.id))!.providerId!;
+    const sms = sandbox.control.deliverSms(providerId, { code: '271828', text: 'Your code is 271828' });
+    const body = smsReceivedWebhookBody({ ...sms, reservationId: providerId });
+    const hook = await a.app.inject({
+      method: 'POST',
+      url: '/api/v1/hooks/textverified',
+      headers: { 'content-type': 'application/json', 'x-webhook-signature': signWebhookBody(body, SECRET) },
+      payload: body,
+    });
+    expect(hook.statusCode).toBe(200);
+    // Well before the stream's periodic refresh (15 s): the notice itself reached it.
+    const events = await stream;
+    expect(events.find((e) => e.event === 'message')?.data).toMatchObject({ code: '271828' });
   }, 30_000);
 });

@@ -8,7 +8,9 @@ import { EventEmitter } from 'node:events';
 import { sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import pg from 'pg';
-import type { PlatformDeps } from '../../platform/module.js';
+import type { Config } from '../../platform/config.js';
+import type { Database } from '../../platform/db/database.js';
+import type { Logger } from '../../platform/logger.js';
 
 export const EVENTS_CHANNEL = 'namaskah_verification_events';
 
@@ -24,18 +26,13 @@ export interface VerificationEventBus {
   close(): Promise<void>;
 }
 
-type BusDeps = Pick<PlatformDeps, 'database' | 'redis' | 'config' | 'logger'>;
-
-const localEmitters = new WeakMap<object, EventEmitter>();
-function localEmitter(key: object): EventEmitter {
-  let emitter = localEmitters.get(key);
-  if (!emitter) {
-    emitter = new EventEmitter();
-    emitter.setMaxListeners(0);
-    localEmitters.set(key, emitter);
-  }
-  return emitter;
+export interface VerificationEventBusDeps {
+  database: Pick<Database, 'kind' | 'db'>;
+  config: { database: Config['database'] };
+  redis: Redis | undefined;
+  logger: Pick<Logger, 'warn'>;
 }
+type BusDeps = VerificationEventBusDeps;
 
 const ID = /^[0-9a-f-]{36}$/;
 
@@ -51,21 +48,17 @@ export function createVerificationEventBus(deps: BusDeps): VerificationEventBus 
   if (database.kind === 'pg' && config.database.kind === 'pg') {
     return postgresBus(deps, config.database.url, local, deliver);
   }
-  // One embedded process: every publisher and subscriber on this database shares one emitter.
-  const shared = localEmitter(database);
-  const forward = (id: string) => deliver(id);
-  shared.on('change', forward);
+  // One embedded process: its one bus (built once by the composition root) reaches every subscriber.
   return {
     mode: 'local',
     publish(id) {
-      shared.emit('change', id);
+      deliver(id);
     },
     async subscribe(id, listener) {
       local.on(id, listener);
       return () => local.off(id, listener);
     },
     async close() {
-      shared.off('change', forward);
       local.removeAllListeners();
     },
   };
@@ -179,25 +172,4 @@ function postgresBus(
       if (c) await c.end().catch(() => undefined);
     },
   };
-}
-
-const buses = new WeakMap<object, VerificationEventBus>();
-
-/** The process's bus for these deps (routes subscribe, every writer publishes). */
-export function eventBusFor(deps: BusDeps): VerificationEventBus {
-  const key = deps.redis ?? deps.database;
-  let bus = buses.get(key);
-  if (!bus) {
-    bus = createVerificationEventBus(deps);
-    buses.set(key, bus);
-  }
-  return bus;
-}
-
-export async function closeEventBus(deps: BusDeps): Promise<void> {
-  const key = deps.redis ?? deps.database;
-  const bus = buses.get(key);
-  if (!bus) return;
-  buses.delete(key);
-  await bus.close();
 }

@@ -5,16 +5,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../platform/errors.js';
-import type { PlatformDeps } from '../../platform/module.js';
+import type { Config } from '../../platform/config.js';
 import {
   isTextVerifiedError,
   parseWebhookEvent,
   verifyWebhookSignature,
   WEBHOOK_SIGNATURE_HEADER,
 } from '../../providers/textverified/index.js';
-import { intakeSms } from './service.js';
+import type { VerificationsService } from './service.js';
 
-export function registerTextVerifiedHook(app: FastifyInstance, deps: PlatformDeps): void {
+export function registerTextVerifiedHook(
+  app: FastifyInstance,
+  deps: { config: Pick<Config, 'textVerified'>; verifications: VerificationsService },
+): void {
   void app.register(async (scope) => {
     scope.addContentTypeParser(
       'application/json',
@@ -37,7 +40,7 @@ export function registerTextVerifiedHook(app: FastifyInstance, deps: PlatformDep
         throw error;
       }
       if (event.type === 'sms.received' && event.sms.reservationId) {
-        const outcome = await intakeSms(deps, {
+        const outcome = await deps.verifications.intakeSms({
           reservationId: event.sms.reservationId,
           to: event.sms.to,
           createdAt: event.sms.createdAt ?? event.occurredAt ?? new Date(),

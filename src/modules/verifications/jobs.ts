@@ -1,8 +1,7 @@
 /** Background work of verifications, on pg-boss (one scheduled run per minute across all workers). */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Jobs } from '../../platform/jobs.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { pollActive, reconcilePending, retryUpstreamActions, sweepExpired } from './service.js';
+import type { VerificationsService } from './service.js';
 
 export const VERIFICATION_JOBS = {
   poll: 'verifications.poll-sms',
@@ -15,7 +14,12 @@ export const VERIFICATION_JOBS = {
 const POLL_EVERY_MS = 5_000;
 const POLL_SLOT_MS = 55_000;
 
-export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
+export interface VerificationJobsDeps {
+  verifications: VerificationsService;
+}
+
+export function defineVerificationJobs(jobs: Jobs, deps: VerificationJobsDeps): void {
+  const service = deps.verifications;
   jobs.define({
     name: VERIFICATION_JOBS.poll,
     cron: '* * * * *',
@@ -23,7 +27,7 @@ export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
     handler: async (_data, { signal }) => {
       const started = Date.now();
       while (!signal.aborted) {
-        await pollActive(deps);
+        await service.pollActive();
         if (Date.now() - started + POLL_EVERY_MS > POLL_SLOT_MS) return;
         // A stopping process ends the slot at once instead of polling a closing database.
         await sleep(POLL_EVERY_MS, undefined, { signal }).catch(() => undefined);
@@ -34,18 +38,18 @@ export function defineVerificationJobs(jobs: Jobs, deps: PlatformDeps): void {
     name: VERIFICATION_JOBS.sweep,
     cron: '* * * * *',
     retryLimit: 1,
-    handler: async () => void (await sweepExpired(deps)),
+    handler: async () => void (await service.sweepExpired()),
   });
   jobs.define({
     name: VERIFICATION_JOBS.reconcile,
     cron: '* * * * *',
     retryLimit: 1,
-    handler: async () => void (await reconcilePending(deps)),
+    handler: async () => void (await service.reconcilePending()),
   });
   jobs.define({
     name: VERIFICATION_JOBS.upstream,
     cron: '* * * * *',
     retryLimit: 1,
-    handler: async () => void (await retryUpstreamActions(deps)),
+    handler: async () => void (await service.retryUpstreamActions()),
   });
 }

@@ -10,11 +10,12 @@ import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
 import { createRedis } from '../../platform/redis.js';
 import { createTextVerifiedClient, signWebhookBody } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import { movement } from '../ledger/domain.js';
-import { checkLedgerInvariants } from '../ledger/invariants.js';
-import * as ledger from '../ledger/service.js';
 import type { VerificationView } from './service.js';
 import * as store from './store.js';
+import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 /**
  * Redis is optional (SPEC §9): when it stops or freezes, money paths (purchase, cancel, SMS intake)
@@ -87,14 +88,7 @@ async function answered<T>(what: string, request: Promise<T>): Promise<T> {
 
 async function fundedUser(cents: number) {
   const principal = testPrincipal({ tier: 'payg' });
-  await testDb.database.db.transaction((tx) =>
-    ledger.transfer(tx, {
-      kind: 'topup',
-      legs: movement({ platform: 'paystack_clearing' }, { wallet: principal.userId }, cents),
-      memo: 'test funding',
-      idempotencyKey: `redis-outage-fund:${principal.userId}`,
-    }),
-  );
+  await fundWallet(testDb.database.db, principal.userId, cents);
   return principal;
 }
 

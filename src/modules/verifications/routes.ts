@@ -3,18 +3,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../platform/errors.js';
-import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/auth.js';
-import { type AccessWatch, createAccessWatch } from '../../platform/http/access-watch.js';
+import { type AccessCheck, type AccessWatch, createAccessWatch } from '../../platform/http/access-watch.js';
 import { errorBody } from '../../platform/http/error-handler.js';
+import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/guards.js';
 import type { Principal } from '../../platform/http/principal.js';
 import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
-import type { PlatformDeps } from '../../platform/module.js';
-import { getTier } from '../tiers/service.js';
+import type { Config } from '../../platform/config.js';
+import type { Logger } from '../../platform/logger.js';
+import type { TiersService } from '../tiers/index.js';
 import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
-import { closeEventBus, eventBusFor } from './events.js';
 import { registerTextVerifiedHook } from './hooks.js';
-import * as service from './service.js';
-import * as store from './store.js';
+import { type VerificationsService, toMessageView, toView } from './service.js';
 
 const canRead = requireScope('verifications:read');
 const canWrite = requireScope('verifications:write');
@@ -74,11 +73,19 @@ export const verificationView = z.object({
 
 const errors = { '4xx': errorBody, 503: errorBody };
 
-export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformDeps): void {
+export interface VerificationRoutesDeps {
+  config: Pick<Config, 'textVerified'>;
+  logger: Pick<Logger, 'warn'>;
+  verifications: VerificationsService;
+  tiers: TiersService;
+  /** Who still stands behind an open event stream (sessions, keys, users). */
+  access: AccessCheck;
+}
+
+export function registerVerificationRoutes(app: FastifyInstance, deps: VerificationRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const db = deps.database.db;
-  app.addHook('onClose', async () => closeEventBus(deps));
-  const access = createAccessWatch(db, deps.logger);
+  const service = deps.verifications;
+  const access = createAccessWatch(deps.access, deps.logger);
   app.addHook('onClose', async () => access.close());
   registerTextVerifiedHook(app, deps);
 
@@ -102,7 +109,8 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
           {
             name: 'verification-purchase',
             // The tier row decides from the first purchase on (read through the tiers cache).
-            points: async (request) => (await getTier(db, principalOf(request).tier)).purchaseRatePerMinute,
+            points: async (request) =>
+              (await deps.tiers.get(principalOf(request).tier)).purchaseRatePerMinute,
             durationSeconds: 60,
             key: 'user',
           },
@@ -111,7 +119,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const view = await service.purchase(deps, principal, request.body, {
+      const view = await service.purchase(principal, request.body, {
         idempotencyKey: request.idempotencyKey,
       });
       void reply.header('location', `/api/v1/verifications/${view.id}`);
@@ -143,14 +151,14 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       }
       const before = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
       if (before === null) throw new AppError(400, 'validation_failed', 'cursor is invalid.');
-      const page = await service.listVerifications(deps, userId, {
+      const page = await service.listVerifications(userId, {
         statuses: statuses as VerificationStatus[] | undefined,
         service: request.query.service,
         before,
         limit: request.query.limit,
       });
       return {
-        data: page.rows.map((row) => service.toView(row)),
+        data: page.rows.map((row) => toView(row)),
         nextCursor: page.hasMore && page.last ? encodeCursor(page.last.createdAt, page.last.id) : null,
       };
     },
@@ -162,7 +170,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
       preValidation: [requireUser, canRead],
     },
-    async (request) => service.getVerification(deps, principalOf(request).userId, request.params.id),
+    async (request) => service.getVerification(principalOf(request).userId, request.params.id),
   );
 
   for (const action of ['cancel', 'report'] as const) {
@@ -173,7 +181,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
         preValidation: [requireUser, canWrite],
         config: { idempotent: true },
       },
-      async (request) => service.cancelOrReport(deps, principalOf(request).userId, request.params.id, action),
+      async (request) => service.cancelOrReport(principalOf(request).userId, request.params.id, action),
     );
   }
 
@@ -188,7 +196,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       preValidation: [requireUser, canRead],
     },
     async (request, reply) =>
-      streamEvents(deps, access, principalOf(request), request.params.id, request, reply),
+      streamEvents(service, access, principalOf(request), request.params.id, request, reply),
   );
 }
 
@@ -196,7 +204,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
 const REFRESH_MS = 15_000;
 
 async function streamEvents(
-  deps: PlatformDeps,
+  service: VerificationsService,
   access: AccessWatch,
   principal: Principal,
   id: string,
@@ -204,8 +212,7 @@ async function streamEvents(
   reply: FastifyReply,
 ): Promise<void> {
   const { userId } = principal;
-  const db = deps.database.db;
-  const first = await store.findForUser(db, id, userId);
+  const first = await service.ownOrder(userId, id);
   if (!first) throw new AppError(404, 'not_found', 'Verification not found.');
 
   reply.hijack();
@@ -232,18 +239,18 @@ async function streamEvents(
   let running: Promise<void> | null = null;
   let again = false;
   const refresh = async () => {
-    const row = await store.findForUser(db, id, userId);
+    const row = await service.ownOrder(userId, id);
     if (!row) return;
-    const messages = await store.messagesOf(db, id);
+    const messages = await service.messagesOf(id);
     for (const m of messages) {
       if (seen.has(m.id)) continue;
       seen.add(m.id);
-      send('message', service.toMessageView(m), m.id);
+      send('message', toMessageView(m), m.id);
     }
     if (row.status !== lastStatus || row.updatedAt.toISOString() !== lastUpdated) {
       lastStatus = row.status;
       lastUpdated = row.updatedAt.toISOString();
-      send('status', service.toView(row));
+      send('status', toView(row));
     }
   };
   let lastUpdated = '';
@@ -265,7 +272,7 @@ async function streamEvents(
       });
   };
 
-  const unsubscribe = await eventBusFor(deps).subscribe(id, trigger);
+  const unsubscribe = await service.subscribe(id, trigger);
   const timer = setInterval(() => {
     if (!closed) raw.write(': keep-alive\n\n');
     trigger();

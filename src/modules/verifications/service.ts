@@ -10,20 +10,19 @@
  * Every transition is conditional on the current status and the ledger resolves a hold once.
  */
 import { randomUUID } from 'node:crypto';
-import { sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, notFound, providerUnavailable } from '../../platform/errors.js';
-import type { PlatformDeps } from '../../platform/module.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Metrics } from '../../platform/metrics.js';
 import {
   isTextVerifiedError,
   toE164,
   type TextVerifiedClient,
   type TextVerifiedVerification,
 } from '../../providers/textverified/index.js';
-import { catalogFor } from '../catalog/service.js';
-import type { Capability } from '../catalog/domain.js';
-import * as ledger from '../ledger/service.js';
-import { getTier } from '../tiers/service.js';
+import type { Capability, CatalogService } from '../catalog/index.js';
+import { type LedgerService, WALLET_CURRENCY } from '../ledger/index.js';
+import type { TiersService } from '../tiers/index.js';
 import { extractCode } from './code-extraction.js';
 import {
   holdReference,
@@ -35,14 +34,20 @@ import {
   type VerificationStatus,
   verificationIdFor,
 } from './domain.js';
-import { eventBusFor } from './events.js';
+import type { VerificationEventBus } from './events.js';
 import * as store from './store.js';
-import { verifications } from './schema.js';
 
-export type VerificationDeps = Pick<
-  PlatformDeps,
-  'database' | 'providers' | 'config' | 'logger' | 'redis' | 'metrics'
->;
+export interface VerificationDeps {
+  db: Db;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  metrics: Pick<Metrics, 'expiryDeferrals'>;
+  textVerified: TextVerifiedClient | undefined;
+  ledger: LedgerService;
+  tiers: TiersService;
+  catalog: CatalogService;
+  /** Announces committed changes to the SSE streams of every instance. */
+  events: VerificationEventBus;
+}
 
 export interface PurchaseInput {
   service: string;
@@ -117,15 +122,15 @@ export function toView(row: store.VerificationRow, messages?: store.MessageRow[]
   };
 }
 
-const db = (deps: VerificationDeps): Db => deps.database.db;
+const db = (deps: VerificationDeps): Db => deps.db;
 
 function provider(deps: VerificationDeps): TextVerifiedClient {
-  const client = deps.providers.textVerified;
+  const client = deps.textVerified;
   if (!client) throw providerUnavailable('The SMS provider is not configured.');
   return client;
 }
 
-const announce = (deps: VerificationDeps, id: string) => eventBusFor(deps).publish(id);
+const announce = (deps: VerificationDeps, id: string) => deps.events.publish(id);
 
 // ---------------------------------------------------------------- purchase
 
@@ -138,7 +143,7 @@ export async function purchase(
   const client = provider(deps);
   const capability = input.capability ?? 'sms';
   const areaCodes = input.areaCodes?.length ? input.areaCodes : undefined;
-  const quote = await catalogFor(deps).quote({
+  const quote = await deps.catalog.quote({
     tierName: principal.tier,
     service: input.service,
     country: input.country,
@@ -154,7 +159,7 @@ export async function purchase(
   const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
   const known = await store.findForUser(db(deps), id, principal.userId);
   if (known) return replayOf(known);
-  const tier = await getTier(db(deps), principal.tier);
+  const tier = await deps.tiers.get(principal.tier);
 
   // Phase 1: the order and its hold, together.
   const order = await db(deps).transaction(async (tx) => {
@@ -170,8 +175,8 @@ export async function purchase(
       );
     }
     // The free verification credit is spent before money.
-    const credit = await ledger.walletSummary(tx, principal.userId, 'CREDIT');
-    const currency = credit.balance >= 1 ? 'CREDIT' : ledger.WALLET_CURRENCY;
+    const credit = await deps.ledger.walletSummary(tx, principal.userId, 'CREDIT');
+    const currency = credit.balance >= 1 ? 'CREDIT' : WALLET_CURRENCY;
     const chargeAmount = currency === 'CREDIT' ? 1 : quote.totalCents;
     const created = await store.insertPending(tx, {
       id,
@@ -187,7 +192,7 @@ export async function purchase(
       status: 'pending',
     });
     if (!created) return undefined;
-    const { hold } = await ledger.hold(tx, {
+    const { hold } = await deps.ledger.hold(tx, {
       ownerId: principal.userId,
       amount: chargeAmount,
       currency,
@@ -294,7 +299,7 @@ async function settleCreateFailure(
 async function failOrder(deps: VerificationDeps, id: string, failureCode: string) {
   const row = await db(deps).transaction(async (tx) => {
     const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
-    if (failed?.holdId) await ledger.release(tx, failed.holdId, 'Verification failed at the provider');
+    if (failed?.holdId) await deps.ledger.release(tx, failed.holdId, 'Verification failed at the provider');
     return failed;
   });
   if (row) await announce(deps, id);
@@ -314,7 +319,7 @@ export async function reconcilePending(
   opts: { olderThanMs?: number; limit?: number } = {},
 ): Promise<{ activated: number; failed: number; unresolved: number }> {
   const result = { activated: 0, failed: 0, unresolved: 0 };
-  const client = deps.providers.textVerified;
+  const client = deps.textVerified;
   if (!client) return result;
   const rows = await store.stalePending(
     db(deps),
@@ -397,21 +402,14 @@ export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promi
       });
       if (!completed?.holdId)
         throw new Error(`verification ${order.id} could not complete although locked active`);
-      const capture = await ledger.capture(tx, completed.holdId, 'Verification SMS received');
+      const capture = await deps.ledger.capture(tx, completed.holdId, 'Verification SMS received');
       if (capture.outcome !== 'resolved')
         throw new Error(`hold of verification ${order.id} was already resolved`);
       return { outcome: 'completed' as const, id: order.id };
     }
     if (order.status === 'completed' && order.code === null && inWindow && code) {
       // The first SMS carried no code the extractor found; a later one in the window names it.
-      await store.transition(
-        tx,
-        order.id,
-        'completed',
-        'completed',
-        { code },
-        sql`${verifications.code} is null`,
-      );
+      await store.nameLateCode(tx, order.id, code);
     }
     return { outcome: 'stored' as const, id: order.id };
   });
@@ -456,7 +454,7 @@ export async function pollActive(
   deps: VerificationDeps,
   opts: { limit?: number; concurrency?: number } = {},
 ) {
-  if (!deps.providers.textVerified) return { polled: 0, taken: 0 };
+  if (!deps.textVerified) return { polled: 0, taken: 0 };
   const rows = await store.activeWithProvider(db(deps), opts.limit ?? 500);
   let taken = 0;
   await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
@@ -506,15 +504,8 @@ export async function sweepExpired(
       continue;
     }
     const done = await db(deps).transaction(async (tx) => {
-      const moved = await store.transition(
-        tx,
-        row.id,
-        'active',
-        'expired',
-        { failureCode: 'no_sms' },
-        sql`${verifications.endsAt} <= ${now}`,
-      );
-      if (moved?.holdId) await ledger.release(tx, moved.holdId, 'Verification expired without an SMS');
+      const moved = await store.expireEnded(tx, row.id, now);
+      if (moved?.holdId) await deps.ledger.release(tx, moved.holdId, 'Verification expired without an SMS');
       return moved;
     });
     if (done) {
@@ -536,7 +527,7 @@ async function lastLook(
   deps: VerificationDeps,
   row: store.VerificationRow,
 ): Promise<{ ok: true } | { ok: false; error: unknown }> {
-  if (!deps.providers.textVerified) return { ok: false, error: new Error('no SMS provider configured') };
+  if (!deps.textVerified) return { ok: false, error: new Error('no SMS provider configured') };
   try {
     await pollVerification(deps, row);
     return { ok: true };
@@ -588,7 +579,7 @@ export async function cancelOrReport(
         upstreamAction: order.status === 'pending' ? 'cancel' : action,
       });
       if (moved?.holdId) {
-        await ledger.release(
+        await deps.ledger.release(
           tx,
           moved.holdId,
           action === 'report' ? 'Number reported' : 'Verification canceled',
@@ -609,14 +600,7 @@ export async function cancelOrReport(
  * order; an SMS was received (and charged for by the provider), so nothing is refunded.
  */
 async function reportCompletedOnce(deps: VerificationDeps, order: store.VerificationRow) {
-  const marked = await store.transition(
-    db(deps),
-    order.id,
-    'completed',
-    'completed',
-    { failureCode: 'reported' },
-    sql`${verifications.failureCode} is null`,
-  );
+  const marked = await store.markReportedOnce(db(deps), order.id);
   if (marked) await tellProvider(deps, marked, 'report', true);
   return marked ?? (await store.findById(db(deps), order.id)) ?? order;
 }
@@ -627,7 +611,7 @@ async function tellProvider(
   action: 'cancel' | 'report',
   bestEffort: boolean,
 ) {
-  const client = deps.providers.textVerified;
+  const client = deps.textVerified;
   if (!order.providerId || !client) return;
   try {
     if (action === 'cancel') await client.cancelVerification(order.providerId);
@@ -647,7 +631,7 @@ export async function retryUpstreamActions(
   deps: VerificationDeps,
   opts: { maxAttempts?: number; limit?: number; unboughtAfterMs?: number } = {},
 ) {
-  const client = deps.providers.textVerified;
+  const client = deps.textVerified;
   if (!client) return { done: 0, pending: 0 };
   const maxAttempts = opts.maxAttempts ?? 10;
   let done = 0;
@@ -717,3 +701,32 @@ export async function listVerifications(
   const last = page.at(-1);
   return { rows: page, hasMore: rows.length > query.limit, last };
 }
+
+/** The verifications use cases, bound to their dependencies (built once by the composition root). */
+export function createVerificationsService(deps: VerificationDeps) {
+  return {
+    purchase: (
+      principal: { userId: string; tier: string },
+      input: PurchaseInput,
+      opts?: { idempotencyKey?: string | null },
+    ) => purchase(deps, principal, input, opts),
+    reconcilePending: (opts?: Parameters<typeof reconcilePending>[1]) => reconcilePending(deps, opts),
+    intakeSms: (sms: IncomingSms) => intakeSms(deps, sms),
+    pollVerification: (order: Parameters<typeof pollVerification>[1]) => pollVerification(deps, order),
+    pollActive: (opts?: Parameters<typeof pollActive>[1]) => pollActive(deps, opts),
+    sweepExpired: (opts?: Parameters<typeof sweepExpired>[1]) => sweepExpired(deps, opts),
+    cancelOrReport: (userId: string, id: string, action: Parameters<typeof cancelOrReport>[3]) =>
+      cancelOrReport(deps, userId, id, action),
+    retryUpstreamActions: (opts?: Parameters<typeof retryUpstreamActions>[1]) =>
+      retryUpstreamActions(deps, opts),
+    getVerification: (userId: string, id: string) => getVerification(deps, userId, id),
+    listVerifications: (userId: string, query: Parameters<typeof listVerifications>[2]) =>
+      listVerifications(deps, userId, query),
+    /** The caller's own order (undefined for another user's or an unknown id), for the event stream. */
+    ownOrder: (userId: string, id: string) => store.findForUser(deps.db, id, userId),
+    messagesOf: (id: string) => store.messagesOf(deps.db, id),
+    /** Calls `listener` when the order changes (on any instance); returns the unsubscribe. */
+    subscribe: (id: string, listener: () => void) => deps.events.subscribe(id, listener),
+  };
+}
+export type VerificationsService = ReturnType<typeof createVerificationsService>;

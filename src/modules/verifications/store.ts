@@ -1,5 +1,5 @@
 /** The verifications module's tables and queries; no other module touches them. */
-import { and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { type SQL, and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 import type { VerificationStatus } from './domain.js';
@@ -68,7 +68,46 @@ export async function transition(
   from: VerificationStatus,
   to: VerificationStatus,
   set: Partial<Omit<NewVerification, 'id' | 'status'>> = {},
-  extra?: ReturnType<typeof sql>,
+): Promise<VerificationRow | undefined> {
+  return transitionWhere(tx, id, from, to, set);
+}
+
+/** A completed order whose first SMS carried no code found one in a later SMS (names it once). */
+export function nameLateCode(tx: Db, id: string, code: string): Promise<VerificationRow | undefined> {
+  return transitionWhere(tx, id, 'completed', 'completed', { code }, isNull(verifications.code));
+}
+
+/** `active` → `expired` (no SMS), only when its window has ended by `now`. */
+export function expireEnded(tx: Db, id: string, now: Date): Promise<VerificationRow | undefined> {
+  return transitionWhere(
+    tx,
+    id,
+    'active',
+    'expired',
+    { failureCode: 'no_sms' },
+    lte(verifications.endsAt, now),
+  );
+}
+
+/** Marks a completed order reported, once (undefined when it already carries a failure code). */
+export function markReportedOnce(tx: Db, id: string): Promise<VerificationRow | undefined> {
+  return transitionWhere(
+    tx,
+    id,
+    'completed',
+    'completed',
+    { failureCode: 'reported' },
+    isNull(verifications.failureCode),
+  );
+}
+
+async function transitionWhere(
+  tx: Db,
+  id: string,
+  from: VerificationStatus,
+  to: VerificationStatus,
+  set: Partial<Omit<NewVerification, 'id' | 'status'>>,
+  extra?: SQL,
 ): Promise<VerificationRow | undefined> {
   const [row] = await tx
     .update(verifications)

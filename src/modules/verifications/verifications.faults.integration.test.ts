@@ -5,24 +5,21 @@
  * canceled upstream, and the ledger stays clean.
  */
 import { inArray } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { eventually } from '../../../test/support/eventually.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 import type { Db } from '../../platform/db/database.js';
 import type { Principal } from '../../platform/http/principal.js';
-import { createLogger } from '../../platform/logger.js';
-import { createMetrics } from '../../platform/metrics.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import { createTextVerifiedClient, type TextVerifiedClient } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import { movement } from '../ledger/domain.js';
-import { checkLedgerInvariants } from '../ledger/invariants.js';
-import * as ledger from '../ledger/service.js';
-import { reconcilePending, retryUpstreamActions, type VerificationView } from './service.js';
+import type { VerificationView, VerificationsService } from './service.js';
 import { verifications } from './schema.js';
+import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 const ENV = { RATE_LIMIT_GLOBAL_PER_MINUTE: '0' };
 const CLIENT = { baseUrl: '', apiKey: 'tv-key', username: 'ops@namaskah.test' };
@@ -34,8 +31,8 @@ let testDb: TestDatabase;
 let db: Db;
 let sandbox: TextVerifiedSandbox;
 let client: TextVerifiedClient;
-let app: FastifyInstance;
-let deps: PlatformDeps;
+let app: TestApp;
+let verificationService: VerificationsService;
 
 beforeAll(async () => {
   testDb = await createPostgresTestDatabase(10);
@@ -58,15 +55,7 @@ beforeAll(async () => {
   });
   app = await createTestApp({ database: testDb.database, providers: { textVerified: client }, env: ENV });
   trustTestPrincipalHeader(app);
-  deps = {
-    config: testConfig(ENV),
-    database: testDb.database,
-    redis: undefined,
-    jobs: undefined,
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    providers: { textVerified: client, paystack: undefined, mailer: undefined },
-  };
+  verificationService = app.services.verifications;
 }, 60_000);
 
 afterAll(async () => {
@@ -75,17 +64,9 @@ afterAll(async () => {
   await testDb?.dispose();
 });
 
-let funding = 0;
 async function fundedUser(cents: number): Promise<Principal> {
   const principal = testPrincipal({ tier: 'payg' });
-  await db.transaction((tx) =>
-    ledger.transfer(tx, {
-      kind: 'topup',
-      legs: movement({ platform: 'paystack_clearing' }, { wallet: principal.userId }, cents),
-      memo: 'test funding',
-      idempotencyKey: `test-fund:${principal.userId}:${++funding}`,
-    }),
-  );
+  await fundWallet(db, principal.userId, cents);
   return principal;
 }
 
@@ -133,9 +114,9 @@ describe('provider creates slower than the client timeout, circuit open', () => 
 
     // The jobs run while the provider is still slow and the circuit still open.
     expect(client.circuitState()).toBe('open');
-    const whileOpen = await reconcilePending(deps, { olderThanMs: 0 });
+    const whileOpen = await verificationService.reconcilePending({ olderThanMs: 0 });
     expect(whileOpen.failed).toBe(0);
-    await retryUpstreamActions(deps, { unboughtAfterMs: 0 });
+    await verificationService.retryUpstreamActions({ unboughtAfterMs: 0 });
     const rowsWhileOpen = await ordersById(lost.map((o) => o.id));
     for (const { id } of lost.slice(1)) expect(rowsWhileOpen.get(id)!.status).toBe('pending');
     // The canceled order still owes the provider a cancel: its number may exist upstream.
@@ -144,8 +125,8 @@ describe('provider creates slower than the client timeout, circuit open', () => 
     // The provider recovers; once the circuit lets calls through, the jobs find every purchase.
     sandbox.control.setCreateLatency(0);
     await eventually(async () => {
-      await reconcilePending(deps, { olderThanMs: 0 });
-      await retryUpstreamActions(deps, { unboughtAfterMs: 0 });
+      await verificationService.reconcilePending({ olderThanMs: 0 });
+      await verificationService.retryUpstreamActions({ unboughtAfterMs: 0 });
       const rows = await ordersById(lost.map((o) => o.id));
       return [...rows.values()].every((r) => r.status !== 'pending' && r.upstreamAction === null)
         ? true

@@ -1,35 +1,25 @@
 import { eventually } from '../../../test/support/eventually.js';
 import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 import type { Db } from '../../platform/db/database.js';
 import type { Principal } from '../../platform/http/principal.js';
-import { createLogger } from '../../platform/logger.js';
-import { createMetrics } from '../../platform/metrics.js';
-import type { PlatformDeps } from '../../platform/module.js';
 import {
   createTextVerifiedClient,
   signWebhookBody,
   type TextVerifiedClient,
 } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import { movement } from '../ledger/domain.js';
-import { checkLedgerInvariants } from '../ledger/invariants.js';
-import * as ledger from '../ledger/service.js';
-import { updateTier } from '../tiers/service.js';
-import {
-  pollVerification,
-  reconcilePending,
-  retryUpstreamActions,
-  sweepExpired,
-  type VerificationView,
-} from './service.js';
+import type { VerificationView, VerificationsService } from './service.js';
 import { verifications } from './schema.js';
 import * as store from './store.js';
+import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 const SECRET = 'whsec_verifications_test';
 const ENV = { TEXTVERIFIED_WEBHOOK_SECRET: SECRET, RATE_LIMIT_GLOBAL_PER_MINUTE: '0' };
@@ -38,8 +28,8 @@ let testDb: TestDatabase;
 let db: Db;
 let sandbox: TextVerifiedSandbox;
 let client: TextVerifiedClient;
-let app: FastifyInstance;
-let deps: PlatformDeps;
+let app: TestApp;
+let verificationService: VerificationsService;
 let hookUrl: string;
 
 beforeAll(async () => {
@@ -69,15 +59,7 @@ beforeAll(async () => {
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   hookUrl = `${url}/api/v1/hooks/textverified`;
   sandbox.control.setWebhook(hookUrl);
-  deps = {
-    config: testConfig(ENV),
-    database: testDb.database,
-    redis: undefined,
-    jobs: undefined,
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    providers: { textVerified: client, paystack: undefined, mailer: undefined },
-  };
+  verificationService = app.services.verifications;
 }, 60_000);
 
 afterAll(async () => {
@@ -92,16 +74,8 @@ afterEach(() => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-let funding = 0;
 async function fund(userId: string, cents: number) {
-  await db.transaction((tx) =>
-    ledger.transfer(tx, {
-      kind: 'topup',
-      legs: movement({ platform: 'paystack_clearing' }, { wallet: userId }, cents),
-      memo: 'test funding',
-      idempotencyKey: `test-fund:${userId}:${++funding}`,
-    }),
-  );
+  await fundWallet(db, userId, cents);
 }
 
 async function fundedUser(cents = 10_000, tier = 'payg'): Promise<Principal> {
@@ -172,7 +146,9 @@ const postWebhook = (body: string, signature: string) =>
 
 /** The expiry sweep's counter of deferred (or, past the bound, unchecked) expiries. */
 async function expiryDeferrals(outcome: 'deferred' | 'expired_unchecked'): Promise<number> {
-  const metric = deps.metrics.registry.getSingleMetric('namaskah_verification_expiry_deferrals_total');
+  const metric = app.platform.metrics.registry.getSingleMetric(
+    'namaskah_verification_expiry_deferrals_total',
+  );
   if (!metric) return 0;
   const { values } = await metric.get();
   return values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
@@ -257,8 +233,8 @@ describe('purchase → SMS → completed', () => {
       sandbox.control.webhooks().some((w) => w.delivered && w.body.includes(providerId)) ? true : undefined,
     );
     // The poller sees the same SMS (with its id) and the webhook is redelivered too.
-    await pollVerification(deps, { providerId });
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ providerId });
     const { body, signature } = signedSmsWebhook(sms);
     expect((await postWebhook(body, signature)).statusCode).toBe(200);
     const final = await read(user, view.id);
@@ -288,17 +264,17 @@ describe('refunds', () => {
     const user = await fundedUser(500);
     const view = await bought(user);
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
-    const early = await sweepExpired(deps);
+    const early = await verificationService.sweepExpired();
     expect((await read(user, view.id)).status).toBe('active');
     expect(early.expired).toBe(0);
-    await sweepExpired(deps, { now: new Date(Date.now() + 16 * 60_000) });
+    await verificationService.sweepExpired({ now: new Date(Date.now() + 16 * 60_000) });
     const after = await read(user, view.id);
     expect(after.status).toBe('expired');
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     // A late SMS is shown and stays free.
     const providerId = await providerIdOf(view.id);
     sandbox.control.deliverSms(providerId, { code: '777888' });
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
     const late = await read(user, view.id);
     expect(late.status).toBe('expired');
     expect(late.messages).toHaveLength(1);
@@ -348,7 +324,7 @@ describe('refunds', () => {
     const view = await bought(user);
     const providerId = await providerIdOf(view.id);
     sandbox.control.deliverSms(providerId, { text: 'Welcome to WhatsApp! Your account is ready.' });
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
     const captured = await read(user, view.id);
     expect(captured).toMatchObject({ status: 'completed', code: null });
     expect(captured.messages!.map((m) => m.text)).toEqual(['Welcome to WhatsApp! Your account is ready.']);
@@ -374,7 +350,7 @@ describe('refunds', () => {
 
     // A later SMS with a code is kept and fills in the code; nothing more is charged.
     sandbox.control.deliverSms(providerId, { text: 'Your WhatsApp code is 314-159', code: '314159' });
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
     const later = await read(user, view.id);
     expect(later).toMatchObject({ status: 'completed', code: '314159' });
     expect(later.messages).toHaveLength(2);
@@ -395,14 +371,14 @@ describe('refunds', () => {
         ? true
         : undefined,
     );
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
     const untouched = await read(user, view.id);
     expect(untouched).toMatchObject({ status: 'active', code: null });
     expect(untouched.messages).toEqual([]);
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
 
     sandbox.control.deliverSms(providerId, { code: '123123' });
-    await pollVerification(deps, { providerId });
+    await verificationService.pollVerification({ providerId });
     const done = await read(user, view.id);
     expect(done).toMatchObject({ status: 'completed', code: '123123' });
     expect(done.messages).toHaveLength(1);
@@ -424,14 +400,14 @@ describe('refunds', () => {
     sandbox.control.injectFault({ path: '/api/pub/v2/sms', method: 'GET', mode: 'error', count: 100 });
     const later = new Date(Date.now() + 16 * 60_000);
     const deferredBefore = await expiryDeferrals('deferred');
-    await sweepExpired(deps, { now: later });
+    await verificationService.sweepExpired({ now: later });
     expect(await read(user, view.id)).toMatchObject({ status: 'active' });
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
     expect(await expiryDeferrals('deferred')).toBeGreaterThan(deferredBefore);
 
     // Next sweep, the provider answers: the code that came in the window completes the order.
     sandbox.control.clearFaults();
-    await sweepExpired(deps, { now: later });
+    await verificationService.sweepExpired({ now: later });
     expect(await read(user, view.id)).toMatchObject({ status: 'completed', code: '271828' });
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
     await expectLedgerOk();
@@ -443,9 +419,15 @@ describe('refunds', () => {
     sandbox.control.injectFault({ path: '/api/pub/v2/sms', method: 'GET', mode: 'error', count: 100 });
     const endsAt = new Date(view.expiresAt!);
     const uncheckedBefore = await expiryDeferrals('expired_unchecked');
-    await sweepExpired(deps, { now: new Date(endsAt.getTime() + 60 * 60_000), maxDeferMs: 2 * 3_600_000 });
+    await verificationService.sweepExpired({
+      now: new Date(endsAt.getTime() + 60 * 60_000),
+      maxDeferMs: 2 * 3_600_000,
+    });
     expect(await read(user, view.id)).toMatchObject({ status: 'active' });
-    await sweepExpired(deps, { now: new Date(endsAt.getTime() + 3 * 3_600_000), maxDeferMs: 2 * 3_600_000 });
+    await verificationService.sweepExpired({
+      now: new Date(endsAt.getTime() + 3 * 3_600_000),
+      maxDeferMs: 2 * 3_600_000,
+    });
     expect(await read(user, view.id)).toMatchObject({ status: 'expired', failureCode: 'no_sms' });
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     expect(await expiryDeferrals('expired_unchecked')).toBeGreaterThan(uncheckedBefore);
@@ -473,7 +455,7 @@ describe('refunds', () => {
       ]);
       expect(hook.statusCode).toBe(200);
       expect([200, 409]).toContain(cancel.statusCode);
-      await pollVerification(deps, { providerId });
+      await verificationService.pollVerification({ providerId });
       const final = await read(user, view.id);
       const money = await wallet(user.userId);
       expect(money.held).toBe(0);
@@ -523,8 +505,8 @@ describe('provider failures', () => {
     expect(canceled.json<VerificationView>().status).toBe('canceled');
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
     // The reconciler leaves it alone; the upstream job finds the purchase by its key and cancels it.
-    expect(await reconcilePending(deps, { olderThanMs: 0 })).toMatchObject({ activated: 0 });
-    await retryUpstreamActions(deps, { unboughtAfterMs: 0 });
+    expect(await verificationService.reconcilePending({ olderThanMs: 0 })).toMatchObject({ activated: 0 });
+    await verificationService.retryUpstreamActions({ unboughtAfterMs: 0 });
     const providerId = await providerIdOf(pending.id);
     expect(sandbox.control.verification(providerId)!.state).toBe('verificationCanceled');
     expect((await store.findById(db, pending.id))!.upstreamAction).toBeNull();
@@ -564,7 +546,7 @@ describe('provider failures', () => {
     const pending = await buyWithLostAnswer(user, `timeout-${user.userId}`);
     expect(pending.status).toBe('pending');
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
-    const result = await reconcilePending(deps, { olderThanMs: 0 });
+    const result = await verificationService.reconcilePending({ olderThanMs: 0 });
     expect(result.activated).toBeGreaterThanOrEqual(1);
     const active = await read(user, pending.id);
     expect(active.status).toBe('active');
@@ -637,7 +619,7 @@ describe('provider failures', () => {
     const id = response.json<VerificationView>().id;
     sandbox.control.setStock('whatsapp', 0);
     try {
-      await reconcilePending(deps, { olderThanMs: 0 });
+      await verificationService.reconcilePending({ olderThanMs: 0 });
     } finally {
       sandbox.control.setStock('whatsapp', 1_000_000);
     }
@@ -649,15 +631,8 @@ describe('provider failures', () => {
 describe('rules', () => {
   it('uses the free credit first, and gives it back on cancel', async () => {
     const user = testPrincipal({ tier: 'freemium' });
-    await db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'adjustment',
-        legs: movement({ platform: 'adjustments' }, { wallet: user.userId }, 1),
-        memo: 'sign-up credit',
-        currency: 'CREDIT',
-        idempotencyKey: `credit:${user.userId}`,
-      }),
-    );
+    // The free verification every new account gets (SIGNUP_CREDIT_CURRENCY).
+    await db.transaction((tx) => ledger.openAccountWallets(tx, user.userId));
     const view = await bought(user);
     expect(view.price).toEqual({ amount: 1, currency: 'CREDIT' });
     expect(await ledger.walletSummary(db, user.userId, 'CREDIT')).toEqual({ balance: 0, held: 1 });
@@ -789,7 +764,7 @@ describe('rules', () => {
 
 describe('concurrency', () => {
   it('1000 concurrent purchases on a wallet that can afford 300 → exactly 300 succeed, the rest 402', async () => {
-    await updateTier(db, 'custom', { maxActiveOrders: 100_000, purchaseRatePerMinute: 100_000 });
+    await app.services.tiers.update('custom', { maxActiveOrders: 100_000, purchaseRatePerMinute: 100_000 });
     try {
       const user = testPrincipal({ tier: 'custom' });
       // custom: 0.95 × 1.5 = 143 × 0.75 = 107.25 → 108 cents.
@@ -806,7 +781,7 @@ describe('concurrency', () => {
       expect(await wallet(user.userId)).toEqual({ balance: 0, held: 300 * 108 });
       await expectLedgerOk();
     } finally {
-      await updateTier(db, 'custom', { maxActiveOrders: 100, purchaseRatePerMinute: 120 });
+      await app.services.tiers.update('custom', { maxActiveOrders: 100, purchaseRatePerMinute: 120 });
     }
   }, 180_000);
 });

@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { type TcpProxy, startTcpProxy } from '../../../test/support/tcp-proxy.js';
-import { movement } from '../../modules/ledger/domain.js';
-import * as ledger from '../../modules/ledger/service.js';
 import { type Database, openDatabase } from './database.js';
+import { createLedgerService } from '../../modules/ledger/index.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+
+const ledger = createLedgerService();
 
 /**
  * The database vanishes in the middle of a money-moving request: the caller gets a clear 503,
@@ -23,14 +25,7 @@ describe('database going away mid-request', () => {
 
   beforeAll(async () => {
     direct = await createPostgresTestDatabase(2);
-    await direct.database.db.transaction((tx) =>
-      ledger.transfer(tx, {
-        kind: 'topup',
-        legs: movement({ platform: 'paystack_clearing' }, { wallet: owner }, 1000),
-        memo: 'funding',
-        idempotencyKey: `fund:${owner}`,
-      }),
-    );
+    await fundWallet(direct.database.db, owner, 1000);
     const url = new URL(direct.url!);
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.port = String(proxy.port);

@@ -10,11 +10,13 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
-import * as schema from './schema.js';
 
-export type Schema = typeof schema;
-/** One type for both drivers; a transaction handle is also a `Db`. */
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * One type for both drivers; a transaction handle is also a `Db`. No schema is attached: every
+ * query names its module's tables (stores import them), and nothing uses the relational
+ * `db.query.*` API, so the platform needs no list of the modules' tables.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
 
 /** Plain SQL access for infrastructure that brings its own SQL (pg-boss, health checks). */
 export interface SqlClient {
@@ -61,7 +63,7 @@ function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number
   // failure itself reaches the caller through its query, and the pool discards the dead client.
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = drizzlePg({ client: pool, schema }) as unknown as Db;
+  const db = drizzlePg({ client: pool }) as unknown as Db;
   const sql: SqlClient = {
     query: async (text, values) => pool.query(text, values as unknown[] | undefined),
     exec: async (text) => {
@@ -110,7 +112,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       throw error;
     }
   }
-  const db = drizzlePglite({ client, schema }) as unknown as Db;
+  const db = drizzlePglite({ client }) as unknown as Db;
   const sql: SqlClient = {
     query: async (text, values) => client.query<Record<string, unknown>>(text, values),
     exec: async (text) => {

@@ -1,6 +1,3 @@
-import { activeUserIds, liveSessionIds } from '../../modules/accounts/service.js';
-import { liveApiKeyIds } from '../../modules/api-keys/service.js';
-import type { Db } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { Principal } from './principal.js';
 
@@ -17,10 +14,17 @@ export interface AccessWatch {
   close(): void;
 }
 
+/** Of these ids, the ones still good (given by the modules that own sessions, keys and users). */
+export interface AccessCheck {
+  liveSessionIds(ids: readonly string[]): Promise<string[]>;
+  liveApiKeyIds(ids: readonly string[]): Promise<string[]>;
+  activeUserIds(ids: readonly string[]): Promise<string[]>;
+}
+
 export const ACCESS_CHECK_MS = 2_000;
 
 export function createAccessWatch(
-  db: Db,
+  access: AccessCheck,
   logger: Pick<Logger, 'warn'>,
   intervalMs = ACCESS_CHECK_MS,
 ): AccessWatch {
@@ -41,18 +45,9 @@ export function createAccessWatch(
       const entries = [...watched.entries()];
       const [sessions, keys, users] = (
         await Promise.all([
-          liveSessionIds(
-            db,
-            distinct((p) => (p.via === 'api_key' ? undefined : p.sessionId)),
-          ),
-          liveApiKeyIds(
-            db,
-            distinct((p) => (p.via === 'api_key' ? p.apiKeyId : undefined)),
-          ),
-          activeUserIds(
-            db,
-            distinct((p) => p.userId),
-          ),
+          access.liveSessionIds(distinct((p) => (p.via === 'api_key' ? undefined : p.sessionId))),
+          access.liveApiKeyIds(distinct((p) => (p.via === 'api_key' ? p.apiKeyId : undefined))),
+          access.activeUserIds(distinct((p) => p.userId)),
         ])
       ).map((ids) => new Set(ids));
       for (const [id, { principal, lost }] of entries) {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, testConfig } from '../../../test/support/app.js';
+import { createTestApp, testPlatform } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
-import { registerLedgerMetrics } from '../../modules/ledger/metrics.js';
-import { createLogger } from '../logger.js';
+import { registerLedgerMetrics } from '../../modules/ledger/index.js';
 import { createMetrics } from '../metrics.js';
 import { createRedis } from '../redis.js';
 import { buildApp } from '../../app.js';
+import { createServices } from '../../services.js';
 
 describe('health, readiness and metrics', () => {
   let testDb: TestDatabase;
@@ -53,16 +53,8 @@ describe('health, readiness and metrics', () => {
   it('exposes Prometheus metrics with request timings and the ledger invariant gauge', async () => {
     const metrics = createMetrics();
     registerLedgerMetrics(metrics, testDb.database.db);
-    const config = testConfig();
-    const app = await buildApp({
-      config,
-      database: testDb.database,
-      redis: undefined,
-      jobs: undefined,
-      metrics,
-      logger: createLogger('silent'),
-      providers: { paystack: undefined, textVerified: undefined, mailer: undefined },
-    });
+    const platform = { ...testPlatform({ database: testDb.database }), metrics };
+    const app = await buildApp(platform, createServices(platform));
     try {
       await app.inject({ url: '/healthz' });
       const response = await app.inject({ url: '/metrics' });

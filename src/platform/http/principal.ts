@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 
-/** Who is calling: set by the authentication plugin, read by authorization and idempotency. */
+/** Who is calling: set by the authentication hook (accounts module), read by authorization and idempotency. */
 export interface Principal {
   userId: string;
   email: string;
@@ -9,6 +9,8 @@ export interface Principal {
   role: 'user' | 'admin';
   /** Money moves only for confirmed addresses (top-ups, purchases). */
   emailConfirmed: boolean;
+  /** Two-factor authentication is on (administrators need it). */
+  mfaEnabled: boolean;
   via: 'session' | 'access_token' | 'api_key';
   sessionId?: string;
   apiKeyId?: string;

@@ -218,6 +218,8 @@ export interface RateLimitDeps {
   config: { rateLimit: { globalPerMinute: number; keyPrefix: string } };
   redis: Redis | undefined;
   logger: Pick<Logger, 'warn'>;
+  /** The application's limiter when the composition root built it (its services use it too). */
+  limiter?: RateLimiter;
 }
 
 /**
@@ -225,11 +227,13 @@ export interface RateLimitDeps {
  * `registerRouteRateLimits(app)`, registered after authentication (place 3).
  */
 export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): RateLimiter {
-  const limiter = createRateLimiter({
-    redis: deps.redis,
-    keyPrefix: deps.config.rateLimit.keyPrefix,
-    logger: deps.logger,
-  });
+  const limiter =
+    deps.limiter ??
+    createRateLimiter({
+      redis: deps.redis,
+      keyPrefix: deps.config.rateLimit.keyPrefix,
+      logger: deps.logger,
+    });
   app.decorate('rateLimiter', limiter);
 
   const perMinute = deps.config.rateLimit.globalPerMinute;

@@ -1,0 +1,10 @@
+/** The catalogue's public surface: services, countries, prices and quotes. */
+export { type Capability } from './domain.js';
+export { type CatalogRoutesDeps, registerCatalogRoutes } from './routes.js';
+export {
+  type CatalogDeps,
+  type CatalogService,
+  type CatalogSettings,
+  type Quote,
+  createCatalogService,
+} from './service.js';

@@ -1,0 +1,10 @@
+/** The tiers' public surface: what each tier costs and allows. */
+export {
+  createTiersService,
+  TIER_NAMES,
+  type Tier,
+  type TierName,
+  type TierPatch,
+  type TiersDeps,
+  type TiersService,
+} from './service.js';

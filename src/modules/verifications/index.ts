@@ -1,0 +1,14 @@
+/** The verifications' public surface: buying numbers, receiving their SMS, and the event stream. */
+export {
+  type VerificationEventBus,
+  type VerificationEventBusDeps,
+  createVerificationEventBus,
+} from './events.js';
+export { VERIFICATION_JOBS, type VerificationJobsDeps, defineVerificationJobs } from './jobs.js';
+export { type VerificationRoutesDeps, registerVerificationRoutes } from './routes.js';
+export {
+  type VerificationDeps,
+  type VerificationView,
+  type VerificationsService,
+  createVerificationsService,
+} from './service.js';

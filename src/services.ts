@@ -1,0 +1,130 @@
+/**
+ * The composition root: the platform a process runs on, and every module's service built once, in
+ * dependency order, from it. Routes and jobs receive these services as plain arguments
+ * (`registerXRoutes(app, deps)`, `defineXJobs(jobs, deps)`); no module keeps a service of its own.
+ */
+import type { Redis } from 'ioredis';
+import { type AccountsService, createAccountsService } from './modules/accounts/index.js';
+import { type ApiKeysService, createApiKeysService } from './modules/api-keys/index.js';
+import { type AuditService, createAuditService } from './modules/audit/index.js';
+import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
+import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
+import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import { type TiersService, createTiersService } from './modules/tiers/index.js';
+import {
+  type VerificationEventBus,
+  type VerificationsService,
+  createVerificationEventBus,
+  createVerificationsService,
+} from './modules/verifications/index.js';
+import type { Config } from './platform/config.js';
+import type { Database } from './platform/db/database.js';
+import { type RateLimiter, createRateLimiter } from './platform/http/rate-limit.js';
+import type { Jobs } from './platform/jobs.js';
+import type { Logger } from './platform/logger.js';
+import type { Mailer } from './platform/mail/mailer.js';
+import type { Metrics } from './platform/metrics.js';
+import type { PaystackClient } from './providers/paystack/index.js';
+import type { TextVerifiedClient } from './providers/textverified/index.js';
+
+/** What a process runs on: configuration, stores, queues, telemetry and the upstream clients. */
+export interface Platform {
+  config: Config;
+  database: Database;
+  redis: Redis | undefined;
+  jobs: Jobs | undefined;
+  metrics: Metrics;
+  logger: Logger;
+  /** Upstream clients; absent when not configured (their routes then answer 503). */
+  providers: {
+    paystack: PaystackClient | undefined;
+    textVerified: TextVerifiedClient | undefined;
+    mailer: Mailer | undefined;
+  };
+}
+
+/** Every module's service, one instance each per process. */
+export interface Services {
+  /** The application's limiter (shared through Redis): route limits, the login lockout, TOTP checks. */
+  rateLimiter: RateLimiter;
+  ledger: LedgerService;
+  tiers: TiersService;
+  audit: AuditService;
+  accounts: AccountsService;
+  apiKeys: ApiKeysService;
+  catalog: CatalogService;
+  verificationEvents: VerificationEventBus;
+  verifications: VerificationsService;
+  payments: PaymentsService;
+  /** Releases what the services hold open (the event bus's connections). */
+  close(): Promise<void>;
+}
+
+export function createServices(platform: Platform): Services {
+  const { config, database, logger, providers } = platform;
+  const db = database.db;
+  const rateLimiter = createRateLimiter({
+    redis: platform.redis,
+    keyPrefix: config.rateLimit.keyPrefix,
+    logger,
+  });
+  const ledger = createLedgerService();
+  const tiers = createTiersService({ db });
+  const audit = createAuditService({ db });
+  const accounts = createAccountsService({
+    db,
+    config,
+    logger,
+    mailer: providers.mailer,
+    jobs: platform.jobs,
+    rateLimiter,
+    ledger,
+    audit,
+  });
+  const apiKeys = createApiKeysService({ db, accounts, tiers, audit });
+  const catalog = createCatalogService({
+    db,
+    textVerified: providers.textVerified,
+    tiers,
+    settings: config.catalog,
+  });
+  const verificationEvents = createVerificationEventBus({
+    database,
+    config,
+    redis: platform.redis,
+    logger,
+  });
+  const verifications = createVerificationsService({
+    db,
+    logger,
+    metrics: platform.metrics,
+    textVerified: providers.textVerified,
+    ledger,
+    tiers,
+    catalog,
+    events: verificationEvents,
+  });
+  const payments = createPaymentsService({
+    db,
+    ledger,
+    audit,
+    paystack: providers.paystack,
+    paystackSecretKey: config.paystack.secretKey,
+    publicUrl: config.publicUrl,
+    ngnPerUsd: config.ngnPerUsd,
+    logger,
+  });
+  return {
+    rateLimiter,
+    ledger,
+    tiers,
+    audit,
+    accounts,
+    apiKeys,
+    catalog,
+    verificationEvents,
+    verifications,
+    payments,
+    close: () => verificationEvents.close(),
+  };
+}
