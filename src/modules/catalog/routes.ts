@@ -60,6 +60,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: PlatformDeps):
   r.get(
     '/api/v1/catalog/services',
     {
+      config: { errors: ['provider_unavailable', 'validation_failed', 'unknown_tier'] },
       schema: {
         querystring: servicesQuery,
         tags: ['catalog'],
@@ -85,6 +86,9 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: PlatformDeps):
   r.get(
     '/api/v1/catalog/quote',
     {
+      config: {
+        errors: ['not_found', 'tier_required', 'validation_failed', 'provider_unavailable', 'unknown_tier'],
+      },
       schema: {
         querystring: quoteQuery,
         tags: ['catalog'],

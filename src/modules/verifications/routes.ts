@@ -98,6 +98,19 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       preValidation: [requireUser, canWrite, requireConfirmedEmail],
       config: {
         idempotent: true,
+        errors: [
+          'email_unconfirmed',
+          'not_found',
+          'validation_failed',
+          'tier_required',
+          'price_changed',
+          'active_limit_reached',
+          'insufficient_funds',
+          'out_of_stock',
+          'provider_rejected',
+          'provider_unavailable',
+          'unknown_tier',
+        ],
         rateLimits: [
           {
             name: 'verification-purchase',
@@ -131,6 +144,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
         },
       },
       preValidation: [requireUser, canRead],
+      config: { errors: ['validation_failed'] },
     },
     async (request) => {
       const { userId } = principalOf(request);
@@ -161,6 +175,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
     {
       schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
       preValidation: [requireUser, canRead],
+      config: { errors: ['not_found'] },
     },
     async (request) => service.getVerification(deps, principalOf(request).userId, request.params.id),
   );
@@ -171,7 +186,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
       {
         schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
         preValidation: [requireUser, canWrite],
-        config: { idempotent: true },
+        config: { idempotent: true, errors: ['not_found', 'already_completed', 'not_cancelable'] },
       },
       async (request) => service.cancelOrReport(deps, principalOf(request).userId, request.params.id, action),
     );
@@ -184,8 +199,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: PlatformD
         params: idParams,
         tags: ['verifications'],
         summary: 'Server-Sent Events: status and messages',
+        response: {
+          200: {
+            description:
+              'Events `status` (a verification view), `message` (a message view) and `error` (`{"error":{"code":"access_revoked",…}}`, then the stream ends: the session or key was revoked).',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+        },
       },
       preValidation: [requireUser, canRead],
+      config: { errors: ['not_found'] },
     },
     async (request, reply) =>
       streamEvents(deps, access, principalOf(request), request.params.id, request, reply),
