@@ -36,12 +36,9 @@ async function documentOf(addRoutes: (app: FastifyInstance) => void = () => {}):
 }
 
 type Op = OpenApiDocument['paths'][string][string];
-const codesAt = (op: Op | undefined, status: string): string[] => {
-  const schema = op?.responses?.[status]?.content?.['application/json']?.schema as
-    | { allOf?: Array<{ properties?: { error?: { properties?: { code?: { enum?: string[] } } } } }> }
-    | undefined;
-  return (schema?.allOf ?? []).flatMap((part) => part.properties?.error?.properties?.code?.enum ?? []);
-};
+const codesAt = (op: Op | undefined, status: string): unknown[] =>
+  op?.responses?.[status]?.content?.['application/json']?.schema?.properties?.error?.properties?.code?.enum ??
+  [];
 
 describe('the OpenAPI document of the real app', () => {
   it('is a valid OpenAPI document in which every operation documents its success and error responses', async () => {
@@ -107,7 +104,7 @@ describe('the documentation check', () => {
     const wallet = doc.paths['/api/v1/wallet']!.get!.responses!;
     const me = doc.paths['/api/v1/me']!.get!.responses!;
     for (const status of Object.keys(wallet)) if (status !== '200') delete wallet[status];
-    const unauthorized = me['401']!.content!['application/json']!.schema!.allOf![1]!;
+    const unauthorized = me['401']!.content!['application/json']!.schema!;
     unauthorized.properties!.error!.properties!.code!.enum = ['unauthenticated', 'made_up'];
     me['404'] = me['401']!;
 

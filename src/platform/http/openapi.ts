@@ -25,26 +25,26 @@ export const ERROR_SCHEMA_REF = '#/components/schemas/Error';
 const HIDDEN = new Set(['/healthz', '/readyz', '/metrics']);
 const transformZod = createJsonSchemaTransform({});
 
-/** The shared error body with every code: the `Error` component the error responses reference. */
-const { $schema: _dialect, ...errorSchema } = z.toJSONSchema(errorBody, { target: 'openapi-3.0' });
+const toOpenApiSchema = (schema: z.ZodType) => {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'openapi-3.0' });
+  return rest;
+};
 
+/** The shared error body with every code: the `Error` component the error responses reference. */
+const errorSchema = toOpenApiSchema(errorBody);
+
+/**
+ * One status's error response: the shared `Error` schema (`allOf`), spelled out with the codes of
+ * that status only, so readers that do not resolve references see the shape too.
+ */
 function errorResponse(status: number | string, codes: readonly ErrorCode[]) {
+  const body = errorBody.extend({
+    error: errorBody.shape.error.extend({ code: z.enum(codes as [ErrorCode, ...ErrorCode[]]) }),
+  });
   return {
     description: `${STATUS_CODES[status] ?? 'Error'}: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
     content: {
-      'application/json': {
-        schema: {
-          allOf: [
-            { $ref: ERROR_SCHEMA_REF },
-            {
-              type: 'object',
-              properties: {
-                error: { type: 'object', properties: { code: { type: 'string', enum: codes } } },
-              },
-            },
-          ],
-        },
-      },
+      'application/json': { schema: { allOf: [{ $ref: ERROR_SCHEMA_REF }], ...toOpenApiSchema(body) } },
     },
   };
 }
