@@ -44,6 +44,26 @@ const userSchema = z.object({
   mfaEnabled: z.boolean(),
   createdAt: z.string(),
 });
+/** An ALTCHA v2 challenge (altcha-lib's `Challenge`, field for field: unlisted fields are dropped). */
+const captchaChallengeSchema = z.object({
+  parameters: z.object({
+    algorithm: z.string(),
+    nonce: z.string(),
+    salt: z.string(),
+    cost: z.number(),
+    keyLength: z.number(),
+    keyPrefix: z.string(),
+    keySignature: z.string().optional(),
+    memoryCost: z.number().optional(),
+    parallelism: z.number().optional(),
+    expiresAt: z.number().optional(),
+    data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+  }),
+  codeChallenge: z
+    .object({ image: z.string(), audio: z.string().optional(), length: z.number().optional() })
+    .optional(),
+  signature: z.string().optional(),
+});
 const tokensSchema = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
@@ -152,6 +172,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
         description:
           'A sign-in refused with `captcha_required` names the `captchaLevel` it needs in `error.details`; ask for a challenge of that level.',
         querystring: z.object({ level: z.coerce.number().int().min(0).max(MAX_CAPTCHA_LEVEL).default(0) }),
+        response: { 200: captchaChallengeSchema },
       },
     },
     async (request, reply) => {
@@ -163,7 +184,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/register',
     {
-      config: { rateLimits: REGISTER_LIMITS },
+      config: { rateLimits: REGISTER_LIMITS, errors: ['captcha_required', 'validation_failed'] },
       schema: {
         tags: ['auth'],
         summary: 'Create an account (a confirmation e-mail follows)',
@@ -183,7 +204,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/email/confirm',
     {
-      config: { rateLimits: TOKEN_LIMITS },
+      config: { rateLimits: TOKEN_LIMITS, errors: ['invalid_token'] },
       schema: {
         tags: ['auth'],
         body: z.object({ token: z.string().min(10).max(200) }),
@@ -216,7 +237,17 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/login',
     {
-      config: { rateLimits: LOGIN_LIMITS },
+      config: {
+        rateLimits: LOGIN_LIMITS,
+        errors: [
+          'captcha_required',
+          'unauthenticated',
+          'forbidden',
+          'mfa_required',
+          'mfa_invalid',
+          'rate_limited',
+        ],
+      },
       schema: {
         tags: ['auth'],
         summary: 'Sign in; sets the session cookies',
@@ -234,7 +265,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/refresh',
     {
-      config: { rateLimits: TOKEN_LIMITS },
+      config: { rateLimits: TOKEN_LIMITS, errors: ['unauthenticated', 'forbidden', 'csrf_failed'] },
       schema: {
         tags: ['auth'],
         summary: 'Rotate the refresh token (body or cookie)',
@@ -259,11 +290,12 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/logout',
     {
-      config: { rateLimits: TOKEN_LIMITS },
+      config: { rateLimits: TOKEN_LIMITS, errors: ['csrf_failed'] },
       schema: {
         tags: ['auth'],
         summary: 'End this session',
         body: z.object({ refreshToken: z.string().min(10).max(200).optional() }).nullish(),
+        response: { 204: z.undefined().describe('Signed out; the session cookies are cleared.') },
       },
     },
     async (request, reply) => {
@@ -282,7 +314,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/password/forgot',
     {
-      config: { rateLimits: FORGOT_LIMITS },
+      config: { rateLimits: FORGOT_LIMITS, errors: ['captcha_required'] },
       schema: {
         tags: ['auth'],
         body: z.object({ email, captcha: captcha.optional() }),
@@ -300,7 +332,10 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
   r.post(
     '/api/v1/auth/password/reset',
     {
-      config: { rateLimits: RESET_LIMITS },
+      config: {
+        rateLimits: RESET_LIMITS,
+        errors: ['captcha_required', 'invalid_token', 'validation_failed'],
+      },
       schema: {
         tags: ['auth'],
         body: z.object({ token: z.string().min(10).max(200), password, captcha: captcha.optional() }),
@@ -317,7 +352,17 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
     '/api/v1/auth/password/change',
     {
       preValidation: requireSession,
-      config: { rateLimits: CHANGE_PASSWORD_LIMITS },
+      config: {
+        rateLimits: CHANGE_PASSWORD_LIMITS,
+        errors: [
+          'unauthenticated',
+          'invalid_credentials',
+          'mfa_required',
+          'mfa_invalid',
+          'validation_failed',
+          'rate_limited',
+        ],
+      },
       schema: {
         tags: ['auth'],
         summary: 'Change the password (signed in); every other session is signed out',
@@ -342,6 +387,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
     '/api/v1/me',
     {
       preValidation: [requireUser, requireScope('account:read')],
+      config: { errors: ['unauthenticated'] },
       schema: { tags: ['auth'], response: { 200: userSchema } },
     },
     async (request) => {
@@ -377,7 +423,15 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
 
   r.delete(
     '/api/v1/sessions/:id',
-    { preValidation: requireSession, schema: { tags: ['auth'], params: z.object({ id: z.uuid() }) } },
+    {
+      preValidation: requireSession,
+      config: { errors: ['not_found'] },
+      schema: {
+        tags: ['auth'],
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.undefined().describe('The session is signed out.') },
+      },
+    },
     async (request, reply) => {
       await accounts.revokeSessionOf(principalOf(request).userId, request.params.id, contextOf(request));
       return reply.status(204).send();
@@ -388,6 +442,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
     '/api/v1/mfa/totp',
     {
       preValidation: requireSession,
+      config: { errors: ['not_found', 'mfa_already_enabled'] },
       schema: {
         tags: ['auth'],
         summary: 'Start TOTP setup',
@@ -401,6 +456,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
     '/api/v1/mfa/totp/verify',
     {
       preValidation: requireSession,
+      config: { errors: ['mfa_not_started', 'validation_failed', 'rate_limited'] },
       schema: {
         tags: ['auth'],
         body: z.object({ otp }),
@@ -417,6 +473,7 @@ export function registerAccountsRoutes(app: FastifyInstance, deps: AccountsRoute
     '/api/v1/mfa/totp',
     {
       preValidation: requireSession,
+      config: { errors: ['mfa_not_enabled', 'forbidden', 'validation_failed', 'rate_limited'] },
       schema: {
         tags: ['auth'],
         body: z.object({ otp }),

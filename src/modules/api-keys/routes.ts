@@ -40,7 +40,10 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: ApiKeysRoutesD
     '/api/v1/api-keys',
     {
       preValidation: requireSession,
-      config: { rateLimits: [{ name: 'api-keys-create', points: 10, durationSeconds: 3600, key: 'user' }] },
+      config: {
+        rateLimits: [{ name: 'api-keys-create', points: 10, durationSeconds: 3600, key: 'user' }],
+        errors: ['validation_failed', 'not_found', 'tier_required', 'unknown_tier'],
+      },
       schema: {
         tags: ['developers'],
         summary: 'Create an API key (the key is shown once)',
@@ -64,7 +67,15 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: ApiKeysRoutesD
 
   r.delete(
     '/api/v1/api-keys/:id',
-    { preValidation: requireSession, schema: { tags: ['developers'], params: z.object({ id: z.uuid() }) } },
+    {
+      preValidation: requireSession,
+      config: { errors: ['not_found'] },
+      schema: {
+        tags: ['developers'],
+        params: z.object({ id: z.uuid() }),
+        response: { 204: z.undefined().describe('The key is revoked.') },
+      },
+    },
     async (request, reply) => {
       await apiKeys.revoke(principalOf(request).userId, request.params.id, request.ip);
       return reply.status(204).send();

@@ -63,6 +63,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
   r.get(
     '/api/v1/catalog/services',
     {
+      config: { errors: ['provider_unavailable', 'validation_failed', 'unknown_tier'] },
       schema: {
         querystring: servicesQuery,
         tags: ['catalog'],
@@ -88,6 +89,9 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
   r.get(
     '/api/v1/catalog/quote',
     {
+      config: {
+        errors: ['not_found', 'tier_required', 'validation_failed', 'provider_unavailable', 'unknown_tier'],
+      },
       schema: {
         querystring: quoteQuery,
         tags: ['catalog'],

@@ -38,8 +38,14 @@ const page = z.object({
 /** Per-route limits, enforced by the security layer (src/platform/http/rate-limit.ts). */
 const createTopupConfig: FastifyContextConfig = {
   idempotent: true,
+  errors: ['email_unconfirmed', 'idempotency_key_in_use', 'provider_unavailable'],
   rateLimits: [{ name: 'wallet.topups.create', points: 5, durationSeconds: 60, key: 'user' }],
 };
+/** The body stays raw (no body schema): Paystack signs its exact bytes. */
+const paystackHookOptions = {
+  config: { errors: ['unauthenticated', 'provider_unavailable'] },
+  schema: { response: { 200: z.object({ received: z.literal(true) }) } },
+} satisfies { config: FastifyContextConfig; schema: unknown };
 const callbackConfig: FastifyContextConfig = {
   rateLimits: [{ name: 'wallet.topups.callback', points: 30, durationSeconds: 60, key: 'ip' }],
 };
@@ -146,6 +152,11 @@ export function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsRoute
           reference: z.string().max(100).optional(),
           trxref: z.string().max(100).optional(),
         }),
+        response: {
+          302: z
+            .undefined()
+            .describe('Back to the wallet page: `/wallet?topup=<reference>&status=<status>`.'),
+        },
       },
     },
     async (request, reply) => {
@@ -166,6 +177,7 @@ export function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsRoute
     '/api/v1/wallet/topups/:reference',
     {
       preValidation: [requireUser, canReadWallet],
+      config: { errors: ['not_found'] },
       schema: { params: z.object({ reference: z.string().max(100) }), response: { 200: topupView } },
     },
     async (request) => service.topupForUser(principalOf(request).userId, request.params.reference),
@@ -176,7 +188,7 @@ export function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsRoute
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_request, body, done) =>
       done(null, body),
     );
-    scope.post('/api/v1/hooks/paystack', async (request, reply) => {
+    scope.post('/api/v1/hooks/paystack', paystackHookOptions, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const accepted = await service.handleWebhook(raw, request.headers['x-paystack-signature']);
       if (!accepted) throw unauthenticated('Invalid webhook signature.');

@@ -105,6 +105,19 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
       preValidation: [requireUser, canWrite, requireConfirmedEmail],
       config: {
         idempotent: true,
+        errors: [
+          'email_unconfirmed',
+          'not_found',
+          'validation_failed',
+          'tier_required',
+          'price_changed',
+          'active_limit_reached',
+          'insufficient_funds',
+          'out_of_stock',
+          'provider_rejected',
+          'provider_unavailable',
+          'unknown_tier',
+        ],
         rateLimits: [
           {
             name: 'verification-purchase',
@@ -139,6 +152,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
         },
       },
       preValidation: [requireUser, canRead],
+      config: { errors: ['validation_failed'] },
     },
     async (request) => {
       const { userId } = principalOf(request);
@@ -169,6 +183,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
     {
       schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
       preValidation: [requireUser, canRead],
+      config: { errors: ['not_found'] },
     },
     async (request) => service.getVerification(principalOf(request).userId, request.params.id),
   );
@@ -179,7 +194,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
       {
         schema: { params: idParams, tags: ['verifications'], response: { 200: verificationView, ...errors } },
         preValidation: [requireUser, canWrite],
-        config: { idempotent: true },
+        config: { idempotent: true, errors: ['not_found', 'already_completed', 'not_cancelable'] },
       },
       async (request) => service.cancelOrReport(principalOf(request).userId, request.params.id, action),
     );
@@ -192,8 +207,16 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
         params: idParams,
         tags: ['verifications'],
         summary: 'Server-Sent Events: status and messages',
+        response: {
+          200: {
+            description:
+              'Events `status` (a verification view), `message` (a message view) and `error` (`{"error":{"code":"access_revoked",…}}`, then the stream ends: the session or key was revoked).',
+            content: { 'text/event-stream': { schema: z.string() } },
+          },
+        },
       },
       preValidation: [requireUser, canRead],
+      config: { errors: ['not_found'] },
     },
     async (request, reply) =>
       streamEvents(service, access, principalOf(request), request.params.id, request, reply),

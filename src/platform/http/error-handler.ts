@@ -1,18 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { isDatabaseUnavailable } from '../db/availability.js';
-import { AppError } from '../errors.js';
+import { AppError, type ErrorBody, type ErrorCode } from '../errors.js';
 
 /** The one error shape, for routes' `response` schemas (e.g. `{ '4xx': errorBody }`). */
-export const errorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.record(z.string(), z.unknown()).optional(),
-  }),
-});
-type ErrorBody = z.infer<typeof errorBody>;
+export { errorBody } from '../errors.js';
 
 /** One place turns every failure into `{"error":{"code","message"}}`; nothing else leaks. */
 export function registerErrorHandling(app: FastifyInstance): void {
@@ -27,7 +19,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     reply.status(404).send({
       error: { code: 'not_found', message: `No route for ${request.method} ${request.url.split('?')[0]}.` },
-    }),
+    } satisfies ErrorBody),
   );
 }
 
@@ -78,7 +70,7 @@ function describe(error: unknown): { status: number; body: ErrorBody; headers?: 
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, body too large, wrong content type): safe messages.
-    const code =
+    const code: ErrorCode =
       status === 413
         ? 'payload_too_large'
         : status === 415

@@ -53,7 +53,7 @@ async function buildApp(env: Record<string, string> = {}) {
     throw new Error('kaboom');
   });
   app.get('/api/v1/refused', async () => {
-    throw new AppError(409, 'conflict_here', 'No.');
+    throw new AppError(409, 'not_cancelable', 'No.');
   });
   app.post('/api/v1/hooks/test', async () => ({ received: true }));
   await app.ready();
