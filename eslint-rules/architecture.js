@@ -69,7 +69,9 @@ export default {
     boundaries: {
       meta: {
         type: 'problem',
-        docs: { description: 'Keeps imports inside the boundaries of platform, modules, providers and sandbox' },
+        docs: {
+          description: 'Keeps imports inside the boundaries of platform, modules, providers and sandbox',
+        },
         schema: [],
         messages: {
           layer: 'Import boundary: {{rule}}, not {{target}}. Fix: {{fix}}.',
@@ -90,8 +92,17 @@ export default {
           const data = { target: to.source };
           if (!open && !layer.allows(to, from)) {
             context.report({ node, messageId: 'layer', data: { ...data, rule: layer.rule, fix: layer.fix } });
-          } else if (to.unit && to.unit !== from.unit && to.source !== to.surface && !schemaForeignKey(from, to)) {
-            context.report({ node, messageId: 'surface', data: { ...data, unit: to.unit, surface: to.surface } });
+          } else if (
+            to.unit &&
+            to.unit !== from.unit &&
+            to.source !== to.surface &&
+            !schemaForeignKey(from, to)
+          ) {
+            context.report({
+              node,
+              messageId: 'surface',
+              data: { ...data, unit: to.unit, surface: to.surface },
+            });
           }
         }
         const fromSource = (node) => node.source && check(node.source, node.source.value);
@@ -107,7 +118,7 @@ export default {
           },
           // `typeof import('../x.js')` in a type position.
           TSImportType: (node) => {
-            const literal = node.argument?.literal;
+            const literal = node.source ?? node.argument?.literal;
             if (literal?.type === 'Literal') check(node, literal.value);
           },
         };
