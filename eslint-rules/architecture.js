@@ -83,14 +83,14 @@ export default {
       create(context) {
         const from = locate(context.filename);
         if (from.kind === 'other') return {};
-        const layer = layers[from.kind === 'sandbox' || !from.test ? from.kind : 'root'];
-        const open = from.test && from.kind !== 'sandbox';
+        // Sandbox tests stay inside the sandbox like the rest of it; other test code is not layered.
+        const layer = from.test && from.kind !== 'sandbox' ? undefined : layers[from.kind];
 
         function check(node, spec) {
           if (typeof spec !== 'string' || !spec.startsWith('.')) return;
           const to = locate(path.resolve(path.dirname(context.filename), spec));
           const data = { target: to.source };
-          if (!open && !layer.allows(to, from)) {
+          if (layer && !layer.allows(to, from)) {
             context.report({ node, messageId: 'layer', data: { ...data, rule: layer.rule, fix: layer.fix } });
           } else if (
             to.unit &&
