@@ -61,8 +61,8 @@ const layers = {
 };
 
 // Tables may reference another module's table for a foreign key: */schema.ts → */schema.ts only.
-const schemaForeignKey = (from, to) =>
-  from.kind === 'module' && from.source.endsWith('/schema.ts') && to.source.endsWith('/schema.ts');
+const isSchema = (file) => file.kind === 'module' && file.source === `src/modules/${file.name}/schema.ts`;
+const schemaForeignKey = (from, to) => isSchema(from) && isSchema(to);
 
 export default {
   rules: {
