@@ -1,30 +1,7 @@
-// Lint: typescript-eslint's type-aware rules plus the security plugin.
+// Lint: typescript-eslint's type-aware rules, the security plugin and the import boundaries.
 import tseslint from 'typescript-eslint';
 import security from 'eslint-plugin-security';
-
-/**
- * src/sandbox/** stands in for the providers, so it must not share code with the clients it is
- * tested against (a shared parser would hide a symmetric bug): it imports only src/sandbox/** and
- * packages. There are no path aliases, so leaving src/sandbox/ means a relative import that climbs
- * above it; how many `../` that takes depends on how deep the importing file sits. A path that
- * goes down and back up (`./x/../../`) cannot be counted that way, so it is refused outright.
- */
-const sandboxBoundaryMessage =
-  'src/sandbox/ imports only src/sandbox/ and packages: write the wire shape or parser here.';
-const sandboxOnlyImportsItself = Array.from({ length: 6 }, (_, depth) => ({
-  files: [`src/sandbox/${'*/'.repeat(depth)}*.ts`],
-  rules: {
-    'no-restricted-imports': [
-      'error',
-      {
-        patterns: [
-          { regex: `^(\\./)?(\\.\\./){${depth + 1},}`, message: sandboxBoundaryMessage },
-          { regex: '(^|/)[^/.][^/]*/\\.\\.(/|$)', message: sandboxBoundaryMessage },
-        ],
-      },
-    ],
-  },
-}));
+import architecture from './eslint-rules/architecture.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'drizzle/**', 'dist/**', 'web/dist/**', 'coverage/**'] },
@@ -54,5 +31,11 @@ export default tseslint.config(
     ],
     rules: { 'no-restricted-properties': 'off' },
   },
-  ...sandboxOnlyImportsItself,
+  {
+    // One mechanism for every import boundary (platform, modules, providers, sandbox, tests):
+    // the rule's comments say what each part may import and why.
+    files: ['**/*.ts'],
+    plugins: { architecture },
+    rules: { 'architecture/boundaries': 'error' },
+  },
 );
