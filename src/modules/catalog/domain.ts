@@ -56,7 +56,8 @@ export function priceVerification(input: PriceInput): PriceBreakdown {
   };
 }
 
-export type Capability = 'sms' | 'voice';
+export const CAPABILITIES = ['sms', 'voice'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
 
 /** Which requested option the tier does not allow, or null when all are allowed. */
 export function optionRefusedByTier(
