@@ -1,3 +1,5 @@
+import type { Country } from './views.js';
+
 /**
  * Price rules of SPEC §4/§6, pure and in integer math: provider cost × markup, rounded UP to the
  * cent; × the tier multiplier, rounded up; + the tier's option surcharges.
@@ -70,11 +72,6 @@ export function optionRefusedByTier(
   return null;
 }
 
-export interface Country {
-  code: string;
-  name: string;
-  available: boolean;
-}
 
 /** The provider (TextVerified) sells US numbers only; the list shape leaves room for more. */
 export const COUNTRIES: readonly Country[] = [{ code: 'US', name: 'United States', available: true }];
