@@ -1,9 +1,8 @@
-import type { Country } from './views.js';
-
 /**
  * Price rules of SPEC §4/§6, pure and in integer math: provider cost × markup, rounded UP to the
  * cent; × the tier multiplier, rounded up; + the tier's option surcharges.
  */
+import type { Country } from './views.js';
 
 export const BPS = 10_000;
 
@@ -71,7 +70,6 @@ export function optionRefusedByTier(
   if (wanted.carrier && !tier.carrierAllowed) return 'carrier';
   return null;
 }
-
 
 /** The provider (TextVerified) sells US numbers only; the list shape leaves room for more. */
 export const COUNTRIES: readonly Country[] = [{ code: 'US', name: 'United States', available: true }];

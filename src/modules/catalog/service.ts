@@ -20,7 +20,6 @@ import {
 import * as store from './store.js';
 import type { CatalogEntry, PricedCatalogService } from './views.js';
 
-
 /** Tier of anonymous callers for quotes and listed prices. */
 export const ANONYMOUS_TIER = 'payg';
 
@@ -139,14 +138,12 @@ export class Catalog {
     const services = await this.providerServices();
     return services
       .filter((s) => matchesQuery(s, query.q))
-      .map(
-        (s): CatalogEntry => ({
-          name: s.serviceName,
-          displayName: s.displayName,
-          category: categoryOf(s.serviceName),
-          capabilities: s.capability === 'smsAndVoiceCombo' ? ['sms', 'voice'] : ['sms'],
-        }),
-      );
+      .map((s): CatalogEntry => ({
+        name: s.serviceName,
+        displayName: s.displayName,
+        category: categoryOf(s.serviceName),
+        capabilities: s.capability === 'smsAndVoiceCombo' ? ['sms', 'voice'] : ['sms'],
+      }));
   }
 
   /**

@@ -161,7 +161,11 @@ async function sendOwedAction(
  * Canceled while its number was being bought and the outcome never came back: ask the provider
  * with the order's own key (a purchase that happened is replayed, then canceled).
  */
-async function cancelIfBought(deps: VerificationDeps, client: TextVerifiedClient, order: store.VerificationRow) {
+async function cancelIfBought(
+  deps: VerificationDeps,
+  client: TextVerifiedClient,
+  order: store.VerificationRow,
+) {
   const bought = await client
     .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
     .catch((error: unknown) => {

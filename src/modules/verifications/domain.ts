@@ -116,7 +116,9 @@ export function refusalOfRetry(error: TextVerifiedError): Refusal | null {
 
 /** The refusal a failed order was answered with, from its stored failure code. */
 export function refusalFor(failureCode: string | null): Refusal {
-  return Object.values(REFUSALS).find((refusal) => refusal.code === failureCode) ?? REFUSALS.provider_unavailable;
+  return (
+    Object.values(REFUSALS).find((refusal) => refusal.code === failureCode) ?? REFUSALS.provider_unavailable
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -58,7 +58,10 @@ async function takeIn(
   order: store.VerificationRow,
   sms: IncomingSms,
 ): Promise<Intake> {
-  const code = extractCode(sms.text ?? '', { serviceName: order.service, providerParsedCode: sms.parsedCode });
+  const code = extractCode(sms.text ?? '', {
+    serviceName: order.service,
+    providerParsedCode: sms.parsedCode,
+  });
   const inWindow = order.endsAt === null || sms.createdAt.getTime() <= order.endsAt.getTime();
   const open = order.status === 'active' || order.status === 'completed';
   const message = await store.insertMessage(tx, {

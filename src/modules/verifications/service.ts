@@ -12,7 +12,14 @@ import type { VerificationDeps } from './deps.js';
 import type { UpstreamAction } from './domain.js';
 import { type IncomingSms, intakeSms, pollActive, pollVerification, sweepExpired } from './intake.js';
 import { type PurchaseInput, type Purchaser, purchase, reconcilePending } from './purchase.js';
-import { getVerification, type ListQuery, listVerifications, messagesOf, ownOrder, subscribe } from './reads.js';
+import {
+  getVerification,
+  type ListQuery,
+  listVerifications,
+  messagesOf,
+  ownOrder,
+  subscribe,
+} from './reads.js';
 
 type Options<F extends (deps: VerificationDeps, opts?: never) => unknown> = Parameters<F>[1];
 

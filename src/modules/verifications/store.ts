@@ -1,5 +1,19 @@
 /** The verifications module's tables and queries; no other module touches them. */
-import { type SQL, and, asc, count, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import {
+  type SQL,
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+} from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { OPEN_STATUSES, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
