@@ -19,12 +19,13 @@ export interface Money<C extends Currency = Currency> {
   currency: C;
 }
 
-/** The zod schema of `Money`, narrowed to the currencies a response may carry (default: all). */
-export function moneySchema<const C extends readonly [Currency, ...Currency[]]>(
-  currencies: C = CURRENCIES as unknown as C,
-) {
+/** The zod schema of `Money` in the currencies a response may carry. */
+export function moneyIn<const C extends readonly [Currency, ...Currency[]]>(currencies: C) {
   return z.object({ amount: z.number().int(), currency: z.enum(currencies) });
 }
+
+/** The zod schema of `Money` in any currency. */
+export const moneySchema = moneyIn(CURRENCIES);
 
 export type Rounding = 'half_up' | 'up' | 'down';
 

@@ -1,11 +1,11 @@
 /** What the catalogue routes answer with: the zod schemas and the types inferred from them. */
 import { z } from 'zod';
-import { moneySchema } from '../../platform/money.js';
+import { moneyIn } from '../../platform/money.js';
 import { CAPABILITIES } from './domain.js';
 
 const capability = z.enum(CAPABILITIES);
 /** Catalogue prices are in USD cents. */
-const usd = moneySchema(['USD']);
+const usd = moneyIn(['USD']);
 
 export const catalogEntryView = z.object({
   name: z.string(),

@@ -1,6 +1,6 @@
 /** What the verification routes answer with: the zod schemas, the types inferred from them, the mapping. */
 import { z } from 'zod';
-import { moneySchema } from '../../platform/money.js';
+import { moneyIn } from '../../platform/money.js';
 import { CAPABILITIES } from '../catalog/index.js';
 import { CHARGE_CURRENCIES, STATUSES } from './domain.js';
 import type { MessageRow, VerificationRow } from './store.js';
@@ -24,7 +24,7 @@ export const verificationView = z.object({
   capability: z.enum(CAPABILITIES),
   options: z.object({ areaCodes: z.array(z.string()).optional(), carrier: z.string().optional() }),
   phoneNumber: z.string().nullable(),
-  price: moneySchema(CHARGE_CURRENCIES).describe(
+  price: moneyIn(CHARGE_CURRENCIES).describe(
     'What is held/charged: cents of USD, or 1 free verification credit.',
   ),
   code: z.string().nullable(),
