@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  moneyIn,
+  moneySchema,
   decimalToMinorUnits,
   formatMoney,
   minorUnitsToDecimalNumber,
@@ -50,5 +52,21 @@ describe('formatMoney', () => {
     [123456789, 'USD', '$1,234,567.89'],
   ])('%i %s → %s', (units, currency, text) => {
     expect(formatMoney(units, currency)).toBe(text);
+  });
+});
+
+describe('moneySchema / moneyIn', () => {
+  it('accepts integer minor units in a known currency', () => {
+    expect(moneySchema.parse({ amount: 95, currency: 'NGN' })).toEqual({ amount: 95, currency: 'NGN' });
+    expect(moneyIn(['USD', 'CREDIT']).parse({ amount: 1, currency: 'CREDIT' })).toEqual({
+      amount: 1,
+      currency: 'CREDIT',
+    });
+  });
+
+  it('refuses fractions, unknown currencies and currencies outside the narrowed list', () => {
+    expect(moneySchema.safeParse({ amount: 0.95, currency: 'USD' }).success).toBe(false);
+    expect(moneySchema.safeParse({ amount: 95, currency: 'EUR' }).success).toBe(false);
+    expect(moneyIn(['USD']).safeParse({ amount: 1, currency: 'CREDIT' }).success).toBe(false);
   });
 });

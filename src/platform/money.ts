@@ -4,6 +4,29 @@
  * text that round-trips, i.e. exactly what the provider wrote, so we parse that text.
  */
 
+import { z } from 'zod';
+
+/**
+ * Every currency an amount may be in: USD (wallets, prices), NGN (what Paystack charges) and
+ * CREDIT (free verifications, one unit each).
+ */
+export const CURRENCIES = ['USD', 'NGN', 'CREDIT'] as const;
+export type Currency = (typeof CURRENCIES)[number];
+
+/** An amount in integer minor units (cents, kobo, or whole credits) of one currency. */
+export interface Money<C extends Currency = Currency> {
+  amount: number;
+  currency: C;
+}
+
+/** The zod schema of `Money` in the currencies a response may carry. */
+export function moneyIn<const C extends readonly [Currency, ...Currency[]]>(currencies: C) {
+  return z.object({ amount: z.number().int(), currency: z.enum(currencies) });
+}
+
+/** The zod schema of `Money` in any currency. */
+export const moneySchema = moneyIn(CURRENCIES);
+
 export type Rounding = 'half_up' | 'up' | 'down';
 
 const DIGITS = /^\d*$/;

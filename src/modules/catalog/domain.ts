@@ -2,6 +2,7 @@
  * Price rules of SPEC §4/§6, pure and in integer math: provider cost × markup, rounded UP to the
  * cent; × the tier multiplier, rounded up; + the tier's option surcharges.
  */
+import type { Country } from './views.js';
 
 export const BPS = 10_000;
 
@@ -56,7 +57,8 @@ export function priceVerification(input: PriceInput): PriceBreakdown {
   };
 }
 
-export type Capability = 'sms' | 'voice';
+export const CAPABILITIES = ['sms', 'voice'] as const;
+export type Capability = (typeof CAPABILITIES)[number];
 
 /** Which requested option the tier does not allow, or null when all are allowed. */
 export function optionRefusedByTier(
@@ -67,12 +69,6 @@ export function optionRefusedByTier(
   if (wanted.areaCode && !tier.areaCodeAllowed) return 'area_code';
   if (wanted.carrier && !tier.carrierAllowed) return 'carrier';
   return null;
-}
-
-export interface Country {
-  code: string;
-  name: string;
-  available: boolean;
 }
 
 /** The provider (TextVerified) sells US numbers only; the list shape leaves room for more. */

@@ -1,5 +1,5 @@
 /** The catalogue's public surface: services, countries, prices and quotes. */
-export { type Capability } from './domain.js';
+export { CAPABILITIES, type Capability } from './domain.js';
 export { type CatalogRoutesDeps, registerCatalogRoutes } from './routes.js';
 export {
   type CatalogDeps,

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { errorBody } from '../../platform/http/error-handler.js';
+import { CAPABILITIES } from './domain.js';
 import { ANONYMOUS_TIER, type CatalogService } from './service.js';
+import { countryView, pricedServiceView, type QuoteView, quoteView } from './views.js';
 
 const servicesQuery = z.object({
   country: z.string().trim().max(2).optional(),
@@ -11,7 +13,7 @@ const servicesQuery = z.object({
 const quoteQuery = z.object({
   service: z.string().trim().min(1).max(64),
   country: z.string().trim().length(2),
-  capability: z.enum(['sms', 'voice']).default('sms'),
+  capability: z.enum(CAPABILITIES).default('sms'),
   areaCode: z
     .string()
     .max(64)
@@ -21,34 +23,6 @@ const quoteQuery = z.object({
     )
     .optional(),
   carrier: z.string().trim().min(1).max(16).optional(),
-});
-
-const money = z.object({ amount: z.number().int(), currency: z.literal('USD') });
-const capability = z.enum(['sms', 'voice']);
-
-const catalogServiceSchema = z.object({
-  name: z.string(),
-  displayName: z.string(),
-  category: z.string(),
-  capabilities: z.array(capability),
-  price: money
-    .nullable()
-    .describe('SMS without options for your tier (anonymous: payg); null when it could not be priced now.'),
-  available: z
-    .boolean()
-    .nullable()
-    .describe('The provider has numbers for it; null when that could not be checked now.'),
-});
-
-const countrySchema = z.object({ code: z.string(), name: z.string(), available: z.boolean() });
-
-const quoteSchema = z.object({
-  service: z.string(),
-  country: z.string(),
-  capability,
-  tier: z.string(),
-  price: money,
-  breakdown: z.object({ base: z.number().int(), surcharges: z.number().int() }),
 });
 
 /** Public catalogue: services, countries and the quote for the caller's tier (payg when anonymous). */
@@ -69,7 +43,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
         tags: ['catalog'],
         summary: 'Services with price for your tier and availability',
         response: {
-          200: z.object({ data: z.array(catalogServiceSchema) }),
+          200: z.object({ data: z.array(pricedServiceView) }),
           '4xx': errorBody,
           503: errorBody,
         },
@@ -82,7 +56,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
 
   r.get(
     '/api/v1/catalog/countries',
-    { schema: { tags: ['catalog'], response: { 200: z.object({ data: z.array(countrySchema) }) } } },
+    { schema: { tags: ['catalog'], response: { 200: z.object({ data: z.array(countryView) }) } } },
     async () => ({ data: [...catalog.countries()] }),
   );
 
@@ -95,10 +69,10 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
       schema: {
         querystring: quoteQuery,
         tags: ['catalog'],
-        response: { 200: quoteSchema, '4xx': errorBody, 503: errorBody },
+        response: { 200: quoteView, '4xx': errorBody, 503: errorBody },
       },
     },
-    async (request) => {
+    async (request): Promise<QuoteView> => {
       const q = request.query;
       const quote = await catalog.quote({
         tierName: request.principal?.tier ?? ANONYMOUS_TIER,

@@ -18,26 +18,7 @@ import {
   priceVerification,
 } from './domain.js';
 import * as store from './store.js';
-
-export interface CatalogEntry {
-  name: string;
-  displayName: string;
-  category: string;
-  capabilities: Capability[];
-}
-
-export interface Money {
-  amount: number;
-  currency: 'USD';
-}
-
-/** A catalogue entry with what the caller's tier would pay for it and whether numbers are in stock. */
-export interface PricedCatalogService extends CatalogEntry {
-  /** SMS without options, for the caller's tier: what a purchase charges. Null: not priced just now. */
-  price: Money | null;
-  /** The provider has numbers for it. Null: the provider's inventory could not be read just now. */
-  available: boolean | null;
-}
+import type { CatalogEntry, PricedCatalogService } from './views.js';
 
 /** Tier of anonymous callers for quotes and listed prices. */
 export const ANONYMOUS_TIER = 'payg';
@@ -157,14 +138,11 @@ export class Catalog {
     const services = await this.providerServices();
     return services
       .filter((s) => matchesQuery(s, query.q))
-      .map((s) => ({
+      .map((s): CatalogEntry => ({
         name: s.serviceName,
         displayName: s.displayName,
         category: categoryOf(s.serviceName),
-        capabilities:
-          s.capability === 'smsAndVoiceCombo'
-            ? (['sms', 'voice'] as Capability[])
-            : (['sms'] as Capability[]),
+        capabilities: s.capability === 'smsAndVoiceCombo' ? ['sms', 'voice'] : ['sms'],
       }));
   }
 

@@ -8,12 +8,39 @@
  * amounts, years, durations, URLs, e-mail addresses) and the rest are scored by their distance to a
  * code keyword in many languages (code, OTP, PIN, код, código, 验证码, رمز, कोड …).
  *
+ * The word lists are in code-extraction-words.ts, the scanning passes in code-extraction-scan.ts.
+ *
  * Every step is a single pass or a bounded look-around: no backtracking regular expression runs on
  * the message, so the cost is linear in its length (tested on hostile input).
  *
  * Normalisation: separators inside digit groups are removed (`123-456` → `123456`) and a letter
  * prefix is dropped (`G-123456` → `123456`, `FB-12345` → `12345`): the user types the digits.
  */
+import {
+  findKeywords,
+  isDigit,
+  isLowerAscii,
+  isUpper,
+  letterWordAfter,
+  letterWordsBefore,
+  lowerSameLength,
+  markExcludedWords,
+  normalizeDigits,
+  prefixCount,
+  type Span,
+  splitWords,
+  type Token,
+  tokenize,
+  type Word,
+} from './code-extraction-scan.js';
+import {
+  CJK_UNIT_AFTER,
+  CURRENCY_BEFORE,
+  DIRECT_GAP_WORDS,
+  HARD_PREFIX,
+  NEGATIVE_BEFORE,
+  UNIT_AFTER,
+} from './code-extraction-words.js';
 
 export interface ExtractCodeOptions {
   /** The service the number was bought for (e.g. `google`); its name counts as a weak keyword. */
@@ -25,227 +52,6 @@ export interface ExtractCodeOptions {
 /** Messages longer than this are cut before scanning (an SMS is at most ~1600 characters). */
 const MAX_SCAN_LENGTH = 16 * 1024;
 
-/** Keywords that point to a code. `b` = needs a non-letter on both sides (short or ambiguous words). */
-const KEYWORDS: ReadonlyArray<{ k: string; b?: true; startOnly?: true }> = [
-  // English (and the many languages that borrowed "code")
-  { k: 'code' },
-  { k: 'otp', b: true },
-  { k: 'pin', b: true },
-  { k: 'passcode' },
-  { k: 'password' },
-  { k: 'verification' },
-  { k: 'verify' },
-  { k: 'confirmation' },
-  { k: 'authentication' },
-  { k: 'one-time' },
-  { k: 'token', b: true },
-  // Spanish / Portuguese / Italian / French / German / Dutch / Nordic / Turkish / Polish / Indonesian
-  { k: 'código' },
-  { k: 'codigo' },
-  { k: 'clave', b: true },
-  { k: 'contraseña' },
-  { k: 'senha' },
-  { k: 'codice' },
-  { k: 'mot de passe' },
-  { k: 'passwort' },
-  { k: 'kennwort' },
-  { k: 'kod', startOnly: true },
-  { k: 'kode', b: true },
-  // Russian / Ukrainian
-  { k: 'код', startOnly: true },
-  { k: 'пароль' },
-  // Chinese / Japanese / Korean
-  { k: '验证码' },
-  { k: '校验码' },
-  { k: '驗證碼' },
-  { k: '验证' },
-  { k: '动态码' },
-  { k: '确认码' },
-  { k: '认证码' },
-  { k: '認証コード' },
-  { k: '確認コード' },
-  { k: 'コード' },
-  { k: '인증번호' },
-  { k: '인증 번호' },
-  { k: '인증코드' },
-  // Arabic / Hindi / Thai / Vietnamese
-  { k: 'رمز' },
-  { k: 'كود' },
-  { k: 'الرمز' },
-  { k: 'कोड' },
-  { k: 'ओटीपी' },
-  { k: 'सत्यापन' },
-  { k: 'รหัส' },
-  { k: 'mã', b: true },
-];
-
-/** Words right before a number that make it something else (order no., card ending, phone …). */
-const NEGATIVE_BEFORE = new Set([
-  'order',
-  'orders',
-  'pedido',
-  'ordem',
-  'commande',
-  'bestellung',
-  'заказ',
-  'заказа',
-  'ref',
-  'reference',
-  'invoice',
-  'ticket',
-  'tracking',
-  'booking',
-  'flight',
-  'room',
-  'seat',
-  'account',
-  'acct',
-  'a/c',
-  'card',
-  'ending',
-  'ends',
-  'number',
-  'no',
-  'nr',
-  'num',
-  'tel',
-  'phone',
-  'call',
-  'reply',
-  'text',
-  'sms',
-  'dial',
-  'fax',
-  'ext',
-  'id',
-  'txn',
-  'transaction',
-  'balance',
-  'bal',
-  'amount',
-  'total',
-  'step',
-  'version',
-  'route',
-  'bus',
-  'train',
-  'gate',
-]);
-
-/** Words before a keyword that make it point to a code that is no longer the one to use. */
-const STALE_BEFORE = new Set(['old', 'previous', 'former', 'prior', 'expired', 'last']);
-
-/** Currency words right before a number: an amount. */
-const CURRENCY_BEFORE = new Set([
-  'rs',
-  'inr',
-  'usd',
-  'eur',
-  'gbp',
-  'ngn',
-  'rub',
-  'руб',
-  'kes',
-  'ghs',
-  'zar',
-  'brl',
-  'mxn',
-  'r',
-]);
-
-/** Words right after a number that make it a quantity (duration, money, size …). */
-const UNIT_AFTER = new Set([
-  'min',
-  'mins',
-  'minute',
-  'minutes',
-  'minuto',
-  'minutos',
-  'minuten',
-  'minuti',
-  'минут',
-  'минуты',
-  'мин',
-  'h',
-  'hr',
-  'hrs',
-  'hour',
-  'hours',
-  'hora',
-  'horas',
-  'stunden',
-  'час',
-  'часа',
-  'часов',
-  's',
-  'sec',
-  'secs',
-  'second',
-  'seconds',
-  'segundos',
-  'sekunden',
-  'секунд',
-  'day',
-  'days',
-  'días',
-  'dias',
-  'tage',
-  'дней',
-  'дня',
-  'usd',
-  'eur',
-  'gbp',
-  'inr',
-  'ngn',
-  'rub',
-  'руб',
-  'рублей',
-  'рубля',
-  'dollars',
-  'euros',
-  'pesos',
-  'reais',
-  'naira',
-  'kb',
-  'mb',
-  'gb',
-  'km',
-  'kg',
-  'm',
-  'percent',
-  'points',
-  'pts',
-  'miles',
-]);
-
-/** CJK characters right after a number that make it a quantity or a date. */
-const CJK_UNIT_AFTER = new Set([
-  '元',
-  '円',
-  '块',
-  '分',
-  '秒',
-  '天',
-  '小',
-  '年',
-  '月',
-  '日',
-  '号',
-  '個',
-  '个',
-  '次',
-  '位',
-  '원',
-  '분',
-  '초',
-]);
-
-/** Symbols right before a number that make it an amount, a phone number or an order number. */
-const HARD_PREFIX = new Set(['+', '$', '€', '£', '¥', '₹', '₽', '₦', '₩', '₺', '#', '№']);
-
-/** Characters that end a sentence: a keyword across one points less strongly. */
-const SENTENCE_BREAK = new Set(['.', '!', '?', '\n', '。', '！', '？', '।', '؟']);
-
 type CandidateKind = 'prefixed' | 'webotp' | 'group' | 'digits' | 'alnum' | 'letters' | 'lower-alnum';
 
 interface Candidate {
@@ -253,19 +59,6 @@ interface Candidate {
   end: number;
   code: string;
   kind: CandidateKind;
-}
-
-interface Token {
-  start: number;
-  end: number;
-  text: string;
-  kind: 'digits' | 'letters' | 'mixed';
-}
-
-interface Span {
-  start: number;
-  end: number;
-  weak: boolean;
 }
 
 export function extractCode(text: string, opts: ExtractCodeOptions = {}): string | null {
@@ -302,152 +95,6 @@ export function extractCode(text: string, opts: ExtractCodeOptions = {}): string
   const distinct = new Set(fallback.map((c) => c.code));
   if (distinct.size === 1) return fallback[0]!.code;
   return null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Scanning
-
-function normalizeDigits(text: string): string {
-  let out = '';
-  let changed = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    let digit = -1;
-    if (c >= 0x0660 && c <= 0x0669)
-      digit = c - 0x0660; // Arabic-Indic
-    else if (c >= 0x06f0 && c <= 0x06f9)
-      digit = c - 0x06f0; // Extended Arabic-Indic (Persian, Urdu)
-    else if (c >= 0x0966 && c <= 0x096f)
-      digit = c - 0x0966; // Devanagari
-    else if (c >= 0xff10 && c <= 0xff19) digit = c - 0xff10; // Fullwidth
-    if (digit >= 0) {
-      out += String.fromCharCode(48 + digit);
-      changed = true;
-    } else out += text[i];
-  }
-  return changed ? out : text;
-}
-
-/** Lower case, keeping every index where it was (a few characters lengthen when lowered). */
-function lowerSameLength(text: string): string {
-  const whole = text.toLowerCase();
-  if (whole.length === text.length) return whole;
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    const lowered = ch.toLowerCase();
-    out += lowered.length === 1 ? lowered : ch;
-  }
-  return out;
-}
-
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isUpper = (c: number) => c >= 65 && c <= 90;
-const isLowerAscii = (c: number) => c >= 97 && c <= 122;
-const isAsciiAlnum = (c: number) => isDigit(c) || isUpper(c) || isLowerAscii(c);
-const isSpace = (ch: string | undefined) =>
-  ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\u00a0';
-const LETTER = /\p{L}/u;
-const isLetter = (ch: string | undefined) => ch !== undefined && LETTER.test(ch);
-
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    if (!isAsciiAlnum(text.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let digits = 0;
-    let letters = 0;
-    while (i < text.length && isAsciiAlnum(text.charCodeAt(i))) {
-      if (isDigit(text.charCodeAt(i))) digits++;
-      else letters++;
-      i++;
-    }
-    const kind = letters === 0 ? 'digits' : digits === 0 ? 'letters' : 'mixed';
-    tokens.push({ start, end: i, text: text.slice(start, i), kind });
-  }
-  return tokens;
-}
-
-interface Word {
-  start: number;
-  end: number;
-}
-
-function splitWords(text: string): Word[] {
-  const words: Word[] = [];
-  let i = 0;
-  while (i < text.length) {
-    if (isSpace(text[i])) {
-      i++;
-      continue;
-    }
-    const start = i;
-    while (i < text.length && !isSpace(text[i])) i++;
-    words.push({ start, end: i });
-  }
-  return words;
-}
-
-/** Marks the characters of URL-like and e-mail-like words: numbers inside them are not codes. */
-function markExcludedWords(text: string, words: Word[]): Uint8Array {
-  const excluded = new Uint8Array(text.length + 1);
-  for (const word of words) {
-    const w = text.slice(word.start, word.end);
-    if (isUrlOrEmail(w)) excluded.fill(1, word.start, word.end);
-  }
-  return excluded;
-}
-
-function isUrlOrEmail(word: string): boolean {
-  const lower = word.toLowerCase();
-  if (lower.includes('://') || lower.startsWith('www.')) return true;
-  const at = lower.indexOf('@');
-  // WebOTP's "@host" word carries no code; an address like "user123@mail.com" neither.
-  if (at >= 0 && lower.indexOf('.', at) > at) return true;
-  const slash = lower.indexOf('/');
-  if (slash > 0) {
-    // A bare domain with a path: "v.whatsapp.com/123456", "g.co/verify".
-    const host = lower.slice(0, slash);
-    const dot = host.lastIndexOf('.');
-    if (dot > 0) {
-      const tld = host.slice(dot + 1);
-      if (tld.length >= 2 && [...tld].every((ch) => ch >= 'a' && ch <= 'z')) return true;
-    }
-  }
-  return false;
-}
-
-function findKeywords(lower: string, serviceName: string | undefined): Span[] {
-  const spans: Span[] = [];
-  const addAll = (needle: string, boundary: 'both' | 'start' | 'none', weak: boolean) => {
-    let from = 0;
-    for (;;) {
-      const at = lower.indexOf(needle, from);
-      if (at < 0) break;
-      from = at + 1;
-      const end = at + needle.length;
-      if (boundary !== 'none' && isLetter(lower[at - 1])) continue;
-      if (boundary === 'both' && isLetter(lower[end])) continue;
-      // "your old code 111111 has expired": that keyword points away from the current code.
-      if (STALE_BEFORE.has(letterWordsBefore(lower, at)[0] ?? '')) continue;
-      spans.push({ start: at, end, weak });
-    }
-  };
-  for (const { k, b, startOnly } of KEYWORDS) addAll(k, b ? 'both' : startOnly ? 'start' : 'none', false);
-  const service = serviceName?.trim().toLowerCase();
-  if (service && service.length >= 3) addAll(service, 'both', true);
-  return spans.sort((a, b) => a.start - b.start || b.end - a.end);
-}
-
-/** prefix[i] = number of sentence-break characters in text[0, i). */
-function prefixCount(text: string): Uint32Array {
-  const prefix = new Uint32Array(text.length + 1);
-  for (let i = 0; i < text.length; i++) prefix[i + 1] = prefix[i]! + (SENTENCE_BREAK.has(text[i]!) ? 1 : 0);
-  return prefix;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -628,37 +275,6 @@ function assessContext(text: string, lower: string, c: Candidate): 'reject' | 'n
   return 'clean';
 }
 
-/** The run of letters after `pos`, skipping at most two spaces; lowercase, at most 16 letters. */
-function letterWordAfter(lower: string, pos: number): string {
-  let i = pos;
-  let skipped = 0;
-  while (skipped < 2 && lower[i] === ' ') {
-    i++;
-    skipped++;
-  }
-  let word = '';
-  while (i < lower.length && word.length < 16 && isLetter(lower[i])) word += lower[i++];
-  return isLetter(lower[i]) ? '' : word;
-}
-
-/** The two words (letters and `/`) before `pos`, skipping spaces and `:#.-№`; nearest first. */
-function letterWordsBefore(lower: string, pos: number): [string | undefined, string | undefined] {
-  const result: string[] = [];
-  let i = pos - 1;
-  for (let n = 0; n < 2; n++) {
-    let skipped = 0;
-    while (i >= 0 && skipped < 4 && ' :#.-№\u00a0'.includes(lower[i]!)) {
-      i--;
-      skipped++;
-    }
-    let word = '';
-    while (i >= 0 && word.length < 16 && (isLetter(lower[i]) || lower[i] === '/')) word = lower[i--] + word;
-    if (word === '') break;
-    result.push(word);
-  }
-  return [result[0], result[1]];
-}
-
 interface Nearness {
   /** Characters between candidate and keyword, plus a penalty per sentence break. */
   gap: number;
@@ -707,8 +323,6 @@ function nearestKeyword(c: Candidate, keywords: Span[], breaks: Uint32Array, tex
   }
   return best;
 }
-
-const DIRECT_GAP_WORDS = new Set(['', 'is', 'es', 'é', 'est', 'ist', 'lautet', 'was']);
 
 function isDirectGap(slice: string): boolean {
   let cleaned = '';

@@ -1,9 +1,21 @@
 /** Pure rules of verifications: states, dedupe keys, ids, provider refusals, cursors. No I/O. */
 import { createHash } from 'node:crypto';
+import type { Currency } from '../../platform/money.js';
 import type { TextVerifiedError } from '../../providers/textverified/index.js';
 
 export const STATUSES = ['pending', 'active', 'completed', 'canceled', 'expired', 'failed'] as const;
 export type VerificationStatus = (typeof STATUSES)[number];
+
+/** What an order is paid in: cents of USD, or one free-verification credit. */
+export const CHARGE_CURRENCIES = ['USD', 'CREDIT'] as const satisfies readonly Currency[];
+export type ChargeCurrency = (typeof CHARGE_CURRENCIES)[number];
+
+/** The cancel or report still owed to the provider. */
+export const UPSTREAM_ACTIONS = ['cancel', 'report'] as const;
+export type UpstreamAction = (typeof UPSTREAM_ACTIONS)[number];
+
+export const isVerificationStatus = (value: string): value is VerificationStatus =>
+  STATUSES.some((status) => status === value);
 
 /** Orders that still hold money and count against the tier's active-order limit. */
 export const OPEN_STATUSES: readonly VerificationStatus[] = ['pending', 'active'];
@@ -104,9 +116,9 @@ export function refusalOfRetry(error: TextVerifiedError): Refusal | null {
 
 /** The refusal a failed order was answered with, from its stored failure code. */
 export function refusalFor(failureCode: string | null): Refusal {
-  return failureCode !== null && Object.hasOwn(REFUSALS, failureCode)
-    ? REFUSALS[failureCode as Refusal['code']]
-    : REFUSALS.provider_unavailable;
+  return (
+    Object.values(REFUSALS).find((refusal) => refusal.code === failureCode) ?? REFUSALS.provider_unavailable
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

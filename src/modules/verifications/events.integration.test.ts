@@ -9,7 +9,7 @@ import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { createRedis } from '../../platform/redis.js';
 import { createTextVerifiedClient, signWebhookBody } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import type { VerificationView } from './service.js';
+import type { VerificationView } from './views.js';
 import * as store from './store.js';
 import { fundWallet } from '../../../test/support/wallet.js';
 

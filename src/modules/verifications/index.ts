@@ -6,9 +6,6 @@ export {
 } from './events.js';
 export { VERIFICATION_JOBS, type VerificationJobsDeps, defineVerificationJobs } from './jobs.js';
 export { type VerificationRoutesDeps, registerVerificationRoutes } from './routes.js';
-export {
-  type VerificationDeps,
-  type VerificationView,
-  type VerificationsService,
-  createVerificationsService,
-} from './service.js';
+export { type VerificationDeps } from './deps.js';
+export { type VerificationsService, createVerificationsService } from './service.js';
+export { type VerificationView } from './views.js';

@@ -10,7 +10,7 @@ import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
 import { createRedis } from '../../platform/redis.js';
 import { createTextVerifiedClient, signWebhookBody } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import type { VerificationView } from './service.js';
+import type { VerificationView } from './views.js';
 import * as store from './store.js';
 import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
 import { fundWallet } from '../../../test/support/wallet.js';

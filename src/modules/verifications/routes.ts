@@ -11,9 +11,11 @@ import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import type { TiersService } from '../tiers/index.js';
-import { decodeCursor, encodeCursor, STATUSES, type VerificationStatus } from './domain.js';
+import { CAPABILITIES } from '../catalog/index.js';
+import { decodeCursor, encodeCursor, isVerificationStatus, STATUSES } from './domain.js';
 import { registerTextVerifiedHook } from './hooks.js';
-import { type VerificationsService, toMessageView, toView } from './service.js';
+import type { VerificationsService } from './service.js';
+import { toMessageView, toView, verificationView } from './views.js';
 
 const canRead = requireScope('verifications:read');
 const canWrite = requireScope('verifications:write');
@@ -22,7 +24,7 @@ const purchaseBody = z
   .object({
     service: z.string().trim().min(1).max(64),
     country: z.string().trim().min(2).max(2),
-    capability: z.enum(['sms', 'voice']).optional(),
+    capability: z.enum(CAPABILITIES).optional(),
     areaCodes: z
       .array(z.string().regex(/^\d{3}$/, 'must be a 3-digit area code'))
       .max(10)
@@ -39,36 +41,6 @@ const listQuery = z.object({
   service: z.string().optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-});
-
-const messageView = z.object({
-  id: z.string(),
-  from: z.string().nullable(),
-  text: z.string().nullable(),
-  code: z.string().nullable(),
-  receivedAt: z.string().describe('ISO 8601'),
-  afterExpiry: z.boolean().describe('Arrived after the window closed (shown, never charged).'),
-});
-
-/** `service.toView`: what every verification route answers with. */
-export const verificationView = z.object({
-  id: z.string().uuid(),
-  status: z.enum(STATUSES),
-  service: z.string(),
-  country: z.string(),
-  capability: z.enum(['sms', 'voice']),
-  options: z.object({ areaCodes: z.array(z.string()).optional(), carrier: z.string().optional() }),
-  phoneNumber: z.string().nullable(),
-  price: z
-    .object({ amount: z.number().int(), currency: z.enum(['USD', 'CREDIT']) })
-    .describe('What is held/charged: cents of USD, or 1 free verification credit.'),
-  code: z.string().nullable(),
-  expiresAt: z.string().nullable().describe('ISO 8601; the end of the provider window.'),
-  failureCode: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  completedAt: z.string().nullable(),
-  messages: z.array(messageView).optional().describe('Only on GET /api/v1/verifications/{id}.'),
 });
 
 const errors = { '4xx': errorBody, 503: errorBody };
@@ -156,17 +128,18 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
     },
     async (request) => {
       const { userId } = principalOf(request);
-      const statuses = request.query.status
+      const named = request.query.status
         ?.split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      if (statuses?.some((s) => !(STATUSES as readonly string[]).includes(s))) {
+      const statuses = named?.filter(isVerificationStatus);
+      if (statuses?.length !== named?.length) {
         throw new AppError(400, 'validation_failed', `status must be one of ${STATUSES.join(', ')}.`);
       }
       const before = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
       if (before === null) throw new AppError(400, 'validation_failed', 'cursor is invalid.');
       const page = await service.listVerifications(userId, {
-        statuses: statuses as VerificationStatus[] | undefined,
+        statuses,
         service: request.query.service,
         before,
         limit: request.query.limit,

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
@@ -11,6 +11,11 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import type { Capability } from '../catalog/index.js';
+import { CHARGE_CURRENCIES, OPEN_STATUSES, STATUSES, UPSTREAM_ACTIONS } from './domain.js';
+
+/** `<values>` as an SQL list of string literals (the lists are our own constants, never input). */
+const literals = (values: readonly string[]): SQL => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 export interface VerificationOptions {
   areaCodes?: string[];
@@ -29,44 +34,41 @@ export const verifications = pgTable(
     userId: uuid('user_id').notNull(),
     service: text('service').notNull(),
     country: text('country').notNull(),
-    capability: text('capability').notNull(),
+    capability: text('capability').$type<Capability>().notNull(),
     options: jsonb('options').$type<VerificationOptions>().notNull().default({}),
     /** The quoted price in cents (what a USD purchase is charged). */
     priceCents: bigint('price_cents', { mode: 'number' }).notNull(),
     /** The amount held, in `currency` units (cents, or 1 free verification for CREDIT). */
     chargeAmount: bigint('charge_amount', { mode: 'number' }).notNull(),
-    currency: text('currency').notNull(),
+    currency: text('currency', { enum: CHARGE_CURRENCIES }).notNull(),
     /** The provider's cost we accepted; sent to the provider as maxPrice. */
     providerCostCents: bigint('provider_cost_cents', { mode: 'number' }).notNull(),
     holdId: uuid('hold_id'),
     providerId: text('provider_id'),
     phoneNumber: text('phone_number'),
-    status: text('status').notNull(),
+    status: text('status', { enum: STATUSES }).notNull(),
     code: text('code'),
     endsAt: timestamp('ends_at', { withTimezone: true }),
     failureCode: text('failure_code'),
     /** The upstream cancel/report still owed to the provider (retried by a job). */
-    upstreamAction: text('upstream_action'),
+    upstreamAction: text('upstream_action', { enum: UPSTREAM_ACTIONS }),
     upstreamAttempts: bigint('upstream_attempts', { mode: 'number' }).notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
   },
   (t) => [
-    check(
-      'verifications_status_known',
-      sql`${t.status} in ('pending', 'active', 'completed', 'canceled', 'expired', 'failed')`,
-    ),
-    check('verifications_currency_known', sql`${t.currency} in ('USD', 'CREDIT')`),
+    check('verifications_status_known', sql`${t.status} in (${literals(STATUSES)})`),
+    check('verifications_currency_known', sql`${t.currency} in (${literals(CHARGE_CURRENCIES)})`),
     check(
       'verifications_upstream_action_known',
-      sql`${t.upstreamAction} is null or ${t.upstreamAction} in ('cancel', 'report')`,
+      sql`${t.upstreamAction} is null or ${t.upstreamAction} in (${literals(UPSTREAM_ACTIONS)})`,
     ),
     uniqueIndex('verifications_provider_id_unique').on(t.providerId),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('verifications_open_idx')
       .on(t.status, t.endsAt)
-      .where(sql`${t.status} in ('pending', 'active')`),
+      .where(sql`${t.status} in (${literals(OPEN_STATUSES)})`),
     index('verifications_upstream_idx')
       .on(t.upstreamAction)
       .where(sql`${t.upstreamAction} is not null`),

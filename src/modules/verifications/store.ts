@@ -1,8 +1,21 @@
 /** The verifications module's tables and queries; no other module touches them. */
-import { type SQL, and, asc, desc, eq, inArray, isNotNull, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import {
+  type SQL,
+  and,
+  asc,
+  count,
+  desc,
+  eq,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  lte,
+  or,
+  sql,
+} from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
-import { rawRows } from '../../platform/db/raw.js';
-import type { VerificationStatus } from './domain.js';
+import { OPEN_STATUSES, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
 
 export type VerificationRow = typeof verifications.$inferSelect;
@@ -17,11 +30,11 @@ export async function lockUserPurchases(tx: Db, userId: string): Promise<void> {
 }
 
 export async function countOpen(tx: Db, userId: string): Promise<number> {
-  const [row] = await rawRows<{ n: number }>(
-    tx,
-    sql`select count(*)::int as n from verifications where user_id = ${userId} and status in ('pending', 'active')`,
-  );
-  return Number(row?.n ?? 0);
+  const [row] = await tx
+    .select({ n: count() })
+    .from(verifications)
+    .where(and(eq(verifications.userId, userId), inArray(verifications.status, OPEN_STATUSES)));
+  return row?.n ?? 0;
 }
 
 /** Inserts the order unless one with this id exists; returns the new row or undefined. */

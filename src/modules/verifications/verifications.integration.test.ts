@@ -13,7 +13,8 @@ import {
   type TextVerifiedClient,
 } from '../../providers/textverified/index.js';
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
-import type { VerificationView, VerificationsService } from './service.js';
+import type { VerificationsService } from './service.js';
+import type { VerificationView } from './views.js';
 import { verifications } from './schema.js';
 import * as store from './store.js';
 import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';

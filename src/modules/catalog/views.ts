@@ -1,0 +1,41 @@
+/** What the catalogue routes answer with: the zod schemas and the types inferred from them. */
+import { z } from 'zod';
+import { moneyIn } from '../../platform/money.js';
+import { CAPABILITIES } from './domain.js';
+
+const capability = z.enum(CAPABILITIES);
+/** Catalogue prices are in USD cents. */
+const usd = moneyIn(['USD']);
+
+export const catalogEntryView = z.object({
+  name: z.string(),
+  displayName: z.string(),
+  category: z.string(),
+  capabilities: z.array(capability),
+});
+export type CatalogEntry = z.infer<typeof catalogEntryView>;
+
+/** A catalogue entry with what the caller's tier would pay for it and whether numbers are in stock. */
+export const pricedServiceView = catalogEntryView.extend({
+  price: usd
+    .nullable()
+    .describe('SMS without options for your tier (anonymous: payg); null when it could not be priced now.'),
+  available: z
+    .boolean()
+    .nullable()
+    .describe('The provider has numbers for it; null when that could not be checked now.'),
+});
+export type PricedCatalogService = z.infer<typeof pricedServiceView>;
+
+export const countryView = z.object({ code: z.string(), name: z.string(), available: z.boolean() });
+export type Country = z.infer<typeof countryView>;
+
+export const quoteView = z.object({
+  service: z.string(),
+  country: z.string(),
+  capability,
+  tier: z.string(),
+  price: usd,
+  breakdown: z.object({ base: z.number().int(), surcharges: z.number().int() }),
+});
+export type QuoteView = z.infer<typeof quoteView>;

@@ -1,0 +1,178 @@
+/**
+ * Cancel (free before the first SMS) and report. The refund happens at once, in one transaction
+ * with the conditional transition; the provider is told afterwards and, if it refuses or is
+ * unreachable, again by `retryUpstreamActions`.
+ */
+import { AppError, notFound } from '../../platform/errors.js';
+import { isTextVerifiedError, type TextVerifiedClient } from '../../providers/textverified/index.js';
+import { announce, createRequestOf, type VerificationDeps } from './deps.js';
+import { providerIdempotencyKey, refusalOfRetry, type UpstreamAction } from './domain.js';
+import * as store from './store.js';
+import { toView, type VerificationView } from './views.js';
+
+export async function cancelOrReport(
+  deps: VerificationDeps,
+  userId: string,
+  id: string,
+  action: UpstreamAction,
+): Promise<VerificationView> {
+  // Two passes: when a code, the sweep or the number's assignment moves the order between our read
+  // and our conditional update, the second pass answers from its new state.
+  for (let pass = 0; pass < 2; pass++) {
+    const order = await store.findForUser(deps.db, id, userId);
+    if (!order) throw notFound('Verification');
+    if (order.status === 'canceled') return toView(order); // asked twice: same answer
+    if (order.status === 'completed') {
+      if (action === 'cancel') {
+        throw new AppError(
+          409,
+          'already_completed',
+          'An SMS was already received (the provider charged for it); this order cannot be canceled.',
+        );
+      }
+      return toView(await reportCompletedOnce(deps, order));
+    }
+    if (order.status !== 'active' && order.status !== 'pending') {
+      throw new AppError(
+        409,
+        'not_cancelable',
+        `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`,
+      );
+    }
+    const canceled = await cancelAndRelease(deps, order, order.status, action);
+    if (!canceled) continue;
+    await announce(deps, id);
+    if (canceled.providerId) await tellProvider(deps, canceled, action, false);
+    return toView((await store.findById(deps.db, id)) ?? canceled);
+  }
+  throw new AppError(409, 'not_cancelable', 'This verification changed while canceling; please retry.');
+}
+
+/**
+ * Free before the first SMS, also while the number is still being bought: the money comes back
+ * now, and the provider is told once its verification is known (see `activate` in purchase.ts).
+ */
+function cancelAndRelease(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  from: 'pending' | 'active',
+  action: UpstreamAction,
+) {
+  return deps.db.transaction(async (tx) => {
+    const moved = await store.transition(tx, order.id, from, 'canceled', {
+      failureCode: action === 'report' ? 'reported' : 'canceled_by_user',
+      upstreamAction: from === 'pending' ? 'cancel' : action,
+    });
+    if (moved?.holdId) {
+      await deps.ledger.release(
+        tx,
+        moved.holdId,
+        action === 'report' ? 'Number reported' : 'Verification canceled',
+      );
+    }
+    return moved;
+  });
+}
+
+/**
+ * A used number is reported upstream once, however often the user presses "report" on a completed
+ * order; an SMS was received (and charged for by the provider), so nothing is refunded.
+ */
+async function reportCompletedOnce(deps: VerificationDeps, order: store.VerificationRow) {
+  const marked = await store.markReportedOnce(deps.db, order.id);
+  if (marked) await tellProvider(deps, marked, 'report', true);
+  return marked ?? (await store.findById(deps.db, order.id)) ?? order;
+}
+
+/** Tells the provider now; unless `bestEffort`, a refusal leaves the action owed for the retry job. */
+export async function tellProvider(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  action: UpstreamAction,
+  bestEffort: boolean,
+) {
+  const client = deps.textVerified;
+  if (!order.providerId || !client) return;
+  try {
+    if (action === 'cancel') await client.cancelVerification(order.providerId);
+    else await client.reportVerification(order.providerId);
+    if (!bestEffort) await store.settleUpstream(deps.db, order.id, true);
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, verificationId: order.id, action },
+      'provider refused or missed the upstream action; retried by a job',
+    );
+    if (!bestEffort) await store.settleUpstream(deps.db, order.id, false);
+  }
+}
+
+interface RetryOptions {
+  maxAttempts?: number;
+  limit?: number;
+  unboughtAfterMs?: number;
+}
+
+/** Upstream cancels/reports the provider has not acknowledged yet; gives up after `maxAttempts`. */
+export async function retryUpstreamActions(deps: VerificationDeps, opts: RetryOptions = {}) {
+  const client = deps.textVerified;
+  if (!client) return { done: 0, pending: 0 };
+  const maxAttempts = opts.maxAttempts ?? 10;
+  let done = 0;
+  let pending = 0;
+  for (const order of await store.owedUpstream(deps.db, opts.limit ?? 100)) {
+    try {
+      if (!(await sendOwedAction(deps, client, order, opts.unboughtAfterMs ?? 30_000))) continue;
+      await store.settleUpstream(deps.db, order.id, true);
+      done++;
+    } catch (error) {
+      if (isTextVerifiedError(error) && error.circuitOpen) {
+        // Nothing was sent: not an attempt, and never a reason to give up on a number we may own.
+        pending++;
+        continue;
+      }
+      if (order.upstreamAttempts + 1 >= maxAttempts) {
+        deps.logger.warn({ err: error, verificationId: order.id }, 'giving up on the upstream action');
+        await store.settleUpstream(deps.db, order.id, true);
+      } else {
+        await store.settleUpstream(deps.db, order.id, false);
+        pending++;
+      }
+    }
+  }
+  return { done, pending };
+}
+
+/** The owed cancel or report; false when it is too early to ask about an order never seen bought. */
+async function sendOwedAction(
+  deps: VerificationDeps,
+  client: TextVerifiedClient,
+  order: store.VerificationRow,
+  unboughtAfterMs: number,
+): Promise<boolean> {
+  if (!order.providerId) {
+    if (Date.now() - order.updatedAt.getTime() < unboughtAfterMs) return false;
+    await cancelIfBought(deps, client, order);
+  } else if (order.upstreamAction === 'report') await client.reportVerification(order.providerId);
+  else await client.cancelVerification(order.providerId);
+  return true;
+}
+
+/**
+ * Canceled while its number was being bought and the outcome never came back: ask the provider
+ * with the order's own key (a purchase that happened is replayed, then canceled).
+ */
+async function cancelIfBought(
+  deps: VerificationDeps,
+  client: TextVerifiedClient,
+  order: store.VerificationRow,
+) {
+  const bought = await client
+    .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
+    .catch((error: unknown) => {
+      if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
+      throw error;
+    });
+  if (!bought) return;
+  await store.attachProviderToCanceled(deps.db, order.id, bought.id);
+  await client.cancelVerification(bought.id);
+}

@@ -1,0 +1,44 @@
+/** What the verification use cases share: their dependencies and the few helpers every one needs. */
+import type { Db } from '../../platform/db/database.js';
+import { providerUnavailable } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import type { Metrics } from '../../platform/metrics.js';
+import type { CreateVerificationInput, TextVerifiedClient } from '../../providers/textverified/index.js';
+import type { CatalogService } from '../catalog/index.js';
+import type { LedgerService } from '../ledger/index.js';
+import type { TiersService } from '../tiers/index.js';
+import type { VerificationEventBus } from './events.js';
+import type { VerificationRow } from './store.js';
+
+export interface VerificationDeps {
+  db: Db;
+  logger: Pick<Logger, 'warn' | 'error'>;
+  metrics: Pick<Metrics, 'expiryDeferrals'>;
+  textVerified: TextVerifiedClient | undefined;
+  ledger: LedgerService;
+  tiers: TiersService;
+  catalog: CatalogService;
+  /** Announces committed changes to the SSE streams of every instance. */
+  events: VerificationEventBus;
+}
+
+/** The SMS provider, or 503 when none is configured. */
+export function provider(deps: VerificationDeps): TextVerifiedClient {
+  const client = deps.textVerified;
+  if (!client) throw providerUnavailable('The SMS provider is not configured.');
+  return client;
+}
+
+/** Tells every open event stream of the order that it changed (after the commit). */
+export const announce = (deps: VerificationDeps, id: string) => deps.events.publish(id);
+
+/** The provider's create request for an order: the same for every attempt at it. */
+export function createRequestOf(order: VerificationRow): CreateVerificationInput {
+  return {
+    serviceName: order.service,
+    capability: order.capability,
+    ...(order.options.areaCodes ? { areaCodes: order.options.areaCodes } : {}),
+    ...(order.options.carrier ? { carriers: [order.options.carrier] } : {}),
+    maxPriceCents: order.providerCostCents,
+  };
+}

@@ -1,0 +1,213 @@
+/**
+ * SMS intake: the webhook and the poller hand every SMS to `intakeSms`, which stores it once and,
+ * on the first one in the window, completes the order and captures its hold (one transaction).
+ * The expiry sweep releases the holds of orders whose window ended without an SMS.
+ */
+import type { Db } from '../../platform/db/database.js';
+import { toE164 } from '../../providers/textverified/index.js';
+import { extractCode } from './code-extraction.js';
+import { announce, provider, type VerificationDeps } from './deps.js';
+import { smsDedupeKey } from './domain.js';
+import * as store from './store.js';
+
+export interface IncomingSms {
+  reservationId: string;
+  /** The number the SMS was sent to; only the order's own number counts. */
+  to: string | null;
+  createdAt: Date;
+  text: string | null;
+  parsedCode: string | null;
+  from: string | null;
+  providerMessageId?: string | null;
+}
+
+export type IntakeOutcome =
+  'unknown_reservation' | 'not_addressed_to_order' | 'duplicate' | 'stored' | 'completed';
+
+type Intake = { outcome: IntakeOutcome; id?: string };
+
+const addressedTo = (sms: IncomingSms, order: store.VerificationRow) =>
+  sms.to !== null && order.phoneNumber !== null && toE164(sms.to) === toE164(order.phoneNumber);
+
+/**
+ * Stores one SMS exactly once. The first in-window SMS, code or not, completes the order and
+ * captures its hold: the provider charged for it and its text is shown. An SMS addressed to another
+ * number than the order's is not the order's, whatever reservation the provider filed it under.
+ */
+export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promise<IntakeOutcome> {
+  const intake = await deps.db.transaction(async (tx): Promise<Intake> => {
+    const order = await store.lockByProviderId(tx, sms.reservationId);
+    if (!order) return { outcome: 'unknown_reservation' };
+    if (!addressedTo(sms, order)) {
+      deps.logger.warn(
+        { verificationId: order.id, reservationId: sms.reservationId },
+        "SMS addressed to another number than the order's; ignored",
+      );
+      return { outcome: 'not_addressed_to_order' };
+    }
+    return takeIn(deps, tx, order, sms);
+  });
+  if (intake.id) await announce(deps, intake.id);
+  return intake.outcome;
+}
+
+/** The SMS of a locked order: stored once; completes the order when it is the first in the window. */
+async function takeIn(
+  deps: VerificationDeps,
+  tx: Db,
+  order: store.VerificationRow,
+  sms: IncomingSms,
+): Promise<Intake> {
+  const code = extractCode(sms.text ?? '', {
+    serviceName: order.service,
+    providerParsedCode: sms.parsedCode,
+  });
+  const inWindow = order.endsAt === null || sms.createdAt.getTime() <= order.endsAt.getTime();
+  const open = order.status === 'active' || order.status === 'completed';
+  const message = await store.insertMessage(tx, {
+    verificationId: order.id,
+    dedupeKey: smsDedupeKey({ reservationId: sms.reservationId, createdAt: sms.createdAt, text: sms.text }),
+    providerMessageId: sms.providerMessageId ?? null,
+    sender: sms.from,
+    text: sms.text,
+    code,
+    receivedAt: sms.createdAt,
+    afterExpiry: !open || !inWindow,
+  });
+  if (!message) return { outcome: 'duplicate' };
+  if (order.status === 'active' && inWindow) {
+    await completeAndCapture(deps, tx, order.id, code);
+    return { outcome: 'completed', id: order.id };
+  }
+  if (order.status === 'completed' && order.code === null && inWindow && code) {
+    // The first SMS carried no code the extractor found; a later one in the window names it.
+    await store.nameLateCode(tx, order.id, code);
+  }
+  return { outcome: 'stored', id: order.id };
+}
+
+async function completeAndCapture(deps: VerificationDeps, tx: Db, id: string, code: string | null) {
+  const completed = await store.transition(tx, id, 'active', 'completed', { code, completedAt: new Date() });
+  if (!completed?.holdId) throw new Error(`verification ${id} could not complete although locked active`);
+  const capture = await deps.ledger.capture(tx, completed.holdId, 'Verification SMS received');
+  if (capture.outcome !== 'resolved') throw new Error(`hold of verification ${id} was already resolved`);
+}
+
+/** Reads one order's SMS from the provider and takes in any not seen yet. */
+export async function pollVerification(
+  deps: VerificationDeps,
+  order: Pick<store.VerificationRow, 'providerId'>,
+) {
+  if (!order.providerId) return 0;
+  const list = await provider(deps).listSms({ reservationId: order.providerId });
+  let taken = 0;
+  for (const m of list) {
+    const outcome = await intakeSms(deps, {
+      reservationId: order.providerId,
+      to: m.to,
+      createdAt: m.createdAt,
+      text: m.text,
+      parsedCode: m.parsedCode,
+      from: m.from,
+      providerMessageId: m.id,
+    });
+    if (outcome === 'stored' || outcome === 'completed') taken++;
+  }
+  return taken;
+}
+
+async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
+}
+
+/** The polling side of intake: every active order's SMS list (the webhook is the fast path). */
+export async function pollActive(
+  deps: VerificationDeps,
+  opts: { limit?: number; concurrency?: number } = {},
+) {
+  if (!deps.textVerified) return { polled: 0, taken: 0 };
+  const rows = await store.activeWithProvider(deps.db, opts.limit ?? 500);
+  let taken = 0;
+  await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
+    try {
+      taken += await pollVerification(deps, row);
+    } catch (error) {
+      deps.logger.warn({ err: error, verificationId: row.id }, 'polling SMS failed');
+    }
+  });
+  return { polled: rows.length, taken };
+}
+
+// ---------------------------------------------------------------- expiry
+
+/**
+ * How long past its window an order whose SMS list cannot be read keeps its hold before it expires
+ * anyway. Deferring protects a code that arrived in the window from being given away; the bound
+ * keeps a provider that stays unreadable from locking the user's money for good. Hours against a
+ * window of minutes: only a long outage reaches it, and each such expiry is logged and counted.
+ */
+export const EXPIRY_MAX_DEFER_MS = 6 * 60 * 60_000;
+
+type LastLook = { ok: true } | { ok: false; error: unknown };
+
+/**
+ * Active orders past their window with no SMS: `expired`, hold released — only after a successful
+ * last look at the provider (an SMS that arrived in the window but was not taken in still counts).
+ * A failed look defers the order to the next sweep, up to `maxDeferMs` past its window.
+ */
+export async function sweepExpired(
+  deps: VerificationDeps,
+  opts: { now?: Date; limit?: number; maxDeferMs?: number } = {},
+) {
+  const now = opts.now ?? new Date();
+  const maxDeferMs = opts.maxDeferMs ?? EXPIRY_MAX_DEFER_MS;
+  let expired = 0;
+  let deferred = 0;
+  for (const row of await store.pastWindow(deps.db, now, opts.limit ?? 500)) {
+    const look = await lastLook(deps, row);
+    const overdueMs = now.getTime() - (row.endsAt?.getTime() ?? now.getTime());
+    if (!look.ok && overdueMs < maxDeferMs) {
+      deps.logger.warn(
+        { err: look.error, verificationId: row.id, overdueMs },
+        'last look at the provider failed; expiry deferred to the next sweep',
+      );
+      deps.metrics.expiryDeferrals.inc({ outcome: 'deferred' });
+      deferred++;
+      continue;
+    }
+    if (!(await expireAndRelease(deps, row.id, now))) continue;
+    expired++;
+    if (!look.ok) {
+      deps.logger.error(
+        { err: look.error, verificationId: row.id, overdueMs, maxDeferMs },
+        'provider unreadable past the deferral bound; order expired without a last look',
+      );
+      deps.metrics.expiryDeferrals.inc({ outcome: 'expired_unchecked' });
+    }
+    await announce(deps, row.id);
+  }
+  return { expired, deferred };
+}
+
+async function expireAndRelease(deps: VerificationDeps, id: string, now: Date) {
+  return deps.db.transaction(async (tx) => {
+    const moved = await store.expireEnded(tx, id, now);
+    if (moved?.holdId) await deps.ledger.release(tx, moved.holdId, 'Verification expired without an SMS');
+    return moved;
+  });
+}
+
+async function lastLook(deps: VerificationDeps, row: store.VerificationRow): Promise<LastLook> {
+  if (!deps.textVerified) return { ok: false, error: new Error('no SMS provider configured') };
+  try {
+    await pollVerification(deps, row);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}

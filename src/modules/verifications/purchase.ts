@@ -1,0 +1,298 @@
+/**
+ * Buying a number, read top to bottom as named phases with recovery points (never a database
+ * transaction across an HTTP call):
+ *   (1) transaction: order `pending` + ledger hold → (2) provider create, keyed by the order →
+ *   (3) transaction: `active` with the number | refused: `failed` + release | unknown: stays
+ *   `pending` and `reconcilePending` asks again with the SAME key.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../../platform/db/database.js';
+import { AppError, notFound } from '../../platform/errors.js';
+import {
+  isTextVerifiedError,
+  type TextVerifiedClient,
+  type TextVerifiedVerification,
+} from '../../providers/textverified/index.js';
+import type { Capability, Quote } from '../catalog/index.js';
+import { WALLET_CURRENCY } from '../ledger/index.js';
+import { tellProvider } from './cancel.js';
+import { announce, createRequestOf, provider, type VerificationDeps } from './deps.js';
+import {
+  type ChargeCurrency,
+  holdReference,
+  providerIdempotencyKey,
+  refusalFor,
+  refusalOf,
+  refusalOfRetry,
+  verificationIdFor,
+} from './domain.js';
+import * as store from './store.js';
+import { toView, type VerificationView } from './views.js';
+
+export interface PurchaseInput {
+  service: string;
+  country: string;
+  capability?: Capability;
+  areaCodes?: string[];
+  carrier?: string;
+  /** Refuse (409 price_changed) when the quote is above this, in cents. */
+  maxPrice?: number;
+}
+
+export interface Purchaser {
+  userId: string;
+  tier: string;
+}
+
+/** What is ordered, with the input's defaults applied. */
+interface OrderRequest {
+  service: string;
+  country: string;
+  capability: Capability;
+  areaCodes: string[] | undefined;
+  carrier: string | undefined;
+  maxPrice: number | undefined;
+}
+
+export async function purchase(
+  deps: VerificationDeps,
+  principal: Purchaser,
+  input: PurchaseInput,
+  opts: { idempotencyKey?: string | null } = {},
+): Promise<VerificationView> {
+  const client = provider(deps);
+  const request = orderRequestOf(input);
+  const quote = await quoteWithin(deps, principal.tier, request);
+  const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
+  const known = await store.findForUser(deps.db, id, principal.userId);
+  if (known) return replayOf(known);
+
+  // Phase 1 (transaction): the order and its hold, together.
+  const order = await openOrderWithHold(deps, principal, id, request, quote);
+  // The same Idempotency-Key raced us to the insert: answer with that order.
+  if (!order) return replayOf(await ownOrder(deps.db, id, principal.userId));
+  await announce(deps, id);
+
+  // Phase 2 (provider): keyed by the order so any retry is the same purchase.
+  let bought: TextVerifiedVerification;
+  try {
+    bought = await buyNumber(client, order);
+  } catch (error) {
+    return settleCreateFailure(deps, order, error, { throwRefusal: true, retry: false });
+  }
+  // Phase 3 (transaction): active with its number.
+  return toView(await activate(deps, order, bought));
+}
+
+function orderRequestOf(input: PurchaseInput): OrderRequest {
+  return {
+    service: input.service,
+    country: input.country,
+    capability: input.capability ?? 'sms',
+    areaCodes: input.areaCodes?.length ? input.areaCodes : undefined,
+    carrier: input.carrier,
+    maxPrice: input.maxPrice,
+  };
+}
+
+/** The tier's price, refused when it is above the caller's `maxPrice`. */
+async function quoteWithin(deps: VerificationDeps, tierName: string, request: OrderRequest) {
+  const quote = await deps.catalog.quote({
+    tierName,
+    service: request.service,
+    country: request.country,
+    capability: request.capability,
+    areaCode: request.areaCodes !== undefined,
+    carrier: request.carrier !== undefined,
+  });
+  if (request.maxPrice !== undefined && quote.totalCents > request.maxPrice) {
+    throw new AppError(409, 'price_changed', 'The price is above your maxPrice; get a new quote.', {
+      price: { amount: quote.totalCents, currency: quote.currency },
+    });
+  }
+  return quote;
+}
+
+async function ownOrder(db: Db, id: string, userId: string): Promise<store.VerificationRow> {
+  const order = await store.findForUser(db, id, userId);
+  if (!order) throw notFound('Verification');
+  return order;
+}
+
+/** The `pending` order and the hold of its price, or undefined when an order with this id exists. */
+async function openOrderWithHold(
+  deps: VerificationDeps,
+  principal: Purchaser,
+  id: string,
+  request: OrderRequest,
+  quote: Quote,
+): Promise<store.VerificationRow | undefined> {
+  const tier = await deps.tiers.get(principal.tier);
+  return deps.db.transaction(async (tx) => {
+    await store.lockUserPurchases(tx, principal.userId);
+    await refuseOverActiveLimit(tx, principal.userId, tier.maxActiveOrders);
+    const charge = await chargeFor(deps, tx, principal.userId, quote);
+    const created = await store.insertPending(tx, {
+      id,
+      userId: principal.userId,
+      service: quote.service,
+      country: quote.country,
+      capability: request.capability,
+      options: {
+        ...(request.areaCodes ? { areaCodes: request.areaCodes } : {}),
+        ...(request.carrier ? { carrier: request.carrier } : {}),
+      },
+      priceCents: quote.totalCents,
+      chargeAmount: charge.amount,
+      currency: charge.currency,
+      providerCostCents: quote.providerCostCents,
+      status: 'pending',
+    });
+    if (!created) return undefined;
+    const { hold } = await deps.ledger.hold(tx, {
+      ownerId: principal.userId,
+      amount: charge.amount,
+      currency: charge.currency,
+      reference: holdReference(id),
+      memo: `Verification ${quote.service}`,
+    });
+    await store.setHold(tx, id, hold.id);
+    return { ...created, holdId: hold.id };
+  });
+}
+
+async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Promise<void> {
+  if ((await store.countOpen(tx, userId)) < limit) return;
+  throw new AppError(409, 'active_limit_reached', `Your tier allows ${limit} open orders at once.`, {
+    limit,
+  });
+}
+
+/** The free verification credit is spent before money. */
+async function chargeFor(
+  deps: VerificationDeps,
+  tx: Db,
+  userId: string,
+  quote: Quote,
+): Promise<{ amount: number; currency: ChargeCurrency }> {
+  const credit = await deps.ledger.walletSummary(tx, userId, 'CREDIT');
+  return credit.balance >= 1
+    ? { amount: 1, currency: 'CREDIT' }
+    : { amount: quote.totalCents, currency: WALLET_CURRENCY };
+}
+
+function buyNumber(client: TextVerifiedClient, order: store.VerificationRow) {
+  return client.createVerification(createRequestOf(order), {
+    idempotencyKey: providerIdempotencyKey(order.id),
+  });
+}
+
+/**
+ * A purchase retried with the same Idempotency-Key whose first answer was not stored (a 503 is not,
+ * so that a transient failure may be retried): answer what that first attempt was. A failed order
+ * is answered with the refusal it failed with, as Stripe replays a stored error — its key is spent
+ * (the order will never be bought), so the message says to use a new one.
+ */
+function replayOf(order: store.VerificationRow): VerificationView {
+  if (order.status !== 'failed') return toView(order);
+  const refusal = refusalFor(order.failureCode);
+  throw new AppError(
+    refusal.status,
+    refusal.code,
+    `${refusal.message} This Idempotency-Key's order failed; use a new key to try again.`,
+    { verificationId: order.id },
+    { 'idempotent-replayed': 'true' },
+  );
+}
+
+async function activate(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  bought: TextVerifiedVerification,
+): Promise<store.VerificationRow> {
+  const row = await store.transition(deps.db, order.id, 'pending', 'active', {
+    providerId: bought.id,
+    phoneNumber: bought.e164,
+    endsAt: bought.endsAt,
+  });
+  if (row) {
+    await announce(deps, order.id);
+    return row;
+  }
+  // Canceled while the number was being bought: the user is already refunded; give it back upstream.
+  const abandoned = await store.attachProviderToCanceled(deps.db, order.id, bought.id);
+  if (abandoned) await tellProvider(deps, abandoned, 'cancel', false);
+  return (await store.findById(deps.db, order.id)) ?? order;
+}
+
+/**
+ * A refused create fails the order and releases its hold; an unknown outcome leaves it pending.
+ * A `retry` (same key as an earlier attempt whose outcome is unknown) is refused only by an answer
+ * that proves nothing was bought (see `refusalOfRetry`).
+ */
+async function settleCreateFailure(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  error: unknown,
+  opts: { throwRefusal: boolean; retry: boolean },
+): Promise<VerificationView> {
+  const refusal = isTextVerifiedError(error) ? (opts.retry ? refusalOfRetry(error) : refusalOf(error)) : null;
+  if (!refusal) {
+    deps.logger.warn(
+      { err: error, verificationId: order.id },
+      'provider create outcome unknown; order left pending for the reconciler',
+    );
+    return toView((await store.findById(deps.db, order.id)) ?? order);
+  }
+  const failed = await failOrder(deps, order.id, refusal.code);
+  if (opts.throwRefusal)
+    throw new AppError(refusal.status, refusal.code, refusal.message, { verificationId: order.id });
+  return toView(failed ?? order);
+}
+
+async function failOrder(deps: VerificationDeps, id: string, failureCode: string) {
+  const row = await deps.db.transaction(async (tx) => {
+    const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
+    if (failed?.holdId) await deps.ledger.release(tx, failed.holdId, 'Verification failed at the provider');
+    return failed;
+  });
+  if (row) await announce(deps, id);
+  // Canceled meanwhile and refused by the provider: nothing exists upstream to cancel.
+  else await store.settleUpstreamIfUnbought(deps.db, id);
+  return row;
+}
+
+/**
+ * Orders left `pending` by an unknown provider outcome: ask the provider again with the SAME
+ * idempotency key (a purchase that went through is replayed, not repeated).
+ */
+export async function reconcilePending(
+  deps: VerificationDeps,
+  opts: { olderThanMs?: number; limit?: number } = {},
+): Promise<{ activated: number; failed: number; unresolved: number }> {
+  const result = { activated: 0, failed: 0, unresolved: 0 };
+  const client = deps.textVerified;
+  if (!client) return result;
+  const olderThan = new Date(Date.now() - (opts.olderThanMs ?? 30_000));
+  for (const order of await store.stalePending(deps.db, olderThan, opts.limit ?? 100)) {
+    if (!order.holdId) continue;
+    const outcome = await reconcileOne(deps, client, order);
+    if (outcome) result[outcome]++;
+  }
+  return result;
+}
+
+async function reconcileOne(
+  deps: VerificationDeps,
+  client: TextVerifiedClient,
+  order: store.VerificationRow,
+): Promise<'activated' | 'failed' | 'unresolved' | null> {
+  try {
+    const row = await activate(deps, order, await buyNumber(client, order));
+    // Not active: canceled while being bought (handed back upstream by `activate`).
+    return row.status === 'active' ? 'activated' : null;
+  } catch (error) {
+    const view = await settleCreateFailure(deps, order, error, { throwRefusal: false, retry: true });
+    return view.status === 'failed' ? 'failed' : 'unresolved';
+  }
+}

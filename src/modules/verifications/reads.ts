@@ -1,0 +1,41 @@
+/** Reading orders: one with its messages, a user's list, and the change notices of one order. */
+import { notFound } from '../../platform/errors.js';
+import type { VerificationDeps } from './deps.js';
+import type { VerificationStatus } from './domain.js';
+import * as store from './store.js';
+import { toView, type VerificationView } from './views.js';
+
+export interface ListQuery {
+  statuses?: VerificationStatus[];
+  service?: string;
+  before?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export async function getVerification(
+  deps: VerificationDeps,
+  userId: string,
+  id: string,
+): Promise<VerificationView> {
+  const order = await store.findForUser(deps.db, id, userId);
+  if (!order) throw notFound('Verification');
+  return toView(order, await store.messagesOf(deps.db, id));
+}
+
+/** One page, newest first; `hasMore` says whether a next page exists (one row more was read). */
+export async function listVerifications(deps: VerificationDeps, userId: string, query: ListQuery) {
+  const rows = await store.listForUser(deps.db, userId, { ...query, limit: query.limit + 1 });
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  return { rows: page, hasMore: rows.length > query.limit, last };
+}
+
+/** The caller's own order (undefined for another user's or an unknown id), for the event stream. */
+export const ownOrder = (deps: VerificationDeps, userId: string, id: string) =>
+  store.findForUser(deps.db, id, userId);
+
+export const messagesOf = (deps: VerificationDeps, id: string) => store.messagesOf(deps.db, id);
+
+/** Calls `listener` when the order changes (on any instance); returns the unsubscribe. */
+export const subscribe = (deps: VerificationDeps, id: string, listener: () => void) =>
+  deps.events.subscribe(id, listener);
