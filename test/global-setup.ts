@@ -54,8 +54,13 @@ export default async function setup({ provide }: { provide: (key: string, value:
   // Databases left behind by interrupted runs (named with their creation time); a concurrent run's
   // databases are younger than the cut-off and stay.
   const cutoff = Math.floor(Date.now() / 1000) - 2 * 3600;
+  // Another checkout's template (other migrations) may be in use by a concurrent run: only templates
+  // untouched for the cut-off are dropped.
   const stale = await admin.query<{ datname: string }>(
-    "select datname from pg_database where datname like 'namaskah\\_t\\_%' or (datname like 'namaskah\\_tpl\\_%' and datname <> $1)",
+    `select datname from pg_database
+      where datname like 'namaskah\\_t\\_%'
+         or (datname like 'namaskah\\_tpl\\_%' and datname <> $1
+             and (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - interval '2 hours')`,
     [template],
   );
   for (const { datname } of stale.rows) {
