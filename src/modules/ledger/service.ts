@@ -7,6 +7,7 @@ import {
   assertBalanced,
   assertPositiveMinorUnits,
   accountKey,
+  accountRefOf,
   LedgerRuleError,
   movement,
 } from './domain.js';
@@ -227,7 +228,7 @@ export async function reverse(tx: Db, transactionId: string, memo: string): Prom
   }
   const entries = await store.entriesOf(tx, transactionId);
   const legs: Leg[] = entries.map((e) => ({
-    account: e.ownerId ? { wallet: e.ownerId } : { platform: e.kind as PlatformAccount },
+    account: accountRefOf(e),
     amount: -e.amount,
   }));
   return post(

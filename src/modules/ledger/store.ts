@@ -1,7 +1,7 @@
 import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
-import { type AccountRef, type PlatformAccount, type TransactionKind, accountKey } from './domain.js';
+import { type AccountRef, type PlatformAccount, type TransactionKind, accountKey, accountRefOf } from './domain.js';
 import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerTransactions, wallets } from './schema.js';
 
 /** The ledger's tables and queries; no other module touches them. */
@@ -181,7 +181,7 @@ export async function accountIds(db: Db, refs: AccountRef[], currency: string): 
     .where(and(eq(ledgerAccounts.currency, currency), or(...conditions)));
   return new Map(
     rows.map((row) => [
-      accountKey(row.ownerId ? { wallet: row.ownerId } : { platform: row.kind as PlatformAccount }),
+      accountKey(accountRefOf(row)),
       row.id,
     ]),
   );
