@@ -2,7 +2,6 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError, insufficientFunds } from '../../platform/errors.js';
 import {
   type Leg,
-  type PlatformAccount,
   type TransactionKind,
   assertBalanced,
   assertPositiveMinorUnits,
