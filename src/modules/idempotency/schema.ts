@@ -22,7 +22,10 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.principal, t.key] }),
-    check('idempotency_keys_status_known', sql`${t.status} in (${sql.raw(KEY_STATUSES.map((s) => `'${s}'`).join(', '))})`),
+    check(
+      'idempotency_keys_status_known',
+      sql`${t.status} in (${sql.raw(KEY_STATUSES.map((s) => `'${s}'`).join(', '))})`,
+    ),
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );

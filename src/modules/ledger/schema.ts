@@ -38,10 +38,7 @@ export const ledgerAccounts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      'ledger_accounts_kind_known',
-      sql`${t.kind} in (${sqlList(ACCOUNT_KINDS)})`,
-    ),
+    check('ledger_accounts_kind_known', sql`${t.kind} in (${sqlList(ACCOUNT_KINDS)})`),
     check('ledger_accounts_owner_iff_wallet', sql`(${t.kind} = 'wallet') = (${t.ownerId} is not null)`),
     uniqueIndex('ledger_accounts_wallet_unique')
       .on(t.ownerId, t.currency)
@@ -86,10 +83,7 @@ export const ledgerTransactions = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      'ledger_transactions_kind_known',
-      sql`${t.kind} in (${sqlList(TRANSACTION_KINDS)})`,
-    ),
+    check('ledger_transactions_kind_known', sql`${t.kind} in (${sqlList(TRANSACTION_KINDS)})`),
     uniqueIndex('ledger_transactions_idempotency_key_unique').on(t.idempotencyKey),
     uniqueIndex('ledger_transactions_resolves_hold_unique').on(t.resolvesHoldId),
     uniqueIndex('ledger_transactions_reverses_unique').on(t.reversesId),

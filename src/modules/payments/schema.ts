@@ -62,10 +62,7 @@ export const paymentTopups = pgTable(
     lastVerifiedAt: timestamp('last_verified_at', { withTimezone: true }),
   },
   (t) => [
-    check(
-      'payment_topups_status_known',
-      sql`${t.status} in (${sqlList(TOPUP_STATUSES)})`,
-    ),
+    check('payment_topups_status_known', sql`${t.status} in (${sqlList(TOPUP_STATUSES)})`),
     check('payment_topups_amount_positive', sql`${t.amountUsdCents} > 0 and ${t.chargeAmountMinor} > 0`),
     check('payment_topups_currency_known', sql`${t.chargeCurrency} in (${sqlList(CHARGE_CURRENCIES)})`),
     check(

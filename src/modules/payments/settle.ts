@@ -287,4 +287,3 @@ function topupMemo(topup: store.TopupRow): string {
     ? `Wallet top-up ${dollars} (paid ${formatMoney(topup.chargeAmountMinor, 'NGN')} at ${topup.ngnPerUsd} NGN/USD)`
     : `Wallet top-up ${dollars}`;
 }
-
