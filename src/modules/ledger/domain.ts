@@ -1,12 +1,6 @@
 /** Pure ledger rules: what a posting is and when it is well formed. No I/O. */
 
-export const PLATFORM_ACCOUNTS = [
-  'escrow',
-  'revenue',
-  'paystack_clearing',
-  'subscriptions',
-  'adjustments',
-] as const;
+const PLATFORM_ACCOUNTS = ['escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments'] as const;
 export type PlatformAccount = (typeof PLATFORM_ACCOUNTS)[number];
 
 /** Every account is a user's wallet or one of the platform's accounts. */
@@ -42,7 +36,7 @@ export class LedgerRuleError extends Error {
   override name = 'LedgerRuleError';
 }
 
-export function assertMinorUnits(amount: number, what = 'amount'): void {
+function assertMinorUnits(amount: number, what = 'amount'): void {
   if (!Number.isSafeInteger(amount))
     throw new LedgerRuleError(`${what} must be an integer number of minor units`);
 }

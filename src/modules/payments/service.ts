@@ -39,8 +39,7 @@ export interface PaymentsDeps {
 }
 
 export type { SecurityEvent } from './context.js';
-export type { SettleResult, SettleSource } from './settle.js';
-export type { Money, TopupView } from './views.js';
+export type { TopupView } from './views.js';
 
 export type PaymentsService = ReturnType<typeof createPaymentsService>;
 

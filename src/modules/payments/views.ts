@@ -1,9 +1,9 @@
 import type { TopupRow } from './store.js';
 import type { TopupStatus } from './domain.js';
 
-/** What the API shows of a top-up. */
-export type Money = { amount: number; currency: string };
+type Money = { amount: number; currency: string };
 
+/** What the API shows of a top-up. */
 export interface TopupView {
   reference: string;
   status: TopupStatus;

@@ -123,10 +123,6 @@ export interface PaystackClient {
   getRefund(id: number | string): Promise<PaystackRefund>;
 }
 
-export const isPaidStatus = (status: string) => status === 'success';
-export const isFinalFailureStatus = (status: string) =>
-  status === 'failed' || status === 'abandoned' || status === 'reversed';
-
 type Operation = 'read' | 'write';
 
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);

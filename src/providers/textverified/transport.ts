@@ -23,7 +23,7 @@ import {
 import { TextVerifiedError, errorFromResponse } from './errors.js';
 import type { WireError } from './types.js';
 
-export const API_PREFIX = '/api/pub/v2';
+const API_PREFIX = '/api/pub/v2';
 
 export interface TransportOptions {
   baseUrl: string;
