@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { clientErrorHandler } from './platform/http/client-errors.js';
+import type { ErrorBody } from './platform/errors.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
 import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
@@ -41,7 +42,9 @@ export async function buildApp(platform: Platform, services: Services): Promise<
       reply
         .headers(SECURITY_HEADERS)
         .status(error.statusCode ?? 400)
-        .send({ error: { code: 'bad_request', message: 'The request URL is malformed.' } }),
+        .send({
+          error: { code: 'bad_request', message: 'The request URL is malformed.' },
+        } satisfies ErrorBody),
     clientErrorHandler,
   });
   // Only JSON bodies (per-route parsers aside): a text/plain body is 415, not a string to validate.

@@ -39,7 +39,7 @@ export interface IdempotencyOptions {
  * Stripe-style idempotency on routes that opt in with `config: { idempotent: true }`. Runs after
  * authentication and validation, so a validation failure never touches the key.
  */
-export const DEFAULT_LEASE_SECONDS = 10;
+const DEFAULT_LEASE_SECONDS = 10;
 
 /** 409 for a key held by a live request; a retry of it is no new attempt, so it costs no rate limit. */
 async function keyInUse(request: FastifyRequest, message: string): Promise<never> {

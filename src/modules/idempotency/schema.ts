@@ -1,6 +1,10 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
+/** An in-flight key is held by a running request; a completed one replays its stored answer. */
+export const KEY_STATUSES = ['in_flight', 'completed'] as const;
+export type KeyStatus = (typeof KEY_STATUSES)[number];
+
 /** Stripe-style idempotency keys: one row per (principal, key), kept for 24 hours. */
 export const idempotencyKeys = pgTable(
   'idempotency_keys',
@@ -8,7 +12,7 @@ export const idempotencyKeys = pgTable(
     principal: text('principal').notNull(),
     key: text('key').notNull(),
     fingerprint: text('fingerprint').notNull(),
-    status: text('status').notNull().default('in_flight'),
+    status: text('status').$type<KeyStatus>().notNull().default('in_flight'),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
     responseHeaders: jsonb('response_headers').$type<Record<string, string>>(),
@@ -18,7 +22,10 @@ export const idempotencyKeys = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.principal, t.key] }),
-    check('idempotency_keys_status_known', sql`${t.status} in ('in_flight', 'completed')`),
+    check(
+      'idempotency_keys_status_known',
+      sql`${t.status} in (${sql.raw(KEY_STATUSES.map((s) => `'${s}'`).join(', '))})`,
+    ),
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );

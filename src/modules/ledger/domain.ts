@@ -1,16 +1,27 @@
 /** Pure ledger rules: what a posting is and when it is well formed. No I/O. */
 
-export const PLATFORM_ACCOUNTS = [
-  'escrow',
-  'revenue',
-  'paystack_clearing',
-  'subscriptions',
-  'adjustments',
-] as const;
+const PLATFORM_ACCOUNTS = ['escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments'] as const;
 export type PlatformAccount = (typeof PLATFORM_ACCOUNTS)[number];
 
-export type TransactionKind =
-  'topup' | 'hold' | 'capture' | 'release' | 'adjustment' | 'reversal' | 'subscription' | 'refund';
+/** Every account is a user's wallet or one of the platform's accounts. */
+export const ACCOUNT_KINDS = ['wallet', ...PLATFORM_ACCOUNTS] as const;
+export type AccountKind = (typeof ACCOUNT_KINDS)[number];
+
+export const TRANSACTION_KINDS = [
+  'topup',
+  'hold',
+  'capture',
+  'release',
+  'adjustment',
+  'reversal',
+  'subscription',
+  'refund',
+] as const;
+export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
+
+/** A hold is pending until it is posted (captured) or voided (released). */
+export const HOLD_STATUSES = ['pending', 'posted', 'voided'] as const;
+export type HoldStatus = (typeof HOLD_STATUSES)[number];
 
 /** An account named by what it is: a user's wallet or one of the platform's accounts. */
 export type AccountRef = { wallet: string } | { platform: PlatformAccount };
@@ -25,7 +36,7 @@ export class LedgerRuleError extends Error {
   override name = 'LedgerRuleError';
 }
 
-export function assertMinorUnits(amount: number, what = 'amount'): void {
+function assertMinorUnits(amount: number, what = 'amount'): void {
   if (!Number.isSafeInteger(amount))
     throw new LedgerRuleError(`${what} must be an integer number of minor units`);
 }
@@ -54,6 +65,13 @@ export function movement(from: AccountRef, to: AccountRef, amount: number): Leg[
     { account: from, amount: -amount },
     { account: to, amount },
   ];
+}
+
+/** The ref of a stored account row; the database holds `owner iff wallet` (a CHECK). */
+export function accountRefOf(row: { kind: AccountKind; ownerId: string | null }): AccountRef {
+  if (row.kind !== 'wallet') return { platform: row.kind };
+  if (row.ownerId === null) throw new LedgerRuleError('a wallet account without an owner');
+  return { wallet: row.ownerId };
 }
 
 export const accountKey = (ref: AccountRef): string =>

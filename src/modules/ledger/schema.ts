@@ -10,6 +10,17 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  ACCOUNT_KINDS,
+  type AccountKind,
+  HOLD_STATUSES,
+  type HoldStatus,
+  TRANSACTION_KINDS,
+  type TransactionKind,
+} from './domain.js';
+
+/** `'a', 'b'` for a CHECK constraint, from the one list the TypeScript type is derived from. */
+const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /**
  * Double-entry ledger, in TigerBeetle's words: accounts, transactions (a set of entries that
@@ -21,16 +32,13 @@ export const ledgerAccounts = pgTable(
   'ledger_accounts',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<AccountKind>().notNull(),
     ownerId: uuid('owner_id'),
     currency: text('currency').notNull().default('USD'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      'ledger_accounts_kind_known',
-      sql`${t.kind} in ('wallet', 'escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments')`,
-    ),
+    check('ledger_accounts_kind_known', sql`${t.kind} in (${sqlList(ACCOUNT_KINDS)})`),
     check('ledger_accounts_owner_iff_wallet', sql`(${t.kind} = 'wallet') = (${t.ownerId} is not null)`),
     uniqueIndex('ledger_accounts_wallet_unique')
       .on(t.ownerId, t.currency)
@@ -63,7 +71,7 @@ export const ledgerTransactions = pgTable(
   'ledger_transactions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    kind: text('kind').notNull(),
+    kind: text('kind').$type<TransactionKind>().notNull(),
     /** Applying the same business event twice (a top-up reference, a hold) is refused here. */
     idempotencyKey: text('idempotency_key'),
     /** Set on the capture or release of a hold: a hold resolves exactly once. */
@@ -75,10 +83,7 @@ export const ledgerTransactions = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      'ledger_transactions_kind_known',
-      sql`${t.kind} in ('topup', 'hold', 'capture', 'release', 'adjustment', 'reversal', 'subscription', 'refund')`,
-    ),
+    check('ledger_transactions_kind_known', sql`${t.kind} in (${sqlList(TRANSACTION_KINDS)})`),
     uniqueIndex('ledger_transactions_idempotency_key_unique').on(t.idempotencyKey),
     uniqueIndex('ledger_transactions_resolves_hold_unique').on(t.resolvesHoldId),
     uniqueIndex('ledger_transactions_reverses_unique').on(t.reversesId),
@@ -117,7 +122,7 @@ export const ledgerHolds = pgTable(
     ownerId: uuid('owner_id').notNull(),
     currency: text('currency').notNull(),
     amount: bigint('amount', { mode: 'number' }).notNull(),
-    status: text('status').notNull().default('pending'),
+    status: text('status').$type<HoldStatus>().notNull().default('pending'),
     /** What the hold pays for, e.g. `verification:<id>`; one hold per thing. */
     reference: text('reference').notNull(),
     holdTransactionId: uuid('hold_transaction_id')
@@ -129,7 +134,7 @@ export const ledgerHolds = pgTable(
   },
   (t) => [
     check('ledger_holds_amount_positive', sql`${t.amount} > 0`),
-    check('ledger_holds_status_known', sql`${t.status} in ('pending', 'posted', 'voided')`),
+    check('ledger_holds_status_known', sql`${t.status} in (${sqlList(HOLD_STATUSES)})`),
     check(
       'ledger_holds_resolution_consistent',
       sql`(${t.status} = 'pending') = (${t.resolutionTransactionId} is null)`,

@@ -2,11 +2,11 @@ import type { Db } from '../../platform/db/database.js';
 import { AppError, insufficientFunds } from '../../platform/errors.js';
 import {
   type Leg,
-  type PlatformAccount,
   type TransactionKind,
   assertBalanced,
   assertPositiveMinorUnits,
   accountKey,
+  accountRefOf,
   LedgerRuleError,
   movement,
 } from './domain.js';
@@ -19,7 +19,7 @@ import * as store from './store.js';
 
 export const WALLET_CURRENCY = 'USD';
 /** The free sign-up verification is a wallet of its own in this currency, spent like money. */
-export const SIGNUP_CREDIT_CURRENCY = 'CREDIT';
+const SIGNUP_CREDIT_CURRENCY = 'CREDIT';
 
 export interface Posting {
   kind: TransactionKind;
@@ -227,7 +227,7 @@ export async function reverse(tx: Db, transactionId: string, memo: string): Prom
   }
   const entries = await store.entriesOf(tx, transactionId);
   const legs: Leg[] = entries.map((e) => ({
-    account: e.ownerId ? { wallet: e.ownerId } : { platform: e.kind as PlatformAccount },
+    account: accountRefOf(e),
     amount: -e.amount,
   }));
   return post(
@@ -250,7 +250,7 @@ export async function walletSummary(db: Db, ownerId: string, currency = WALLET_C
 export type StatementLine = store.StatementRow;
 
 /** The wallet's history, newest first, with the running balance after each line. */
-export async function walletStatement(
+async function walletStatement(
   db: Db,
   ownerId: string,
   page: { cursor?: number | undefined; limit: number; currency?: string },
@@ -262,7 +262,7 @@ export async function walletStatement(
 }
 
 /** A top-up confirmed by the payment provider: clearing → wallet, once per reference. */
-export function creditTopup(
+function creditTopup(
   tx: Db,
   input: {
     ownerId: string;
@@ -282,7 +282,7 @@ export function creditTopup(
 }
 
 /** Opens the user's wallets and grants the one free verification of a new account. */
-export async function openAccountWallets(tx: Db, ownerId: string): Promise<void> {
+async function openAccountWallets(tx: Db, ownerId: string): Promise<void> {
   await openWallet(tx, ownerId);
   await transfer(tx, {
     kind: 'adjustment',
@@ -297,7 +297,7 @@ export async function openAccountWallets(tx: Db, ownerId: string): Promise<void>
  * A manual correction of a wallet (positive credits, negative debits), balanced against the
  * platform's adjustments account; a debit never takes a wallet below zero.
  */
-export function adjust(
+function adjust(
   tx: Db,
   input: {
     ownerId: string;

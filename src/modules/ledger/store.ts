@@ -1,7 +1,13 @@
 import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
-import { type AccountRef, type PlatformAccount, type TransactionKind, accountKey } from './domain.js';
+import {
+  type AccountRef,
+  type PlatformAccount,
+  type TransactionKind,
+  accountKey,
+  accountRefOf,
+} from './domain.js';
 import { ledgerAccounts, ledgerEntries, ledgerHolds, ledgerTransactions, wallets } from './schema.js';
 
 /** The ledger's tables and queries; no other module touches them. */
@@ -179,12 +185,7 @@ export async function accountIds(db: Db, refs: AccountRef[], currency: string): 
     .select({ id: ledgerAccounts.id, kind: ledgerAccounts.kind, ownerId: ledgerAccounts.ownerId })
     .from(ledgerAccounts)
     .where(and(eq(ledgerAccounts.currency, currency), or(...conditions)));
-  return new Map(
-    rows.map((row) => [
-      accountKey(row.ownerId ? { wallet: row.ownerId } : { platform: row.kind as PlatformAccount }),
-      row.id,
-    ]),
-  );
+  return new Map(rows.map((row) => [accountKey(accountRefOf(row)), row.id]));
 }
 
 export interface StatementRow {

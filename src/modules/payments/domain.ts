@@ -2,8 +2,23 @@ import { randomBytes } from 'node:crypto';
 
 /** Pure rules of top-ups: amounts, references, and what a Paystack verify result means. No I/O. */
 
-export type TopupStatus = 'initializing' | 'initialized' | 'succeeded' | 'failed' | 'abandoned' | 'flagged';
-export type ChargeCurrency = 'USD' | 'NGN';
+/**
+ * `initializing` (row written, Paystack not yet answered; hidden from the user) →
+ * `initialized` (the user has the checkout link) → `succeeded` (credited once, ledger
+ * transaction set) | `failed` | `abandoned` | `flagged` (paid, but not what was initialized:
+ * never credited, recorded in the audit log for an operator).
+ */
+export const TOPUP_STATUSES = [
+  'initializing',
+  'initialized',
+  'succeeded',
+  'failed',
+  'abandoned',
+  'flagged',
+] as const;
+export type TopupStatus = (typeof TOPUP_STATUSES)[number];
+export const CHARGE_CURRENCIES = ['USD', 'NGN'] as const;
+export type ChargeCurrency = (typeof CHARGE_CURRENCIES)[number];
 
 export const MIN_TOPUP_CENTS = 100;
 export const MAX_TOPUP_CENTS = 100_000;
@@ -18,11 +33,14 @@ export const CREDITABLE_STATUSES: readonly TopupStatus[] = [
 /** Statuses the reconciler keeps asking Paystack about. */
 export const OPEN_STATUSES: readonly TopupStatus[] = ['initializing', 'initialized'];
 
+export const isCreditable = (status: TopupStatus) => CREDITABLE_STATUSES.includes(status);
+export const isOpen = (status: TopupStatus) => OPEN_STATUSES.includes(status);
+
 /**
  * Paystack allows only alphanumerics, `-`, `.` and `=` in a reference (no `_`), so ours are
  * `nmk-tu-` + 24 lowercase base32 characters (120 random bits).
  */
-export const REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
+const REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function newTopupReference(): string {
@@ -69,7 +87,7 @@ export interface VerifiedPayment {
 export interface TopupTerms {
   reference: string;
   status: TopupStatus;
-  chargeCurrency: string;
+  chargeCurrency: ChargeCurrency;
   chargeAmountMinor: number;
   createdAt: Date;
 }

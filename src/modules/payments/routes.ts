@@ -2,7 +2,7 @@ import type { FastifyContextConfig, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/guards.js';
-import { unauthenticated } from '../../platform/errors.js';
+import { AppError } from '../../platform/errors.js';
 import { MAX_TOPUP_CENTS, MIN_TOPUP_CENTS, isTopupReference, publicStatus } from './domain.js';
 import type { PaymentsService } from './service.js';
 
@@ -43,7 +43,7 @@ const createTopupConfig: FastifyContextConfig = {
 };
 /** The body stays raw (no body schema): Paystack signs its exact bytes. */
 const paystackHookOptions = {
-  config: { errors: ['unauthenticated', 'provider_unavailable'] },
+  config: { errors: ['invalid_signature', 'provider_unavailable'] },
   schema: { response: { 200: z.object({ received: z.literal(true) }) } },
 } satisfies { config: FastifyContextConfig; schema: unknown };
 const callbackConfig: FastifyContextConfig = {
@@ -191,7 +191,8 @@ export function registerPaymentsRoutes(app: FastifyInstance, deps: PaymentsRoute
     scope.post('/api/v1/hooks/paystack', paystackHookOptions, async (request, reply) => {
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const accepted = await service.handleWebhook(raw, request.headers['x-paystack-signature']);
-      if (!accepted) throw unauthenticated('Invalid webhook signature.');
+      // The same code as the TextVerified hook's refusal.
+      if (!accepted) throw new AppError(401, 'invalid_signature', 'The webhook signature is not valid.');
       return reply.code(200).send({ received: true });
     });
   });

@@ -10,26 +10,24 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  CHARGE_CURRENCIES,
+  type ChargeCurrency,
+  OPEN_STATUSES,
+  TOPUP_STATUSES,
+  type TopupStatus,
+} from './domain.js';
+
+/** `'a', 'b'` for a CHECK constraint, from the one list the TypeScript type is derived from. */
+const sqlList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
 /**
  * Wallet top-ups through Paystack. The amount credited to the wallet (USD cents) and what
  * Paystack charges (currency + minor units, with the exchange rate used) are fixed by the server
  * at initialize; nothing sent later (client metadata, webhook bodies) can change them.
  *
- * Status: `initializing` (row written, Paystack not yet answered; hidden from the user) →
- * `initialized` (the user has the checkout link) → `succeeded` (credited once, ledger
- * transaction set) | `failed` | `abandoned` | `flagged` (paid, but not what was initialized:
- * never credited, recorded in the audit log for an operator).
+ * Status: see `TOPUP_STATUSES` in domain.ts.
  */
-export const TOPUP_STATUSES = [
-  'initializing',
-  'initialized',
-  'succeeded',
-  'failed',
-  'abandoned',
-  'flagged',
-] as const;
-
 export const paymentTopups = pgTable(
   'payment_topups',
   {
@@ -39,10 +37,10 @@ export const paymentTopups = pgTable(
     /** Our Paystack reference (`nmk-tu-…`), sent at initialize; the exactly-once key. */
     reference: text('reference').notNull(),
     userId: uuid('user_id').notNull(),
-    status: text('status').notNull().default('initializing'),
+    status: text('status').$type<TopupStatus>().notNull().default('initializing'),
     /** What the wallet receives, USD cents. */
     amountUsdCents: bigint('amount_usd_cents', { mode: 'number' }).notNull(),
-    chargeCurrency: text('charge_currency').notNull(),
+    chargeCurrency: text('charge_currency').$type<ChargeCurrency>().notNull(),
     /** What Paystack charges, in minor units of `chargeCurrency` (kobo for NGN). */
     chargeAmountMinor: bigint('charge_amount_minor', { mode: 'number' }).notNull(),
     /** Whole NGN per USD used for an NGN charge; null for a USD charge. */
@@ -64,12 +62,9 @@ export const paymentTopups = pgTable(
     lastVerifiedAt: timestamp('last_verified_at', { withTimezone: true }),
   },
   (t) => [
-    check(
-      'payment_topups_status_known',
-      sql`${t.status} in ('initializing', 'initialized', 'succeeded', 'failed', 'abandoned', 'flagged')`,
-    ),
+    check('payment_topups_status_known', sql`${t.status} in (${sqlList(TOPUP_STATUSES)})`),
     check('payment_topups_amount_positive', sql`${t.amountUsdCents} > 0 and ${t.chargeAmountMinor} > 0`),
-    check('payment_topups_currency_known', sql`${t.chargeCurrency} in ('USD', 'NGN')`),
+    check('payment_topups_currency_known', sql`${t.chargeCurrency} in (${sqlList(CHARGE_CURRENCIES)})`),
     check(
       'payment_topups_rate_iff_ngn',
       sql`(${t.chargeCurrency} = 'NGN') = (${t.ngnPerUsd} is not null) and (${t.ngnPerUsd} is null or ${t.ngnPerUsd} > 0)`,
@@ -86,6 +81,6 @@ export const paymentTopups = pgTable(
     index('payment_topups_user_seq_idx').on(t.userId, t.seq),
     index('payment_topups_open_idx')
       .on(t.createdAt)
-      .where(sql`${t.status} in ('initializing', 'initialized')`),
+      .where(sql`${t.status} in (${sqlList(OPEN_STATUSES)})`),
   ],
 );

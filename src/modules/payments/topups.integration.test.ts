@@ -320,9 +320,27 @@ describe('wallet top-ups through Paystack', () => {
       expect(delivery.attempts.map((a) => a.status)).toEqual([401, 401, 401]);
     }
     expect(tampered.status).toBe(401);
-    expect(await tampered.json()).toMatchObject({ error: { code: 'unauthenticated' } });
+    // The same code as the TextVerified hook's bad signature.
+    expect(await tampered.json()).toMatchObject({ error: { code: 'invalid_signature' } });
     expect(await available(user.userId)).toBe(0);
     expect((await store.findByReference(db, topup.reference))?.status).toBe('initialized');
+  });
+
+  it('the webhook of an instance without a Paystack key is 503 provider_unavailable, like its top-ups', async () => {
+    const unconfigured = createPaymentsService({
+      db,
+      ledger,
+      audit: app.services.audit,
+      paystack: undefined,
+      paystackSecretKey: undefined,
+      publicUrl: PUBLIC_URL,
+      ngnPerUsd: 1600,
+      logger: silent,
+    });
+    const body = chargeSuccessBody('nmk-tu-aaaaaaaaaaaaaaaaaaaaaaaa');
+    await expect(
+      unconfigured.handleWebhook(Buffer.from(body), signWebhookBody(body, SECRET)),
+    ).rejects.toMatchObject({ status: 503, code: 'provider_unavailable' });
   });
 
   it('a validly signed webhook is not believed: verify saying failed or abandoned credits nothing', async () => {

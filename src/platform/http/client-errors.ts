@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_STATUS, type ErrorBody, type ErrorCode } from '../errors.js';
 import { SECURITY_HEADERS } from './security-headers.js';
 
 /**
@@ -15,15 +16,16 @@ export function clientErrorHandler(
   socket: Socket,
 ): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
+  const [code, message]: [ErrorCode, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request_timeout', 'The request took too long to arrive.']
+      ? ['request_timeout', 'The request took too long to arrive.']
       : error.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers_too_large', 'The request headers are too large.']
-        : [400, 'bad_request', 'The request could not be parsed.'];
+        ? ['headers_too_large', 'The request headers are too large.']
+        : ['bad_request', 'The request could not be parsed.'];
+  const status = ERROR_STATUS[code];
   this.log.debug({ code: error.code }, 'unparseable request refused');
   if (socket.writable) {
-    const body = JSON.stringify({ error: { code, message } });
+    const body = JSON.stringify({ error: { code, message } } satisfies ErrorBody);
     const headers: Record<string, string> = {
       ...SECURITY_HEADERS,
       'content-type': 'application/json; charset=utf-8',

@@ -1,8 +1,8 @@
 /**
  * Security headers on every response (SPEC §5): strict CSP (no inline script), HSTS, nosniff,
  * Referrer-Policy, Permissions-Policy, COOP, frame denial; no `X-Powered-By`; JSON answers are
- * never cached. Static values set in one `onSend` hook (what @fastify/helmet does, minus most of
- * its cost). `onSend` runs for every reply, errors, 404s and early refusals (WAF, rate limits)
+ * never cached. Set by hand rather than with @fastify/helmet: one static `onSend` hook is cheaper
+ * than helmet's per-request middleware and also covers early refusals. `onSend` runs for every reply, errors, 404s and early refusals (WAF, rate limits)
  * included. A header a route set itself is left alone, so one route may relax its own CSP.
  */
 import type { FastifyInstance } from 'fastify';

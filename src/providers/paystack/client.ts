@@ -6,8 +6,8 @@ import {
   handleWhen,
   retry,
 } from 'cockatiel';
-import { parseMinorUnits } from './amounts.js';
 import { PaystackError, type PaystackErrorKind } from './errors.js';
+import { toTransaction, toRefund, isRecord } from './parse.js';
 
 /**
  * Real HTTP client for Paystack (https://api.paystack.co) — and, with another `baseUrl`, for our
@@ -122,10 +122,6 @@ export interface PaystackClient {
   refund(input: RefundInput): Promise<PaystackRefund>;
   getRefund(id: number | string): Promise<PaystackRefund>;
 }
-
-export const isPaidStatus = (status: string) => status === 'success';
-export const isFinalFailureStatus = (status: string) =>
-  status === 'failed' || status === 'abandoned' || status === 'reversed';
 
 type Operation = 'read' | 'write';
 
@@ -345,86 +341,4 @@ function assertMinor(amount: number) {
   if (!Number.isSafeInteger(amount) || amount <= 0) {
     throw new PaystackError('validation', `Amount must be a positive integer in subunits, got ${amount}`);
   }
-}
-
-function malformed(what: string): PaystackError {
-  return new PaystackError('server_error', `Paystack returned a malformed ${what}`, { status: 200 });
-}
-
-function toId(value: unknown): number | null {
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
-  return null;
-}
-
-const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
-
-function toTransaction(data: unknown): PaystackTransaction {
-  if (!isRecord(data)) throw malformed('transaction');
-  const id = toId(data.id);
-  const amountMinor = parseMinorUnits(data.amount);
-  const reference = str(data.reference);
-  const status = str(data.status);
-  const currency = str(data.currency);
-  if (id === null || amountMinor === null || reference === null || status === null || currency === null) {
-    throw malformed('transaction');
-  }
-  const customer = isRecord(data.customer) ? data.customer : {};
-  return {
-    id,
-    status,
-    reference,
-    amountMinor,
-    requestedAmountMinor: parseMinorUnits(data.requested_amount),
-    currency: currency.toUpperCase(),
-    paidAt: str(data.paid_at) ?? str(data.paidAt),
-    createdAt: str(data.created_at) ?? str(data.createdAt),
-    gatewayResponse: str(data.gateway_response),
-    channel: str(data.channel),
-    customerEmail: str(customer.email),
-    metadata: data.metadata,
-    raw: data,
-  };
-}
-
-function toRefund(data: unknown, justCreated: boolean): PaystackRefund {
-  if (!isRecord(data)) {
-    throw justCreated
-      ? new PaystackError('server_error', 'Paystack refund: malformed response data', {
-          status: 200,
-          ambiguous: true,
-        })
-      : malformed('refund');
-  }
-  const id = toId(data.id);
-  const amountMinor = parseMinorUnits(data.amount);
-  const status = str(data.status);
-  if (id === null || amountMinor === null || status === null) {
-    throw justCreated
-      ? new PaystackError('server_error', 'Paystack refund: malformed response data', {
-          status: 200,
-          ambiguous: true,
-        })
-      : malformed('refund');
-  }
-  const transaction = data.transaction;
-  return {
-    id,
-    status,
-    amountMinor,
-    currency: (
-      str(data.currency) ??
-      (isRecord(transaction) ? str(transaction.currency) : null) ??
-      ''
-    ).toUpperCase(),
-    transactionId: isRecord(transaction) ? toId(transaction.id) : toId(transaction),
-    transactionReference: isRecord(transaction)
-      ? str(transaction.reference)
-      : (str(data.transaction_reference) ?? null),
-    raw: data,
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,7 +1,5 @@
 export {
   createPaystackClient,
-  isFinalFailureStatus,
-  isPaidStatus,
   type InitializeTransactionInput,
   type InitializedTransaction,
   type PaystackClient,
@@ -12,7 +10,6 @@ export {
   type PaystackTransactionStatus,
   type RefundInput,
 } from './client.js';
-export { PaystackError, isPaystackError, type PaystackErrorKind } from './errors.js';
-export { parseMinorUnits } from './amounts.js';
+export { isPaystackError, type PaystackErrorKind } from './errors.js';
 export { signWebhookBody, verifyWebhookSignature } from './signature.js';
 export { parseWebhookEvent, type PaystackWebhookData, type PaystackWebhookEvent } from './webhook.js';

@@ -5,7 +5,6 @@ export { toE164 } from './mapping.js';
 export type { TextVerifiedErrorKind } from './errors.js';
 export {
   WEBHOOK_SIGNATURE_HEADER,
-  WEBHOOK_SIGNATURE_PREFIX,
   parseWebhookEvent,
   signWebhookBody,
   verifyWebhookSignature,

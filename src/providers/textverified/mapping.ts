@@ -23,7 +23,7 @@ const STATES: Record<string, VerificationState> = {
   verificationreactivated: 'reactivated',
 };
 
-export const mapState = (raw: string): VerificationState => STATES[String(raw).toLowerCase()] ?? 'unknown';
+const mapState = (raw: string): VerificationState => STATES[String(raw).toLowerCase()] ?? 'unknown';
 
 export function parseDate(value: unknown): Date | null {
   if (typeof value !== 'string' && typeof value !== 'number') return null;

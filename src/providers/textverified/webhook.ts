@@ -8,7 +8,7 @@ import { parseDate } from './mapping.js';
 import type { TextVerifiedWebhookEvent } from './types.js';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-webhook-signature';
-export const WEBHOOK_SIGNATURE_PREFIX = 'HMAC-SHA512=';
+const WEBHOOK_SIGNATURE_PREFIX = 'HMAC-SHA512=';
 
 /** The header value TextVerified would send for this body. */
 export function signWebhookBody(rawBody: Buffer | string, secret: string): string {

@@ -13,6 +13,7 @@
  * never a value, so secret fields and payloads stay out of the logs.
  */
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from '../../errors.js';
 import { IpBlocklist } from './blocklist.js';
 import type { BlocklistLoadResult } from './blocklist.js';
 import { MemoryBanStore, OffenderBans } from './bans.js';
@@ -49,7 +50,7 @@ export interface WafHandle {
 
 const BLOCKED_BODY = {
   error: { code: 'request_blocked', message: 'The request was blocked by the application firewall.' },
-} as const;
+} as const satisfies ErrorBody;
 
 export async function registerWaf(app: FastifyInstance, options: WafOptions): Promise<WafHandle> {
   const log = options.logger;

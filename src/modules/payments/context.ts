@@ -1,0 +1,31 @@
+import type { Db } from '../../platform/db/database.js';
+import { providerUnavailable } from '../../platform/errors.js';
+import type { Logger } from '../../platform/logger.js';
+import type { PaystackClient } from '../../providers/paystack/index.js';
+import type { LedgerService } from '../ledger/index.js';
+
+export interface SecurityEvent {
+  kind: string;
+  userId: string | null;
+  reference: string | null;
+  detail: Record<string, unknown>;
+}
+
+/** What every use case of the module shares, resolved once from the deps (defaults applied). */
+export interface PaymentsContext {
+  db: Db;
+  ledger: LedgerService;
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** The configured Paystack client; throws `provider_unavailable` when payments are off. */
+  paystack: () => PaystackClient;
+  paystackSecretKey: string | undefined;
+  publicUrl: string;
+  ngnPerUsd: number;
+  recordSecurityEvent: (tx: Db, event: SecurityEvent) => Promise<void>;
+  staleAfterMs: number;
+  abandonAfterMs: number;
+  webhookAnswerWithinMs: number;
+  now: () => Date;
+}
+
+export const notConfigured = () => providerUnavailable('Payments are not configured.');

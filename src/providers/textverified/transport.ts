@@ -1,0 +1,210 @@
+/**
+ * The TextVerified transport: URLs confined to the configured origin, and the cockatiel policies.
+ * Every attempt has a timeout; reads are retried with exponential backoff + jitter on
+ * 429/5xx/timeout/network; writes are never retried (a timeout, network error or 5xx there is
+ * `ambiguous`). A consecutive-failure circuit breaker fails fast while the provider is down.
+ */
+import {
+  BrokenCircuitError,
+  CircuitState,
+  ConsecutiveBreaker,
+  ExponentialBackoff,
+  IsolatedCircuitError,
+  TaskCancelledError,
+  TimeoutStrategy,
+  circuitBreaker,
+  handleWhen,
+  retry,
+  timeout,
+  type CircuitBreakerPolicy,
+  type RetryPolicy,
+  type TimeoutPolicy,
+} from 'cockatiel';
+import { TextVerifiedError, errorFromResponse } from './errors.js';
+import type { WireError } from './types.js';
+
+const API_PREFIX = '/api/pub/v2';
+
+export interface TransportOptions {
+  baseUrl: string;
+  timeoutMs?: number;
+  retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
+  circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface Operation {
+  method: 'GET' | 'POST';
+  /** Absolute URL. */
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** Not safe to repeat: never retried, failures that may have applied are `ambiguous`. */
+  write: boolean;
+  /** Needs the bearer token. */
+  auth: boolean;
+  /** For messages, e.g. "create verification". */
+  what: string;
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  json: unknown;
+}
+
+export type Transport = ReturnType<typeof createTransport>;
+
+export function createTransport(options: TransportOptions) {
+  const origin = new URL(options.baseUrl);
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  const timeoutPolicy: TimeoutPolicy = timeout(timeoutMs, {
+    strategy: TimeoutStrategy.Aggressive,
+    abortOnReturn: false,
+  });
+  const breaker: CircuitBreakerPolicy = circuitBreaker(
+    handleWhen(
+      (e) =>
+        e instanceof TextVerifiedError &&
+        (e.kind === 'server_error' || e.kind === 'timeout' || e.kind === 'network'),
+    ),
+    {
+      halfOpenAfter: options.circuitBreaker?.halfOpenAfterMs ?? 30_000,
+      breaker: new ConsecutiveBreaker(options.circuitBreaker?.consecutiveFailures ?? 5),
+    },
+  );
+  const readRetry: RetryPolicy = retry(
+    handleWhen((e) => e instanceof TextVerifiedError && e.transient),
+    {
+      maxAttempts: options.retry?.retries ?? 3,
+      backoff: new ExponentialBackoff({
+        initialDelay: options.retry?.initialDelayMs ?? 500,
+        maxDelay: options.retry?.maxDelayMs ?? 8_000,
+      }),
+    },
+  );
+
+  const url = (path: string, query?: Record<string, string | undefined>) => {
+    const target = new URL(`${API_PREFIX}${path}`, origin);
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) target.searchParams.set(k, v);
+    return target.toString();
+  };
+
+  /**
+   * Links from the provider are absolute; we only ever follow their path+query on our own
+   * configured origin, so a bearer token can never be sent to another host.
+   */
+  const followLink = (link: string | null | undefined, what: string): string => {
+    if (!link) throw new TextVerifiedError('server_error', `TextVerified ${what}: missing link`);
+    let parsed: URL;
+    try {
+      parsed = new URL(link, origin);
+    } catch (cause) {
+      throw new TextVerifiedError('server_error', `TextVerified ${what}: bad link ${link}`, { cause });
+    }
+    if (!parsed.pathname.startsWith(`${API_PREFIX}/`)) {
+      throw new TextVerifiedError('server_error', `TextVerified ${what}: unexpected link ${link}`);
+    }
+    return new URL(`${parsed.pathname}${parsed.search}`, origin).toString();
+  };
+
+  async function attempt(
+    op: Operation,
+    token: string | undefined,
+    signal: AbortSignal,
+  ): Promise<RawResponse> {
+    const headers: Record<string, string> = { Accept: 'application/json', ...op.headers };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (op.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(op.body);
+    }
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetchImpl(op.url, { method: op.method, headers, body, signal, redirect: 'manual' });
+      text = await response.text();
+    } catch (cause) {
+      if (signal.aborted) throw cause; // the timeout policy reports this one
+      const code = (cause as { cause?: { code?: unknown } }).cause?.code;
+      // A refused connection never reached the provider, so it cannot have taken effect.
+      const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
+      throw new TextVerifiedError(
+        'network',
+        `TextVerified ${op.what}: network error (${String(code ?? (cause as Error).message)})`,
+        {
+          ambiguous: op.write && !refused,
+          cause,
+        },
+      );
+    }
+    let json: unknown = null;
+    if (text.length > 0) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = null;
+      }
+    }
+    if (response.status >= 300) {
+      const errorBody = json && typeof json === 'object' ? (json as Partial<WireError>) : null;
+      throw errorFromResponse(response.status, errorBody, { write: op.write, what: op.what });
+    }
+    return { status: response.status, headers: response.headers, json };
+  }
+
+  async function guarded(op: Operation, token: string | undefined): Promise<RawResponse> {
+    try {
+      return await breaker.execute(async () => {
+        try {
+          return await timeoutPolicy.execute(({ signal }) => attempt(op, token, signal));
+        } catch (error) {
+          if (error instanceof TaskCancelledError) {
+            throw new TextVerifiedError(
+              'timeout',
+              `TextVerified ${op.what}: no answer within ${timeoutMs} ms`,
+              {
+                ambiguous: op.write,
+                cause: error,
+              },
+            );
+          }
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+        throw new TextVerifiedError(
+          'server_error',
+          `TextVerified ${op.what}: circuit open, provider presumed down`,
+          {
+            circuitOpen: true,
+            cause: error,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  const send = (op: Operation, token: string | undefined): Promise<RawResponse> =>
+    op.write ? guarded(op, token) : readRetry.execute(() => guarded(op, token));
+
+  function circuitState(): 'closed' | 'open' | 'half_open' | 'isolated' {
+    switch (breaker.state) {
+      case CircuitState.Open:
+        return 'open';
+      case CircuitState.HalfOpen:
+        return 'half_open';
+      case CircuitState.Isolated:
+        return 'isolated';
+      default:
+        return 'closed';
+    }
+  }
+
+  return { url, followLink, send, circuitState };
+}
