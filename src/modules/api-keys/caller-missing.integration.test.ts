@@ -19,7 +19,7 @@ afterAll(async () => {
   await testDb?.dispose();
 });
 
-describe("a caller whose user row is gone (deleted after the request was authenticated)", () => {
+describe('a caller whose user row is gone (deleted after the request was authenticated)', () => {
   // The principal names a user that no longer exists: every route answers as it would to a
   // credential that identifies nobody, with one code.
   const ghost = asPrincipal(testPrincipal({ sessionId: randomUUID() }));
