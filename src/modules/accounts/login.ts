@@ -1,3 +1,5 @@
+import { AppError, forbidden } from '../../platform/errors.js';
+import type { AuditEvent } from '../audit/index.js';
 import { captchaRequired } from './captcha.js';
 import type { AccountsContext, IssuedTokens, RequestContext } from './context.js';
 import {
@@ -9,7 +11,6 @@ import {
   clientSubject,
   emailSubject,
 } from './domain.js';
-import { AppError, forbidden } from '../../platform/errors.js';
 import { burnPasswordCheck, verifyPassword } from './passwords.js';
 import * as store from './store.js';
 import { type User, normalizeEmail } from './users.js';
@@ -69,19 +70,22 @@ export function createLogin(ctx: AccountsContext) {
     const { email, accountSubject, client, context } = attempt;
     const count = await store.recordFailure(db, accountSubject, FAILURE_WINDOW_SECONDS);
     const clientCount = client ? await store.recordFailure(db, client, FAILURE_WINDOW_SECONDS) : 0;
-    const actorId = user?.id ?? null;
-    const about = { subjectType: 'email', subjectId: email, ip: context.ip };
-    await ctx.audit.record(db, {
-      actorId,
+    // Both entries are about the address (whether or not it has an account), by its user if any.
+    const about: AuditEvent = {
       action: 'login.failed',
+      actorId: user?.id ?? null,
+      subjectType: 'email',
+      subjectId: email,
+      ip: context.ip,
+    };
+    await ctx.audit.record(db, {
       ...about,
       details: { reason: why, failures: count, clientFailures: clientCount },
     });
     if (count === CAPTCHA_AFTER_FAILURES) {
       await ctx.audit.record(db, {
-        actorId,
-        action: 'login.lockout',
         ...about,
+        action: 'login.lockout',
         details: { failures: count, requires: 'captcha' },
       });
     }
