@@ -13,7 +13,10 @@ export const ERROR_STATUS = {
   unsafe_url: 400,
   // 401: who is calling is unknown or not proven.
   unauthenticated: 401,
-  /** The current password on a password change; sign-in says `unauthenticated` (to unify). */
+  /**
+   * A wrong password, at sign-in (also for an unknown address: the same answer) and on a password
+   * change. `unauthenticated` is for a missing, invalid or revoked credential, or one whose user is gone.
+   */
   invalid_credentials: 401,
   /** A provider webhook's signature (TextVerified); the Paystack hook says `unauthenticated` (to unify). */
   invalid_signature: 401,
@@ -50,8 +53,6 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   headers_too_large: 431,
   internal_error: 500,
-  /** A tier named by a user row is missing from the tiers table: a deployment fault. */
-  unknown_tier: 500,
   provider_unavailable: 503,
   service_unavailable: 503,
 } as const satisfies Record<string, number>;

@@ -212,7 +212,7 @@ describe('confirmation e-mail again', () => {
 });
 
 describe('login', () => {
-  it('answers a wrong password and an unknown e-mail alike (401, same message)', async () => {
+  it('answers a wrong password and an unknown e-mail alike (401 invalid_credentials, same message)', async () => {
     const { email } = await signedUp();
     const wrong = await login(email, {}, nextIp(), 'not the password at all');
     const unknown = await login(
@@ -223,6 +223,8 @@ describe('login', () => {
     );
     expect(wrong.statusCode).toBe(401);
     expect(unknown.statusCode).toBe(401);
+    // The code of every wrong password (the password change says it too), not the missing-credential one.
+    expect(wrong.json().error.code).toBe('invalid_credentials');
     expect(wrong.json()).toEqual(unknown.json());
   });
 

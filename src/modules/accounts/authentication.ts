@@ -54,7 +54,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Authent
     userId: user.id,
     email: user.email,
     tier: user.tier,
-    role: user.role === 'admin' ? 'admin' : 'user',
+    role: user.role,
     emailConfirmed: user.emailConfirmedAt !== null,
     mfaEnabled: user.mfaEnabledAt !== null,
     via,

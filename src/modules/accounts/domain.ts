@@ -1,5 +1,13 @@
 import ipaddr from 'ipaddr.js';
 
+/** The values of the enum-typed columns (each also held by a CHECK constraint in the schema). */
+export const USER_ROLES = ['user', 'admin'] as const;
+export const USER_STATUSES = ['active', 'suspended'] as const;
+export const EMAIL_TOKEN_PURPOSES = ['confirm_email', 'password_reset'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+export type UserStatus = (typeof USER_STATUSES)[number];
+export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
+
 /**
  * Pure rules of the sign-in lockout (SPEC §5: a captcha on login after repeated failures or when
  * the client is flagged; the lockout cannot lock a victim out, because a solved captcha always

@@ -10,6 +10,9 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+// Type-only: drizzle-kit loads this file, and the tiers' index would pull their routes in with it.
+import type { TierName } from '../tiers/index.js';
+import { EMAIL_TOKEN_PURPOSES, USER_ROLES, USER_STATUSES } from './domain.js';
 
 /** People who sign in. E-mail is stored lower-cased and unique regardless of case. */
 export const users = pgTable(
@@ -20,9 +23,9 @@ export const users = pgTable(
     /** argon2id PHC string; never leaves this module. */
     passwordHash: text('password_hash').notNull(),
     emailConfirmedAt: timestamp('email_confirmed_at', { withTimezone: true }),
-    role: text('role').notNull().default('user'),
-    status: text('status').notNull().default('active'),
-    tier: text('tier').notNull().default('freemium'),
+    role: text('role', { enum: USER_ROLES }).notNull().default('user'),
+    status: text('status', { enum: USER_STATUSES }).notNull().default('active'),
+    tier: text('tier').$type<TierName>().notNull().default('freemium'),
     /** TOTP secret, AES-256-GCM encrypted with a key derived from APP_SECRET. */
     mfaSecret: text('mfa_secret'),
     /** A secret being set up, not yet confirmed with a first code. */
@@ -98,7 +101,7 @@ export const emailTokens = pgTable(
     userId: uuid('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    purpose: text('purpose').notNull(),
+    purpose: text('purpose', { enum: EMAIL_TOKEN_PURPOSES }).notNull(),
     tokenHash: text('token_hash').notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),

@@ -1,15 +1,16 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import type { EmailTokenPurpose, UserRole } from './domain.js';
 import { captchaUses, emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
 
 /** The accounts module's tables and queries; no other module touches them. */
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
-export type EmailTokenPurpose = 'confirm_email' | 'password_reset';
+export type { EmailTokenPurpose };
 
 export async function insertUser(
   db: Db,
-  values: { email: string; passwordHash: string; emailConfirmedAt?: Date; role?: 'user' | 'admin' },
+  values: { email: string; passwordHash: string; emailConfirmedAt?: Date; role?: UserRole },
 ): Promise<UserRow | undefined> {
   const rows = await db.insert(users).values(values).onConflictDoNothing().returning();
   return rows[0];

@@ -42,7 +42,7 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: ApiKeysRoutesD
       preValidation: requireSession,
       config: {
         rateLimits: [{ name: 'api-keys-create', points: 10, durationSeconds: 3600, key: 'user' }],
-        errors: ['validation_failed', 'not_found', 'tier_required', 'unknown_tier'],
+        errors: ['validation_failed', 'tier_required'],
       },
       schema: {
         tags: ['developers'],

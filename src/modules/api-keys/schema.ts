@@ -1,5 +1,6 @@
 import { index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { users } from '../accounts/schema.js';
+import type { ApiKeyScope } from './domain.js';
 
 /** API keys: the secret is shown once; only its SHA-256 and a visible prefix are kept. */
 export const apiKeys = pgTable(
@@ -12,7 +13,7 @@ export const apiKeys = pgTable(
     name: text('name').notNull(),
     prefix: text('prefix').notNull(),
     keyHash: text('key_hash').notNull(),
-    scopes: text('scopes').array().notNull(),
+    scopes: text('scopes').array().$type<ApiKeyScope[]>().notNull(),
     allowedCidrs: text('allowed_cidrs').array(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

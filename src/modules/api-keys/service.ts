@@ -1,9 +1,9 @@
 import type { Db } from '../../platform/db/database.js';
-import { AppError, notFound, validationFailed } from '../../platform/errors.js';
+import { AppError, notFound, unauthenticated, validationFailed } from '../../platform/errors.js';
 import { type AccountsService, hashToken, newOpaqueToken } from '../accounts/index.js';
 import type { AuditService } from '../audit/index.js';
 import type { TiersService } from '../tiers/index.js';
-import { API_KEY_PREFIX, normalizeCidrs, visiblePrefix } from './domain.js';
+import { API_KEY_PREFIX, type ApiKeyScope, normalizeCidrs, visiblePrefix } from './domain.js';
 import * as store from './store.js';
 
 export type ApiKey = store.ApiKeyRow;
@@ -34,7 +34,7 @@ export function createApiKeysService(deps: ApiKeysDeps) {
   async function createApiKey(input: {
     userId: string;
     name: string;
-    scopes: string[];
+    scopes: ApiKeyScope[];
     allowedCidrs?: string[] | undefined;
     ip: string | null;
   }): Promise<{ key: string; apiKey: ReturnType<typeof describeKey> }> {
@@ -50,7 +50,8 @@ export function createApiKeysService(deps: ApiKeysDeps) {
     const created = await db.transaction(async (tx) => {
       // The user row lock serialises concurrent creations, so the tier limit holds.
       const user = await deps.accounts.lockUser(tx, input.userId);
-      if (!user) throw notFound('User');
+      // The caller's own row is gone (deleted after authentication): they are nobody now.
+      if (!user) throw unauthenticated();
       // How many keys a tier may hold is the tier row's (`null` = unlimited).
       const limit = (await deps.tiers.get(user.tier)).apiKeyLimit;
       if (limit !== null && (await store.countLiveKeys(tx, user.id)) >= limit) {

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import type { ApiKeyScope } from './domain.js';
 import { apiKeys } from './schema.js';
 
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
@@ -11,7 +12,7 @@ export async function insertKey(
     name: string;
     prefix: string;
     keyHash: string;
-    scopes: string[];
+    scopes: ApiKeyScope[];
     allowedCidrs: string[] | null;
   },
 ): Promise<ApiKeyRow> {

@@ -1,4 +1,5 @@
 /** The audit log's public surface. */
+export type { AuditSubjectType } from './schema.js';
 export {
   createAuditService,
   type AuditDeps,

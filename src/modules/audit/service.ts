@@ -1,10 +1,11 @@
 import type { Db } from '../../platform/db/database.js';
+import type { AuditSubjectType } from './schema.js';
 import * as store from './store.js';
 
 export interface AuditEvent {
   actorId?: string | null;
   action: string;
-  subjectType?: string | null;
+  subjectType?: AuditSubjectType | null;
   subjectId?: string | null;
   ip?: string | null;
   /** Facts about the event. Never a password, token, key or secret. */

@@ -37,7 +37,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
   r.get(
     '/api/v1/catalog/services',
     {
-      config: { errors: ['provider_unavailable', 'validation_failed', 'unknown_tier'] },
+      config: { errors: ['provider_unavailable', 'validation_failed'] },
       schema: {
         querystring: servicesQuery,
         tags: ['catalog'],
@@ -64,7 +64,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
     '/api/v1/catalog/quote',
     {
       config: {
-        errors: ['not_found', 'tier_required', 'validation_failed', 'provider_unavailable', 'unknown_tier'],
+        errors: ['not_found', 'tier_required', 'validation_failed', 'provider_unavailable'],
       },
       schema: {
         querystring: quoteQuery,

@@ -28,7 +28,8 @@ export function createTiersService(deps: TiersDeps) {
       const cached = cache.get(name);
       if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.tier;
       const row = await store.tierByName(deps.db, name);
-      if (!row) throw new AppError(500, 'unknown_tier', `Tier ${name} is not configured.`);
+      // A deployment fault, not the caller's: one generic 500 code like any other.
+      if (!row) throw new AppError(500, 'internal_error', `Tier ${name} is not configured.`);
       return remember(row);
     },
 

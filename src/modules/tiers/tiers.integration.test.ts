@@ -1,11 +1,10 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp } from '../../../test/support/app.js';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 
 let testDb: TestDatabase;
-let app: FastifyInstance;
+let app: TestApp;
 
 beforeAll(async () => {
   // A database of its own: no tier row has been read (and cached) by anything before this file.
@@ -38,5 +37,14 @@ describe('the tiers table is the one source of truth for limits', () => {
     const third = await buy();
     expect(third.statusCode).toBe(429);
     expect(third.json().error.code).toBe('rate_limited');
+  });
+});
+
+describe('a tier missing from the table', () => {
+  it('is an internal error (a deployment fault), not a code of its own', async () => {
+    await expect(app.services.tiers.get('no-such-tier')).rejects.toMatchObject({
+      status: 500,
+      code: 'internal_error',
+    });
   });
 });

@@ -88,7 +88,6 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
           'out_of_stock',
           'provider_rejected',
           'provider_unavailable',
-          'unknown_tier',
         ],
         rateLimits: [
           {

@@ -71,8 +71,8 @@ describe('the OpenAPI document of the real app', () => {
     );
     expect(codesAt(purchase, '422')).toEqual(['idempotency_key_reused', 'provider_rejected']);
     expect(codesAt(purchase, '503')).toEqual(['provider_unavailable', 'service_unavailable']);
-    // Both codes of a wrong password are documented where each is returned (to be unified).
-    expect(codesAt(op('/api/v1/auth/login', 'post'), '401')).toContain('unauthenticated');
+    // A wrong password has one code, at sign-in and on a password change alike.
+    expect(codesAt(op('/api/v1/auth/login', 'post'), '401')).toContain('invalid_credentials');
     expect(codesAt(op('/api/v1/auth/password/change', 'post'), '401')).toContain('invalid_credentials');
     // A bodiless read: no body refusals, no CSRF, no idempotency.
     const wallet = op('/api/v1/wallet', 'get');
