@@ -90,24 +90,38 @@ async function suspendUser(
   userId: string,
   actorId?: string | null,
   reason?: string,
+  ip?: string | null,
 ): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { status: 'suspended' }))) throw notFound('User');
-  await core.audit.record(core.db, {
-    actorId,
-    action: 'user.suspended',
-    subjectType: 'user',
-    subjectId: userId,
-    details: reason ? { reason } : {},
+  await core.db.transaction(async (tx) => {
+    if (!(await store.updateUser(tx, userId, { status: 'suspended' }))) throw notFound('User');
+    await core.audit.record(tx, {
+      actorId,
+      action: 'user.suspended',
+      subjectType: 'user',
+      subjectId: userId,
+      ip,
+      details: reason ? { reason } : {},
+    });
   });
 }
 
-async function unsuspendUser(core: AccountsCore, userId: string, actorId?: string | null): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { status: 'active' }))) throw notFound('User');
-  await core.audit.record(core.db, {
-    actorId,
-    action: 'user.unsuspended',
-    subjectType: 'user',
-    subjectId: userId,
+async function unsuspendUser(
+  core: AccountsCore,
+  userId: string,
+  actorId?: string | null,
+  reason?: string,
+  ip?: string | null,
+): Promise<void> {
+  await core.db.transaction(async (tx) => {
+    if (!(await store.updateUser(tx, userId, { status: 'active' }))) throw notFound('User');
+    await core.audit.record(tx, {
+      actorId,
+      action: 'user.unsuspended',
+      subjectType: 'user',
+      subjectId: userId,
+      ip,
+      details: reason ? { reason } : {},
+    });
   });
 }
 
@@ -711,9 +725,12 @@ export function createAccountsService(deps: AccountsDeps) {
     liveSessionIds: (ids: readonly string[]) => store.liveSessionIds(db, ids),
     activeUserIds: (ids: readonly string[]) => store.activeUserIds(db, ids),
     setUserTier: (userId: string, tier: string) => setUserTier(core, userId, tier),
-    suspendUser: (userId: string, actorId?: string | null, reason?: string) =>
-      suspendUser(core, userId, actorId, reason),
-    unsuspendUser: (userId: string, actorId?: string | null) => unsuspendUser(core, userId, actorId),
+    suspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
+      suspendUser(core, userId, actorId, reason, ip),
+    unsuspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
+      unsuspendUser(core, userId, actorId, reason, ip),
+    /** Admin search: by id or e-mail fragment, ordered by e-mail, `after` the last e-mail of a page. */
+    searchUsers: (query: { q?: string; after?: string; limit: number }) => store.searchUsers(db, query),
     setUserRole: (userId: string, role: 'user' | 'admin') => setUserRole(core, userId, role),
     provisionAdmin: (email: string) => provisionAdmin(core, email),
     /** Deletes rows that no longer serve anyone (the daily `accounts.prune` job). */
