@@ -62,7 +62,7 @@ afterAll(async () => {
   await testDb?.dispose();
 });
 
-const asAdmin = (method: 'GET' | 'POST', url: string, payload?: object) =>
+const asAdmin = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?: object) =>
   as(app, null, {
     method,
     url,
@@ -199,5 +199,117 @@ describe('provider health', () => {
       const open = await asAdmin('GET', `${ADMIN_PREFIX}/providers`);
       return open.json().textVerified.circuit === 'open' ? true : undefined;
     });
+  });
+});
+
+describe('pricing and tiers', () => {
+  const quote = async () => {
+    const response = await as(app, null, { url: '/api/v1/catalog/quote?service=whatsapp&country=US' });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ price: { amount: number } }>().price.amount;
+  };
+  const auditOf = async (action: string) => {
+    const response = await asAdmin(
+      'GET',
+      `${ADMIN_PREFIX}/audit-log?action=${action}&actorId=${admin.userId}`,
+    );
+    return response.json<{ data: { details: Record<string, unknown>; ip: string | null }[] }>().data;
+  };
+
+  it('a markup override changes the next quote at once, is audited, and is cleared by leaving it out', async () => {
+    const before = await quote();
+    const initial = await asAdmin('GET', `${ADMIN_PREFIX}/pricing/markups`);
+    expect(initial.json()).toEqual({ defaultMarkupBps: expect.any(Number), overrides: [] });
+    const defaultMarkup = initial.json<{ defaultMarkupBps: number }>().defaultMarkupBps;
+
+    const doubled = await asAdmin('PUT', `${ADMIN_PREFIX}/pricing/markups`, {
+      overrides: [{ service: 'whatsapp', markupBps: defaultMarkup * 2 }],
+      reason: 'upstream shortage',
+    });
+    expect(doubled.statusCode, doubled.body).toBe(200);
+    expect(doubled.json().overrides).toEqual([{ service: 'whatsapp', markupBps: defaultMarkup * 2 }]);
+    // The quote just read was cached: the edit drops the cached markups, so the next quote shows it.
+    expect(await quote()).toBeGreaterThan(before);
+    expect(await auditOf('admin.markups_replaced')).toEqual([
+      expect.objectContaining({
+        ip: expect.any(String),
+        details: {
+          changes: { whatsapp: { from: null, to: defaultMarkup * 2 } },
+          reason: 'upstream shortage',
+        },
+      }),
+    ]);
+
+    const cleared = await asAdmin('PUT', `${ADMIN_PREFIX}/pricing/markups`, { overrides: [] });
+    expect(cleared.json().overrides).toEqual([]);
+    expect(await quote()).toBe(before);
+    for (const overrides of [
+      [{ service: 'whatsapp', markupBps: 9_999 }],
+      [{ service: 'whatsapp', markupBps: 100_001 }],
+      [
+        { service: 'whatsapp', markupBps: 20_000 },
+        { service: 'whatsapp', markupBps: 30_000 },
+      ],
+    ]) {
+      const refused = await asAdmin('PUT', `${ADMIN_PREFIX}/pricing/markups`, { overrides });
+      expect(refused.statusCode, JSON.stringify(overrides)).toBe(400);
+    }
+    expect(await quote()).toBe(before);
+  });
+
+  it('a tier edit is validated, audited with what changed, and priced from at once', async () => {
+    const tiers = await asAdmin('GET', `${ADMIN_PREFIX}/tiers`);
+    expect(tiers.json<{ data: { name: string }[] }>().data.map((t) => t.name)).toEqual([
+      'freemium',
+      'payg',
+      'pro',
+      'custom',
+    ]);
+    const payg = tiers.json<{ data: { name: string; priceMultiplierBps: number }[] }>().data[1]!;
+    const before = await quote();
+
+    const edited = await asAdmin('PATCH', `${ADMIN_PREFIX}/tiers/payg`, {
+      priceMultiplierBps: payg.priceMultiplierBps * 2,
+      carrierSurcharge: { amount: 75, currency: 'USD' },
+      reason: 'price test',
+    });
+    expect(edited.statusCode, edited.body).toBe(200);
+    expect(edited.json()).toMatchObject({
+      name: 'payg',
+      priceMultiplierBps: payg.priceMultiplierBps * 2,
+      carrierSurcharge: { amount: 75, currency: 'USD' },
+    });
+    expect(await quote()).toBeGreaterThan(before);
+    const [entry] = await auditOf('admin.tier_updated');
+    expect(entry?.details).toEqual({
+      changes: {
+        priceMultiplierBps: { from: payg.priceMultiplierBps, to: payg.priceMultiplierBps * 2 },
+        carrierSurchargeCents: { from: 50, to: 75 },
+      },
+      reason: 'price test',
+    });
+
+    for (const patch of [
+      {},
+      { reason: 'only a reason' },
+      { priceMultiplierBps: 0 },
+      { maxActiveOrders: 0 },
+      { monthlyPrice: { amount: -1, currency: 'USD' } },
+      { monthlyPrice: { amount: 100, currency: 'NGN' } },
+      { name: 'renamed' },
+    ]) {
+      const refused = await asAdmin('PATCH', `${ADMIN_PREFIX}/tiers/payg`, patch);
+      expect(refused.statusCode, JSON.stringify(patch)).toBe(400);
+    }
+    expect((await asAdmin('PATCH', `${ADMIN_PREFIX}/tiers/gold`, { voiceAllowed: true })).statusCode).toBe(
+      404,
+    );
+
+    const restored = await asAdmin('PATCH', `${ADMIN_PREFIX}/tiers/payg`, {
+      priceMultiplierBps: payg.priceMultiplierBps,
+      carrierSurcharge: { amount: 50, currency: 'USD' },
+    });
+    expect(restored.statusCode).toBe(200);
+    expect(await quote()).toBe(before);
   });
 });
