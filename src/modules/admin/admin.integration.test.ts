@@ -397,6 +397,31 @@ describe('the audit log and the ledger check', () => {
     expect((await call(admin, { url: `${ADMIN_PREFIX}/audit-log?cursor=bm9wZQ` })).statusCode).toBe(400);
   });
 
+  it('pages through entries written at the same instant (one transaction) without losing any', async () => {
+    const subjectId = randomUUID();
+    await testDb.database.db.transaction(async (tx) => {
+      for (let i = 0; i < 5; i++) {
+        await app.services.audit.record(tx, {
+          action: 'test.same_instant',
+          subjectType: 'test',
+          subjectId,
+          details: { i },
+        });
+      }
+    });
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const response = await call(admin, {
+        url: `${ADMIN_PREFIX}/audit-log?subjectId=${subjectId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      });
+      const page = response.json<{ data: { details: { i: number } }[]; nextCursor: string | null }>();
+      seen.push(...page.data.map((e) => e.details.i));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.sort()).toEqual([0, 1, 2, 3, 4]);
+  });
+
   it('reports a clean ledger after the adjustments above', async () => {
     const response = await call(admin, { url: `${ADMIN_PREFIX}/invariants` });
     expect(response.statusCode).toBe(200);
