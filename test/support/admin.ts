@@ -63,13 +63,17 @@ export function routesUnder(app: FastifyInstance, prefix: string): { method: str
   const stack: string[] = [];
   const routes: { method: string; url: string }[] = [];
   for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const match = /^([│ ]*)[├└]── (\S+)(?: \(([^)]+)\))?$/.exec(line);
-    if (!match) continue;
-    const depth = match[1]!.length / 4;
-    const url = (depth > 0 ? stack[depth - 1]! : '') + match[2]!;
+    // `│   └── /segment (GET, HEAD)`: four columns per level, then the segment and its methods.
+    const branch = line.search(/[├└]── /);
+    if (branch < 0) continue;
+    const depth = branch / 4;
+    const rest = line.slice(branch + 4).trimEnd();
+    const open = rest.indexOf(' (');
+    const url = (depth > 0 ? stack[depth - 1]! : '') + (open < 0 ? rest : rest.slice(0, open));
     stack[depth] = url;
     stack.length = depth + 1;
-    for (const method of match[3]?.split(', ') ?? []) {
+    const methods = open < 0 ? [] : rest.slice(open + 2, -1).split(', ');
+    for (const method of methods) {
       if (method !== 'HEAD' && url.startsWith(prefix)) routes.push({ method, url });
     }
   }
