@@ -114,6 +114,21 @@ describe('who may call the admin routes', () => {
   });
 });
 
+describe('the OpenAPI document', () => {
+  it('lists every admin route with the MFA refusal among its 403 codes', async () => {
+    const doc = (await call(null, { url: '/api/openapi.json' })).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+    }>();
+    const routes = routesUnder(app, ADMIN_PREFIX);
+    for (const route of routes) {
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      const operation = doc.paths[path]?.[route.method.toLowerCase()];
+      expect(operation, `${route.method} ${path}`).toBeDefined();
+      expect(JSON.stringify(operation!.responses['403']), path).toContain('mfa_setup_required');
+    }
+  });
+});
+
 describe('users', () => {
   it('finds users by e-mail fragment or id, page by page, and shows one with wallet and tier', async () => {
     const tag = randomUUID().slice(0, 6);
