@@ -225,7 +225,9 @@ export function createAdminService(deps: AdminDeps) {
       const result = await deps.ledger.adjust(tx, {
         ownerId: input.userId,
         amount: input.amount,
-        memo: `Adjustment by an administrator: ${input.reason}`,
+        // The memo is on the user's own statement; the reason (an internal note) stays in the
+        // transaction's metadata and the audit log.
+        memo: 'Balance adjustment',
         idempotencyKey: adjustmentKey({ ...input, actorId: actor.userId }),
         metadata: { actorId: actor.userId, reason: input.reason },
       });
