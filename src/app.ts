@@ -12,6 +12,7 @@ import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './platform/http/security-headers.js';
 import { registerAccountsRoutes, registerAuthentication } from './modules/accounts/index.js';
+import { registerAdminRoutes } from './modules/admin/index.js';
 import { registerApiKeysRoutes } from './modules/api-keys/index.js';
 import { registerCatalogRoutes } from './modules/catalog/index.js';
 import { registerIdempotency } from './modules/idempotency/index.js';
@@ -107,6 +108,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
     },
   });
   registerPaymentsRoutes(app, { payments: services.payments });
+  registerAdminRoutes(app, { admin: services.admin });
 
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { type AccountsService, createAccountsService } from './modules/accounts/index.js';
+import { type AdminService, createAdminService } from './modules/admin/index.js';
 import { type ApiKeysService, createApiKeysService } from './modules/api-keys/index.js';
 import { type AuditService, createAuditService } from './modules/audit/index.js';
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
@@ -56,6 +57,7 @@ export interface Services {
   verificationEvents: VerificationEventBus;
   verifications: VerificationsService;
   payments: PaymentsService;
+  admin: AdminService;
   /** Releases what the services hold open (the event bus's connections). */
   close(): Promise<void>;
 }
@@ -114,6 +116,20 @@ export function createServices(platform: Platform): Services {
     ngnPerUsd: config.ngnPerUsd,
     logger,
   });
+  const admin = createAdminService({
+    db,
+    accounts,
+    apiKeys,
+    ledger,
+    audit,
+    tiers,
+    catalog,
+    verifications,
+    payments,
+    textVerified: providers.textVerified,
+    paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
+    defaultMarkupBps: config.catalog.markupBps,
+  });
   return {
     rateLimiter,
     ledger,
@@ -125,6 +141,7 @@ export function createServices(platform: Platform): Services {
     verificationEvents,
     verifications,
     payments,
+    admin,
     close: () => verificationEvents.close(),
   };
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../src/modules/ledger/index.js';
 import { loadConfig } from '../src/platform/config.js';
@@ -160,5 +161,67 @@ describe('journeys on the embedded default', () => {
     const after = await api('GET', '/api/v1/wallet', token);
     expect(after.body.balance.amount).toBe(before);
     expect((await checkLedgerInvariants(runtime.database.db)).violations).toEqual([]);
+  }, 90_000);
+});
+
+// Journey 6 (SPEC §1): the administrator is made as `npm run admin:create` makes one.
+describe('journey 6 on the embedded default', () => {
+  it('6: an administrator finds a user, reads their ledger, adjusts the balance, suspends them, reads the audit log', async () => {
+    const userToken = await signUpAndLogIn('journey-six@example.test');
+    await topUp(userToken, 800);
+
+    const made = await runtime.services.accounts.provisionAdmin('journey-six-admin@example.test');
+    expect(made.outcome).toBe('created');
+    const password = made.outcome === 'created' ? made.password : '';
+    const login = await api('POST', '/api/v1/auth/login', undefined, {
+      email: 'journey-six-admin@example.test',
+      password,
+    });
+    expect(login.status).toBe(200);
+    const adminToken = login.body.accessToken as string;
+    // Admin routes wait for two-factor authentication.
+    expect((await api('GET', '/api/v1/admin/users?q=journey-six', adminToken)).body.error.code).toBe(
+      'mfa_setup_required',
+    );
+    const setup = await api('POST', '/api/v1/mfa/totp', adminToken, {});
+    const otp = await generate({ secret: setup.body.secret as string });
+    expect((await api('POST', '/api/v1/mfa/totp/verify', adminToken, { otp })).status).toBe(200);
+
+    const found = await api('GET', '/api/v1/admin/users?q=journey-six%40', adminToken);
+    expect(found.status).toBe(200);
+    expect(found.body.data).toHaveLength(1);
+    const userId = found.body.data[0].id as string;
+    const detail = await api('GET', `/api/v1/admin/users/${userId}`, adminToken);
+    expect(detail.body.wallet.balance).toEqual({ amount: 800, currency: 'USD' });
+    const ledger = await api('GET', `/api/v1/admin/users/${userId}/ledger`, adminToken);
+    expect(ledger.body.data.map((line: { type: string }) => line.type)).toEqual(['top-up']);
+
+    const adjustment = await fetch(`${base}/api/v1/admin/users/${userId}/adjustments`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${adminToken}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'journey-six-adjustment',
+      },
+      body: JSON.stringify({ amount: -300, reason: 'duplicate top-up credited by support' }),
+    });
+    expect(adjustment.status).toBe(201);
+    expect((await api('GET', '/api/v1/wallet', userToken)).body.balance).toEqual({
+      amount: 500,
+      currency: 'USD',
+    });
+
+    const suspended = await api('POST', `/api/v1/admin/users/${userId}/suspend`, adminToken, {
+      reason: 'card testing',
+    });
+    expect(suspended.status).toBe(200);
+    // Locked out at once: the very next request of theirs is refused.
+    expect((await api('GET', '/api/v1/me', userToken)).status).toBe(403);
+
+    const audit = await api('GET', `/api/v1/admin/audit-log?subjectId=${userId}`, adminToken);
+    expect(audit.body.data.map((entry: { action: string }) => entry.action)).toEqual(
+      expect.arrayContaining(['user.suspended', 'admin.balance_adjusted']),
+    );
+    expect((await api('GET', '/api/v1/admin/invariants', adminToken)).body.ok).toBe(true);
   }, 90_000);
 });

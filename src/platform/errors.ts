@@ -31,6 +31,8 @@ export const ERROR_STATUS = {
   captcha_required: 403,
   email_unconfirmed: 403,
   tier_required: 403,
+  /** An administrator whose account has no two-factor authentication yet (admin routes). */
+  mfa_setup_required: 403,
   request_blocked: 403,
   not_found: 404,
   request_timeout: 408,

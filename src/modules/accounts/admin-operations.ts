@@ -22,24 +22,38 @@ async function suspendUser(
   userId: string,
   actorId?: string | null,
   reason?: string,
+  ip?: string | null,
 ): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { status: 'suspended' }))) throw notFound('User');
-  await core.audit.record(core.db, {
-    actorId,
-    action: 'user.suspended',
-    subjectType: 'user',
-    subjectId: userId,
-    details: reason ? { reason } : {},
-  });
+  await setStatus(core, userId, 'suspended', { actorId, reason, ip });
 }
 
-async function unsuspendUser(core: AccountsCore, userId: string, actorId?: string | null): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { status: 'active' }))) throw notFound('User');
-  await core.audit.record(core.db, {
-    actorId,
-    action: 'user.unsuspended',
-    subjectType: 'user',
-    subjectId: userId,
+async function unsuspendUser(
+  core: AccountsCore,
+  userId: string,
+  actorId?: string | null,
+  reason?: string,
+  ip?: string | null,
+): Promise<void> {
+  await setStatus(core, userId, 'active', { actorId, reason, ip });
+}
+
+/** The status change and its audit entry commit together. */
+async function setStatus(
+  core: AccountsCore,
+  userId: string,
+  status: 'active' | 'suspended',
+  by: { actorId?: string | null; reason?: string; ip?: string | null },
+): Promise<void> {
+  await core.db.transaction(async (tx) => {
+    if (!(await store.updateUser(tx, userId, { status }))) throw notFound('User');
+    await core.audit.record(tx, {
+      actorId: by.actorId,
+      action: status === 'suspended' ? 'user.suspended' : 'user.unsuspended',
+      subjectType: 'user',
+      subjectId: userId,
+      ip: by.ip,
+      details: by.reason ? { reason: by.reason } : {},
+    });
   });
 }
 
@@ -105,9 +119,12 @@ export async function provisionAdmin(core: AccountsCore, rawEmail: string): Prom
 export function createAdminOperations(core: AccountsCore) {
   return {
     setUserTier: (userId: string, tier: TierName) => setUserTier(core, userId, tier),
-    suspendUser: (userId: string, actorId?: string | null, reason?: string) =>
-      suspendUser(core, userId, actorId, reason),
-    unsuspendUser: (userId: string, actorId?: string | null) => unsuspendUser(core, userId, actorId),
+    suspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
+      suspendUser(core, userId, actorId, reason, ip),
+    unsuspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
+      unsuspendUser(core, userId, actorId, reason, ip),
+    /** Admin search: by id or e-mail fragment, ordered by e-mail, `after` the last e-mail of a page. */
+    searchUsers: (query: { q?: string; after?: string; limit: number }) => store.searchUsers(core.db, query),
     setUserRole: (userId: string, role: UserRole) => setUserRole(core, userId, role),
     provisionAdmin: (email: string) => provisionAdmin(core, email),
   };

@@ -1,7 +1,18 @@
 import { index, jsonb, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 /** What an entry is about; a module that audits a new kind of thing adds it here. */
-export const AUDIT_SUBJECT_TYPES = ['user', 'session', 'email', 'ip', 'api_key', 'topup'] as const;
+export const AUDIT_SUBJECT_TYPES = [
+  'user',
+  'session',
+  'email',
+  'ip',
+  'api_key',
+  'topup',
+  'pricing',
+  'tier',
+  'webhook_endpoint',
+  'subscription',
+] as const;
 export type AuditSubjectType = (typeof AUDIT_SUBJECT_TYPES)[number];
 
 /** Security-relevant and administrative actions; append-only, never holds secrets. */

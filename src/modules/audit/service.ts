@@ -41,8 +41,8 @@ export function createAuditService(deps: AuditDeps) {
       });
     },
 
-    /** Newest first, keyset-paginated by time (for the admin audit log). */
-    list(options: { actorId?: string; before?: Date; limit?: number } = {}): Promise<AuditEntry[]> {
+    /** Newest first, filtered, keyset-paginated by (time, id) (for the admin audit log). */
+    list(options: Partial<store.AuditFilter> = {}): Promise<AuditEntry[]> {
       return store.auditEntries(deps.db, { ...options, limit: Math.min(options.limit ?? 50, 200) });
     },
   };

@@ -305,9 +305,15 @@ export class Catalog {
     this.markupOverrides = null;
   }
 
-  /** Sets (or clears with null) a per-service markup override. */
-  setMarkupOverride(serviceName: string, markupBps: number | null): Promise<void> {
-    return store.setMarkupOverride(this.db, serviceName, markupBps);
+  /** Sets (or clears with null) a per-service markup override, in the caller's transaction (`tx`) when given. */
+  async setMarkupOverride(serviceName: string, markupBps: number | null, tx: Db = this.db): Promise<void> {
+    await store.setMarkupOverride(tx, serviceName, markupBps);
+    this.markupOverrides = null;
+  }
+
+  /** Every per-service markup override (admins' pricing page). */
+  markupOverrideList(): Promise<{ serviceName: string; markupBps: number }[]> {
+    return store.markupOverrides(this.db);
   }
 }
 

@@ -40,9 +40,9 @@ export function createTiersService(deps: TiersDeps) {
       );
     },
 
-    /** An admin's edit of a tier's row (the admin routes come later). */
-    async update(name: string, patch: TierPatch): Promise<Tier> {
-      const row = await store.updateTier(deps.db, name, patch);
+    /** An admin's edit of a tier's row, in the caller's transaction (`tx`) when given. */
+    async update(name: string, patch: TierPatch, tx: Db = deps.db): Promise<Tier> {
+      const row = await store.updateTier(tx, name, patch);
       if (!row) throw new AppError(404, 'not_found', `Tier ${name} not found.`);
       return remember(row);
     },

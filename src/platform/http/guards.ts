@@ -54,5 +54,9 @@ export async function requireAdmin(request: FastifyRequest): Promise<void> {
   await requireSession(request);
   if (request.principal!.role !== 'admin') throw forbidden('Administrators only.');
   if (!request.principal!.mfaEnabled)
-    throw forbidden('Administrators must turn on two-factor authentication first.');
+    throw new AppError(
+      403,
+      'mfa_setup_required',
+      'Administrators must turn on two-factor authentication first.',
+    );
 }
