@@ -13,8 +13,8 @@ import { createLogger } from './platform/logger.js';
 import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
 import type { PlatformDeps } from './platform/module.js';
-import { registerHomePage } from './platform/http/home-page.js';
 import { startMetricsListener } from './platform/http/metrics-route.js';
+import { registerWebApp } from './platform/http/web-app.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
@@ -96,7 +96,10 @@ export async function startRuntime(
 
     const app = await buildApp(deps);
     cleanup.push(() => app.close());
-    registerHomePage(app, { embedded: sandboxes !== undefined });
+    await registerWebApp(app, {
+      embedded: sandboxes !== undefined,
+      ...(sandboxes ? { sandboxMailUrl: '/_sandbox/mail/' } : {}),
+    });
     // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
     if (sandboxes) registerInboxRoutes(app, sandboxes.smtp, { prefix: '/_sandbox/mail' });
     if (config.waf.blocklistFile) {

@@ -68,6 +68,11 @@ export class ApiError extends Error {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** The CSRF cookie lives as long as the refresh token: without it there is no session to ask about. */
+export function mayHaveSession(): boolean {
+  return csrfToken() !== undefined;
+}
+
 function csrfToken(): string | undefined {
   for (const part of document.cookie.split(';')) {
     const [name, ...value] = part.trim().split('=');
@@ -114,7 +119,8 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
   let response = await send(method, path, body, headers);
   if (response.status === 401 && !path.startsWith('/api/v1/auth/')) {
     const code = await peekCode(response);
-    if (code === 'unauthenticated' && (await refreshSession())) response = await send(method, path, body, headers);
+    if (code === 'unauthenticated' && mayHaveSession() && (await refreshSession()))
+      response = await send(method, path, body, headers);
     else return fail(response.status, code, response);
   }
   if (response.status === 204) return undefined as T;

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, type User, type Wallet, api } from './api';
+import { ApiError, type User, type Wallet, api, mayHaveSession } from './api';
 
 export interface Meta {
   embedded: boolean;
@@ -10,6 +10,7 @@ export function useMe() {
   return useQuery<User | null>({
     queryKey: ['me'],
     queryFn: async () => {
+      if (!mayHaveSession()) return null;
       try {
         return await api<User>('GET', '/api/v1/me');
       } catch (error) {
