@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,9 +31,17 @@ export function webBuildIsStale(): boolean {
 
 export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise<'built' | 'fresh'> {
   if (!webBuildIsStale()) return 'fresh';
-  // vite is a dev dependency: a production install ships a prebuilt web/dist instead.
-  const { build } = await import('vite');
-  await build({ root: web, configFile: path.join(web, 'vite.config.ts'), logLevel: options.quiet ? 'error' : 'warn' });
+  // A process of its own with NODE_ENV=production: Vite and React pick their production builds by
+  // it, and the caller may run under another (the test run sets `test`).
+  const vite = path.join(root, 'node_modules', '.bin', 'vite');
+  // vite is a dev dependency: a production install (`--omit=dev`) ships a prebuilt web/dist instead.
+  if (!existsSync(vite)) throw new Error('vite is not installed (npm ci without --omit=dev installs it)');
+  const result = spawnSync(vite, ['build', web, ...(options.quiet ? ['--logLevel', 'error'] : [])], {
+    cwd: root,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status ?? result.signal})`);
   return 'built';
 }
 

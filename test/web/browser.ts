@@ -59,12 +59,12 @@ export async function audit(page: Page, findings: Findings): Promise<void> {
   const result = await new AxeBuilder({ page }).analyze();
   for (const violation of result.violations) {
     if (violation.impact === 'serious' || violation.impact === 'critical') {
-      findings.axe.push(
+      const finding = 
         `${new URL(page.url()).pathname}: ${violation.id} (${violation.impact}) ${violation.nodes
           .map((n) => n.target.join(' '))
           .slice(0, 3)
-          .join(', ')}`,
-      );
+          .join(', ')}`;
+      if (!findings.axe.includes(finding)) findings.axe.push(finding);
     }
   }
 }

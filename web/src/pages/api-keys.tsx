@@ -112,7 +112,7 @@ export default function ApiKeys() {
         {keys.isError ? <ErrorNote message={keys.error.message} /> : null}
         {keys.data && keys.data.data.length === 0 ? <Empty title="No API keys">Create one above to use the API.</Empty> : null}
         {keys.data && keys.data.data.length > 0 ? (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="keys-title">
             <table className="table api-keys-table">
               <caption className="visually-hidden">API keys</caption>
               <thead>

@@ -78,7 +78,7 @@ export default function History() {
           </Empty>
         ) : null}
         {rows.length > 0 ? (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-label="Verifications">
             <table className="table history-table">
               <caption className="visually-hidden">Verifications</caption>
               <thead>

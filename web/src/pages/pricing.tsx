@@ -35,7 +35,7 @@ export default function Pricing() {
           </article>
         ))}
       </div>
-      <div className="table-wrap pricing-table-wrap">
+      <div className="table-wrap pricing-table-wrap" tabIndex={0} role="region" aria-label="Plans compared">
         <table className="table">
           <caption>Plans compared</caption>
           <thead>

@@ -309,12 +309,19 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
           <dt>Price</dt>
           <dd>{formatMoney(v.price)}</dd>
         </div>
-        <div>
-          <dt>{open ? 'Time left' : 'Window ended'}</dt>
-          <dd id="countdown" className="mono">
-            {open ? countdown(v.expiresAt, now) : formatDate(v.expiresAt)}
-          </dd>
-        </div>
+        {open ? (
+          <div>
+            <dt>Time left</dt>
+            <dd id="countdown" className="mono" aria-live="off">
+              {countdown(v.expiresAt, now)}
+            </dd>
+          </div>
+        ) : (
+          <div>
+            <dt>{v.completedAt ? 'Completed' : 'Ended'}</dt>
+            <dd>{formatDate(v.completedAt ?? v.updatedAt)}</dd>
+          </div>
+        )}
         <div>
           <dt>Bought</dt>
           <dd>{formatDate(v.createdAt)}</dd>

@@ -144,7 +144,7 @@ export default function WalletPage() {
         {statement.isError ? <ErrorNote message={statement.error.message} /> : null}
         {statement.isSuccess && lines.length === 0 ? <Empty title="No movements yet">Top-ups, holds and refunds appear here.</Empty> : null}
         {lines.length > 0 ? (
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="statement-title">
             <table className="table statement-table">
               <caption className="visually-hidden">Statement</caption>
               <thead>
@@ -168,7 +168,7 @@ export default function WalletPage() {
                       <span className={`badge badge-line-${line.type}`}>{line.type}</span>
                     </td>
                     <td>{line.memo}</td>
-                    <td className={`num ${line.amount.amount < 0 ? 'negative' : 'positive'}`}>
+                    <td className={`num ${line.amount.amount > 0 ? 'positive' : ''}`}>
                       {line.amount.amount > 0 ? '+' : ''}
                       {formatMoney(line.amount)}
                     </td>
