@@ -51,9 +51,13 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     if (result === 'built') process.stdout.write('Built the web app into web/dist.\n');
   } catch (error) {
     if (existsSync(built)) {
-      process.stderr.write(`Could not rebuild the web app (${(error as Error).message}); serving the existing web/dist.\n`);
+      process.stderr.write(
+        `Could not rebuild the web app (${(error as Error).message}); serving the existing web/dist.\n`,
+      );
     } else {
-      process.stderr.write(`Could not build the web app: ${(error as Error).message}\nThe API still runs; run \`npm run build:web\` for the pages.\n`);
+      process.stderr.write(
+        `Could not build the web app: ${(error as Error).message}\nThe API still runs; run \`npm run build:web\` for the pages.\n`,
+      );
     }
   }
 }

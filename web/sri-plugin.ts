@@ -33,7 +33,8 @@ export function subresourceIntegrity(): Plugin {
         const file = path.join(outDir, decodeURIComponent(url.split('?')[0]!));
         if (!file.startsWith(outDir + path.sep)) continue;
         // eslint-disable-next-line security/detect-non-literal-fs-filename -- a file of the build output
-        const digest = createHash('sha384').update(await readFile(file)).digest('base64');
+        const bytes = await readFile(file);
+        const digest = createHash('sha384').update(bytes).digest('base64');
         const crossorigin = tag.includes('crossorigin') ? '' : ' crossorigin';
         replacements.push([tag, tag.replace(/\s*\/?>$/, ` integrity="sha384-${digest}"${crossorigin}>`)]);
       }

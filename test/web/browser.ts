@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import AxeBuilder from '@axe-core/playwright';
+import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 
 /** Debian's Chromium (`.ci/run` installs the `chromium` package when it is missing). */
@@ -36,7 +36,11 @@ let clientCounter = 0;
  * trusted proxy header), so per-IP limits count each person apart as they would in the field.
  * Every CSP violation and uncaught page error is collected.
  */
-export async function personContext(browser: Browser, findings: Findings, width = 1280): Promise<BrowserContext> {
+export async function personContext(
+  browser: Browser,
+  findings: Findings,
+  width = 1280,
+): Promise<BrowserContext> {
   clientCounter += 1;
   const context = await browser.newContext({
     viewport: { width, height: 900 },
@@ -48,7 +52,8 @@ export async function personContext(browser: Browser, findings: Findings, width 
   );
   context.on('console', (message) => {
     const text = message.text();
-    if (/Content Security Policy|CSP violation/i.test(text)) findings.csp.push(`${message.page()?.url()}: ${text}`);
+    if (/Content Security Policy|CSP violation/i.test(text))
+      findings.csp.push(`${message.page()?.url()}: ${text}`);
   });
   context.on('weberror', (error) => findings.pageErrors.push(error.error().message));
   return context;
@@ -59,11 +64,10 @@ export async function audit(page: Page, findings: Findings): Promise<void> {
   const result = await new AxeBuilder({ page }).analyze();
   for (const violation of result.violations) {
     if (violation.impact === 'serious' || violation.impact === 'critical') {
-      const finding = 
-        `${new URL(page.url()).pathname}: ${violation.id} (${violation.impact}) ${violation.nodes
-          .map((n) => n.target.join(' '))
-          .slice(0, 3)
-          .join(', ')}`;
+      const finding = `${new URL(page.url()).pathname}: ${violation.id} (${violation.impact}) ${violation.nodes
+        .map((n) => n.target.join(' '))
+        .slice(0, 3)
+        .join(', ')}`;
       if (!findings.axe.includes(finding)) findings.axe.push(finding);
     }
   }

@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { WEB_DIST } from '../../src/platform/http/web-app.js';
 
 /** The built web app (test/global-setup.ts builds it when missing or stale). */
+// eslint-disable-next-line security/detect-non-literal-fs-filename -- the repo's own build output
 const html = readFileSync(path.join(WEB_DIST, 'index.html'), 'utf8');
 const tags = [...html.matchAll(/<(script|link)\b[^>]*>/g)].map((m) => m[0]);
+// eslint-disable-next-line security/detect-non-literal-regexp -- attribute names are literals of this file
 const attr = (tag: string, name: string) => new RegExp(`\\b${name}="([^"]*)"`).exec(tag)?.[1];
 // eslint-disable-next-line security/detect-non-literal-fs-filename -- a file the built index.html names
 const file = (url: string) => readFileSync(path.join(WEB_DIST, url));

@@ -63,12 +63,15 @@ async function visited(page: Page) {
   await page.waitForLoadState('load');
   // Not `networkidle`: a verification page keeps its event stream open.
   // Functions, never strings: a string predicate is evaluated with eval, which the CSP refuses.
-  await page.waitForFunction(() => !document.querySelector('.loading'), null, { timeout: 5_000 }).catch(() => undefined);
+  await page
+    .waitForFunction(() => !document.querySelector('.loading'), null, { timeout: 5_000 })
+    .catch(() => undefined);
   await audit(page, findings);
 }
 
 async function waitForText(page: Page, selector: string, pattern: RegExp, timeout = 10_000) {
   await page.waitForFunction(
+    // eslint-disable-next-line security/detect-non-literal-regexp -- the test's own patterns
     ([s, source, flags]) => new RegExp(source!, flags).test(document.querySelector(s!)?.textContent ?? ''),
     [selector, pattern.source, pattern.flags],
     { timeout },
@@ -201,7 +204,9 @@ describe('web app journeys in Chromium', () => {
 
     await page.click("a[href='/wallet']");
     await page.waitForSelector('.statement-table tbody tr');
-    const types = await page.$$eval('.statement-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-type')));
+    const types = await page.$$eval('.statement-table tbody tr', (rows) =>
+      rows.map((r) => r.getAttribute('data-type')),
+    );
     expect(types).toEqual(expect.arrayContaining(['top-up', 'hold', 'capture']));
     const balance = (await page.textContent('#wallet-balance')) ?? '';
     expect(Number(balance.replace(/[$,]/g, ''))).toBeLessThan(10);
@@ -225,7 +230,9 @@ describe('web app journeys in Chromium', () => {
 
     // A voice number gets no SMS from the sandbox: the person cancels while waiting.
     await buy(page, 'whatsapp', 'voice');
-    await page.waitForFunction(() => document.querySelector('.sidebar-balance strong')?.textContent !== '$5.00');
+    await page.waitForFunction(
+      () => document.querySelector('.sidebar-balance strong')?.textContent !== '$5.00',
+    );
     expect(await balanceShown(page)).not.toBe('$5.00');
     await visited(page);
     await page.click('#cancel-btn');

@@ -32,7 +32,13 @@ beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   runtime = await startRuntime(
-    loadConfig({ DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: base, LOG_LEVEL: 'silent' }),
+    loadConfig({
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: base,
+      LOG_LEVEL: 'silent',
+    }),
   );
 }, 60_000);
 
@@ -55,7 +61,8 @@ async function expectAppPage(link: string) {
   expect(pathOk, `${link} landed on ${landed.pathname}`).toBe(true);
 }
 
-const linksIn = (text: string) => [...text.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0].replace(/&amp;/g, '&'));
+const linksIn = (text: string) =>
+  [...text.matchAll(/https?:\/\/[^\s"'<>)]+/g)].map((m) => m[0].replace(/&amp;/g, '&'));
 
 describe('the web app as served', () => {
   it('answers every SPEC §11 route with the app shell, revalidated on every load, under the strict CSP', async () => {
@@ -78,7 +85,12 @@ describe('the web app as served', () => {
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.headers['content-type']).toMatch(/javascript/);
 
-    for (const url of ['/assets/missing-0000.js', '/no-such-page', '/api/v1/no-such-route', '/api/v1/wallets']) {
+    for (const url of [
+      '/assets/missing-0000.js',
+      '/no-such-page',
+      '/api/v1/no-such-route',
+      '/api/v1/wallets',
+    ]) {
       const response = await runtime.app.inject({ url });
       expect(response.statusCode, url).toBe(404);
       expect(response.json().error.code).toBe('not_found');
@@ -97,21 +109,37 @@ describe('the web app as served', () => {
     const post = (url: string, body: unknown, token?: string) =>
       fetch(`${base}${url}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify(body),
         redirect: 'manual',
       });
-    expect((await post('/api/v1/auth/register', { email, password, captcha: await solveCaptcha(runtime.app) })).status).toBe(202);
+    expect(
+      (await post('/api/v1/auth/register', { email, password, captcha: await solveCaptcha(runtime.app) }))
+        .status,
+    ).toBe(202);
     const smtp = runtime.sandboxes!.smtp;
-    const confirmation = await smtp.waitForMessage((m) => m.to.includes(email) && /confirm-email/.test(m.text), 10_000);
+    const confirmation = await smtp.waitForMessage(
+      (m) => m.to.includes(email) && /confirm-email/.test(m.text),
+      10_000,
+    );
     const token = /confirm-email\?token=([^\s"&<]+)/.exec(confirmation.text)![1]!;
     expect((await post('/api/v1/auth/email/confirm', { token: decodeURIComponent(token) })).status).toBe(200);
 
-    expect((await post('/api/v1/auth/password/forgot', { email, captcha: await solveCaptcha(runtime.app) })).status).toBe(202);
+    expect(
+      (await post('/api/v1/auth/password/forgot', { email, captcha: await solveCaptcha(runtime.app) }))
+        .status,
+    ).toBe(202);
     await smtp.waitForMessage((m) => m.to.includes(email) && /reset-password/.test(m.text), 10_000);
     const login = await (await post('/api/v1/auth/login', { email, password })).json();
     const access = login.accessToken as string;
-    const changed = await post('/api/v1/auth/password/change', { currentPassword: password, newPassword: `${password}!` }, access);
+    const changed = await post(
+      '/api/v1/auth/password/change',
+      { currentPassword: password, newPassword: `${password}!` },
+      access,
+    );
     expect(changed.status).toBe(200);
     await smtp.waitForMessage((m) => m.to.includes(email) && /settings\/security/.test(m.text), 10_000);
 
@@ -123,7 +151,13 @@ describe('the web app as served', () => {
     for (const link of links) await expectAppPage(link);
 
     // The Paystack checkout sends the browser back through the callback to the wallet page.
-    const topup = await (await post('/api/v1/wallet/topups', { amount: 500 }, (await (await post('/api/v1/auth/login', { email, password: `${password}!` })).json()).accessToken)).json();
+    const topup = await (
+      await post(
+        '/api/v1/wallet/topups',
+        { amount: 500 },
+        (await (await post('/api/v1/auth/login', { email, password: `${password}!` })).json()).accessToken,
+      )
+    ).json();
     const checkout = await fetch(topup.authorizationUrl as string);
     const action = /<form method="post" action="([^"]+\/pay)"/.exec(await checkout.text())![1]!;
     const paid = await fetch(new URL(action, checkout.url), { method: 'POST', redirect: 'manual' });

@@ -113,7 +113,12 @@ export interface RequestOptions {
   idempotencyKey?: string;
 }
 
-export async function api<T>(method: string, path: string, body?: unknown, options: RequestOptions = {}): Promise<T> {
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  options: RequestOptions = {},
+): Promise<T> {
   const headers: Record<string, string> = {};
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   let response = await send(method, path, body, headers);
@@ -127,7 +132,8 @@ export async function api<T>(method: string, path: string, body?: unknown, optio
   const text = await response.text();
   const json = text ? (safeJson(text) as unknown) : undefined;
   if (!response.ok) {
-    const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })?.error;
+    const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
+      ?.error;
     throw new ApiError(
       response.status,
       error?.code ?? 'http_error',

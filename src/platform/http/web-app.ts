@@ -77,10 +77,13 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
 
   // Files at the top of the build (favicon): stable names, so revalidated rather than immutable.
   app.get('/favicon.svg', { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=86400').sendFile('favicon.svg', dist, { cacheControl: false }),
+    reply
+      .header('cache-control', 'public, max-age=86400')
+      .sendFile('favicon.svg', dist, { cacheControl: false }),
   );
 
   const sendIndex = async (reply: FastifyReply) => {
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- the build folder, fixed at start
     if (!existsSync(path.join(dist, 'index.html'))) {
       return reply
         .status(503)

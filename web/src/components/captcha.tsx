@@ -26,7 +26,13 @@ declare module 'react' {
  * The ALTCHA proof-of-work widget. It solves the challenge by itself as soon as it is shown, and
  * hands the payload up; each payload is good for one request, so a failed submit remounts it.
  */
-export function Captcha({ level = 0, onPayload }: { level?: number; onPayload: (payload: string | null) => void }) {
+export function Captcha({
+  level = 0,
+  onPayload,
+}: {
+  level?: number;
+  onPayload: (payload: string | null) => void;
+}) {
   const ref = useRef<HTMLElement>(null);
   const callback = useRef(onPayload);
   callback.current = onPayload;

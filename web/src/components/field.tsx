@@ -8,7 +8,12 @@ export function Field({
   error,
   hint,
   ...input
-}: { id: string; label: ReactNode; error?: string | null; hint?: ReactNode } & InputHTMLAttributes<HTMLInputElement>) {
+}: {
+  id: string;
+  label: ReactNode;
+  error?: string | null;
+  hint?: ReactNode;
+} & InputHTMLAttributes<HTMLInputElement>) {
   const describedBy = [error ? `${id}-error` : null, hint ? `${id}-hint` : null].filter(Boolean).join(' ');
   return (
     <div className="field">

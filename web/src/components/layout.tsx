@@ -144,7 +144,15 @@ function ConfirmBanner({ email }: { email: string }) {
   );
 }
 
-export function AuthCard({ title, subtitle, children }: { title: string; subtitle?: ReactNode; children: ReactNode }) {
+export function AuthCard({
+  title,
+  subtitle,
+  children,
+}: {
+  title: string;
+  subtitle?: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <div className="auth-page">
       <div className="auth-card">

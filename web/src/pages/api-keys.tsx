@@ -28,7 +28,10 @@ const DEFAULT_SCOPES = ['account:read', 'verifications:read', 'verifications:wri
 
 export default function ApiKeys() {
   const queryClient = useQueryClient();
-  const keys = useQuery({ queryKey: ['api-keys'], queryFn: () => api<{ data: ApiKey[] }>('GET', '/api/v1/api-keys') });
+  const keys = useQuery({
+    queryKey: ['api-keys'],
+    queryFn: () => api<{ data: ApiKey[] }>('GET', '/api/v1/api-keys'),
+  });
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(DEFAULT_SCOPES);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -53,7 +56,10 @@ export default function ApiKeys() {
 
   return (
     <>
-      <PageHeader title="API keys" description="Call the REST API from your own code. A key is shown once, when you create it." />
+      <PageHeader
+        title="API keys"
+        description="Call the REST API from your own code. A key is shown once, when you create it."
+      />
       {create.data ? (
         <Notice tone="success">
           <p>
@@ -89,7 +95,11 @@ export default function ApiKeys() {
                     name="scopes"
                     value={scope}
                     checked={scopes.includes(scope)}
-                    onChange={(e) => setScopes((current) => (e.target.checked ? [...current, scope] : current.filter((s) => s !== scope)))}
+                    onChange={(e) =>
+                      setScopes((current) =>
+                        e.target.checked ? [...current, scope] : current.filter((s) => s !== scope),
+                      )
+                    }
                   />
                   <span>
                     <span className="mono small">{scope}</span> <span className="muted small">{label}</span>
@@ -99,7 +109,12 @@ export default function ApiKeys() {
             </div>
           </fieldset>
           <ErrorNote message={formError(create.error, ['name'])} />
-          <button type="submit" id="create-key-btn" className="button button-primary" disabled={create.isPending || !name.trim() || scopes.length === 0}>
+          <button
+            type="submit"
+            id="create-key-btn"
+            className="button button-primary"
+            disabled={create.isPending || !name.trim() || scopes.length === 0}
+          >
             {create.isPending ? 'Creating…' : 'Create key'}
           </button>
         </form>
@@ -110,7 +125,9 @@ export default function ApiKeys() {
         </div>
         {keys.isPending ? <Spinner /> : null}
         {keys.isError ? <ErrorNote message={keys.error.message} /> : null}
-        {keys.data && keys.data.data.length === 0 ? <Empty title="No API keys">Create one above to use the API.</Empty> : null}
+        {keys.data && keys.data.data.length === 0 ? (
+          <Empty title="No API keys">Create one above to use the API.</Empty>
+        ) : null}
         {keys.data && keys.data.data.length > 0 ? (
           <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="keys-title">
             <table className="table api-keys-table">
@@ -131,20 +148,34 @@ export default function ApiKeys() {
                   <tr key={key.id} data-key-id={key.id}>
                     <td>{key.name}</td>
                     <td className="mono">{key.prefix}…</td>
-                    <td className="small">{key.scopes.join(', ')}</td>
+                    <td className="small wrap">{key.scopes.join(', ')}</td>
                     <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
                     <td className="num">
                       {confirming === key.id ? (
                         <span className="inline-actions">
-                          <button type="button" className="button button-danger button-small revoke-confirm" disabled={revoke.isPending} onClick={() => revoke.mutate(key.id)}>
+                          <button
+                            type="button"
+                            className="button button-danger button-small revoke-confirm"
+                            disabled={revoke.isPending}
+                            onClick={() => revoke.mutate(key.id)}
+                          >
                             Confirm revoke
                           </button>
-                          <button type="button" className="button button-ghost button-small" onClick={() => setConfirming(null)}>
+                          <button
+                            type="button"
+                            className="button button-ghost button-small"
+                            onClick={() => setConfirming(null)}
+                          >
                             Keep
                           </button>
                         </span>
                       ) : (
-                        <button type="button" className="button button-secondary button-small revoke-btn" aria-label={`Revoke ${key.name}`} onClick={() => setConfirming(key.id)}>
+                        <button
+                          type="button"
+                          className="button button-secondary button-small revoke-btn"
+                          aria-label={`Revoke ${key.name}`}
+                          onClick={() => setConfirming(key.id)}
+                        >
                           Revoke
                         </button>
                       )}

@@ -41,7 +41,8 @@ export default function ConfirmEmail() {
   const token = params.get('token');
   const queryClient = useQueryClient();
   const confirm = useMutation({
-    mutationFn: (value: string) => api<{ user: User }>('POST', '/api/v1/auth/email/confirm', { token: value }),
+    mutationFn: (value: string) =>
+      api<{ user: User }>('POST', '/api/v1/auth/email/confirm', { token: value }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['me'] }),
   });
   const started = useRef(false);
@@ -67,7 +68,11 @@ export default function ConfirmEmail() {
           <Notice tone="success">
             <strong>{confirm.data.user.email}</strong> is confirmed. You can top up and buy numbers now.
           </Notice>
-          <Link to="/login?next=%2Fdashboard" className="button button-primary button-block" id="continue-link">
+          <Link
+            to="/login?next=%2Fdashboard"
+            className="button button-primary button-block"
+            id="continue-link"
+          >
             Continue
           </Link>
         </>

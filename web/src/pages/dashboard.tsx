@@ -47,7 +47,9 @@ export default function Dashboard() {
         </div>
         <div className="card stat">
           <span className="stat-label">Free verifications</span>
-          <span className="stat-value">{wallet.data ? wallet.data.includedUsage.freeVerifications : '…'}</span>
+          <span className="stat-value">
+            {wallet.data ? wallet.data.includedUsage.freeVerifications : '…'}
+          </span>
           <span className="stat-link muted">Plan: {me.data?.tier ?? '…'}</span>
         </div>
       </div>
@@ -77,7 +79,9 @@ export default function Dashboard() {
         {active.isPending ? <Spinner /> : null}
         {active.isError ? <ErrorNote message={active.error.message} /> : null}
         {active.data && active.data.data.length === 0 ? (
-          <Empty title="No active verifications">Numbers you buy show up here until their code arrives.</Empty>
+          <Empty title="No active verifications">
+            Numbers you buy show up here until their code arrives.
+          </Empty>
         ) : null}
         {active.data && active.data.data.length > 0 ? (
           <ul className="list">

@@ -40,7 +40,11 @@ export default function ForgotPassword() {
           />
           <Captcha key={captchaKey} onPayload={setCaptcha} />
           <ErrorNote message={formError(forgot.error, ['email'])} />
-          <button type="submit" className="button button-primary button-block" disabled={!captcha || forgot.isPending}>
+          <button
+            type="submit"
+            className="button button-primary button-block"
+            disabled={!captcha || forgot.isPending}
+          >
             {forgot.isPending ? 'Sending…' : captcha ? 'Send reset link' : 'Checking you are human…'}
           </button>
         </form>

@@ -15,9 +15,29 @@ function csvCell(value: string | number | null): string {
 }
 
 function exportCsv(rows: Verification[]) {
-  const header = ['id', 'created_at', 'service', 'country', 'phone_number', 'status', 'code', 'price', 'currency'];
+  const header = [
+    'id',
+    'created_at',
+    'service',
+    'country',
+    'phone_number',
+    'status',
+    'code',
+    'price',
+    'currency',
+  ];
   const lines = rows.map((v) =>
-    [v.id, v.createdAt, v.service, v.country, v.phoneNumber, v.status, v.code, (v.price.amount / 100).toFixed(2), v.price.currency]
+    [
+      v.id,
+      v.createdAt,
+      v.service,
+      v.country,
+      v.phoneNumber,
+      v.status,
+      v.code,
+      (v.price.amount / 100).toFixed(2),
+      v.price.currency,
+    ]
       .map(csvCell)
       .join(','),
   );
@@ -53,14 +73,25 @@ export default function History() {
         title="History"
         description="Every number you bought, with its code and what it cost."
         actions={
-          <button type="button" className="button button-secondary" disabled={rows.length === 0} onClick={() => exportCsv(rows)} id="export-csv">
+          <button
+            type="button"
+            className="button button-secondary"
+            disabled={rows.length === 0}
+            onClick={() => exportCsv(rows)}
+            id="export-csv"
+          >
             Export CSV
           </button>
         }
       />
       <div className="toolbar">
         <label htmlFor="status-filter">Status</label>
-        <select id="status-filter" className="input input-inline" value={status} onChange={(e) => setStatus(e.target.value)}>
+        <select
+          id="status-filter"
+          className="input input-inline"
+          value={status}
+          onChange={(e) => setStatus(e.target.value)}
+        >
           <option value="">All</option>
           {STATUSES.map((s) => (
             <option key={s} value={s}>
@@ -114,7 +145,12 @@ export default function History() {
         ) : null}
       </div>
       {history.hasNextPage ? (
-        <button type="button" className="button button-secondary load-more" disabled={history.isFetchingNextPage} onClick={() => void history.fetchNextPage()}>
+        <button
+          type="button"
+          className="button button-secondary load-more"
+          disabled={history.isFetchingNextPage}
+          onClick={() => void history.fetchNextPage()}
+        >
           {history.isFetchingNextPage ? 'Loading…' : 'Load more'}
         </button>
       ) : null}

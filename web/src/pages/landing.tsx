@@ -16,8 +16,8 @@ export function Landing() {
           <p className="eyebrow">SMS verification, done right</p>
           <h1 className="hero-title">One-time phone numbers for verification codes.</h1>
           <p className="hero-lead">
-            Pay from a prepaid wallet, receive the code in seconds, and get your money back automatically when no code
-            arrives.
+            Pay from a prepaid wallet, receive the code in seconds, and get your money back automatically when
+            no code arrives.
           </p>
           <div className="hero-actions">
             <Link to="/register" className="button button-primary button-large">
@@ -48,7 +48,9 @@ export function Landing() {
         <div className="feature-grid">
           <div className="card feature">
             <h3>Refunds by themselves</h3>
-            <p className="muted">Cancel before the SMS or let the window run out: the hold goes back to your wallet.</p>
+            <p className="muted">
+              Cancel before the SMS or let the window run out: the hold goes back to your wallet.
+            </p>
           </div>
           <div className="card feature">
             <h3>Built for developers</h3>
@@ -56,7 +58,9 @@ export function Landing() {
           </div>
           <div className="card feature">
             <h3>Every cent accounted for</h3>
-            <p className="muted">A double-entry ledger behind every balance, with a statement you can read.</p>
+            <p className="muted">
+              A double-entry ledger behind every balance, with a statement you can read.
+            </p>
           </div>
         </div>
       </section>

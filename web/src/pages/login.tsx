@@ -95,9 +95,17 @@ export default function Login() {
             error={fieldError(login.error, 'otp')}
           />
         ) : null}
-        {captchaLevel !== null ? <Captcha key={captchaKey} level={captchaLevel} onPayload={setCaptcha} /> : null}
-        <ErrorNote message={mfaPrompt && !otp ? null : formError(login.error, ['email', 'password', 'otp'])} />
-        <button type="submit" className="button button-primary button-block" disabled={login.isPending || waitingForCaptcha}>
+        {captchaLevel !== null ? (
+          <Captcha key={captchaKey} level={captchaLevel} onPayload={setCaptcha} />
+        ) : null}
+        <ErrorNote
+          message={mfaPrompt && !otp ? null : formError(login.error, ['email', 'password', 'otp'])}
+        />
+        <button
+          type="submit"
+          className="button button-primary button-block"
+          disabled={login.isPending || waitingForCaptcha}
+        >
           {login.isPending ? 'Signing in…' : waitingForCaptcha ? 'Checking you are human…' : 'Sign in'}
         </button>
       </form>

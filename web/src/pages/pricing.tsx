@@ -29,7 +29,10 @@ export default function Pricing() {
               <li>Webhooks: {yes(tier.webhooks)}</li>
               <li>Up to {tier.activeOrders} active orders</li>
             </ul>
-            <Link to="/register" className={`button ${tier.highlight ? 'button-primary' : 'button-secondary'} button-block`}>
+            <Link
+              to="/register"
+              className={`button ${tier.highlight ? 'button-primary' : 'button-secondary'} button-block`}
+            >
               Get started
             </Link>
           </article>

@@ -16,7 +16,8 @@ export default function Register() {
   const [captchaKey, setCaptchaKey] = useState(0);
   const meta = useMeta();
   const register = useMutation({
-    mutationFn: () => api<{ message: string; email: string }>('POST', '/api/v1/auth/register', { email, password, captcha }),
+    mutationFn: () =>
+      api<{ message: string; email: string }>('POST', '/api/v1/auth/register', { email, password, captcha }),
     onError: () => {
       // A captcha solution is good for one request: solve a fresh one for the next try.
       setCaptcha(null);
@@ -74,7 +75,11 @@ export default function Register() {
         />
         <Captcha key={captchaKey} onPayload={setCaptcha} />
         <ErrorNote message={formError(register.error, ['email', 'password'])} />
-        <button type="submit" className="button button-primary button-block" disabled={!captcha || register.isPending}>
+        <button
+          type="submit"
+          className="button button-primary button-block"
+          disabled={!captcha || register.isPending}
+        >
           {register.isPending ? 'Creating account…' : captcha ? 'Create account' : 'Checking you are human…'}
         </button>
       </form>

@@ -14,7 +14,8 @@ export default function ResetPassword() {
   const [captcha, setCaptcha] = useState<string | null>(null);
   const [captchaKey, setCaptchaKey] = useState(0);
   const reset = useMutation({
-    mutationFn: () => api<{ message: string }>('POST', '/api/v1/auth/password/reset', { token, password, captcha }),
+    mutationFn: () =>
+      api<{ message: string }>('POST', '/api/v1/auth/password/reset', { token, password, captcha }),
     onError: () => {
       setCaptcha(null);
       setCaptchaKey((k) => k + 1);
@@ -58,7 +59,11 @@ export default function ResetPassword() {
           />
           <Captcha key={captchaKey} onPayload={setCaptcha} />
           <ErrorNote message={formError(reset.error, ['password'])} />
-          <button type="submit" className="button button-primary button-block" disabled={!captcha || reset.isPending}>
+          <button
+            type="submit"
+            className="button button-primary button-block"
+            disabled={!captcha || reset.isPending}
+          >
             {reset.isPending ? 'Saving…' : captcha ? 'Set new password' : 'Checking you are human…'}
           </button>
         </form>

@@ -41,14 +41,44 @@ function PasswordSection({ mfaEnabled }: { mfaEnabled: boolean }) {
     <section className="card" aria-labelledby="password-title">
       <h2 id="password-title">Password</h2>
       <form className="form form-narrow" onSubmit={submit} noValidate>
-        <Field id="current-password" label="Current password" type="password" autoComplete="current-password" value={currentPassword} onChange={(e) => setCurrent(e.target.value)} error={fieldError(change.error, 'currentPassword')} />
-        <Field id="new-password" label="New password" type="password" autoComplete="new-password" value={newPassword} onChange={(e) => setNew(e.target.value)} error={fieldError(change.error, 'newPassword')} hint="At least 8 characters." />
+        <Field
+          id="current-password"
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          value={currentPassword}
+          onChange={(e) => setCurrent(e.target.value)}
+          error={fieldError(change.error, 'currentPassword')}
+        />
+        <Field
+          id="new-password"
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          value={newPassword}
+          onChange={(e) => setNew(e.target.value)}
+          error={fieldError(change.error, 'newPassword')}
+          hint="At least 8 characters."
+        />
         {mfaEnabled ? (
-          <Field id="password-otp" label="Authenticator code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={otp} onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))} error={fieldError(change.error, 'otp')} />
+          <Field
+            id="password-otp"
+            label="Authenticator code"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={6}
+            value={otp}
+            onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))}
+            error={fieldError(change.error, 'otp')}
+          />
         ) : null}
         <ErrorNote message={formError(change.error, ['currentPassword', 'newPassword', 'otp'])} />
         {change.isSuccess ? <Notice tone="success">{change.data.message}</Notice> : null}
-        <button type="submit" className="button button-primary" disabled={change.isPending || !currentPassword || !newPassword}>
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={change.isPending || !currentPassword || !newPassword}
+        >
           {change.isPending ? 'Saving…' : 'Change password'}
         </button>
       </form>
@@ -59,7 +89,9 @@ function PasswordSection({ mfaEnabled }: { mfaEnabled: boolean }) {
 function MfaSection({ enabled }: { enabled: boolean }) {
   const queryClient = useQueryClient();
   const [otp, setOtp] = useState('');
-  const setup = useMutation({ mutationFn: () => api<{ secret: string; otpauthUrl: string }>('POST', '/api/v1/mfa/totp', {}) });
+  const setup = useMutation({
+    mutationFn: () => api<{ secret: string; otpauthUrl: string }>('POST', '/api/v1/mfa/totp', {}),
+  });
   const verify = useMutation({
     mutationFn: () => api('POST', '/api/v1/mfa/totp/verify', { otp }),
     onSuccess: () => {
@@ -76,7 +108,16 @@ function MfaSection({ enabled }: { enabled: boolean }) {
     },
   });
   const otpField = (error: unknown) => (
-    <Field id="mfa-otp" label="6-digit code" inputMode="numeric" autoComplete="one-time-code" maxLength={6} value={otp} onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))} error={fieldError(error, 'otp')} />
+    <Field
+      id="mfa-otp"
+      label="6-digit code"
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      maxLength={6}
+      value={otp}
+      onChange={(e) => setOtp(e.target.value.replace(/\D/g, ''))}
+      error={fieldError(error, 'otp')}
+    />
   );
   return (
     <section className="card" aria-labelledby="mfa-title">
@@ -84,17 +125,38 @@ function MfaSection({ enabled }: { enabled: boolean }) {
       {enabled ? (
         <>
           <Notice tone="success">Two-factor authentication is on.</Notice>
-          <form className="form form-narrow" onSubmit={(e) => { e.preventDefault(); disable.mutate(); }} noValidate>
+          <form
+            className="form form-narrow"
+            onSubmit={(e) => {
+              e.preventDefault();
+              disable.mutate();
+            }}
+            noValidate
+          >
             {otpField(disable.error)}
             <ErrorNote message={formError(disable.error, ['otp'])} />
-            <button type="submit" className="button button-danger" disabled={disable.isPending || otp.length !== 6}>
+            <button
+              type="submit"
+              className="button button-danger"
+              disabled={disable.isPending || otp.length !== 6}
+            >
               Turn off
             </button>
           </form>
         </>
       ) : setup.data ? (
-        <form className="form form-narrow" onSubmit={(e) => { e.preventDefault(); verify.mutate(); }} noValidate>
-          <p>Add this key to your authenticator app (Google Authenticator, 1Password, Authy…), then enter the code it shows.</p>
+        <form
+          className="form form-narrow"
+          onSubmit={(e) => {
+            e.preventDefault();
+            verify.mutate();
+          }}
+          noValidate
+        >
+          <p>
+            Add this key to your authenticator app (Google Authenticator, 1Password, Authy…), then enter the
+            code it shows.
+          </p>
           <div className="secret-row">
             <code className="secret" id="mfa-secret">
               {setup.data.secret}
@@ -106,15 +168,26 @@ function MfaSection({ enabled }: { enabled: boolean }) {
           </p>
           {otpField(verify.error)}
           <ErrorNote message={formError(verify.error, ['otp'])} />
-          <button type="submit" className="button button-primary" disabled={verify.isPending || otp.length !== 6}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={verify.isPending || otp.length !== 6}
+          >
             Turn on
           </button>
         </form>
       ) : (
         <>
-          <p className="muted">Protect your account with a code from an authenticator app at every sign-in.</p>
+          <p className="muted">
+            Protect your account with a code from an authenticator app at every sign-in.
+          </p>
           <ErrorNote message={setup.error?.message} />
-          <button type="button" className="button button-secondary" onClick={() => setup.mutate()} disabled={setup.isPending}>
+          <button
+            type="button"
+            className="button button-secondary"
+            onClick={() => setup.mutate()}
+            disabled={setup.isPending}
+          >
             Set up two-factor authentication
           </button>
         </>
@@ -125,7 +198,10 @@ function MfaSection({ enabled }: { enabled: boolean }) {
 
 function SessionsSection() {
   const queryClient = useQueryClient();
-  const sessions = useQuery({ queryKey: ['sessions'], queryFn: () => api<{ data: Session[] }>('GET', '/api/v1/sessions') });
+  const sessions = useQuery({
+    queryKey: ['sessions'],
+    queryFn: () => api<{ data: Session[] }>('GET', '/api/v1/sessions'),
+  });
   const revoke = useMutation({
     mutationFn: (id: string) => api('DELETE', `/api/v1/sessions/${id}`),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['sessions'] }),
@@ -143,14 +219,20 @@ function SessionsSection() {
             <li key={s.id} className="list-row">
               <div>
                 <div>
-                  {s.userAgent ?? 'Unknown device'} {s.current ? <span className="badge badge-active">This device</span> : null}
+                  {s.userAgent ?? 'Unknown device'}{' '}
+                  {s.current ? <span className="badge badge-active">This device</span> : null}
                 </div>
                 <div className="muted small">
                   {s.ip ?? 'unknown address'} · last used {formatDate(s.lastUsedAt)}
                 </div>
               </div>
               {s.current ? null : (
-                <button type="button" className="button button-secondary button-small" disabled={revoke.isPending} onClick={() => revoke.mutate(s.id)}>
+                <button
+                  type="button"
+                  className="button button-secondary button-small"
+                  disabled={revoke.isPending}
+                  onClick={() => revoke.mutate(s.id)}
+                >
                   Sign out
                 </button>
               )}

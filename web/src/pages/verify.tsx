@@ -1,7 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { ApiError, type Money, type Verification, type VerificationMessage, api, newIdempotencyKey } from '../api';
+import {
+  ApiError,
+  type Money,
+  type Verification,
+  type VerificationMessage,
+  api,
+  newIdempotencyKey,
+} from '../api';
 import { CopyButton, ErrorNote, Notice, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
 
@@ -30,8 +37,15 @@ export default function Verify() {
   const id = params.get('id');
   return (
     <>
-      <PageHeader title="New verification" description="Pick a service, get a number, and watch for the code." />
-      {id ? <VerificationPanel id={id} onDone={() => setParams({})} /> : <PurchaseForm onBought={(v) => setParams({ id: v.id })} />}
+      <PageHeader
+        title="New verification"
+        description="Pick a service, get a number, and watch for the code."
+      />
+      {id ? (
+        <VerificationPanel id={id} onDone={() => setParams({})} />
+      ) : (
+        <PurchaseForm onBought={(v) => setParams({ id: v.id })} />
+      )}
     </>
   );
 }
@@ -49,7 +63,11 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
   });
   const services = useQuery({
     queryKey: ['services', country],
-    queryFn: () => api<{ data: CatalogService[] }>('GET', `/api/v1/catalog/services?country=${encodeURIComponent(country)}`),
+    queryFn: () =>
+      api<{ data: CatalogService[] }>(
+        'GET',
+        `/api/v1/catalog/services?country=${encodeURIComponent(country)}`,
+      ),
     staleTime: 60_000,
   });
   const filtered = useMemo(() => {
@@ -139,7 +157,12 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
       <div className="form-row">
         <div className="field">
           <label htmlFor="country-select">Country</label>
-          <select id="country-select" className="input" value={country} onChange={(e) => setCountry(e.target.value)}>
+          <select
+            id="country-select"
+            className="input"
+            value={country}
+            onChange={(e) => setCountry(e.target.value)}
+          >
             {(countries.data?.data ?? [{ code: 'US', name: 'United States', available: true }]).map((c) => (
               <option key={c.code} value={c.code} disabled={!c.available}>
                 {c.name}
@@ -173,16 +196,25 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
             {!service ? '—' : quote.isPending ? '…' : quote.data ? formatMoney(quote.data.price) : '—'}
           </div>
           {quote.isError ? <ErrorNote message={quote.error.message} /> : null}
-          <p className="muted small">You are charged only if a code arrives. Cancel any time before it does.</p>
+          <p className="muted small">
+            You are charged only if a code arrives. Cancel any time before it does.
+          </p>
         </div>
-        <button id="purchase-btn" type="submit" className="button button-primary button-large" disabled={!service || purchase.isPending}>
+        <button
+          id="purchase-btn"
+          type="submit"
+          className="button button-primary button-large"
+          disabled={!service || purchase.isPending}
+        >
           {purchase.isPending ? 'Getting a number…' : 'Buy number'}
         </button>
       </div>
       {error ? (
         <div className="purchase-error">
           <ErrorNote message={error.message} />
-          {error instanceof ApiError && error.code === 'insufficient_funds' ? <Link to="/wallet">Top up your wallet</Link> : null}
+          {error instanceof ApiError && error.code === 'insufficient_funds' ? (
+            <Link to="/wallet">Top up your wallet</Link>
+          ) : null}
           {error instanceof ApiError && error.code === 'email_not_confirmed' ? (
             <Link to="/confirm-email">Resend the confirmation e-mail</Link>
           ) : null}
@@ -228,7 +260,11 @@ function useLiveVerification(id: string) {
       source.addEventListener('open', () => setLive(true));
       source.addEventListener('status', (event) => {
         const view = JSON.parse((event as MessageEvent<string>).data) as Verification;
-        queryClient.setQueryData<Verification>(['verification', id], (old) => ({ ...old, ...view, messages: old?.messages ?? [] }));
+        queryClient.setQueryData<Verification>(['verification', id], (old) => ({
+          ...old,
+          ...view,
+          messages: old?.messages ?? [],
+        }));
         if (!OPEN.has(view.status)) {
           void queryClient.invalidateQueries({ queryKey: ['wallet'] });
           void queryClient.invalidateQueries({ queryKey: ['verifications'] });
@@ -237,7 +273,9 @@ function useLiveVerification(id: string) {
       source.addEventListener('message', (event) => {
         const message = JSON.parse((event as MessageEvent<string>).data) as VerificationMessage;
         queryClient.setQueryData<Verification>(['verification', id], (old) =>
-          old ? { ...old, messages: [...(old.messages ?? []).filter((m) => m.id !== message.id), message] } : old,
+          old
+            ? { ...old, messages: [...(old.messages ?? []).filter((m) => m.id !== message.id), message] }
+            : old,
         );
       });
       source.addEventListener('error', () => {
@@ -271,9 +309,18 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
   const now = useNow(open);
   const action = useMutation({
     mutationFn: (kind: 'cancel' | 'report') =>
-      api<Verification>('POST', `/api/v1/verifications/${id}/${kind}`, {}, { idempotencyKey: newIdempotencyKey() }),
+      api<Verification>(
+        'POST',
+        `/api/v1/verifications/${id}/${kind}`,
+        {},
+        { idempotencyKey: newIdempotencyKey() },
+      ),
     onSuccess: (view) => {
-      queryClient.setQueryData<Verification>(['verification', id], (old) => ({ ...old, ...view, messages: old?.messages ?? [] }));
+      queryClient.setQueryData<Verification>(['verification', id], (old) => ({
+        ...old,
+        ...view,
+        messages: old?.messages ?? [],
+      }));
       void queryClient.invalidateQueries({ queryKey: ['wallet'] });
       void queryClient.invalidateQueries({ queryKey: ['verifications'] });
     },
@@ -292,7 +339,9 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
         </h2>
         <div className="verification-status">
           <StatusBadge status={v.status} />
-          {open ? <span className={`live-dot${live ? ' live-on' : ''}`}>{live ? 'Live' : 'Connecting…'}</span> : null}
+          {open ? (
+            <span className={`live-dot${live ? ' live-on' : ''}`}>{live ? 'Live' : 'Connecting…'}</span>
+          ) : null}
         </div>
       </div>
       <div className="number-row">
@@ -338,8 +387,8 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
           </>
         ) : open ? (
           <p className="waiting">
-            <span className="spinner" aria-hidden="true" /> Waiting for the SMS… enter the number in {v.service} and the code
-            shows up here.
+            <span className="spinner" aria-hidden="true" /> Waiting for the SMS… enter the number in{' '}
+            {v.service} and the code shows up here.
           </p>
         ) : (
           <p className="muted">No code arrived.</p>
@@ -348,7 +397,8 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
       {refunded ? (
         <Notice tone="info">
           This verification is {v.status}
-          {v.failureCode ? ` (${v.failureCode})` : ''}; the {formatMoney(v.price)} hold went back to your wallet.
+          {v.failureCode ? ` (${v.failureCode})` : ''}; the {formatMoney(v.price)} hold went back to your
+          wallet.
         </Notice>
       ) : null}
       {v.messages && v.messages.length > 0 ? (
@@ -374,10 +424,22 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
       <div className="actions">
         {open && !code ? (
           <>
-            <button id="cancel-btn" type="button" className="button button-secondary" disabled={action.isPending} onClick={() => action.mutate('cancel')}>
+            <button
+              id="cancel-btn"
+              type="button"
+              className="button button-secondary"
+              disabled={action.isPending}
+              onClick={() => action.mutate('cancel')}
+            >
               Cancel and refund
             </button>
-            <button id="report-btn" type="button" className="button button-ghost" disabled={action.isPending} onClick={() => action.mutate('report')}>
+            <button
+              id="report-btn"
+              type="button"
+              className="button button-ghost"
+              disabled={action.isPending}
+              onClick={() => action.mutate('report')}
+            >
               Report number
             </button>
           </>

@@ -30,9 +30,22 @@ function TopupResult() {
       </Notice>
     );
   if (status === 'pending' || status === 'processing')
-    return <Notice tone="info">Your payment is being confirmed; the balance updates as soon as Paystack confirms it.</Notice>;
-  if (status === 'unknown') return <Notice tone="warning">We could not find that payment. If you were charged, it is credited as soon as Paystack confirms it.</Notice>;
-  return <Notice tone="danger">The payment was not completed ({status}). Nothing was charged; you can try again.</Notice>;
+    return (
+      <Notice tone="info">
+        Your payment is being confirmed; the balance updates as soon as Paystack confirms it.
+      </Notice>
+    );
+  if (status === 'unknown')
+    return (
+      <Notice tone="warning">
+        We could not find that payment. If you were charged, it is credited as soon as Paystack confirms it.
+      </Notice>
+    );
+  return (
+    <Notice tone="danger">
+      The payment was not completed ({status}). Nothing was charged; you can try again.
+    </Notice>
+  );
 }
 
 export default function WalletPage() {
@@ -87,7 +100,9 @@ export default function WalletPage() {
         </div>
         <div className="card stat">
           <span className="stat-label">Free verifications</span>
-          <span className="stat-value">{wallet.data ? wallet.data.includedUsage.freeVerifications : '…'}</span>
+          <span className="stat-value">
+            {wallet.data ? wallet.data.includedUsage.freeVerifications : '…'}
+          </span>
         </div>
       </div>
       {wallet.isError ? <ErrorNote message={wallet.error.message} /> : null}
@@ -129,7 +144,11 @@ export default function WalletPage() {
               onChange={(e) => setCustom(e.target.value)}
             />
           </div>
-          <button type="submit" className="button button-primary" disabled={topup.isPending || !(customCents > 0)}>
+          <button
+            type="submit"
+            className="button button-primary"
+            disabled={topup.isPending || !(customCents > 0)}
+          >
             {topup.isPending ? 'Opening checkout…' : 'Top up'}
           </button>
         </form>
@@ -142,7 +161,9 @@ export default function WalletPage() {
         </div>
         {statement.isPending ? <Spinner /> : null}
         {statement.isError ? <ErrorNote message={statement.error.message} /> : null}
-        {statement.isSuccess && lines.length === 0 ? <Empty title="No movements yet">Top-ups, holds and refunds appear here.</Empty> : null}
+        {statement.isSuccess && lines.length === 0 ? (
+          <Empty title="No movements yet">Top-ups, holds and refunds appear here.</Empty>
+        ) : null}
         {lines.length > 0 ? (
           <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="statement-title">
             <table className="table statement-table">
@@ -167,7 +188,7 @@ export default function WalletPage() {
                     <td>
                       <span className={`badge badge-line-${line.type}`}>{line.type}</span>
                     </td>
-                    <td>{line.memo}</td>
+                    <td className="wrap">{line.memo}</td>
                     <td className={`num ${line.amount.amount > 0 ? 'positive' : ''}`}>
                       {line.amount.amount > 0 ? '+' : ''}
                       {formatMoney(line.amount)}
@@ -181,7 +202,11 @@ export default function WalletPage() {
         ) : null}
       </section>
       {statement.hasNextPage ? (
-        <button type="button" className="button button-secondary load-more" onClick={() => void statement.fetchNextPage()}>
+        <button
+          type="button"
+          className="button button-secondary load-more"
+          onClick={() => void statement.fetchNextPage()}
+        >
           Load more
         </button>
       ) : null}
