@@ -300,6 +300,26 @@ describe('web app journeys in Chromium', () => {
     await context.close();
   }, 180_000);
 
+  it('the collectors notice a violation when there is one (so the zero below means something)', async () => {
+    const control: Findings = { csp: [], axe: [], pageErrors: [] };
+    const context = await personContext(browser, control);
+    const page = await context.newPage();
+    await page.goto(url('/'));
+    await page.waitForSelector('h1');
+    // What a careless change would do: an inline style, and an image without its alternative text.
+    await page.evaluate(() => {
+      const style = document.createElement('style');
+      style.textContent = 'body { margin: 0 }';
+      document.head.append(style);
+      document.querySelector('main')?.append(document.createElement('img'));
+    });
+    await page.waitForTimeout(200);
+    await audit(page, control);
+    expect(control.csp.some((line) => /style-src/.test(line))).toBe(true);
+    expect(control.axe.some((line) => /image-alt/.test(line))).toBe(true);
+    await context.close();
+  }, 60_000);
+
   it('saw no CSP violation, no page error and no serious or critical axe finding', () => {
     expect(findings.csp).toEqual([]);
     expect(findings.pageErrors).toEqual([]);
