@@ -1,6 +1,6 @@
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
-import { subresourceIntegrity } from './sri-plugin';
+import { subresourceIntegrity } from './sri-plugin.ts';
 
 /** `npm run dev` proxies the API to a running server (`npm start`, port 3000 unless NAMASKAH_API says otherwise). */
 const api = process.env.NAMASKAH_API ?? 'http://127.0.0.1:3000';
