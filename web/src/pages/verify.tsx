@@ -255,9 +255,13 @@ function useLiveVerification(id: string) {
     let source: EventSource | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
+    let failures = 0;
     const open = () => {
       source = new EventSource(`/api/v1/verifications/${id}/events`);
-      source.addEventListener('open', () => setLive(true));
+      source.addEventListener('open', () => {
+        failures = 0;
+        setLive(true);
+      });
       source.addEventListener('status', (event) => {
         const view = JSON.parse((event as MessageEvent<string>).data) as Verification;
         queryClient.setQueryData<Verification>(['verification', id], (old) => ({
@@ -280,7 +284,8 @@ function useLiveVerification(id: string) {
       });
       source.addEventListener('error', () => {
         setLive(false);
-        if (source?.readyState === EventSource.CLOSED && !stopped) {
+        // Five refusals in a row (access revoked, not merely expired): polling carries on alone.
+        if (source?.readyState === EventSource.CLOSED && !stopped && ++failures <= 5) {
           // Refused (an expired access token): a normal request refreshes the session, then reconnect.
           source.close();
           retry = setTimeout(() => {
