@@ -26,6 +26,8 @@ export default tseslint.config(
       '**/*.test.ts',
       'test/**',
       'bench/**',
+      'scripts/**',
+      'web/vite.config.ts',
       'vitest.config.ts',
       'drizzle.config.ts',
     ],

@@ -12,8 +12,8 @@ import { Jobs } from './platform/jobs.js';
 import { createLogger } from './platform/logger.js';
 import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
-import { registerHomePage } from './platform/http/home-page.js';
 import { startMetricsListener } from './platform/http/metrics-route.js';
+import { registerWebApp } from './platform/http/web-app.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
@@ -99,7 +99,10 @@ export async function startRuntime(
 
     const app = await buildApp(platform, services);
     cleanup.push(() => app.close());
-    registerHomePage(app, { embedded: sandboxes !== undefined });
+    await registerWebApp(app, {
+      embedded: sandboxes !== undefined,
+      ...(sandboxes ? { sandboxMailUrl: '/_sandbox/mail/' } : {}),
+    });
     // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
     if (sandboxes) registerInboxRoutes(app, sandboxes.smtp, { prefix: '/_sandbox/mail' });
     if (config.waf.blocklistFile) {

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { MIGRATIONS_FOLDER, openDatabase } from '../src/platform/db/database.js';
+import { ensureWebBuild } from '../scripts/web-build.js';
 import { TEST_DATABASE_URL, TEST_REDIS_URL, databaseUrl } from './support/services.js';
 
 /**
@@ -11,6 +12,8 @@ import { TEST_DATABASE_URL, TEST_REDIS_URL, databaseUrl } from './support/servic
  * database that every test file clones (a clone takes milliseconds, migrations take seconds).
  */
 export default async function setup({ provide }: { provide: (key: string, value: unknown) => void }) {
+  // The browser tests and the build-output checks need web/dist; a fresh clone has none.
+  await ensureWebBuild({ quiet: true });
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL, connectionTimeoutMillis: 5_000 });
   try {
     await admin.connect();

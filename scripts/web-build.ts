@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Builds the web app (web/ → web/dist) when the build is missing or older than its sources.
+ * `npm start` runs it first (prestart), the test run in its global setup: a fresh clone serves the
+ * pages without a separate build step, and an unchanged tree is not rebuilt.
+ */
+const root = path.resolve(import.meta.dirname, '..');
+const web = path.join(root, 'web');
+const built = path.join(web, 'dist', 'index.html');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- walks the repo's own web/ folder
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
+    const full = path.join(dir, entry.name);
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- a file of web/
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+export function webBuildIsStale(): boolean {
+  if (!existsSync(built)) return true;
+  return newestSource(web) > statSync(built).mtimeMs;
+}
+
+export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise<'built' | 'fresh'> {
+  if (!webBuildIsStale()) return 'fresh';
+  // A process of its own with NODE_ENV=production: Vite and React pick their production builds by
+  // it, and the caller may run under another (the test run sets `test`).
+  const vite = path.join(root, 'node_modules', '.bin', 'vite');
+  // vite is a dev dependency: a production install (`--omit=dev`) ships a prebuilt web/dist instead.
+  if (!existsSync(vite)) throw new Error('vite is not installed (npm ci without --omit=dev installs it)');
+  const result = spawnSync(vite, ['build', web, ...(options.quiet ? ['--logLevel', 'error'] : [])], {
+    cwd: root,
+    stdio: options.quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status ?? result.signal})`);
+  return 'built';
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  try {
+    const result = await ensureWebBuild();
+    if (result === 'built') process.stdout.write('Built the web app into web/dist.\n');
+  } catch (error) {
+    if (existsSync(built)) {
+      process.stderr.write(
+        `Could not rebuild the web app (${(error as Error).message}); serving the existing web/dist.\n`,
+      );
+    } else {
+      process.stderr.write(
+        `Could not build the web app: ${(error as Error).message}\nThe API still runs; run \`npm run build:web\` for the pages.\n`,
+      );
+    }
+  }
+}

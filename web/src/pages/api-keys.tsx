@@ -1,0 +1,193 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, useState } from 'react';
+import { api } from '../api';
+import { Field, fieldError, formError } from '../components/field';
+import { CopyButton, Empty, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
+import { formatDate } from '../money';
+
+interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  allowedCidrs: string[];
+  lastUsedAt: string | null;
+  createdAt: string;
+}
+
+const SCOPES: [string, string][] = [
+  ['account:read', 'Read the account'],
+  ['verifications:read', 'Read verifications'],
+  ['verifications:write', 'Buy and cancel verifications'],
+  ['wallet:read', 'Read the wallet'],
+  ['wallet:write', 'Start top-ups'],
+  ['webhooks:read', 'Read webhooks'],
+  ['webhooks:write', 'Manage webhooks'],
+];
+const DEFAULT_SCOPES = ['account:read', 'verifications:read', 'verifications:write', 'wallet:read'];
+
+export default function ApiKeys() {
+  const queryClient = useQueryClient();
+  const keys = useQuery({
+    queryKey: ['api-keys'],
+    queryFn: () => api<{ data: ApiKey[] }>('GET', '/api/v1/api-keys'),
+  });
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(DEFAULT_SCOPES);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const create = useMutation({
+    mutationFn: () => api<ApiKey & { key: string }>('POST', '/api/v1/api-keys', { name, scopes }),
+    onSuccess: () => {
+      setName('');
+      void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  const revoke = useMutation({
+    mutationFn: (id: string) => api('DELETE', `/api/v1/api-keys/${id}`),
+    onSuccess: () => {
+      setConfirming(null);
+      void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    create.mutate();
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="API keys"
+        description="Call the REST API from your own code. A key is shown once, when you create it."
+      />
+      {create.data ? (
+        <Notice tone="success">
+          <p>
+            <strong>Copy your new key now.</strong> It will not be shown again.
+          </p>
+          <div className="secret-row">
+            <code id="new-api-key" className="secret">
+              {create.data.key}
+            </code>
+            <CopyButton value={create.data.key} label="Copy key" />
+          </div>
+        </Notice>
+      ) : null}
+      <section className="card" aria-labelledby="create-key-title">
+        <h2 id="create-key-title">Create a key</h2>
+        <form className="form" onSubmit={submit} noValidate>
+          <Field
+            id="key-name"
+            label="Name"
+            placeholder="e.g. production server"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            required
+            error={fieldError(create.error, 'name')}
+          />
+          <fieldset className="field">
+            <legend>Scopes</legend>
+            <div className="checkbox-grid">
+              {SCOPES.map(([scope, label]) => (
+                <label key={scope} className="checkbox">
+                  <input
+                    type="checkbox"
+                    name="scopes"
+                    value={scope}
+                    checked={scopes.includes(scope)}
+                    onChange={(e) =>
+                      setScopes((current) =>
+                        e.target.checked ? [...current, scope] : current.filter((s) => s !== scope),
+                      )
+                    }
+                  />
+                  <span>
+                    <span className="mono small">{scope}</span> <span className="muted small">{label}</span>
+                  </span>
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <ErrorNote message={formError(create.error, ['name'])} />
+          <button
+            type="submit"
+            id="create-key-btn"
+            className="button button-primary"
+            disabled={create.isPending || !name.trim() || scopes.length === 0}
+          >
+            {create.isPending ? 'Creating…' : 'Create key'}
+          </button>
+        </form>
+      </section>
+      <section className="card card-flush" aria-labelledby="keys-title">
+        <div className="card-header card-header-padded">
+          <h2 id="keys-title">Your keys</h2>
+        </div>
+        {keys.isPending ? <Spinner /> : null}
+        {keys.isError ? <ErrorNote message={keys.error.message} /> : null}
+        {keys.data && keys.data.data.length === 0 ? (
+          <Empty title="No API keys">Create one above to use the API.</Empty>
+        ) : null}
+        {keys.data && keys.data.data.length > 0 ? (
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="keys-title">
+            <table className="table api-keys-table">
+              <caption className="visually-hidden">API keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Scopes</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data.data.map((key) => (
+                  <tr key={key.id} data-key-id={key.id}>
+                    <td>{key.name}</td>
+                    <td className="mono">{key.prefix}…</td>
+                    <td className="small wrap">{key.scopes.join(', ')}</td>
+                    <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
+                    <td className="num">
+                      {confirming === key.id ? (
+                        <span className="inline-actions">
+                          <button
+                            type="button"
+                            className="button button-danger button-small revoke-confirm"
+                            disabled={revoke.isPending}
+                            onClick={() => revoke.mutate(key.id)}
+                          >
+                            Confirm revoke
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-ghost button-small"
+                            onClick={() => setConfirming(null)}
+                          >
+                            Keep
+                          </button>
+                        </span>
+                      ) : (
+                        <button
+                          type="button"
+                          className="button button-secondary button-small revoke-btn"
+                          aria-label={`Revoke ${key.name}`}
+                          onClick={() => setConfirming(key.id)}
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+        <ErrorNote message={revoke.error?.message} />
+      </section>
+    </>
+  );
+}
