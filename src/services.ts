@@ -10,6 +10,7 @@ import { type AuditService, createAuditService } from './modules/audit/index.js'
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
 import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
 import {
   type VerificationEventBus,
@@ -56,6 +57,7 @@ export interface Services {
   verificationEvents: VerificationEventBus;
   verifications: VerificationsService;
   payments: PaymentsService;
+  subscriptions: SubscriptionsService;
   /** Releases what the services hold open (the event bus's connections). */
   close(): Promise<void>;
 }
@@ -114,6 +116,16 @@ export function createServices(platform: Platform): Services {
     ngnPerUsd: config.ngnPerUsd,
     logger,
   });
+  const subscriptions = createSubscriptionsService({
+    db,
+    ledger,
+    tiers,
+    accounts,
+    mailer: providers.mailer,
+    jobs: platform.jobs,
+    publicUrl: config.publicUrl,
+    logger,
+  });
   return {
     rateLimiter,
     ledger,
@@ -125,6 +137,7 @@ export function createServices(platform: Platform): Services {
     verificationEvents,
     verifications,
     payments,
+    subscriptions,
     close: () => verificationEvents.close(),
   };
 }

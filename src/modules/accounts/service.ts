@@ -76,8 +76,9 @@ export interface AccountsCore {
   audit: AuditService;
 }
 
-async function setUserTier(core: AccountsCore, userId: string, tier: string): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { tier }))) throw notFound('User');
+/** `tx`: the caller's transaction, so a tier changes together with what pays for it. */
+async function setUserTier(core: AccountsCore, userId: string, tier: string, tx = core.db): Promise<void> {
+  if (!(await store.updateUser(tx, userId, { tier }))) throw notFound('User');
 }
 
 /**
@@ -710,7 +711,7 @@ export function createAccountsService(deps: AccountsDeps) {
     /** For long-lived responses (SSE) that re-check their access: which sessions are still live, which users active. */
     liveSessionIds: (ids: readonly string[]) => store.liveSessionIds(db, ids),
     activeUserIds: (ids: readonly string[]) => store.activeUserIds(db, ids),
-    setUserTier: (userId: string, tier: string) => setUserTier(core, userId, tier),
+    setUserTier: (userId: string, tier: string, tx?: Db) => setUserTier(core, userId, tier, tx),
     suspendUser: (userId: string, actorId?: string | null, reason?: string) =>
       suspendUser(core, userId, actorId, reason),
     unsuspendUser: (userId: string, actorId?: string | null) => unsuspendUser(core, userId, actorId),
