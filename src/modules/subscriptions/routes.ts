@@ -15,7 +15,8 @@ const canChange = requireScope('wallet:write');
 const changeConfig: FastifyContextConfig = {
   idempotent: true,
   errors: ['email_unconfirmed', 'insufficient_funds', 'validation_failed', 'unknown_tier'],
-  rateLimits: [{ name: 'subscription.change', points: 10, durationSeconds: 60, key: 'user' }],
+  // Generous: a client retrying with its Idempotency-Key must not be refused; the locks keep money safe.
+  rateLimits: [{ name: 'subscription.change', points: 30, durationSeconds: 60, key: 'user' }],
 };
 
 const CHANGE_DESCRIPTION = [
