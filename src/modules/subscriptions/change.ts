@@ -12,7 +12,11 @@ import type { SubscriptionView } from './views.js';
  * queue: the first buys the plan, the next find it bought and change nothing. Prices come only
  * from the tiers table.
  */
-export async function changeTier(ctx: PlanContext, userId: string, tierName: string): Promise<SubscriptionView> {
+export async function changeTier(
+  ctx: PlanContext,
+  userId: string,
+  tierName: string,
+): Promise<SubscriptionView> {
   const tiers = await loadTiers(ctx);
   const target = tiers.named(tierName);
   return ctx.db.transaction(async (tx) => {

@@ -107,7 +107,8 @@ export function planTierChange(input: {
  * - `end`: canceled at period end, or the grace is over → downgraded to payg, no charge;
  * - `charge`: the period is over (or past due, still in grace): charge the next period.
  */
-export type RenewalStep = { kind: 'none' } | { kind: 'end'; reason: 'canceled' | 'grace_expired' } | { kind: 'charge' };
+export type RenewalStep =
+  { kind: 'none' } | { kind: 'end'; reason: 'canceled' | 'grace_expired' } | { kind: 'charge' };
 
 export function renewalStep(plan: PlanState, now: Date): RenewalStep {
   if (plan.status === 'ended') return { kind: 'none' };

@@ -6,12 +6,22 @@ export type SubscriptionEvent =
   | {
       type: 'subscription.renewed';
       userId: string;
-      data: { tier: string; periodStart: string; periodEnd: string; amount: { amount: number; currency: 'USD' } };
+      data: {
+        tier: string;
+        periodStart: string;
+        periodEnd: string;
+        amount: { amount: number; currency: 'USD' };
+      };
     }
   | {
       type: 'subscription.past_due';
       userId: string;
-      data: { tier: string; periodEnd: string; graceEndsAt: string; amount: { amount: number; currency: 'USD' } };
+      data: {
+        tier: string;
+        periodEnd: string;
+        graceEndsAt: string;
+        amount: { amount: number; currency: 'USD' };
+      };
     }
   | {
       type: 'subscription.downgraded';
@@ -23,6 +33,10 @@ export type SubscriptionEvent =
  * The one place plan events leave this module: in the transaction (`tx`) of the change they
  * announce, so an event exists exactly when its change committed.
  */
-export async function emitSubscriptionEvent(ctx: PlanContext, tx: Db, event: SubscriptionEvent): Promise<void> {
+export async function emitSubscriptionEvent(
+  ctx: PlanContext,
+  tx: Db,
+  event: SubscriptionEvent,
+): Promise<void> {
   await ctx.emitEvent?.(tx, event);
 }

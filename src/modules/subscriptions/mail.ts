@@ -12,11 +12,20 @@ export const SEND_SUBSCRIPTION_MAIL = 'subscriptions.mail';
 
 export type SubscriptionMailJob =
   | { kind: 'past_due'; userId: string; tier: string; amountCents: number; graceEndsAt: string }
-  | { kind: 'downgraded'; userId: string; fromTier: string; toTier: string; reason: 'canceled' | 'grace_expired' };
+  | {
+      kind: 'downgraded';
+      userId: string;
+      fromTier: string;
+      toTier: string;
+      reason: 'canceled' | 'grace_expired';
+    };
 
 const dollars = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
-export function subscriptionMail(job: SubscriptionMailJob, links: { walletUrl: string; plansUrl: string }): MailContent {
+export function subscriptionMail(
+  job: SubscriptionMailJob,
+  links: { walletUrl: string; plansUrl: string },
+): MailContent {
   const lines =
     job.kind === 'past_due'
       ? {
@@ -39,7 +48,9 @@ export function subscriptionMail(job: SubscriptionMailJob, links: { walletUrl: s
           link: links.plansUrl,
           action: 'See the plans',
         };
-  const text = ['Hello,', '', ...lines.body, '', `${lines.action}: ${lines.link}`, '', '— Namaskah'].join('\n');
+  const text = ['Hello,', '', ...lines.body, '', `${lines.action}: ${lines.link}`, '', '— Namaskah'].join(
+    '\n',
+  );
   const html = [
     '<p>Hello,</p>',
     ...lines.body.map((line) => `<p>${escapeHtml(line)}</p>`),

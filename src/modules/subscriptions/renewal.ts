@@ -69,7 +69,11 @@ export async function chargeNextPeriod(
  * plan waits, then finds the period already moved and does nothing. The ledger's per-period
  * reference makes a second charge impossible even so.
  */
-export async function renewOne(ctx: PlanContext, subscriptionId: string, tiers?: TierTable): Promise<RenewalOutcome> {
+export async function renewOne(
+  ctx: PlanContext,
+  subscriptionId: string,
+  tiers?: TierTable,
+): Promise<RenewalOutcome> {
   const table = tiers ?? (await loadTiers(ctx));
   const peek = await store.findById(ctx.db, subscriptionId);
   if (!peek) return 'none';
@@ -119,7 +123,13 @@ export async function renewDue(
   options: { limit?: number },
 ): Promise<Record<RenewalOutcome, number>> {
   const limit = options.limit ?? 500;
-  const counts: Record<RenewalOutcome, number> = { none: 0, renewed: 0, past_due: 0, still_past_due: 0, ended: 0 };
+  const counts: Record<RenewalOutcome, number> = {
+    none: 0,
+    renewed: 0,
+    past_due: 0,
+    still_past_due: 0,
+    ended: 0,
+  };
   const tiers = await loadTiers(ctx);
   const now = ctx.now();
   const ids = [

@@ -32,7 +32,10 @@ export const subscriptions = pgTable(
   (t) => [
     check('subscriptions_status_known', sql`${t.status} in ('active', 'past_due', 'ended')`),
     check('subscriptions_period_ordered', sql`${t.currentPeriodEnd} > ${t.currentPeriodStart}`),
-    check('subscriptions_grace_iff_past_due', sql`(${t.status} = 'past_due') = (${t.graceEndsAt} is not null)`),
+    check(
+      'subscriptions_grace_iff_past_due',
+      sql`(${t.status} = 'past_due') = (${t.graceEndsAt} is not null)`,
+    ),
     uniqueIndex('subscriptions_user_unique').on(t.userId),
     index('subscriptions_due_idx')
       .on(t.currentPeriodEnd)

@@ -72,4 +72,3 @@ export function createSubscriptionsService(deps: SubscriptionsDeps) {
   };
 }
 export type SubscriptionsService = ReturnType<typeof createSubscriptionsService>;
-

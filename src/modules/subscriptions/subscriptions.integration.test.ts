@@ -12,7 +12,6 @@ import type { SubscriptionEvent } from './events.js';
 import { type SubscriptionsService, createSubscriptionsService } from './service.js';
 
 const PASSWORD = 'correct horse battery staple 42';
-const DAY = 24 * 60 * 60 * 1000;
 
 let testDb: TestDatabase;
 let app: TestApp;
@@ -73,7 +72,11 @@ async function signedUpUser(options: { confirmed?: boolean; cents?: number } = {
     payload: { email, password: PASSWORD },
   });
   expect(login.statusCode).toBe(200);
-  return { id, email, headers: { authorization: `Bearer ${login.json<{ accessToken: string }>().accessToken}` } };
+  return {
+    id,
+    email,
+    headers: { authorization: `Bearer ${login.json<{ accessToken: string }>().accessToken}` },
+  };
 }
 
 const subscribe = (user: TestUser, payload: unknown, key?: string) =>
@@ -176,9 +179,14 @@ describe('moving between tiers', () => {
   it('charges an upgrade once under 20 concurrent identical requests (same Idempotency-Key)', async () => {
     const user = await signedUpUser({ cents: 10_000 });
     const key = randomUUID();
-    const responses = await Promise.all(Array.from({ length: 20 }, () => subscribe(user, { tier: 'pro' }, key)));
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => subscribe(user, { tier: 'pro' }, key)),
+    );
     const statuses = responses.map((r) => r.statusCode);
-    expect(statuses.every((s) => s === 200 || s === 409), statuses.join()).toBe(true);
+    expect(
+      statuses.every((s) => s === 200 || s === 409),
+      statuses.join(),
+    ).toBe(true);
     expect(statuses).toContain(200);
     for (const conflict of responses.filter((r) => r.statusCode === 409))
       expect(conflict.json().error.code).toBe('idempotency_key_in_use');
@@ -337,8 +345,14 @@ describe('renewal', () => {
     clock.now = new Date('2031-06-10T12:00:00.000Z');
     await Promise.all([a.renewDue(), b.renewDue()]);
     const pastDue = await a.subscriptionOf(user.id);
-    expect(pastDue).toMatchObject({ tier: 'pro', status: 'past_due', graceEndsAt: '2031-06-13T12:00:00.000Z' });
-    const notice = await catcher.waitForMessage((m) => m.to.includes(user.email) && /could not be renewed/.test(m.subject));
+    expect(pastDue).toMatchObject({
+      tier: 'pro',
+      status: 'past_due',
+      graceEndsAt: '2031-06-13T12:00:00.000Z',
+    });
+    const notice = await catcher.waitForMessage(
+      (m) => m.to.includes(user.email) && /could not be renewed/.test(m.subject),
+    );
     expect(notice.text).toContain('$25.00');
     expect(typesFor(user.id)).toEqual(['subscription.past_due']);
 
@@ -349,11 +363,17 @@ describe('renewal', () => {
 
     clock.now = new Date('2031-06-13T12:00:00.000Z');
     await Promise.all([a.renewDue(), b.renewDue()]);
-    expect(await subscriptionOf(user)).toMatchObject({ tier: 'payg', status: 'none', includedUsage: { remaining: { amount: 0 } } });
+    expect(await subscriptionOf(user)).toMatchObject({
+      tier: 'payg',
+      status: 'none',
+      includedUsage: { remaining: { amount: 0 } },
+    });
     expect(await chargesOf(user.id)).toEqual([2500]);
     expect(await balanceOf(user.id)).toBe(100);
     expect(typesFor(user.id)).toEqual(['subscription.past_due', 'subscription.downgraded']);
-    expect(events.filter((e) => e.userId === user.id)[1]).toMatchObject({ data: { fromTier: 'pro', toTier: 'payg', reason: 'grace_expired' } });
+    expect(events.filter((e) => e.userId === user.id)[1]).toMatchObject({
+      data: { fromTier: 'pro', toTier: 'payg', reason: 'grace_expired' },
+    });
     await catcher.waitForMessage((m) => m.to.includes(user.email) && /plan has changed/.test(m.subject));
     // The gates follow at once: payg's key limit is 2.
     await expectLedgerClean();
@@ -387,7 +407,11 @@ describe('renewal', () => {
     const user = await signedUpUser({ cents: 10_000 });
     expect((await subscribe(user, { tier: 'pro' })).statusCode).toBe(200);
     // The route's own service runs on the real clock; the period is read back from it.
-    const canceled = await app.inject({ method: 'DELETE', url: '/api/v1/subscription', headers: user.headers });
+    const canceled = await app.inject({
+      method: 'DELETE',
+      url: '/api/v1/subscription',
+      headers: user.headers,
+    });
     expect(canceled.statusCode).toBe(200);
     expect(canceled.json()).toMatchObject({ tier: 'pro', status: 'active', cancelAtPeriodEnd: true });
     const periodEnd = new Date(canceled.json<{ currentPeriodEnd: string }>().currentPeriodEnd);
@@ -401,7 +425,11 @@ describe('renewal', () => {
     expect(await subscriptionOf(user)).toMatchObject({ tier: 'payg', status: 'none' });
     expect(await chargesOf(user.id)).toEqual([2500]);
     expect(events.filter((e) => e.userId === user.id)).toEqual([
-      { type: 'subscription.downgraded', userId: user.id, data: { fromTier: 'pro', toTier: 'payg', reason: 'canceled' } },
+      {
+        type: 'subscription.downgraded',
+        userId: user.id,
+        data: { fromTier: 'pro', toTier: 'payg', reason: 'canceled' },
+      },
     ]);
     // Nothing to cancel any more.
     const again = await app.inject({ method: 'DELETE', url: '/api/v1/subscription', headers: user.headers });
@@ -427,6 +455,8 @@ describe('renewal', () => {
 });
 
 async function idOf(userId: string): Promise<string> {
-  const { rows } = await testDb.database.sql.query('select id from subscriptions where user_id = $1', [userId]);
+  const { rows } = await testDb.database.sql.query('select id from subscriptions where user_id = $1', [
+    userId,
+  ]);
   return String(rows[0]!.id);
 }

@@ -48,12 +48,17 @@ export const subscriptionView = z.object({
   tier: z.string().describe('The tier whose gates apply to you now.'),
   status: z
     .enum(['none', 'active', 'past_due'])
-    .describe('none: a free tier (freemium or payg), nothing renews; past_due: the renewal failed, see graceEndsAt.'),
+    .describe(
+      'none: a free tier (freemium or payg), nothing renews; past_due: the renewal failed, see graceEndsAt.',
+    ),
   currentPeriodStart: z.string().nullable(),
   currentPeriodEnd: z.string().nullable().describe('When the plan renews (or ends, with cancelAtPeriodEnd).'),
   cancelAtPeriodEnd: z.boolean(),
   scheduledTier: z.string().nullable().describe('A cheaper plan taking effect at the end of the period.'),
-  graceEndsAt: z.string().nullable().describe('past_due only: when the plan is downgraded to payg unless paid.'),
+  graceEndsAt: z
+    .string()
+    .nullable()
+    .describe('past_due only: when the plan is downgraded to payg unless paid.'),
   includedUsage: z.object({ remaining: money, perPeriod: money }),
 });
 export type SubscriptionView = z.infer<typeof subscriptionView>;
