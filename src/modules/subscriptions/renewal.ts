@@ -121,9 +121,10 @@ export async function renewOne(
 export async function renewDue(
   ctx: PlanContext,
   options: { limit?: number },
-): Promise<Record<RenewalOutcome, number>> {
+): Promise<Record<RenewalOutcome | 'failed', number>> {
   const limit = options.limit ?? 500;
-  const counts: Record<RenewalOutcome, number> = {
+  const counts: Record<RenewalOutcome | 'failed', number> = {
+    failed: 0,
     none: 0,
     renewed: 0,
     past_due: 0,
@@ -136,6 +137,14 @@ export async function renewDue(
     ...(await store.dueIds(ctx.db, now, limit, 'active')),
     ...(await store.dueIds(ctx.db, now, limit, 'past_due')),
   ];
-  for (const id of ids) counts[await renewOne(ctx, id, tiers)] += 1;
+  for (const id of ids) {
+    try {
+      counts[await renewOne(ctx, id, tiers)] += 1;
+    } catch (error) {
+      // One plan's fault (a deadlock victim, a bad tier row) must not hold up the others.
+      counts.failed += 1;
+      ctx.logger.error({ err: error, subscriptionId: id }, 'subscription renewal failed');
+    }
+  }
   return counts;
 }
