@@ -17,6 +17,7 @@ import { registerApiKeysRoutes } from './modules/api-keys/index.js';
 import { registerCatalogRoutes } from './modules/catalog/index.js';
 import { registerIdempotency } from './modules/idempotency/index.js';
 import { registerPaymentsRoutes } from './modules/payments/index.js';
+import { registerSubscriptionsRoutes } from './modules/subscriptions/index.js';
 import { registerVerificationRoutes } from './modules/verifications/index.js';
 import type { Platform, Services } from './services.js';
 
@@ -109,6 +110,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   });
   registerPaymentsRoutes(app, { payments: services.payments });
   registerAdminRoutes(app, { admin: services.admin });
+  registerSubscriptionsRoutes(app, { subscriptions: services.subscriptions });
 
   return app;
 }

@@ -5,6 +5,7 @@ import { defineAccountsJobs } from './modules/accounts/index.js';
 import { defineIdempotencyJobs } from './modules/idempotency/index.js';
 import { registerLedgerMetrics } from './modules/ledger/index.js';
 import { definePaymentsJobs } from './modules/payments/index.js';
+import { defineSubscriptionsJobs } from './modules/subscriptions/index.js';
 import { defineVerificationJobs } from './modules/verifications/index.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
@@ -93,6 +94,7 @@ export async function startRuntime(
     defineAccountsJobs(jobs, { logger, accounts: services.accounts });
     defineVerificationJobs(jobs, { verifications: services.verifications });
     definePaymentsJobs(jobs, { logger, payments: services.payments });
+    defineSubscriptionsJobs(jobs, { logger, subscriptions: services.subscriptions });
 
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());

@@ -11,6 +11,7 @@ import { type AuditService, createAuditService } from './modules/audit/index.js'
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
 import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
 import {
   type VerificationEventBus,
@@ -58,6 +59,7 @@ export interface Services {
   verifications: VerificationsService;
   payments: PaymentsService;
   admin: AdminService;
+  subscriptions: SubscriptionsService;
   /** Releases what the services hold open (the event bus's connections). */
   close(): Promise<void>;
 }
@@ -130,6 +132,16 @@ export function createServices(platform: Platform): Services {
     paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
     defaultMarkupBps: config.catalog.markupBps,
   });
+  const subscriptions = createSubscriptionsService({
+    db,
+    ledger,
+    tiers,
+    accounts,
+    mailer: providers.mailer,
+    jobs: platform.jobs,
+    publicUrl: config.publicUrl,
+    logger,
+  });
   return {
     rateLimiter,
     ledger,
@@ -142,6 +154,7 @@ export function createServices(platform: Platform): Services {
     verifications,
     payments,
     admin,
+    subscriptions,
     close: () => verificationEvents.close(),
   };
 }

@@ -8,8 +8,14 @@ import type { UserRole } from './domain.js';
 import * as store from './store.js';
 import { type AccountsCore, type PublicUser, normalizeEmail, openAccount, publicUser } from './users.js';
 
-async function setUserTier(core: AccountsCore, userId: string, tier: TierName): Promise<void> {
-  if (!(await store.updateUser(core.db, userId, { tier }))) throw notFound('User');
+/** `tx`: the caller's transaction, so a tier changes together with what pays for it. */
+async function setUserTier(
+  core: AccountsCore,
+  userId: string,
+  tier: TierName,
+  tx: Db = core.db,
+): Promise<void> {
+  if (!(await store.updateUser(tx, userId, { tier }))) throw notFound('User');
 }
 
 /**
@@ -118,7 +124,7 @@ export async function provisionAdmin(core: AccountsCore, rawEmail: string): Prom
 /** What administrators (and other modules acting for them) do to a user's account. */
 export function createAdminOperations(core: AccountsCore) {
   return {
-    setUserTier: (userId: string, tier: TierName) => setUserTier(core, userId, tier),
+    setUserTier: (userId: string, tier: TierName, tx?: Db) => setUserTier(core, userId, tier, tx),
     suspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
       suspendUser(core, userId, actorId, reason, ip),
     unsuspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>

@@ -2,6 +2,7 @@
 export {
   createLedgerService,
   type Hold,
+  INCLUDED_USAGE_CURRENCY,
   type LedgerService,
   type PostingResult,
   type Resolution,

@@ -216,6 +216,61 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       expect((await checkLedgerInvariants(db)).violations).toEqual([]);
     });
 
+    it('charges a subscription period once per reference and never below zero', async () => {
+      const ops = ledger.createLedgerService();
+      const owner = await fundedWallet(3000);
+      const charge = (reference: string) =>
+        db.transaction((tx) =>
+          ops.chargeSubscription(tx, { ownerId: owner, amount: 2500, reference, memo: 'plan' }),
+        );
+      const results = await Promise.all([charge(`sub:${owner}:p1`), charge(`sub:${owner}:p1`)]);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect((await ledger.walletSummary(db, owner)).balance).toBe(500);
+      await expect(charge(`sub:${owner}:p2`)).rejects.toMatchObject({ code: 'insufficient_funds' });
+      expect((await ledger.walletSummary(db, owner)).balance).toBe(500);
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
+    it('included usage: granted, held before USD only when it covers the amount, expired, restored on release', async () => {
+      const ops = ledger.createLedgerService();
+      const owner = await fundedWallet(1000);
+      const INCLUDED = ledger.INCLUDED_USAGE_CURRENCY;
+      await db.transaction((tx) =>
+        ops.grantIncludedUsage(tx, { ownerId: owner, amount: 1500, reference: `p1:${owner}`, memo: 'grant' }),
+      );
+      const first = await db.transaction((tx) =>
+        ops.holdIncludedUsage(tx, { ownerId: owner, amount: 1000, reference: `u1:${owner}`, memo: 'use' }),
+      );
+      expect(first?.hold).toMatchObject({ currency: INCLUDED, amount: 1000 });
+      // 500 left does not cover 600: nothing is held, and the same transaction goes on to pay in USD.
+      const fallback = await db.transaction(async (tx) => {
+        const included = await ops.holdIncludedUsage(tx, {
+          ownerId: owner,
+          amount: 600,
+          reference: `u2:${owner}`,
+          memo: 'use',
+        });
+        const usd = await ledger.hold(tx, {
+          ownerId: owner,
+          amount: 600,
+          reference: `u2:${owner}`,
+          memo: 'use',
+        });
+        return { included, usd };
+      });
+      expect(fallback.included).toBeUndefined();
+      expect(fallback.usd.hold.currency).toBe('USD');
+      expect(await ledger.walletSummary(db, owner, INCLUDED)).toEqual({ balance: 500, held: 1000 });
+      // The period ends: what is left expires; an order released later gets its usage back.
+      const expired = await db.transaction((tx) =>
+        ops.expireIncludedUsage(tx, { ownerId: owner, reference: `p2:${owner}`, memo: 'expire' }),
+      );
+      expect(expired).toBe(500);
+      await db.transaction((tx) => ledger.release(tx, first!.hold.id));
+      expect(await ledger.walletSummary(db, owner, INCLUDED)).toEqual({ balance: 1000, held: 0 });
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
     it('the invariant checker reports drift it did not cause', async () => {
       const owner = await fundedWallet(100);
       // Simulate a bug that bypassed the ledger: the cached balance no longer matches the entries.

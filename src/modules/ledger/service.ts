@@ -10,6 +10,7 @@ import {
   LedgerRuleError,
   movement,
 } from './domain.js';
+import { subscriptionOperations } from './subscriptions.js';
 import * as store from './store.js';
 
 /**
@@ -19,7 +20,8 @@ import * as store from './store.js';
 
 export const WALLET_CURRENCY = 'USD';
 /** The free sign-up verification is a wallet of its own in this currency, spent like money. */
-const SIGNUP_CREDIT_CURRENCY = 'CREDIT';
+export const SIGNUP_CREDIT_CURRENCY = 'CREDIT';
+export { INCLUDED_USAGE_CURRENCY } from './subscriptions.js';
 
 export interface Posting {
   kind: TransactionKind;
@@ -333,6 +335,8 @@ export function createLedgerService() {
     openAccountWallets,
     creditTopup,
     adjust,
+    // chargeSubscription, grantIncludedUsage, expireIncludedUsage, holdIncludedUsage
+    ...subscriptionOperations({ transfer, hold }),
     hold,
     capture,
     release,

@@ -74,6 +74,16 @@ export async function debitWallet(db: Db, ownerId: string, currency: string, amo
   return row;
 }
 
+/** The wallet's balance with its row locked for the rest of the transaction (0 when there is none). */
+export async function lockWalletBalance(db: Db, ownerId: string, currency: string): Promise<number> {
+  const [row] = await db
+    .select({ balance: wallets.balance })
+    .from(wallets)
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency)))
+    .for('update');
+  return row?.balance ?? 0;
+}
+
 export async function creditWallet(db: Db, ownerId: string, currency: string, amount: number) {
   const [row] = await db
     .update(wallets)

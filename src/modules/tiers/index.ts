@@ -2,6 +2,7 @@
 export {
   createTiersService,
   TIER_NAMES,
+  tierNameOf,
   type Tier,
   type TierName,
   type TierPatch,

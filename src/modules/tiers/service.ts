@@ -7,6 +7,13 @@ export type TierPatch = store.TierPatch;
 export type TierName = 'freemium' | 'payg' | 'pro' | 'custom';
 export const TIER_NAMES: readonly TierName[] = ['freemium', 'payg', 'pro', 'custom'];
 
+/** A tier row's name as the closed type (the rows are seeded from TIER_NAMES; anything else is a bad edit). */
+export function tierNameOf(tier: { name: string }): TierName {
+  const name = TIER_NAMES.find((known) => known === tier.name);
+  if (!name) throw new AppError(500, 'internal_error', `Tier ${tier.name} is not a known tier.`);
+  return name;
+}
+
 /** Rows change rarely (admin edits); a short cache keeps them off every purchase's path. */
 const CACHE_TTL_MS = 10_000;
 
