@@ -16,6 +16,7 @@ import { registerCatalogRoutes } from './modules/catalog/index.js';
 import { registerIdempotency } from './modules/idempotency/index.js';
 import { registerPaymentsRoutes } from './modules/payments/index.js';
 import { registerVerificationRoutes } from './modules/verifications/index.js';
+import { registerWebhooksRoutes } from './modules/webhooks/index.js';
 import type { Platform, Services } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -104,6 +105,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
     },
   });
   registerPaymentsRoutes(app, { payments: services.payments });
+  registerWebhooksRoutes(app, { webhooks: services.webhooks });
 
   return app;
 }

@@ -6,6 +6,7 @@ import { defineIdempotencyJobs } from './modules/idempotency/index.js';
 import { registerLedgerMetrics } from './modules/ledger/index.js';
 import { definePaymentsJobs } from './modules/payments/index.js';
 import { defineVerificationJobs } from './modules/verifications/index.js';
+import { defineWebhooksJobs } from './modules/webhooks/index.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
@@ -93,6 +94,7 @@ export async function startRuntime(
     defineAccountsJobs(jobs, { logger, accounts: services.accounts });
     defineVerificationJobs(jobs, { verifications: services.verifications });
     definePaymentsJobs(jobs, { logger, payments: services.payments });
+    defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
