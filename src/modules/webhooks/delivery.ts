@@ -183,7 +183,12 @@ export function createDelivery(deps: WebhooksDeps, secrets: { open(sealed: strin
       if (!endpoint || !endpoint.enabled || !shouldDisable(endpoint, new Date())) return undefined;
       const reason = `${endpoint.consecutiveFailures} consecutive failed deliveries (last: ${error})`;
       if (!(await store.disableEndpoint(tx, endpoint.id, reason))) return undefined;
-      return { userId: endpoint.userId, endpointUrl: endpoint.url, reason, disabledAt: new Date().toISOString() };
+      return {
+        userId: endpoint.userId,
+        endpointUrl: endpoint.url,
+        reason,
+        disabledAt: new Date().toISOString(),
+      };
     });
     if (disabled) {
       logger.warn({ endpointId: claim.endpointId }, 'webhook endpoint disabled after repeated failures');

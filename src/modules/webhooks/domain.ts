@@ -93,9 +93,7 @@ export function shouldDisable(
   now: Date,
 ): boolean {
   if (endpoint.consecutiveFailures >= DISABLE_AFTER_FAILURES) return true;
-  return (
-    endpoint.failingSince !== null && now.getTime() - endpoint.failingSince.getTime() >= RETRY_WINDOW_MS
-  );
+  return endpoint.failingSince !== null && now.getTime() - endpoint.failingSince.getTime() >= RETRY_WINDOW_MS;
 }
 
 /** A response body kept in the log: the first 1 KiB, on one line of printable text. */

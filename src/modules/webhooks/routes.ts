@@ -52,7 +52,10 @@ export function registerWebhooksRoutes(app: FastifyInstance, deps: WebhooksRoute
         response: { 200: z.object({ data: z.array(endpointView), nextCursor: z.null() }) },
       },
     },
-    async (request) => ({ data: await webhooks.listEndpoints(principalOf(request).userId), nextCursor: null }),
+    async (request) => ({
+      data: await webhooks.listEndpoints(principalOf(request).userId),
+      nextCursor: null,
+    }),
   );
 
   r.post(
@@ -165,8 +168,7 @@ export function registerWebhooksRoutes(app: FastifyInstance, deps: WebhooksRoute
         response: { 200: deliveriesPageView },
       },
     },
-    async (request) =>
-      webhooks.listDeliveries(principalOf(request).userId, request.params.id, request.query),
+    async (request) => webhooks.listDeliveries(principalOf(request).userId, request.params.id, request.query),
   );
 
   r.post(

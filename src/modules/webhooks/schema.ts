@@ -89,10 +89,7 @@ export const webhookDeliveries = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    check(
-      'webhook_deliveries_status',
-      sql`${t.status} in ('pending', 'delivering', 'succeeded', 'failed')`,
-    ),
+    check('webhook_deliveries_status', sql`${t.status} in ('pending', 'delivering', 'succeeded', 'failed')`),
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.seq),
   ],

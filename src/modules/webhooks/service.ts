@@ -13,7 +13,13 @@ import {
 import { type AccountsService, deriveKey, openSecret, sealSecret } from '../accounts/index.js';
 import type { TiersService } from '../tiers/index.js';
 import { createDelivery, emitEvent } from './delivery.js';
-import { RETRY_WINDOW_MS, ROTATION_OVERLAP_MS, TEST_EVENT_TYPE, newEndpointSecret, normalizeFilter } from './domain.js';
+import {
+  RETRY_WINDOW_MS,
+  ROTATION_OVERLAP_MS,
+  TEST_EVENT_TYPE,
+  newEndpointSecret,
+  normalizeFilter,
+} from './domain.js';
 import * as store from './store.js';
 import { describeDelivery, describeEndpoint } from './views.js';
 
@@ -106,7 +112,12 @@ export function createWebhooksService(deps: WebhooksDeps) {
       userId: string,
       tier: string,
       id: string,
-      patch: { url?: string | undefined; description?: string | undefined; events?: string[] | undefined; enabled?: boolean | undefined },
+      patch: {
+        url?: string | undefined;
+        description?: string | undefined;
+        events?: string[] | undefined;
+        enabled?: boolean | undefined;
+      },
     ) {
       await assertWebhooksAllowed(tier);
       await ownedEndpoint(userId, id);
@@ -116,7 +127,13 @@ export function createWebhooksService(deps: WebhooksDeps) {
         ...(patch.events !== undefined ? { events: normalizeFilter(patch.events) } : {}),
         // Enabling again starts the failure count afresh.
         ...(patch.enabled === true
-          ? { enabled: true, disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null }
+          ? {
+              enabled: true,
+              disabledReason: null,
+              disabledAt: null,
+              consecutiveFailures: 0,
+              failingSince: null,
+            }
           : patch.enabled === false
             ? { enabled: false }
             : {}),
@@ -163,7 +180,11 @@ export function createWebhooksService(deps: WebhooksDeps) {
       return deliveryView(userId, deliveryId);
     },
 
-    async listDeliveries(userId: string, endpointId: string, page: { cursor?: number | undefined; limit: number }) {
+    async listDeliveries(
+      userId: string,
+      endpointId: string,
+      page: { cursor?: number | undefined; limit: number },
+    ) {
       await ownedEndpoint(userId, endpointId);
       const rows = await store.deliveriesPage(db, endpointId, page.cursor, page.limit + 1);
       const shown = rows.slice(0, page.limit);
