@@ -7,15 +7,16 @@ import { performance } from 'node:perf_hooks';
 import type { Db } from '../../platform/db/database.js';
 import { webhookDisabledMail } from '../../platform/mail/templates.js';
 import { OutboundRequestError, UnsafeUrlError, safeFetch } from '../../platform/net/outbound-url.js';
+import type { TEST_EVENT_TYPE } from './domain.js';
 import {
   EVENT_ID_HEADER,
   EVENT_TYPE_HEADER,
   type EventType,
   RETRY_WINDOW_MS,
   SIGNATURE_HEADER,
-  TEST_EVENT_TYPE,
   eventBody,
   isSuccess,
+  matchesFilter,
   newEventId,
   nextAttemptAt,
   responseExcerpt,
@@ -53,7 +54,9 @@ export async function emitEvent(
 ): Promise<EmittedEvent> {
   const endpointIds = options.onlyEndpointId
     ? [options.onlyEndpointId]
-    : await store.subscribedEndpointIds(tx, event.userId, event.type);
+    : (await store.enabledEndpointsOf(tx, event.userId))
+        .filter((endpoint) => matchesFilter(endpoint.events, event.type))
+        .map((endpoint) => endpoint.id);
   if (endpointIds.length === 0) return { eventId: null, deliveryIds: [] };
   const id = newEventId();
   await store.insertEvent(tx, { id, userId: event.userId, type: event.type, data: event.data });

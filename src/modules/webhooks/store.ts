@@ -1,5 +1,5 @@
 /** The webhooks module's queries: the only code that touches its tables. */
-import { type SQL, and, arrayOverlaps, desc, eq, inArray, lt, sql } from 'drizzle-orm';
+import { type SQL, and, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEvents } from './schema.js';
@@ -78,20 +78,15 @@ export async function insertEvent(
   return row!;
 }
 
-/** The user's enabled endpoints whose filter takes `type`. */
-export const subscribedEndpointIds = async (db: Db, userId: string, type: string): Promise<string[]> =>
-  (
-    await db
-      .select({ id: webhookEndpoints.id })
-      .from(webhookEndpoints)
-      .where(
-        and(
-          eq(webhookEndpoints.userId, userId),
-          eq(webhookEndpoints.enabled, true),
-          arrayOverlaps(webhookEndpoints.events, [type, '*']),
-        ),
-      )
-  ).map((row) => row.id);
+/** The user's enabled endpoints and their filters. */
+export const enabledEndpointsOf = (
+  db: Db,
+  userId: string,
+): Promise<Array<{ id: string; events: string[] }>> =>
+  db
+    .select({ id: webhookEndpoints.id, events: webhookEndpoints.events })
+    .from(webhookEndpoints)
+    .where(and(eq(webhookEndpoints.userId, userId), eq(webhookEndpoints.enabled, true)));
 
 export async function insertDeliveries(
   db: Db,
