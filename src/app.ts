@@ -19,6 +19,7 @@ import { registerIdempotency } from './modules/idempotency/index.js';
 import { registerPaymentsRoutes } from './modules/payments/index.js';
 import { registerSubscriptionsRoutes } from './modules/subscriptions/index.js';
 import { registerVerificationRoutes } from './modules/verifications/index.js';
+import { registerWebhooksRoutes } from './modules/webhooks/index.js';
 import type { Platform, Services } from './services.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{8,64}$/;
@@ -111,6 +112,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   registerPaymentsRoutes(app, { payments: services.payments });
   registerAdminRoutes(app, { admin: services.admin });
   registerSubscriptionsRoutes(app, { subscriptions: services.subscriptions });
+  registerWebhooksRoutes(app, { webhooks: services.webhooks });
 
   return app;
 }

@@ -7,6 +7,7 @@ import { registerLedgerMetrics } from './modules/ledger/index.js';
 import { definePaymentsJobs } from './modules/payments/index.js';
 import { defineSubscriptionsJobs } from './modules/subscriptions/index.js';
 import { defineVerificationJobs } from './modules/verifications/index.js';
+import { defineWebhooksJobs } from './modules/webhooks/index.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
@@ -95,6 +96,7 @@ export async function startRuntime(
     defineVerificationJobs(jobs, { verifications: services.verifications });
     definePaymentsJobs(jobs, { logger, payments: services.payments });
     defineSubscriptionsJobs(jobs, { logger, subscriptions: services.subscriptions });
+    defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());

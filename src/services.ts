@@ -19,6 +19,7 @@ import {
   createVerificationEventBus,
   createVerificationsService,
 } from './modules/verifications/index.js';
+import { type WebhooksService, createWebhooksService } from './modules/webhooks/index.js';
 import type { Config } from './platform/config.js';
 import type { Database } from './platform/db/database.js';
 import { type RateLimiter, createRateLimiter } from './platform/http/rate-limit.js';
@@ -60,6 +61,7 @@ export interface Services {
   payments: PaymentsService;
   admin: AdminService;
   subscriptions: SubscriptionsService;
+  webhooks: WebhooksService;
   /** Releases what the services hold open (the event bus's connections). */
   close(): Promise<void>;
 }
@@ -86,6 +88,18 @@ export function createServices(platform: Platform): Services {
     audit,
   });
   const apiKeys = createApiKeysService({ db, accounts, tiers, audit });
+  // Before the modules that emit events (verifications, payments, subscriptions).
+  const webhooks = createWebhooksService({
+    db,
+    tiers,
+    accounts,
+    mailer: providers.mailer,
+    jobs: platform.jobs,
+    logger,
+    appSecret: config.appSecret,
+    publicUrl: config.publicUrl,
+    outbound: { allowPrivate: config.allowPrivateWebhookTargets, requireHttps: config.isProduction },
+  });
   const catalog = createCatalogService({
     db,
     textVerified: providers.textVerified,
@@ -155,6 +169,7 @@ export function createServices(platform: Platform): Services {
     payments,
     admin,
     subscriptions,
+    webhooks,
     close: () => verificationEvents.close(),
   };
 }

@@ -3,7 +3,7 @@ export { type AuthenticationDeps, registerAuthentication } from './authenticatio
 export { type AccountsJobsDeps, PRUNE_ACCOUNTS, defineAccountsJobs } from './jobs.js';
 export { SEND_ACCOUNT_MAIL } from './mail.js';
 export { type AccountsRoutesDeps, registerAccountsRoutes } from './routes.js';
-export { deriveKey, hashToken, newOpaqueToken } from './secrets.js';
+export { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
 export {
   type AccountsDeps,
   type AccountsService,
