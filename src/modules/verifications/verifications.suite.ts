@@ -27,7 +27,7 @@ const ENV = { TEXTVERIFIED_WEBHOOK_SECRET: SECRET, RATE_LIMIT_GLOBAL_PER_MINUTE:
 let testDb: TestDatabase;
 export let db: Db;
 export let sandbox: TextVerifiedSandbox;
-export let client: TextVerifiedClient;
+let client: TextVerifiedClient;
 export let app: TestApp;
 export let verificationService: VerificationsService;
 export let hookUrl: string;
