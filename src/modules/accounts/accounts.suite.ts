@@ -61,7 +61,7 @@ export async function signedUp(): Promise<{
 
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** The file's database, Redis connection, SMTP catcher and app: call once at the top of each test file. */
 export function useAccountsSuite(): void {
   beforeAll(async () => {
     testDb = await createPostgresTestDatabase();

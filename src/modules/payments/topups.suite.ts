@@ -113,7 +113,7 @@ export function chargeSuccessBody(reference: string, data: Record<string, unknow
   });
 }
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** The file's database, Paystack sandbox, proxy and app: call once at the top of each test file. */
 export function useTopupsSuite(): void {
   beforeAll(async () => {
     testDb = await createPostgresTestDatabase(20);

@@ -126,7 +126,7 @@ export async function expectLedgerOk() {
   expect(report.ok).toBe(true);
 }
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** The file's database, TextVerified sandbox and app: call once at the top of each test file. */
 export function useVerificationsSuite(): void {
   beforeAll(async () => {
     testDb = await createPostgresTestDatabase(20);

@@ -37,7 +37,7 @@ export function formActions(html: string, pageUrl: string): string[] {
   );
 }
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** The file's sandbox and webhook receiver: call once at the top of each test file. */
 export function usePaystackSandbox(): void {
   beforeAll(async () => {
     receiver = await startWebhookReceiver();

@@ -1,4 +1,5 @@
-// Shared setup of the TextVerified client tests (client.*.test.ts).
+// Shared setup of the TextVerified client tests (client.*.test.ts): the real client against a
+// started TextVerified sandbox, end to end over HTTP.
 import { afterEach, expect } from 'vitest';
 import {
   startTextVerifiedSandbox,
@@ -11,8 +12,6 @@ import {
   type TextVerifiedClientOptions,
 } from './client.js';
 import { TextVerifiedError } from './errors.js';
-
-/** The real client against the started TextVerified sandbox, end to end over HTTP. */
 
 export const API_KEY = 'tv_test_key';
 export const USERNAME = 'ops@namaskah.test';
@@ -69,7 +68,7 @@ export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 5_
 export const buy = (client: TextVerifiedClient, serviceName = 'whatsapp', key = `key-${Math.random()}`) =>
   client.createVerification({ serviceName, capability: 'sms' }, { idempotencyKey: key });
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** Closes what `setup` started after each test: call once at the top of each test file. */
 export function useSandboxCleanup(): void {
   afterEach(async () => {
     while (open.length) await open.pop()?.close();

@@ -39,7 +39,7 @@ export async function initialize(fields: Record<string, unknown> = {}) {
 
 export const sign = (body: Buffer | string) => createHmac('sha512', SECRET).update(body).digest('hex');
 
-/** The file's database, sandboxes and app: call once at the top of each test file. */
+/** The file's sandbox and webhook receiver: call once at the top of each test file. */
 export function useSandbox(): void {
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
