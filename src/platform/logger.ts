@@ -3,7 +3,7 @@ import { type Logger, type LoggerOptions, pino } from 'pino';
 export type { Logger };
 
 /** Anything that could carry a credential is cut out of every log line. */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-csrf-token"]',
@@ -27,7 +27,7 @@ export const REDACTED_PATHS = [
   '*.card',
 ];
 
-export function loggerOptions(level: string): LoggerOptions {
+function loggerOptions(level: string): LoggerOptions {
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },

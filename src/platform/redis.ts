@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 /** A command Redis has not answered by then fails (a frozen Redis must not hold a request). */
-export const REDIS_COMMAND_TIMEOUT_MS = 1_000;
+const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
 /**
  * Redis is optional: shared rate limits, locks and fan-out across instances when configured. Every

@@ -18,7 +18,7 @@ import type { AccountsService, User } from './service.js';
 export const ACCESS_COOKIE = 'nmk_access';
 export const REFRESH_COOKIE = 'nmk_refresh';
 export const CSRF_COOKIE = 'nmk_csrf';
-export const CSRF_HEADER = 'x-csrf-token';
+const CSRF_HEADER = 'x-csrf-token';
 export const REFRESH_COOKIE_PATH = '/api/v1/auth';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

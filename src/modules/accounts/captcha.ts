@@ -12,7 +12,7 @@ import * as store from './store.js';
  * A solved challenge is accepted once: its signature is recorded until the challenge expires
  * in a table: the database, not the optional Redis, decides, so a Redis outage never blocks sign-up.
  */
-export const CAPTCHA_ALGORITHM = 'PBKDF2/SHA-256';
+const CAPTCHA_ALGORITHM = 'PBKDF2/SHA-256';
 const COST = 100;
 const COUNTER_MIN = 1_000;
 const COUNTER_MAX = 4_000;
@@ -28,14 +28,14 @@ export const captchaRequired = (
   message = 'Please solve the captcha and try again.',
   details?: { captchaLevel: number },
 ) => new AppError(403, 'captcha_required', message, details);
-export const captchaTooEasy = (level: number) =>
+const captchaTooEasy = (level: number) =>
   new AppError(
     403,
     'captcha_required',
     'This sign-in needs a harder captcha: solve a challenge of the level given.',
     { captchaLevel: level },
   );
-export const captchaInvalid = () =>
+const captchaInvalid = () =>
   new AppError(403, 'captcha_required', 'The captcha solution is missing, invalid, expired or already used.');
 
 export interface Captcha {

@@ -53,9 +53,9 @@ export interface IssuedTokens {
 /** What every accounts use case shares: built once per service from its deps. */
 export type AccountsContext = ReturnType<typeof createAccountsContext>;
 
-export const mfaRequired = () =>
+const mfaRequired = () =>
   new AppError(401, 'mfa_required', 'Enter the 6-digit code from your authenticator app.');
-export const mfaInvalid = () =>
+const mfaInvalid = () =>
   new AppError(401, 'mfa_invalid', 'The authentication code is incorrect or was already used.');
 
 export function createAccountsContext(deps: AccountsDeps) {

@@ -18,7 +18,7 @@ export type EmailTokenPurpose = (typeof EMAIL_TOKEN_PURPOSES)[number];
  * There is no per-account refusal beyond it: a correct password with a solved captcha gets in. */
 export const CAPTCHA_AFTER_FAILURES = 3;
 /** Failures on one account from which its captcha gets harder: level 1, 2, 3 (see `captcha.ts`). */
-export const CAPTCHA_LEVEL_STEPS = [10, 20, 40] as const;
+const CAPTCHA_LEVEL_STEPS = [10, 20, 40] as const;
 /** After this many failed sign-ins from one client (across accounts, in the window) the client is
  * flagged: every sign-in from it needs a captcha, whichever account it names. */
 export const CAPTCHA_AFTER_CLIENT_FAILURES = 5;

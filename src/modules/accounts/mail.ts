@@ -21,8 +21,8 @@ import { hashToken, newOpaqueToken } from './secrets.js';
 import * as store from './store.js';
 
 export const SEND_ACCOUNT_MAIL = 'accounts.mail';
-export const CONFIRM_TOKEN_HOURS = 48;
-export const RESET_TOKEN_MINUTES = 30;
+const CONFIRM_TOKEN_HOURS = 48;
+const RESET_TOKEN_MINUTES = 30;
 
 export type AccountMailJob =
   /** A confirmation link, if the address has an active account not confirmed yet. */

@@ -6,8 +6,8 @@ import { validationFailed } from '../../platform/errors.js';
  * Password policy of SPEC §5 (ASVS 6.2): 8 to 128 characters, not a known common password, no
  * composition rules. Hashing is argon2id with OWASP's m=19 MiB, t=2, p=1.
  */
-export const PASSWORD_MIN = 8;
-export const PASSWORD_MAX = 128;
+const PASSWORD_MIN = 8;
+const PASSWORD_MAX = 128;
 
 // `Algorithm` is an ambient const enum (not importable as a value here): 2 is Argon2id.
 const ARGON2 = {

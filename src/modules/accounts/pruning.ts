@@ -5,9 +5,9 @@ import * as store from './store.js';
 
 const DAY_SECONDS = 24 * 60 * 60;
 /** Ended sessions stay this long after expiry or revocation (the session list, investigations). */
-export const ENDED_SESSION_RETENTION_SECONDS = 30 * DAY_SECONDS;
+const ENDED_SESSION_RETENTION_SECONDS = 30 * DAY_SECONDS;
 /** Used or expired e-mail tokens stay a day (a late click still finds "already used", not "unknown"). */
-export const SPENT_EMAIL_TOKEN_RETENTION_SECONDS = DAY_SECONDS;
+const SPENT_EMAIL_TOKEN_RETENTION_SECONDS = DAY_SECONDS;
 
 export interface PruneCounts {
   sessions: number;

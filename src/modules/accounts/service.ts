@@ -18,7 +18,6 @@ export {
   REFRESH_TOKEN_SECONDS,
   SECRET_CHECKS_PER_USER,
 } from './context.js';
-export { CAPTCHA_AFTER_CLIENT_FAILURES, CAPTCHA_AFTER_FAILURES } from './domain.js';
 export { type AccountsCore, type PublicUser, type User, normalizeEmail, publicUser } from './users.js';
 
 /**

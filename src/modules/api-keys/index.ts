@@ -1,4 +1,4 @@
 /** The API keys' public surface. */
-export { API_KEY_SCOPES, ipAllowed } from './domain.js';
+export { ipAllowed } from './domain.js';
 export { type ApiKeysRoutesDeps, registerApiKeysRoutes } from './routes.js';
 export { type ApiKey, type ApiKeysDeps, type ApiKeysService, createApiKeysService } from './service.js';

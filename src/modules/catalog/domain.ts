@@ -4,7 +4,7 @@
  */
 import type { Country } from './views.js';
 
-export const BPS = 10_000;
+const BPS = 10_000;
 
 /** `amount × bps / 10000`, rounded up to the next integer (cent). */
 export function applyBasisPointsUp(amount: number, bps: number): number {

@@ -7,7 +7,7 @@ const capability = z.enum(CAPABILITIES);
 /** Catalogue prices are in USD cents. */
 const usd = moneyIn(['USD']);
 
-export const catalogEntryView = z.object({
+const catalogEntryView = z.object({
   name: z.string(),
   displayName: z.string(),
   category: z.string(),

@@ -55,11 +55,11 @@ export function lowerSameLength(text: string): string {
 export const isDigit = (c: number) => c >= 48 && c <= 57;
 export const isUpper = (c: number) => c >= 65 && c <= 90;
 export const isLowerAscii = (c: number) => c >= 97 && c <= 122;
-export const isAsciiAlnum = (c: number) => isDigit(c) || isUpper(c) || isLowerAscii(c);
-export const isSpace = (ch: string | undefined) =>
+const isAsciiAlnum = (c: number) => isDigit(c) || isUpper(c) || isLowerAscii(c);
+const isSpace = (ch: string | undefined) =>
   ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\u00a0';
 const LETTER = /\p{L}/u;
-export const isLetter = (ch: string | undefined) => ch !== undefined && LETTER.test(ch);
+const isLetter = (ch: string | undefined) => ch !== undefined && LETTER.test(ch);
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -113,7 +113,7 @@ export function markExcludedWords(text: string, words: Word[]): Uint8Array {
   return excluded;
 }
 
-export function isUrlOrEmail(word: string): boolean {
+function isUrlOrEmail(word: string): boolean {
   const lower = word.toLowerCase();
   if (lower.includes('://') || lower.startsWith('www.')) return true;
   const at = lower.indexOf('@');

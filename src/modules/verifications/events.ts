@@ -12,7 +12,7 @@ import type { Config } from '../../platform/config.js';
 import type { Database } from '../../platform/db/database.js';
 import type { Logger } from '../../platform/logger.js';
 
-export const EVENTS_CHANNEL = 'namaskah_verification_events';
+const EVENTS_CHANNEL = 'namaskah_verification_events';
 
 export interface VerificationEventBus {
   readonly mode: 'redis' | 'postgres' | 'local';

@@ -151,7 +151,7 @@ export async function pollActive(
  * keeps a provider that stays unreadable from locking the user's money for good. Hours against a
  * window of minutes: only a long outage reaches it, and each such expiry is logged and counted.
  */
-export const EXPIRY_MAX_DEFER_MS = 6 * 60 * 60_000;
+const EXPIRY_MAX_DEFER_MS = 6 * 60 * 60_000;
 
 type LastLook = { ok: true } | { ok: false; error: unknown };
 

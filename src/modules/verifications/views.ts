@@ -5,7 +5,7 @@ import { CAPABILITIES } from '../catalog/index.js';
 import { CHARGE_CURRENCIES, STATUSES } from './domain.js';
 import type { MessageRow, VerificationRow } from './store.js';
 
-export const messageView = z.object({
+const messageView = z.object({
   id: z.string(),
   from: z.string().nullable(),
   text: z.string().nullable(),

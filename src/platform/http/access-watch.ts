@@ -21,7 +21,7 @@ export interface AccessCheck {
   activeUserIds(ids: readonly string[]): Promise<string[]>;
 }
 
-export const ACCESS_CHECK_MS = 2_000;
+const ACCESS_CHECK_MS = 2_000;
 
 export function createAccessWatch(
   access: AccessCheck,

@@ -17,7 +17,7 @@ declare module 'fastify' {
   }
 }
 
-export const WAF_SKIP_BODY_PATHS = ['/api/v1/hooks/'];
+const WAF_SKIP_BODY_PATHS = ['/api/v1/hooks/'];
 
 export async function registerFirewall(
   app: FastifyInstance,

@@ -19,7 +19,7 @@ import { type ErrorCode, errorBody } from '../errors.js';
 import { routeErrors } from './route-errors.js';
 
 export const OPENAPI_PATH = '/api/openapi.json';
-export const DOCS_PREFIX = '/api/docs';
+const DOCS_PREFIX = '/api/docs';
 export const ERROR_SCHEMA_REF = '#/components/schemas/Error';
 
 const HIDDEN = new Set(['/healthz', '/readyz', '/metrics']);

@@ -4,7 +4,7 @@ import type { SandboxTransaction } from './store.js';
 /** The hosted checkout page: plain HTML, no JavaScript; Pay and Decline are separate forms. */
 
 /** All supported currencies have 100 subunits; format without float math. */
-export function formatMinor(amount: number, currency: string): string {
+function formatMinor(amount: number, currency: string): string {
   const major = Math.floor(amount / 100);
   const minor = String(amount % 100).padStart(2, '0');
   return `${currency} ${major.toLocaleString('en-US')}.${minor}`;

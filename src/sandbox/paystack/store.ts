@@ -5,7 +5,7 @@ import { randomBytes, randomInt } from 'node:crypto';
  * are in wire.ts, HTTP in routes.ts, events and timers in payments.ts.
  */
 
-export const SUPPORTED_CURRENCIES = ['NGN', 'USD', 'GHS', 'ZAR', 'KES'] as const;
+const SUPPORTED_CURRENCIES = ['NGN', 'USD', 'GHS', 'ZAR', 'KES'] as const;
 export type SandboxCurrency = (typeof SUPPORTED_CURRENCIES)[number];
 export const isSupportedCurrency = (value: string): value is SandboxCurrency =>
   (SUPPORTED_CURRENCIES as readonly string[]).includes(value);

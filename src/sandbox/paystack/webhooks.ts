@@ -37,7 +37,7 @@ export interface WebhookDispatcherOptions {
   timeoutMs: number;
 }
 
-export function signBody(body: string, secretKey: string): string {
+function signBody(body: string, secretKey: string): string {
   return createHmac('sha512', secretKey).update(Buffer.from(body, 'utf8')).digest('hex');
 }
 

@@ -10,7 +10,7 @@ import { newId, type SandboxVerification } from './verification.js';
 export const MOCK_CODE = '123456';
 export const MOCK_SMS_TEXT = `Your verification code is ${MOCK_CODE}`;
 
-export function mockRecord(
+function mockRecord(
   id: string,
   serviceName: string,
   now: Date,
@@ -39,7 +39,7 @@ export function mockRecord(
   };
 }
 
-export function completeMock(v: SandboxVerification, at: Date, reusableUntil: Date | null): void {
+function completeMock(v: SandboxVerification, at: Date, reusableUntil: Date | null): void {
   v.sms.push({
     id: newId('sms_'),
     from: '+12025550123',

@@ -59,7 +59,7 @@ export interface TextVerifiedSandbox {
 }
 
 /** Builds the Fastify app (not listening). `startTextVerifiedSandbox` is the usual entry point. */
-export function buildTextVerifiedSandbox(options: TextVerifiedSandboxOptions): {
+function buildTextVerifiedSandbox(options: TextVerifiedSandboxOptions): {
   app: FastifyInstance;
   control: TextVerifiedSandboxControl;
   shutdown: () => void;

@@ -40,11 +40,11 @@ export interface WafMatch {
 }
 
 /** Longest part of one value that is inspected. */
-export const MAX_VALUE_LENGTH = 16 * 1024;
+const MAX_VALUE_LENGTH = 16 * 1024;
 /** Limits of the JSON body walk. */
-export const MAX_BODY_DEPTH = 12;
-export const MAX_BODY_NODES = 2_000;
-export const MAX_BODY_CHARS = 256 * 1024;
+const MAX_BODY_DEPTH = 12;
+const MAX_BODY_NODES = 2_000;
+const MAX_BODY_CHARS = 256 * 1024;
 
 export function inspect(request: WafRequest, opts: InspectOptions = {}): WafMatch | null {
   return (

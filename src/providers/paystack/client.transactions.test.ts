@@ -1,58 +1,19 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startPaystackSandbox, type PaystackSandbox } from '../../sandbox/paystack/index.js';
-import { startWebhookReceiver, type WebhookReceiver } from '../../sandbox/paystack/testing.js';
-import { createPaystackClient, type PaystackClientOptions } from './client.js';
-import { PaystackError } from './errors.js';
+import { describe, expect, it } from 'vitest';
+import { createPaystackClient } from './client.js';
 import { verifyWebhookSignature } from './signature.js';
 import { parseWebhookEvent } from './webhook.js';
+import {
+  usePaystackSandbox,
+  SECRET,
+  sandbox,
+  receiver,
+  client,
+  newReference,
+  caught,
+  formActions,
+} from './client.suite.js';
 
-const SECRET = 'sk_test_client_suite_0123456789';
-let sandbox: PaystackSandbox;
-let receiver: WebhookReceiver;
-
-const client = (overrides: Partial<PaystackClientOptions> = {}) =>
-  createPaystackClient({
-    baseUrl: sandbox.url,
-    secretKey: SECRET,
-    timeoutMs: 2000,
-    retry: { maxRetries: 3, initialDelayMs: 5, maxDelayMs: 20 },
-    ...overrides,
-  });
-
-let seq = 0;
-const newReference = () => `top-up.${Date.now()}.${++seq}`;
-
-async function caught(promise: Promise<unknown>): Promise<PaystackError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(PaystackError);
-    return error as PaystackError;
-  }
-  throw new Error('expected the call to fail');
-}
-
-function formActions(html: string, pageUrl: string): string[] {
-  return [...html.matchAll(/<form method="post" action="([^"]+)"/g)].map((m) =>
-    new URL(m[1] ?? '', pageUrl).toString(),
-  );
-}
-
-beforeAll(async () => {
-  receiver = await startWebhookReceiver();
-  sandbox = await startPaystackSandbox({
-    secretKey: SECRET,
-    webhookUrl: receiver.url,
-    webhookRetryDelaysMs: [10, 20],
-  });
-});
-afterAll(async () => {
-  await sandbox.close();
-  await receiver.close();
-});
-afterEach(() => sandbox.control.clearFaults());
+usePaystackSandbox();
 
 describe('Paystack client against the sandbox', () => {
   it('initializes, pays through the checkout page, receives a signed charge.success, verifies success', async () => {
@@ -198,161 +159,9 @@ describe('Paystack client against the sandbox', () => {
     expect(error.type).toBe('validation_error');
     expect(error.ambiguous).toBe(false);
   });
+});
 
-  it('retries verify on 500 and then succeeds', async () => {
-    const paystack = client();
-    const reference = newReference();
-    await paystack.initializeTransaction({
-      email: 'd@example.com',
-      amountMinor: 2500,
-      currency: 'KES',
-      reference,
-      callbackUrl: 'https://app.example/return',
-    });
-    sandbox.control.failNext({
-      path: `/transaction/verify/${reference}`,
-      times: 2,
-      mode: 'error',
-      status: 500,
-    });
-    const verified = await paystack.verifyTransaction(reference);
-    expect(verified.status).toBe('abandoned');
-    const seen = sandbox.control.requests({ path: `/transaction/verify/${reference}` });
-    expect(seen.map((r) => r.fault)).toEqual(['error', 'error', null]);
-  });
-
-  it('retries verify after a refused connection and a timeout', async () => {
-    const paystack = client({ timeoutMs: 150 });
-    const reference = newReference();
-    await paystack.initializeTransaction({
-      email: 'e@example.com',
-      amountMinor: 2500,
-      currency: 'ZAR',
-      reference,
-      callbackUrl: 'https://app.example/return',
-    });
-    sandbox.control.failNext({ path: `/transaction/verify/${reference}`, mode: 'refuse' });
-    sandbox.control.failNext({ path: `/transaction/verify/${reference}`, mode: 'hang', hangMs: 1000 });
-    const verified = await paystack.verifyTransaction(reference);
-    expect(verified.reference).toBe(reference);
-    const seen = sandbox.control.requests({ path: `/transaction/verify/${reference}` });
-    expect(seen.map((r) => r.fault)).toEqual(['refuse', 'hang', null]);
-  });
-
-  it('gives up on verify after the configured retries with a server_error', async () => {
-    const paystack = client({ retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 2 } });
-    sandbox.control.failNext({
-      path: '/transaction/verify/always-down',
-      times: 10,
-      mode: 'error',
-      status: 502,
-    });
-    const error = await caught(paystack.verifyTransaction('always-down'));
-    expect(error.kind).toBe('server_error');
-    expect(error.status).toBe(502);
-    expect(error.ambiguous).toBe(false);
-    expect(sandbox.control.requests({ path: '/transaction/verify/always-down' })).toHaveLength(3);
-  });
-
-  it('does NOT retry initialize on 500, and the error is ambiguous', async () => {
-    const paystack = client();
-    const reference = newReference();
-    const before = sandbox.control.requests({ path: '/transaction/initialize' }).length;
-    sandbox.control.failNext({ path: '/transaction/initialize', times: 5, mode: 'error', status: 500 });
-    const error = await caught(
-      paystack.initializeTransaction({
-        email: 'f@example.com',
-        amountMinor: 1000,
-        currency: 'NGN',
-        reference,
-        callbackUrl: 'https://app.example/return',
-      }),
-    );
-    expect(error.kind).toBe('server_error');
-    expect(error.ambiguous).toBe(true);
-    expect(sandbox.control.requests({ path: '/transaction/initialize' }).length - before).toBe(1);
-  });
-
-  it('an initialize that times out is ambiguous: it did take effect, and re-initializing says duplicate', async () => {
-    const paystack = client({ timeoutMs: 100 });
-    const reference = newReference();
-    const before = sandbox.control.requests({ path: '/transaction/initialize' }).length;
-    sandbox.control.failNext({ path: '/transaction/initialize', mode: 'hang', hangMs: 300 });
-    const input = {
-      email: 'g@example.com',
-      amountMinor: 1000,
-      currency: 'NGN' as const,
-      reference,
-      callbackUrl: 'https://app.example/return',
-    };
-    const error = await caught(paystack.initializeTransaction(input));
-    expect(error.kind).toBe('timeout');
-    expect(error.ambiguous).toBe(true);
-    expect(sandbox.control.requests({ path: '/transaction/initialize' }).length - before).toBe(1);
-
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect((await paystack.verifyTransaction(reference)).status).toBe('abandoned');
-    expect((await caught(paystack.initializeTransaction(input))).kind).toBe('duplicate_reference');
-  });
-
-  it('a refused connection on initialize is a network error, ambiguous', async () => {
-    sandbox.control.failNext({ path: '/transaction/initialize', mode: 'refuse' });
-    const error = await caught(
-      client().initializeTransaction({
-        email: 'h@example.com',
-        amountMinor: 1000,
-        currency: 'NGN',
-        reference: newReference(),
-        callbackUrl: 'https://app.example/return',
-      }),
-    );
-    expect(error.kind).toBe('network');
-    expect(error.ambiguous).toBe(true);
-  });
-
-  it('nothing listening is a network error that is not ambiguous', async () => {
-    const closedPort = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = probe.address() as AddressInfo;
-        probe.close(() => resolve(port));
-      });
-    });
-    const error = await caught(
-      createPaystackClient({
-        baseUrl: `http://127.0.0.1:${closedPort}`,
-        secretKey: SECRET,
-      }).initializeTransaction({
-        email: 'i@example.com',
-        amountMinor: 1000,
-        currency: 'NGN',
-        reference: newReference(),
-        callbackUrl: 'https://app.example/return',
-      }),
-    );
-    expect(error.kind).toBe('network');
-    expect(error.code).toBe('ECONNREFUSED');
-    expect(error.ambiguous).toBe(false);
-  });
-
-  it('opens the circuit after consecutive upstream faults and refuses without sending', async () => {
-    const paystack = client({
-      retry: { maxRetries: 0 },
-      breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000 },
-    });
-    sandbox.control.setOutage(true);
-    try {
-      expect((await caught(paystack.verifyTransaction('x1'))).status).toBe(503);
-      expect((await caught(paystack.verifyTransaction('x2'))).kind).toBe('server_error');
-      const before = sandbox.control.requests().length;
-      const open = await caught(paystack.verifyTransaction('x3'));
-      expect(open.circuitOpen).toBe(true);
-      expect(open.ambiguous).toBe(false);
-      expect(sandbox.control.requests().length).toBe(before);
-    } finally {
-      sandbox.control.setOutage(false);
-    }
-  });
-
+describe('Paystack client against the sandbox', () => {
   it('pays a different amount via control: verify reports the charged amount and the requested one', async () => {
     const paystack = client();
     const reference = newReference();

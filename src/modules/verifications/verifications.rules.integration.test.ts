@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { asPrincipal, testPrincipal } from '../../../test/support/principal.js';
+import type { VerificationView } from './views.js';
+import {
+  useVerificationsSuite,
+  ledger,
+  db,
+  app,
+  fundedUser,
+  buy,
+  bought,
+  read,
+} from './verifications.suite.js';
+
+useVerificationsSuite();
+
+describe('rules', () => {
+  it('uses the free credit first, and gives it back on cancel', async () => {
+    const user = testPrincipal({ tier: 'freemium' });
+    // The free verification every new account gets (SIGNUP_CREDIT_CURRENCY).
+    await db.transaction((tx) => ledger.openAccountWallets(tx, user.userId));
+    const view = await bought(user);
+    expect(view.price).toEqual({ amount: 1, currency: 'CREDIT' });
+    expect(await ledger.walletSummary(db, user.userId, 'CREDIT')).toEqual({ balance: 0, held: 1 });
+    await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(await ledger.walletSummary(db, user.userId, 'CREDIT')).toEqual({ balance: 1, held: 0 });
+    // Without credit or money: 402.
+    const broke = await buy(testPrincipal({ tier: 'freemium' }));
+    expect(broke.statusCode).toBe(402);
+    expect(broke.json<{ error: { code: string } }>().error.code).toBe('insufficient_funds');
+  });
+
+  it('gates options by tier, honours maxPrice, the active-order limit and the purchase rate', async () => {
+    const freemium = await fundedUser(10_000, 'freemium');
+    const gated = await buy(freemium, { service: 'whatsapp', country: 'US', areaCodes: ['415'] });
+    expect(gated.statusCode).toBe(403);
+    expect(gated.json<{ error: { code: string } }>().error.code).toBe('tier_required');
+    const voice = await buy(freemium, { service: 'whatsapp', country: 'US', capability: 'voice' });
+    expect(voice.json<{ error: { code: string } }>().error.code).toBe('tier_required');
+
+    const payg = await fundedUser(10_000);
+    const tooCheap = await buy(payg, { service: 'whatsapp', country: 'US', maxPrice: 142 });
+    expect(tooCheap.statusCode).toBe(409);
+    expect(tooCheap.json<{ error: { code: string } }>().error.code).toBe('price_changed');
+    const withOptions = await bought(payg, {
+      service: 'whatsapp',
+      country: 'US',
+      areaCodes: ['415'],
+      carrier: 'tmo',
+      maxPrice: 300,
+    });
+    // The provider charges 0.95 + 0.10 (area code) + 0.10 (carrier) = 1.15 × 1.5 = 172.5 → 173; + 25 + 50 payg surcharges.
+    expect(withOptions.price.amount).toBe(173 + 25 + 50);
+    expect(withOptions.phoneNumber).toMatch(/^\+1415/);
+
+    // Freemium: 3 open orders at most, 5 purchase attempts a minute.
+    const limited = await fundedUser(10_000, 'freemium');
+    for (let i = 0; i < 3; i++) await bought(limited);
+    for (let i = 0; i < 2; i++) {
+      const over = await buy(limited);
+      expect(over.statusCode).toBe(409);
+      expect(over.json<{ error: { code: string } }>().error.code).toBe('active_limit_reached');
+    }
+    const sixth = await buy(limited);
+    expect(sixth.statusCode).toBe(429);
+    expect(sixth.json<{ error: { code: string } }>().error.code).toBe('rate_limited');
+  });
+
+  it('no route lets a client set a status; another user gets 404', async () => {
+    const owner = await fundedUser(500);
+    const view = await bought(owner);
+    const smuggled = await buy(owner, { service: 'whatsapp', country: 'US', status: 'completed' });
+    expect(smuggled.statusCode).toBe(400);
+    for (const method of ['PATCH', 'PUT', 'DELETE'] as const) {
+      const response = await app.inject({
+        method,
+        url: `/api/v1/verifications/${view.id}`,
+        headers: asPrincipal(owner),
+        payload: { status: 'completed' },
+      });
+      expect(response.statusCode).toBe(404);
+    }
+    for (const path of ['complete', 'expire', 'fail', 'status', 'timeout', 'received']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/${path}`,
+        headers: asPrincipal(owner),
+        payload: {},
+      });
+      expect(response.statusCode).toBe(404);
+    }
+    expect((await read(owner, view.id)).status).toBe('active');
+
+    const stranger = testPrincipal();
+    expect(
+      (await app.inject({ url: `/api/v1/verifications/${view.id}`, headers: asPrincipal(stranger) }))
+        .statusCode,
+    ).toBe(404);
+    for (const action of ['cancel', 'report']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/${action}`,
+        headers: asPrincipal(stranger),
+      });
+      expect(response.statusCode).toBe(404);
+    }
+    expect(
+      (await app.inject({ url: `/api/v1/verifications/${view.id}/events`, headers: asPrincipal(stranger) }))
+        .statusCode,
+    ).toBe(404);
+    expect((await app.inject({ url: `/api/v1/verifications/${view.id}` })).statusCode).toBe(401);
+    expect((await read(owner, view.id)).status).toBe('active');
+  });
+
+  it('lists history with status filters and cursor pagination', async () => {
+    const user = await fundedUser(2_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await bought(user)).id);
+    await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${ids[0]}/cancel`,
+      headers: asPrincipal(user),
+    });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { data: VerificationView[]; nextCursor: string | null } = (
+        await app.inject({
+          url: `/api/v1/verifications?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          headers: asPrincipal(user),
+        })
+      ).json();
+      seen.push(...page.data.map((v) => v.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+    const canceled = await app.inject({
+      url: '/api/v1/verifications?status=canceled',
+      headers: asPrincipal(user),
+    });
+    expect(canceled.json<{ data: VerificationView[] }>().data.map((v) => v.id)).toEqual([ids[0]]);
+    const bad = await app.inject({ url: '/api/v1/verifications?status=hacked', headers: asPrincipal(user) });
+    expect(bad.statusCode).toBe(400);
+  });
+});
