@@ -5,6 +5,7 @@ import { conflict, notFound, validationFailed } from '../../platform/errors.js';
 import type { TierName } from '../tiers/index.js';
 import { assertAcceptablePassword, hashPassword } from './passwords.js';
 import type { UserRole } from './domain.js';
+import { searchUsers } from './search-store.js';
 import * as store from './store.js';
 import { type AccountsCore, type PublicUser, normalizeEmail, openAccount, publicUser } from './users.js';
 
@@ -130,7 +131,7 @@ export function createAdminOperations(core: AccountsCore) {
     unsuspendUser: (userId: string, actorId?: string | null, reason?: string, ip?: string | null) =>
       unsuspendUser(core, userId, actorId, reason, ip),
     /** Admin search: by id or e-mail fragment, ordered by e-mail, `after` the last e-mail of a page. */
-    searchUsers: (query: { q?: string; after?: string; limit: number }) => store.searchUsers(core.db, query),
+    searchUsers: (query: { q?: string; after?: string; limit: number }) => searchUsers(core.db, query),
     setUserRole: (userId: string, role: UserRole) => setUserRole(core, userId, role),
     provisionAdmin: (email: string) => provisionAdmin(core, email),
   };
