@@ -155,6 +155,7 @@ export function createServices(platform: Platform): Services {
     jobs: platform.jobs,
     publicUrl: config.publicUrl,
     logger,
+    emitEvent: async (tx, event) => void (await webhooks.emitEvent(tx, event)),
   });
   return {
     rateLimiter,
