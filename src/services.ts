@@ -121,6 +121,7 @@ export function createServices(platform: Platform): Services {
     tiers,
     catalog,
     events: verificationEvents,
+    webhooks,
   });
   const payments = createPaymentsService({
     db,

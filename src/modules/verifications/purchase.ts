@@ -16,7 +16,7 @@ import {
 import type { Capability, Quote } from '../catalog/index.js';
 import { WALLET_CURRENCY } from '../ledger/index.js';
 import { tellProvider } from './cancel.js';
-import { announce, createRequestOf, provider, type VerificationDeps } from './deps.js';
+import { announce, createRequestOf, emitVerificationEvent, provider, type VerificationDeps } from './deps.js';
 import {
   type ChargeCurrency,
   holdReference,
@@ -157,7 +157,9 @@ async function openOrderWithHold(
       memo: `Verification ${quote.service}`,
     });
     await store.setHold(tx, id, hold.id);
-    return { ...created, holdId: hold.id };
+    const opened = { ...created, holdId: hold.id };
+    await emitVerificationEvent(deps, tx, 'verification.created', opened);
+    return opened;
   });
 }
 
@@ -254,6 +256,7 @@ async function failOrder(deps: VerificationDeps, id: string, failureCode: string
   const row = await deps.db.transaction(async (tx) => {
     const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
     if (failed?.holdId) await deps.ledger.release(tx, failed.holdId, 'Verification failed at the provider');
+    if (failed) await emitVerificationEvent(deps, tx, 'verification.failed', failed);
     return failed;
   });
   if (row) await announce(deps, id);
