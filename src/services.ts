@@ -132,6 +132,7 @@ export function createServices(platform: Platform): Services {
     publicUrl: config.publicUrl,
     ngnPerUsd: config.ngnPerUsd,
     logger,
+    webhooks,
   });
   const admin = createAdminService({
     db,

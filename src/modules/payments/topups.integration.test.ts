@@ -59,7 +59,12 @@ beforeAll(async () => {
   app = await createTestApp({
     database: testDb.database,
     providers: { paystack: client },
-    env: { PAYSTACK_SECRET_KEY: SECRET, PUBLIC_URL, RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
+    env: {
+      PAYSTACK_SECRET_KEY: SECRET,
+      PUBLIC_URL,
+      RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
+      ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
+    },
   });
   trustTestPrincipalHeader(app);
   appUrl = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -245,6 +250,45 @@ describe('wallet top-ups through Paystack', () => {
     sandbox.control.pay(topup.reference);
     await sandbox.control.settled();
     expect(await available(user.userId)).toBe(1000);
+  });
+
+  it("records one wallet.topup.succeeded webhook event for the user's endpoint when credited", async () => {
+    const account = await app.services.accounts.createUser({
+      email: `${randomUUID().slice(0, 12)}@example.test`,
+      password: 'a long enough password',
+    });
+    await app.services.accounts.setUserTier(account!.id, 'payg');
+    await app.services.webhooks.createEndpoint({
+      userId: account!.id,
+      tier: 'payg',
+      url: 'http://127.0.0.1:9/hook',
+      events: ['wallet.topup.succeeded'],
+    });
+    const user = testPrincipal({ userId: account!.id, email: account!.email, tier: 'payg' });
+    const topup = await initialized(user, 700);
+    sandbox.control.pay(topup.reference);
+    await sandbox.control.settled();
+    // Settling again (callback, reconciler) credits nothing more and emits nothing more.
+    await callback(topup.reference);
+    await reconciler.settleTopup(topup.reference, 'reconciler');
+    expect(await available(user.userId)).toBe(700);
+    const { rows } = await testDb.database.sql.query(
+      `select e.type, e.data, count(d.id)::int as deliveries from webhook_events e
+         left join webhook_deliveries d on d.event_id = e.id
+        where e.user_id = $1 group by e.id`,
+      [user.userId],
+    );
+    expect(rows).toEqual([
+      {
+        type: 'wallet.topup.succeeded',
+        data: expect.objectContaining({
+          reference: topup.reference,
+          status: 'succeeded',
+          amount: { amount: 700, currency: 'USD' },
+        }),
+        deliveries: 1,
+      },
+    ]);
   });
 
   it('five webhooks, the callback and the reconciler at once credit exactly once', async () => {
