@@ -121,6 +121,7 @@ export function createServices(platform: Platform): Services {
     tiers,
     catalog,
     events: verificationEvents,
+    webhooks,
   });
   const payments = createPaymentsService({
     db,
@@ -131,6 +132,7 @@ export function createServices(platform: Platform): Services {
     publicUrl: config.publicUrl,
     ngnPerUsd: config.ngnPerUsd,
     logger,
+    webhooks,
   });
   const admin = createAdminService({
     db,
@@ -155,6 +157,7 @@ export function createServices(platform: Platform): Services {
     jobs: platform.jobs,
     publicUrl: config.publicUrl,
     logger,
+    emitEvent: async (tx, event) => void (await webhooks.emitEvent(tx, event)),
   });
   return {
     rateLimiter,

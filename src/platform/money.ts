@@ -7,10 +7,10 @@
 import { z } from 'zod';
 
 /**
- * Every currency an amount may be in: USD (wallets, prices), NGN (what Paystack charges) and
- * CREDIT (free verifications, one unit each).
+ * Every currency an amount may be in: USD (wallets, prices), NGN (what Paystack charges),
+ * CREDIT (free verifications, one unit each) and INCLUDED (cents of a plan's included usage).
  */
-const CURRENCIES = ['USD', 'NGN', 'CREDIT'] as const;
+const CURRENCIES = ['USD', 'NGN', 'CREDIT', 'INCLUDED'] as const;
 export type Currency = (typeof CURRENCIES)[number];
 
 /** An amount in integer minor units (cents, kobo, or whole credits) of one currency. */

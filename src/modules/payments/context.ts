@@ -3,6 +3,7 @@ import { providerUnavailable } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PaystackClient } from '../../providers/paystack/index.js';
 import type { LedgerService } from '../ledger/index.js';
+import type { WebhooksService } from '../webhooks/index.js';
 
 export interface SecurityEvent {
   kind: string;
@@ -22,6 +23,8 @@ export interface PaymentsContext {
   publicUrl: string;
   ngnPerUsd: number;
   recordSecurityEvent: (tx: Db, event: SecurityEvent) => Promise<void>;
+  /** The developer webhooks outbox, written in the credit's transaction; absent: no events. */
+  webhooks: Pick<WebhooksService, 'emitEvent'> | undefined;
   staleAfterMs: number;
   abandonAfterMs: number;
   webhookAnswerWithinMs: number;

@@ -3,6 +3,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { PaystackClient } from '../../providers/paystack/index.js';
 import type { AuditService } from '../audit/index.js';
 import type { LedgerService } from '../ledger/index.js';
+import type { WebhooksService } from '../webhooks/index.js';
 import { type PaymentsContext, type SecurityEvent, notConfigured } from './context.js';
 import { createTopupInitializer } from './initialize.js';
 import { createWalletReads } from './reads.js';
@@ -24,6 +25,8 @@ export interface PaymentsDeps {
   publicUrl: string;
   ngnPerUsd: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Announces credited top-ups to the user's webhook endpoints (the composition root passes it). */
+  webhooks?: Pick<WebhooksService, 'emitEvent'>;
   /** Records a flagged payment in the caller's transaction; defaults to the audit log. */
   recordSecurityEvent?: (tx: Db, event: SecurityEvent) => Promise<void>;
   /** An open top-up is reconciled once it is this old. Default 60 s. */
@@ -65,6 +68,7 @@ export function createPaymentsService(options: PaymentsDeps) {
           subjectId: event.reference,
           details: { userId: event.userId, ...event.detail },
         })),
+    webhooks: options.webhooks,
     staleAfterMs: options.staleAfterMs ?? 60_000,
     abandonAfterMs: options.abandonAfterMs ?? 2 * 3600_000,
     webhookAnswerWithinMs: options.webhookAnswerWithinMs ?? 5_000,

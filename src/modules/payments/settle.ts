@@ -18,6 +18,7 @@ import {
   isTopupReference,
 } from './domain.js';
 import * as store from './store.js';
+import { toView } from './views.js';
 
 /**
  * Settle: Paystack verify by reference → one transaction: lock the row while creditable, ledger
@@ -150,7 +151,7 @@ export function createTopupSettlement(ctx: PaymentsContext) {
           source,
         },
       });
-      await store.markSucceeded(tx, topup.id, {
+      const succeeded = await store.markSucceeded(tx, topup.id, {
         ledgerTransactionId: posting.transactionId,
         paystackTransactionId: verified.id,
       });
@@ -159,6 +160,11 @@ export function createTopupSettlement(ctx: PaymentsContext) {
         logger.error({ reference }, 'top-up row was behind its ledger transaction; marked succeeded');
         return { outcome: 'already_settled', status: 'succeeded' };
       }
+      await ctx.webhooks?.emitEvent(tx, {
+        userId: topup.userId,
+        type: 'wallet.topup.succeeded',
+        data: { ...toView(succeeded) },
+      });
       logger.info({ reference, source, amount: topup.amountUsdCents }, 'top-up credited');
       return { outcome: 'credited', status: 'succeeded' };
     });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { testPrincipal } from '../../../test/support/principal.js';
 import { signWebhookBody } from '../../providers/paystack/index.js';
@@ -5,6 +6,7 @@ import { createPaymentsService } from './service.js';
 import * as store from './store.js';
 import { checkLedgerInvariants } from '../ledger/index.js';
 import {
+  testDb,
   useTopupsSuite,
   ledger,
   SECRET,
@@ -107,6 +109,45 @@ describe('wallet top-ups through Paystack', () => {
     sandbox.control.pay(topup.reference);
     await sandbox.control.settled();
     expect(await available(user.userId)).toBe(1000);
+  });
+
+  it("records one wallet.topup.succeeded webhook event for the user's endpoint when credited", async () => {
+    const account = await app.services.accounts.createUser({
+      email: `${randomUUID().slice(0, 12)}@example.test`,
+      password: 'a long enough password',
+    });
+    await app.services.accounts.setUserTier(account!.id, 'payg');
+    await app.services.webhooks.createEndpoint({
+      userId: account!.id,
+      tier: 'payg',
+      url: 'http://127.0.0.1:9/hook',
+      events: ['wallet.topup.succeeded'],
+    });
+    const user = testPrincipal({ userId: account!.id, email: account!.email, tier: 'payg' });
+    const topup = await initialized(user, 700);
+    sandbox.control.pay(topup.reference);
+    await sandbox.control.settled();
+    // Settling again (callback, reconciler) credits nothing more and emits nothing more.
+    await callback(topup.reference);
+    await reconciler.settleTopup(topup.reference, 'reconciler');
+    expect(await available(user.userId)).toBe(700);
+    const { rows } = await testDb.database.sql.query(
+      `select e.type, e.data, count(d.id)::int as deliveries from webhook_events e
+         left join webhook_deliveries d on d.event_id = e.id
+        where e.user_id = $1 group by e.id`,
+      [user.userId],
+    );
+    expect(rows).toEqual([
+      {
+        type: 'wallet.topup.succeeded',
+        data: expect.objectContaining({
+          reference: topup.reference,
+          status: 'succeeded',
+          amount: { amount: 700, currency: 'USD' },
+        }),
+        deliveries: 1,
+      },
+    ]);
   });
 
   it('five webhooks, the callback and the reconciler at once credit exactly once', async () => {

@@ -134,7 +134,12 @@ export function useTopupsSuite(): void {
     app = await createTestApp({
       database: testDb.database,
       providers: { paystack: client },
-      env: { PAYSTACK_SECRET_KEY: SECRET, PUBLIC_URL, RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
+      env: {
+        PAYSTACK_SECRET_KEY: SECRET,
+        PUBLIC_URL,
+        RATE_LIMIT_GLOBAL_PER_MINUTE: '0',
+        ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
+      },
     });
     trustTestPrincipalHeader(app);
     appUrl = await app.listen({ port: 0, host: '127.0.0.1' });

@@ -3,6 +3,7 @@ import { fundWallet } from '../../../test/support/wallet.js';
 import type { SubscriptionEvent } from './events.js';
 import { INCLUDED_USAGE_CURRENCY } from '../ledger/index.js';
 import {
+  testDb,
   app,
   balanceOf,
   catcher,
@@ -20,6 +21,36 @@ import {
 useSubscriptionsSuite();
 
 describe('renewal', () => {
+  it("records a subscription.renewed webhook event for the user's endpoint (the app's services)", async () => {
+    const user = await signedUpUser({ cents: 10_000 });
+    expect((await subscribe(user, { tier: 'pro' })).statusCode).toBe(200);
+    await app.services.webhooks.createEndpoint({
+      userId: user.id,
+      tier: 'pro',
+      url: 'http://127.0.0.1:9/hook',
+      events: ['subscription.renewed'],
+    });
+    // The period has ended: the plan is due at the real clock (whole seconds, as JS dates keep ms).
+    await testDb.database.sql.query(
+      `update subscriptions set current_period_start = date_trunc('second', now()) - interval '31 days',
+         current_period_end = date_trunc('second', now()) - interval '1 second' where user_id = $1`,
+      [user.id],
+    );
+    expect(await app.services.subscriptions.renewOne(await idOf(user.id))).toBe('renewed');
+    const { rows } = await testDb.database.sql.query(
+      `select e.type, e.data, count(d.id)::int as deliveries from webhook_events e
+         left join webhook_deliveries d on d.event_id = e.id
+        where e.user_id = $1 group by e.id`,
+      [user.id],
+    );
+    expect(rows).toEqual([
+      {
+        type: 'subscription.renewed',
+        data: expect.objectContaining({ tier: 'pro', amount: { amount: 2500, currency: 'USD' } }),
+        deliveries: 1,
+      },
+    ]);
+  });
   it('charges each period once with two workers racing, and resets the included usage', async () => {
     const start = new Date('2030-01-31T10:00:00.000Z');
     const clock = { now: start };

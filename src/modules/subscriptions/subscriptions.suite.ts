@@ -40,7 +40,7 @@ export function useSubscriptionsSuite(): void {
     app = await createTestApp({
       database: testDb.database,
       providers: { mailer, textVerified },
-      env: { RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
+      env: { RATE_LIMIT_GLOBAL_PER_MINUTE: '0', ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true' },
     });
     await app.ready();
   }, 60_000);

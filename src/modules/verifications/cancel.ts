@@ -5,7 +5,7 @@
  */
 import { AppError, notFound } from '../../platform/errors.js';
 import { isTextVerifiedError, type TextVerifiedClient } from '../../providers/textverified/index.js';
-import { announce, createRequestOf, type VerificationDeps } from './deps.js';
+import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
 import { providerIdempotencyKey, refusalOfRetry, type UpstreamAction } from './domain.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
@@ -70,6 +70,7 @@ function cancelAndRelease(
         action === 'report' ? 'Number reported' : 'Verification canceled',
       );
     }
+    if (moved) await emitVerificationEvent(deps, tx, 'verification.canceled', moved);
     return moved;
   });
 }

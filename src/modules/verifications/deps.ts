@@ -7,8 +7,10 @@ import type { CreateVerificationInput, TextVerifiedClient } from '../../provider
 import type { CatalogService } from '../catalog/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import type { TiersService } from '../tiers/index.js';
+import type { EventType, WebhooksService } from '../webhooks/index.js';
 import type { VerificationEventBus } from './events.js';
 import type { VerificationRow } from './store.js';
+import { toView } from './views.js';
 
 export interface VerificationDeps {
   db: Db;
@@ -20,6 +22,8 @@ export interface VerificationDeps {
   catalog: CatalogService;
   /** Announces committed changes to the SSE streams of every instance. */
   events: VerificationEventBus;
+  /** The developer webhooks outbox: events written in the transaction of the change they announce. */
+  webhooks: Pick<WebhooksService, 'emitEvent'>;
 }
 
 /** The SMS provider, or 503 when none is configured. */
@@ -31,6 +35,16 @@ export function provider(deps: VerificationDeps): TextVerifiedClient {
 
 /** Tells every open event stream of the order that it changed (after the commit). */
 export const announce = (deps: VerificationDeps, id: string) => deps.events.publish(id);
+
+/** Records the order's webhook event in `tx`, the transaction of the change it announces. */
+export async function emitVerificationEvent(
+  deps: VerificationDeps,
+  tx: Db,
+  type: Extract<EventType, `verification.${string}`>,
+  order: VerificationRow,
+): Promise<void> {
+  await deps.webhooks.emitEvent(tx, { userId: order.userId, type, data: toView(order) });
+}
 
 /** The provider's create request for an order: the same for every attempt at it. */
 export function createRequestOf(order: VerificationRow): CreateVerificationInput {

@@ -6,8 +6,8 @@ import type { TextVerifiedError } from '../../providers/textverified/index.js';
 export const STATUSES = ['pending', 'active', 'completed', 'canceled', 'expired', 'failed'] as const;
 export type VerificationStatus = (typeof STATUSES)[number];
 
-/** What an order is paid in: cents of USD, or one free-verification credit. */
-export const CHARGE_CURRENCIES = ['USD', 'CREDIT'] as const satisfies readonly Currency[];
+/** What an order is paid in: cents of USD, one free-verification credit, or cents of included usage. */
+export const CHARGE_CURRENCIES = ['USD', 'CREDIT', 'INCLUDED'] as const satisfies readonly Currency[];
 export type ChargeCurrency = (typeof CHARGE_CURRENCIES)[number];
 
 /** The cancel or report still owed to the provider. */

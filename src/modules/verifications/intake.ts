@@ -6,7 +6,7 @@
 import type { Db } from '../../platform/db/database.js';
 import { toE164 } from '../../providers/textverified/index.js';
 import { extractCode } from './code-extraction.js';
-import { announce, provider, type VerificationDeps } from './deps.js';
+import { announce, emitVerificationEvent, provider, type VerificationDeps } from './deps.js';
 import { smsDedupeKey } from './domain.js';
 import * as store from './store.js';
 
@@ -91,6 +91,7 @@ async function completeAndCapture(deps: VerificationDeps, tx: Db, id: string, co
   if (!completed?.holdId) throw new Error(`verification ${id} could not complete although locked active`);
   const capture = await deps.ledger.capture(tx, completed.holdId, 'Verification SMS received');
   if (capture.outcome !== 'resolved') throw new Error(`hold of verification ${id} was already resolved`);
+  await emitVerificationEvent(deps, tx, 'verification.completed', completed);
 }
 
 /** Reads one order's SMS from the provider and takes in any not seen yet. */
@@ -198,6 +199,7 @@ async function expireAndRelease(deps: VerificationDeps, id: string, now: Date) {
   return deps.db.transaction(async (tx) => {
     const moved = await store.expireEnded(tx, id, now);
     if (moved?.holdId) await deps.ledger.release(tx, moved.holdId, 'Verification expired without an SMS');
+    if (moved) await emitVerificationEvent(deps, tx, 'verification.expired', moved);
     return moved;
   });
 }

@@ -14,9 +14,9 @@ import {
   type TextVerifiedVerification,
 } from '../../providers/textverified/index.js';
 import type { Capability, Quote } from '../catalog/index.js';
-import { WALLET_CURRENCY } from '../ledger/index.js';
+import { INCLUDED_USAGE_CURRENCY, WALLET_CURRENCY } from '../ledger/index.js';
 import { tellProvider } from './cancel.js';
-import { announce, createRequestOf, provider, type VerificationDeps } from './deps.js';
+import { announce, createRequestOf, emitVerificationEvent, provider, type VerificationDeps } from './deps.js';
 import {
   type ChargeCurrency,
   holdReference,
@@ -131,7 +131,6 @@ async function openOrderWithHold(
   return deps.db.transaction(async (tx) => {
     await store.lockUserPurchases(tx, principal.userId);
     await refuseOverActiveLimit(tx, principal.userId, tier.maxActiveOrders);
-    const charge = await chargeFor(deps, tx, principal.userId, quote);
     const created = await store.insertPending(tx, {
       id,
       userId: principal.userId,
@@ -143,21 +142,16 @@ async function openOrderWithHold(
         ...(request.carrier ? { carrier: request.carrier } : {}),
       },
       priceCents: quote.totalCents,
-      chargeAmount: charge.amount,
-      currency: charge.currency,
+      // Provisional until the hold below says what pays for it.
+      chargeAmount: quote.totalCents,
+      currency: WALLET_CURRENCY,
       providerCostCents: quote.providerCostCents,
       status: 'pending',
     });
     if (!created) return undefined;
-    const { hold } = await deps.ledger.hold(tx, {
-      ownerId: principal.userId,
-      amount: charge.amount,
-      currency: charge.currency,
-      reference: holdReference(id),
-      memo: `Verification ${quote.service}`,
-    });
-    await store.setHold(tx, id, hold.id);
-    return { ...created, holdId: hold.id };
+    const opened = await store.setHold(tx, id, await holdCharge(deps, tx, principal.userId, id, quote));
+    await emitVerificationEvent(deps, tx, 'verification.created', opened);
+    return opened;
   });
 }
 
@@ -168,17 +162,31 @@ async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Pro
   });
 }
 
-/** The free verification credit is spent before money. */
-async function chargeFor(
+/**
+ * Holds what pays for the order: the free verification credit, else the plan's included usage when
+ * it covers the whole price (never split across currencies), else the wallet.
+ */
+async function holdCharge(
   deps: VerificationDeps,
   tx: Db,
   userId: string,
+  id: string,
   quote: Quote,
-): Promise<{ amount: number; currency: ChargeCurrency }> {
+): Promise<{ id: string; amount: number; currency: ChargeCurrency }> {
+  const base = { ownerId: userId, reference: holdReference(id), memo: `Verification ${quote.service}` };
   const credit = await deps.ledger.walletSummary(tx, userId, 'CREDIT');
-  return credit.balance >= 1
-    ? { amount: 1, currency: 'CREDIT' }
-    : { amount: quote.totalCents, currency: WALLET_CURRENCY };
+  if (credit.balance >= 1) {
+    const { hold } = await deps.ledger.hold(tx, { ...base, amount: 1, currency: 'CREDIT' });
+    return { id: hold.id, amount: 1, currency: 'CREDIT' };
+  }
+  const included = await deps.ledger.holdIncludedUsage(tx, { ...base, amount: quote.totalCents });
+  if (included) return { id: included.hold.id, amount: quote.totalCents, currency: INCLUDED_USAGE_CURRENCY };
+  const { hold } = await deps.ledger.hold(tx, {
+    ...base,
+    amount: quote.totalCents,
+    currency: WALLET_CURRENCY,
+  });
+  return { id: hold.id, amount: quote.totalCents, currency: WALLET_CURRENCY };
 }
 
 function buyNumber(client: TextVerifiedClient, order: store.VerificationRow) {
@@ -254,6 +262,7 @@ async function failOrder(deps: VerificationDeps, id: string, failureCode: string
   const row = await deps.db.transaction(async (tx) => {
     const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
     if (failed?.holdId) await deps.ledger.release(tx, failed.holdId, 'Verification failed at the provider');
+    if (failed) await emitVerificationEvent(deps, tx, 'verification.failed', failed);
     return failed;
   });
   if (row) await announce(deps, id);

@@ -47,8 +47,19 @@ export async function insertPending(tx: Db, row: NewVerification): Promise<Verif
   return created;
 }
 
-export async function setHold(tx: Db, id: string, holdId: string): Promise<void> {
-  await tx.update(verifications).set({ holdId }).where(eq(verifications.id, id));
+/** Links the order to its hold and records what the hold is in. */
+export async function setHold(
+  tx: Db,
+  id: string,
+  hold: { id: string; amount: number; currency: VerificationRow['currency'] },
+): Promise<VerificationRow> {
+  const [row] = await tx
+    .update(verifications)
+    .set({ holdId: hold.id, chargeAmount: hold.amount, currency: hold.currency })
+    .where(eq(verifications.id, id))
+    .returning();
+  if (!row) throw new Error(`verification ${id} vanished while being opened`);
+  return row;
 }
 
 export async function findById(db: Db, id: string): Promise<VerificationRow | undefined> {

@@ -25,7 +25,7 @@ export const verificationView = z.object({
   options: z.object({ areaCodes: z.array(z.string()).optional(), carrier: z.string().optional() }),
   phoneNumber: z.string().nullable(),
   price: moneyIn(CHARGE_CURRENCIES).describe(
-    'What is held/charged: cents of USD, or 1 free verification credit.',
+    "What is held/charged: cents of USD, 1 free verification credit, or cents of the plan's included usage.",
   ),
   code: z.string().nullable(),
   expiresAt: z.string().nullable().describe('ISO 8601; the end of the provider window.'),

@@ -1,0 +1,2 @@
+ALTER TABLE "verifications" DROP CONSTRAINT "verifications_currency_known";--> statement-breakpoint
+ALTER TABLE "verifications" ADD CONSTRAINT "verifications_currency_known" CHECK ("verifications"."currency" in ('USD', 'CREDIT', 'INCLUDED'));

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type TestApp, createTestApp } from '../../../test/support/app.js';
+import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
+import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
+import { fundWallet } from '../../../test/support/wallet.js';
+import type { Principal } from '../../platform/http/principal.js';
+import { createTextVerifiedClient } from '../../providers/textverified/index.js';
+import { type TextVerifiedSandbox, startTextVerifiedSandbox } from '../../sandbox/textverified/index.js';
+import * as store from './store.js';
+import type { VerificationView } from './views.js';
+
+let testDb: TestDatabase;
+let sandbox: TextVerifiedSandbox;
+let app: TestApp;
+
+beforeAll(async () => {
+  testDb = await createPostgresTestDatabase(6);
+  sandbox = await startTextVerifiedSandbox({
+    apiKey: 'tv-key',
+    username: 'ops@namaskah.test',
+    webhookSecret: 'whsec_verification_events',
+    smsDelayMs: 3_600_000, // SMS only on command
+  });
+  sandbox.control.setStock('whatsapp', 1_000);
+  const textVerified = createTextVerifiedClient({
+    baseUrl: sandbox.url,
+    apiKey: 'tv-key',
+    username: 'ops@namaskah.test',
+  });
+  app = await createTestApp({
+    database: testDb.database,
+    providers: { textVerified },
+    env: { ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
+  });
+  trustTestPrincipalHeader(app);
+  await app.ready();
+}, 60_000);
+
+afterAll(async () => {
+  await app?.close();
+  await sandbox?.close();
+  await testDb?.dispose();
+});
+
+/** A real payg account with money and a webhook endpoint taking every event. */
+async function developer(): Promise<Principal> {
+  const user = await app.services.accounts.createUser({
+    email: `${randomUUID().slice(0, 12)}@example.test`,
+    password: 'a long enough password',
+  });
+  await app.services.accounts.setUserTier(user!.id, 'payg');
+  await fundWallet(testDb.database.db, user!.id, 1_000);
+  await app.services.webhooks.createEndpoint({
+    userId: user!.id,
+    tier: 'payg',
+    url: 'http://127.0.0.1:9/hook',
+    events: ['*'],
+  });
+  return testPrincipal({ userId: user!.id, email: user!.email, tier: 'payg' });
+}
+
+async function bought(principal: Principal): Promise<VerificationView> {
+  const response = await app.inject({
+    method: 'POST',
+    url: '/api/v1/verifications',
+    headers: asPrincipal(principal),
+    payload: { service: 'whatsapp', country: 'US' },
+  });
+  expect(response.statusCode, response.body).toBe(201);
+  return response.json<VerificationView>();
+}
+
+/** The user's outbox: each event's type and data, with how many deliveries it has, oldest first. */
+async function eventsOf(userId: string) {
+  const { rows } = await testDb.database.sql.query(
+    `select e.type, e.data, count(d.id)::int as deliveries from webhook_events e
+       left join webhook_deliveries d on d.event_id = e.id
+      where e.user_id = $1 group by e.id order by e.created_at, e.id`,
+    [userId],
+  );
+  return rows as Array<{ type: string; data: Record<string, unknown>; deliveries: number }>;
+}
+
+describe('verification webhook events', () => {
+  it('created on purchase, then completed with the code when the SMS is taken in', async () => {
+    const user = await developer();
+    const view = await bought(user);
+    const providerId = (await store.findById(testDb.database.db, view.id))!.providerId!;
+    sandbox.control.deliverSms(providerId, { code: '482913', text: 'Your WhatsApp code is 482-913' });
+    await app.services.verifications.pollVerification({ providerId });
+
+    const events = await eventsOf(user.userId);
+    expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.completed']);
+    expect(events.every((e) => e.deliveries === 1)).toBe(true);
+    expect(events[1]!.data).toMatchObject({
+      id: view.id,
+      status: 'completed',
+      service: 'whatsapp',
+      phoneNumber: view.phoneNumber,
+      price: view.price,
+      code: '482913',
+    });
+  });
+
+  it('canceled with the refund', async () => {
+    const user = await developer();
+    const view = await bought(user);
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    const events = await eventsOf(user.userId);
+    expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.canceled']);
+    expect(events[1]!.data).toMatchObject({ id: view.id, status: 'canceled', code: null });
+  });
+
+  it('failed when the provider refuses the purchase', async () => {
+    const user = await developer();
+    sandbox.control.setStock('whatsapp', 0);
+    try {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/v1/verifications',
+        headers: asPrincipal(user),
+        payload: { service: 'whatsapp', country: 'US' },
+      });
+      expect(response.statusCode).toBeGreaterThanOrEqual(400);
+    } finally {
+      sandbox.control.setStock('whatsapp', 1_000);
+    }
+    const events = await eventsOf(user.userId);
+    expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.failed']);
+    expect(events[1]!.data).toMatchObject({ status: 'failed' });
+  });
+
+  it('expired by the sweep', async () => {
+    const user = await developer();
+    const view = await bought(user);
+    const endsAt = new Date(view.expiresAt!);
+    await app.services.verifications.sweepExpired({ now: new Date(endsAt.getTime() + 1_000) });
+    const events = await eventsOf(user.userId);
+    expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.expired']);
+    expect(events[1]!.data).toMatchObject({ id: view.id, status: 'expired' });
+  });
+});
