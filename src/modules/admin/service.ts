@@ -348,9 +348,10 @@ export function createAdminService(deps: AdminDeps) {
 
   async function updateTier(actor: AdminActor, name: string, body: TierPatchBody) {
     const patch = tierPatchOf(body);
+    // Read before the transaction: on PGlite (one connection) the outer handle would wait for it forever.
+    const before = (await deps.tiers.list()).find((tier) => tier.name === name);
+    if (!before) throw notFound('Tier');
     const updated = await db.transaction(async (tx) => {
-      const before = (await deps.tiers.list()).find((tier) => tier.name === name);
-      if (!before) throw notFound('Tier');
       const row = await deps.tiers.update(name, patch, tx);
       await audit.record(tx, {
         actorId: actor.userId,

@@ -53,7 +53,7 @@ export function createApiKeysService(deps: ApiKeysDeps) {
       // The caller's own row is gone (deleted after authentication): they are nobody now.
       if (!user) throw unauthenticated();
       // How many keys a tier may hold is the tier row's (`null` = unlimited).
-      const limit = (await deps.tiers.get(user.tier)).apiKeyLimit;
+      const limit = (await deps.tiers.get(user.tier, tx)).apiKeyLimit;
       if (limit !== null && (await store.countLiveKeys(tx, user.id)) >= limit) {
         throw new AppError(
           403,

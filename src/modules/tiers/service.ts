@@ -31,10 +31,14 @@ export function createTiersService(deps: TiersDeps) {
 
   return {
     /** The tier's row; an unknown name is a configuration error (principals always name a seeded tier). */
-    async get(name: string): Promise<Tier> {
+    /**
+     * `tx`: the caller's transaction when it has one — PGlite is a single connection, so a query on
+     * the outer handle inside a transaction would wait for that transaction forever.
+     */
+    async get(name: string, tx: Db = deps.db): Promise<Tier> {
       const cached = cache.get(name);
       if (cached && Date.now() - cached.at < CACHE_TTL_MS) return cached.tier;
-      const row = await store.tierByName(deps.db, name);
+      const row = await store.tierByName(tx, name);
       // A deployment fault, not the caller's: one generic 500 code like any other.
       if (!row) throw new AppError(500, 'internal_error', `Tier ${name} is not configured.`);
       return remember(row);
