@@ -28,6 +28,7 @@ import { PASSWORD, type RealUser, as, nextIp, signUp } from './support/attacker.
 import { solveCaptcha } from './support/captcha.js';
 import { type TestDatabase, createPostgresTestDatabase } from './support/database.js';
 import { TEST_REDIS_URL } from './support/services.js';
+import { type Stream, openStream } from './support/sse.js';
 
 const PAYSTACK_SECRET = 'sk_test_attack_suite_secret_0123456789';
 const TV_SECRET = 'whsec_attack_suite_secret';
@@ -1230,68 +1231,13 @@ describe('injection and information leaks', () => {
 // ---- live streams after the access behind them ends ------------------------------------------
 
 describe('a live stream ends when the access that opened it does', () => {
-  interface Stream {
-    events: { event: string; data: unknown }[];
-    /** 'closed' when the server ended the stream, 'still open' when the deadline passed first. */
-    ended: Promise<'closed' | 'still open'>;
-  }
-
-  /** Opens `GET /events` over real HTTP (as a browser or script would) and waits for the first frame. */
-  async function openStream(verificationId: string, authorization: string): Promise<Stream> {
-    const { port } = app.server.address() as { port: number };
-    const controller = new AbortController();
-    const response = await fetch(`http://127.0.0.1:${port}/api/v1/verifications/${verificationId}/events`, {
-      headers: { authorization },
-      signal: controller.signal,
-    });
-    expect(response.status).toBe(200);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    const events: { event: string; data: unknown }[] = [];
-    let buffer = '';
-    let first: () => void = () => undefined;
-    const connected = new Promise<void>((resolve) => (first = resolve));
-    const ended = (async (): Promise<'closed' | 'still open'> => {
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) return 'closed';
-          buffer += decoder.decode(value, { stream: true });
-          let cut: number;
-          while ((cut = buffer.indexOf('\n\n')) >= 0) {
-            const frame = buffer.slice(0, cut);
-            buffer = buffer.slice(cut + 2);
-            const event = /^event: (.*)$/m.exec(frame)?.[1];
-            const data = /^data: (.*)$/m.exec(frame)?.[1];
-            if (event && data) events.push({ event, data: JSON.parse(data) });
-            if (event === 'status') first();
-          }
-        }
-      } catch {
-        return 'still open';
-      }
-    })();
-    await connected;
-    return { events, ended: withDeadline(ended, controller) };
-  }
-
-  /** "Within a few seconds": a generous bound for a busy machine; the check runs every ~2 s. */
-  async function withDeadline(ended: Promise<'closed' | 'still open'>, controller: AbortController) {
-    const timer = setTimeout(() => controller.abort(), 12_000);
-    try {
-      return await ended;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** A fresh victim with a live order (the sign-up's free verification) whose code stream is open. */
   async function victimWithStream(authorizationOf?: (victim: RealUser) => Promise<string>) {
     const victim = await signUp(app, catcher);
     await app.services.accounts.setUserTier(victim.userId, 'payg');
     const order = await buy(victim);
     const authorization = authorizationOf ? await authorizationOf(victim) : `Bearer ${victim.accessToken}`;
-    const stream = await openStream(order.id, authorization);
+    const stream = await openStream(app, order.id, authorization);
     // The stream works: a code that arrives is delivered on it.
     textVerified.control.deliverSms(await providerIdOf(order.id), { code: '246810' });
     await eventually(async () => (stream.events.some((e) => e.event === 'message') ? true : undefined));
@@ -1369,7 +1315,7 @@ describe('a live stream ends when the access that opened it does', () => {
   it('suspension (a token stream and an API-key stream)', async () => {
     const { victim, order, stream, authorization } = await victimWithStream();
     const keyed = await apiKeyOf(victim);
-    const keyStream = await openStream(order.id, `Bearer ${keyed.key}`);
+    const keyStream = await openStream(app, order.id, `Bearer ${keyed.key}`);
     await app.services.accounts.suspendUser(victim.userId, null, 'attack suite');
     await expectEnded(stream, order.id, authorization);
     await expectEnded(keyStream, order.id, `Bearer ${keyed.key}`);
@@ -1383,7 +1329,7 @@ describe('a live stream ends when the access that opened it does', () => {
       return `Bearer ${keyed.key}`;
     });
     // Another stream of the same user, by session, is not affected.
-    const sessionStream = await openStream(order.id, `Bearer ${victim.accessToken}`);
+    const sessionStream = await openStream(app, order.id, `Bearer ${victim.accessToken}`);
     const revoked = await as(app, victim, { method: 'DELETE', url: `/api/v1/api-keys/${keyId}` });
     expect(revoked.statusCode).toBe(204);
     await expectEnded(stream, order.id, authorization);

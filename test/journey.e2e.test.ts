@@ -1,49 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { generate } from 'otplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../src/modules/ledger/index.js';
-import { loadConfig } from '../src/platform/config.js';
-import { type Runtime, startRuntime } from '../src/runtime.js';
+import type { Runtime } from '../src/runtime.js';
 import { solveCaptcha } from './support/captcha.js';
+import { type EmbeddedApp, startEmbeddedApp } from './support/embedded.js';
 
 /**
  * SPEC §1 journeys 1 and 2 through the public HTTP API of the embedded default: PGlite, and the
  * TextVerified, Paystack and SMTP sandboxes in-process, reached by the real clients over HTTP.
  */
+let embedded: EmbeddedApp;
 let runtime: Runtime;
 let base: string;
-let dataDir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-journey-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: base,
-    LOG_LEVEL: 'silent',
-    SANDBOX_SMS_DELAY_MS: '2000',
-  });
-  runtime = await startRuntime(config);
+  embedded = await startEmbeddedApp({ SANDBOX_SMS_DELAY_MS: '2000' });
+  ({ runtime, base } = embedded);
 }, 60_000);
 
 afterAll(async () => {
-  await runtime?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await embedded?.close();
 });
 
 async function api(method: string, url: string, token?: string, body?: unknown) {

@@ -1,13 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config.js';
 import { startRuntime } from '../src/runtime.js';
 import { createLedgerService } from '../src/modules/ledger/index.js';
+import { freePort } from './support/embedded.js';
 import { fundWallet } from './support/wallet.js';
 
 const ledger = createLedgerService();
@@ -23,15 +23,6 @@ function tempDataDir(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'namaskah-start-'));
   folders.push(dir);
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function start(env: Record<string, string>) {

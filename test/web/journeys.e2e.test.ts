@@ -1,13 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../../src/modules/ledger/index.js';
-import { loadConfig } from '../../src/platform/config.js';
-import { type Runtime, startRuntime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
+import { type EmbeddedApp, startEmbeddedApp } from '../support/embedded.js';
 import { type Findings, audit, launchBrowser, personContext, screenshot, screenshotBoth } from './browser.js';
 
 /**
@@ -17,43 +13,24 @@ import { type Findings, audit, launchBrowser, personContext, screenshot, screens
  */
 let runtime: Runtime;
 let base: string;
-let dataDir: string;
+let embedded: EmbeddedApp;
 let browser: Browser;
 const findings: Findings = { csp: [], axe: [], pageErrors: [] };
 const PASSWORD = 'correct horse battery staple 42';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-web-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  runtime = await startRuntime(
-    loadConfig({
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: base,
-      LOG_LEVEL: 'silent',
-      SANDBOX_SMS_DELAY_MS: '2500',
-      // Each browser context is a person at an address of its own, named by this trusted proxy.
-      TRUST_PROXY: '127.0.0.1',
-    }),
-  );
+  embedded = await startEmbeddedApp({
+    SANDBOX_SMS_DELAY_MS: '2500',
+    // Each browser context is a person at an address of its own, named by this trusted proxy.
+    TRUST_PROXY: '127.0.0.1',
+  });
+  ({ runtime, base } = embedded);
   browser = await launchBrowser();
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  await runtime?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await embedded?.close();
 });
 
 const url = (p: string) => `${base}${p}`;

@@ -1,50 +1,26 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/platform/config.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/platform/http/security-headers.js';
 import { WEB_APP_ROUTES } from '../../src/platform/http/web-app.js';
-import { type Runtime, startRuntime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/runtime.js';
 import { solveCaptcha } from '../support/captcha.js';
+import { type EmbeddedApp, startEmbeddedApp } from '../support/embedded.js';
 
 /**
  * The server side of the web app on the embedded default: what it serves with which cache headers,
  * what it refuses to serve, and that every link the product sends (e-mails, the Paystack callback)
  * lands on a page of the app.
  */
+let embedded: EmbeddedApp;
 let runtime: Runtime;
 let base: string;
-let dataDir: string;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-webapp-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  runtime = await startRuntime(
-    loadConfig({
-      DATA_DIR: dataDir,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: base,
-      LOG_LEVEL: 'silent',
-    }),
-  );
+  embedded = await startEmbeddedApp();
+  ({ runtime, base } = embedded);
 }, 60_000);
 
 afterAll(async () => {
-  await runtime?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await embedded?.close();
 });
 
 /** A link is good when it is on this site and answers the app's HTML page (after redirects). */

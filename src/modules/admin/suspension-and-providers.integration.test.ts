@@ -14,6 +14,7 @@ import { createTextVerifiedClient } from '../../providers/textverified/index.js'
 import { type SmtpCatcher, startSmtpCatcher } from '../../sandbox/smtp/catcher.js';
 import { type TextVerifiedSandbox, startTextVerifiedSandbox } from '../../sandbox/textverified/index.js';
 import { ADMIN_PREFIX } from './index.js';
+import { openStream } from '../../../test/support/sse.js';
 
 const TV_SECRET = 'whsec_admin_suite_secret';
 const TV_BALANCE_CENTS = 123_456;
@@ -70,53 +71,6 @@ const asAdmin = (method: 'GET' | 'POST' | 'PUT' | 'PATCH', url: string, payload?
     ...(payload ? { payload } : {}),
   });
 
-interface Stream {
-  events: { event: string; data: unknown }[];
-  /** 'closed' when the server ended the stream, 'still open' when the deadline passed first. */
-  ended: Promise<'closed' | 'still open'>;
-}
-
-/** Opens `GET /events` over real HTTP and waits for its first frame. */
-async function openStream(verificationId: string, authorization: string): Promise<Stream> {
-  const { port } = app.server.address() as { port: number };
-  const controller = new AbortController();
-  const response = await fetch(`http://127.0.0.1:${port}/api/v1/verifications/${verificationId}/events`, {
-    headers: { authorization },
-    signal: controller.signal,
-  });
-  expect(response.status).toBe(200);
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: Stream['events'] = [];
-  let buffer = '';
-  let first: () => void = () => undefined;
-  const connected = new Promise<void>((resolve) => (first = resolve));
-  const ended = (async (): Promise<'closed' | 'still open'> => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return 'closed';
-        buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const frame = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const event = /^event: (.*)$/m.exec(frame)?.[1];
-          const data = /^data: (.*)$/m.exec(frame)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) });
-          if (event === 'status') first();
-        }
-      }
-    } catch {
-      return 'still open';
-    }
-  })();
-  await connected;
-  // "Within a few seconds" on a busy machine: the access check runs every ~2 s.
-  const deadline = setTimeout(() => controller.abort(), 12_000);
-  return { events, ended: ended.finally(() => clearTimeout(deadline)) };
-}
-
 async function apiKeyOf(user: RealUser): Promise<string> {
   const made = await as(app, user, {
     method: 'POST',
@@ -139,8 +93,8 @@ describe('suspension by an administrator', () => {
     expect(bought.statusCode, bought.body).toBe(201);
     const order = bought.json<{ id: string }>();
     const key = await apiKeyOf(victim);
-    const byToken = await openStream(order.id, `Bearer ${victim.accessToken}`);
-    const byKey = await openStream(order.id, `Bearer ${key}`);
+    const byToken = await openStream(app, order.id, `Bearer ${victim.accessToken}`);
+    const byKey = await openStream(app, order.id, `Bearer ${key}`);
     expect(
       (await as(app, null, { url: '/api/v1/me', headers: { authorization: `Bearer ${key}` } })).statusCode,
     ).toBe(200);

@@ -1,47 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestApp, createTestApp } from '../../../test/support/app.js';
-import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
-import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
+import { describe, expect, it } from 'vitest';
+import { asPrincipal, testPrincipal } from '../../../test/support/principal.js';
 import { fundWallet } from '../../../test/support/wallet.js';
 import type { Principal } from '../../platform/http/principal.js';
-import { createTextVerifiedClient } from '../../providers/textverified/index.js';
-import { type TextVerifiedSandbox, startTextVerifiedSandbox } from '../../sandbox/textverified/index.js';
+import { app, sandbox, testDb, useProviderApp } from './provider-app.suite.js';
 import * as store from './store.js';
 import type { VerificationView } from './views.js';
 
-let testDb: TestDatabase;
-let sandbox: TextVerifiedSandbox;
-let app: TestApp;
-
-beforeAll(async () => {
-  testDb = await createPostgresTestDatabase(6);
-  sandbox = await startTextVerifiedSandbox({
-    apiKey: 'tv-key',
-    username: 'ops@namaskah.test',
-    webhookSecret: 'whsec_verification_events',
-    smsDelayMs: 3_600_000, // SMS only on command
-  });
-  sandbox.control.setStock('whatsapp', 1_000);
-  const textVerified = createTextVerifiedClient({
-    baseUrl: sandbox.url,
-    apiKey: 'tv-key',
-    username: 'ops@namaskah.test',
-  });
-  app = await createTestApp({
-    database: testDb.database,
-    providers: { textVerified },
-    env: { ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true', RATE_LIMIT_GLOBAL_PER_MINUTE: '0' },
-  });
-  trustTestPrincipalHeader(app);
-  await app.ready();
-}, 60_000);
-
-afterAll(async () => {
-  await app?.close();
-  await sandbox?.close();
-  await testDb?.dispose();
-});
+useProviderApp('whsec_verification_events');
 
 /** A real payg account with money and a webhook endpoint taking every event. */
 async function developer(): Promise<Principal> {
