@@ -11,12 +11,17 @@ import { registerOpenApi } from './platform/http/openapi.js';
 import { registerPrincipal } from './platform/http/principal.js';
 import { registerRateLimits, registerRouteRateLimits } from './platform/http/rate-limit.js';
 import { SECURITY_HEADERS, registerSecurityHeaders } from './platform/http/security-headers.js';
-import { registerAccountsRoutes, registerAuthentication } from './modules/accounts/index.js';
+import {
+  createApiKeyAuthentication,
+  registerAccountsRoutes,
+  registerAuthentication,
+} from './modules/accounts/index.js';
 import { registerAdminRoutes } from './modules/admin/index.js';
 import { registerApiKeysRoutes } from './modules/api-keys/index.js';
 import { registerCatalogRoutes } from './modules/catalog/index.js';
 import { registerIdempotency } from './modules/idempotency/index.js';
 import { registerPaymentsRoutes } from './modules/payments/index.js';
+import { registerSmsActivateRoutes } from './modules/sms-activate/index.js';
 import { registerSubscriptionsRoutes } from './modules/subscriptions/index.js';
 import { registerVerificationRoutes } from './modules/verifications/index.js';
 import { registerWebhooksRoutes } from './modules/webhooks/index.js';
@@ -113,6 +118,11 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   registerAdminRoutes(app, { admin: services.admin });
   registerSubscriptionsRoutes(app, { subscriptions: services.subscriptions });
   registerWebhooksRoutes(app, { webhooks: services.webhooks });
+  registerSmsActivateRoutes(app, {
+    smsActivate: services.smsActivate,
+    authenticateApiKey: createApiKeyAuthentication(services),
+    tiers: services.tiers,
+  });
 
   return app;
 }

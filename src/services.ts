@@ -11,6 +11,7 @@ import { type AuditService, createAuditService } from './modules/audit/index.js'
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
 import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import { type SmsActivateService, createSmsActivateService } from './modules/sms-activate/index.js';
 import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
 import {
@@ -62,6 +63,7 @@ export interface Services {
   admin: AdminService;
   subscriptions: SubscriptionsService;
   webhooks: WebhooksService;
+  smsActivate: SmsActivateService;
   /** Releases what the services hold open (the event bus's connections). */
   close(): Promise<void>;
 }
@@ -159,6 +161,7 @@ export function createServices(platform: Platform): Services {
     logger,
     emitEvent: async (tx, event) => void (await webhooks.emitEvent(tx, event)),
   });
+  const smsActivate = createSmsActivateService({ db, verifications, catalog, payments });
   return {
     rateLimiter,
     ledger,
@@ -173,6 +176,7 @@ export function createServices(platform: Platform): Services {
     admin,
     subscriptions,
     webhooks,
+    smsActivate,
     close: () => verificationEvents.close(),
   };
 }

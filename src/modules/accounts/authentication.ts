@@ -38,6 +38,39 @@ export function csrfTokenMatches(request: FastifyRequest): boolean {
   );
 }
 
+const principalOf = (user: User, via: Principal['via'], extra: Partial<Principal>): Principal => ({
+  userId: user.id,
+  email: user.email,
+  tier: user.tier,
+  role: user.role,
+  emailConfirmed: user.emailConfirmedAt !== null,
+  mfaEnabled: user.mfaEnabledAt !== null,
+  via,
+  ...extra,
+});
+
+const refuseSuspended = (user: User) => {
+  if (user.status !== 'active') throw forbidden('This account is suspended.');
+};
+
+/**
+ * The principal of an API key, with every check the Authorization header gets (revoked, user gone
+ * or suspended, address allow-list). Also for routes whose protocol carries the key elsewhere
+ * (`api_key=` of the SMS-Activate-compatible API).
+ */
+export function createApiKeyAuthentication(deps: Pick<AuthenticationDeps, 'accounts' | 'apiKeys'>) {
+  return async (credential: string, ip: string): Promise<Principal> => {
+    const key = await deps.apiKeys.findLive(credential);
+    if (!key) throw unauthenticated('The API key is invalid or revoked.');
+    const user = await deps.accounts.findUserById(key.userId);
+    if (!user) throw unauthenticated('The API key is invalid or revoked.');
+    refuseSuspended(user);
+    if (!ipAllowed(ip, key.allowedCidrs)) throw forbidden('This API key may not be used from this address.');
+    return principalOf(user, 'api_key', { apiKeyId: key.id, scopes: key.scopes });
+  };
+}
+export type ApiKeyAuthentication = ReturnType<typeof createApiKeyAuthentication>;
+
 export interface AuthenticationDeps {
   config: Pick<Config, 'appSecret'>;
   accounts: AccountsService;
@@ -46,24 +79,11 @@ export interface AuthenticationDeps {
 
 /** Sets `request.principal` (and checks CSRF) on every request; register before the routes. */
 export async function registerAuthentication(app: FastifyInstance, deps: AuthenticationDeps): Promise<void> {
-  const { accounts, apiKeys } = deps;
+  const { accounts } = deps;
   const tokens = createAccessTokens(deps.config.appSecret);
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
 
-  const principalOf = (user: User, via: Principal['via'], extra: Partial<Principal>): Principal => ({
-    userId: user.id,
-    email: user.email,
-    tier: user.tier,
-    role: user.role,
-    emailConfirmed: user.emailConfirmedAt !== null,
-    mfaEnabled: user.mfaEnabledAt !== null,
-    via,
-    ...extra,
-  });
-
-  const refuseSuspended = (user: User) => {
-    if (user.status !== 'active') throw forbidden('This account is suspended.');
-  };
+  const authenticateApiKey = createApiKeyAuthentication(deps);
 
   app.addHook('onRequest', async (request) => {
     if (request.routeOptions.config.ownCredential) return;
@@ -73,14 +93,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Authent
       if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
       const credential = match[1]!;
       if (credential.startsWith('nmk_')) {
-        const key = await apiKeys.findLive(credential);
-        if (!key) throw unauthenticated('The API key is invalid or revoked.');
-        const user = await accounts.findUserById(key.userId);
-        if (!user) throw unauthenticated('The API key is invalid or revoked.');
-        refuseSuspended(user);
-        if (!ipAllowed(request.ip, key.allowedCidrs))
-          throw forbidden('This API key may not be used from this address.');
-        request.principal = principalOf(user, 'api_key', { apiKeyId: key.id, scopes: key.scopes });
+        request.principal = await authenticateApiKey(credential, request.ip);
         return;
       }
       const claims = await tokens.verify(credential);

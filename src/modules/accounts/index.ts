@@ -1,5 +1,10 @@
 /** The accounts' public surface: users, sessions, sign-in, and who is calling (authentication). */
-export { type AuthenticationDeps, registerAuthentication } from './authentication.js';
+export {
+  type ApiKeyAuthentication,
+  type AuthenticationDeps,
+  createApiKeyAuthentication,
+  registerAuthentication,
+} from './authentication.js';
 export { type AccountsJobsDeps, PRUNE_ACCOUNTS, defineAccountsJobs } from './jobs.js';
 export { SEND_ACCOUNT_MAIL } from './mail.js';
 export { type AccountsRoutesDeps, registerAccountsRoutes } from './routes.js';

@@ -5,6 +5,7 @@ export {
   type CatalogDeps,
   type CatalogService,
   type CatalogSettings,
+  type Offer,
   type Quote,
   createCatalogService,
 } from './service.js';

@@ -44,6 +44,12 @@ export interface QuoteRequest {
   carrier: boolean;
 }
 
+/** A catalogue entry with its price for a tier (cents) and the provider's stock. */
+export interface Offer extends CatalogEntry {
+  priceCents: number | null;
+  stock: number | null;
+}
+
 export interface Quote extends PriceBreakdown {
   service: string;
   country: string;
@@ -155,6 +161,18 @@ export class Catalog {
     query: { country?: string; q?: string },
     tierName: string,
   ): Promise<PricedCatalogService[]> {
+    return (await this.listOffers(query, tierName)).map(({ priceCents, stock, ...service }) => ({
+      ...service,
+      price: priceCents === null ? null : { amount: priceCents, currency: 'USD' },
+      available: stock === null ? null : stock > 0,
+    }));
+  }
+
+  /**
+   * The services with the price in cents the tier pays for an SMS number without options and the
+   * provider's stock; either is null when it could not be looked up within `listWaitMs`.
+   */
+  async listOffers(query: { country?: string; q?: string }, tierName: string): Promise<Offer[]> {
     const services = await this.listServices(query);
     if (services.length === 0) return [];
     const tier = await this.tiers.get(tierName);
@@ -166,7 +184,7 @@ export class Catalog {
       Promise.race([work.catch(() => null), deadline]);
     try {
       return await Promise.all(
-        services.map(async (service): Promise<PricedCatalogService> => {
+        services.map(async (service): Promise<Offer> => {
           const [providerCostCents, markupBps, stock] = await Promise.all([
             inTime(this.providerCost(service.name, 'sms', false, false, { queued: true })),
             this.markupFor(service.name),
@@ -176,11 +194,7 @@ export class Catalog {
             providerCostCents === null
               ? null
               : priceVerification({ providerCostCents, markupBps, tier, areaCode: false, carrier: false });
-          return {
-            ...service,
-            price: price && { amount: price.totalCents, currency: 'USD' },
-            available: stock === null ? null : stock > 0,
-          };
+          return { ...service, priceCents: price?.totalCents ?? null, stock };
         }),
       );
     } finally {

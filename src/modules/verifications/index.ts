@@ -9,3 +9,4 @@ export { type VerificationRoutesDeps, registerVerificationRoutes } from './route
 export { type VerificationDeps } from './deps.js';
 export { type VerificationsService, createVerificationsService } from './service.js';
 export { type VerificationView } from './views.js';
+export type { MessageRow as VerificationMessage, VerificationRow as VerificationOrder } from './store.js';

@@ -22,6 +22,13 @@ export async function getVerification(
   return toView(order, await store.messagesOf(deps.db, id));
 }
 
+/** The caller's order by its serial (the SMS-Activate activation id), with its messages. */
+export async function findBySerial(deps: VerificationDeps, userId: string, serial: number) {
+  const order = await store.findBySerialForUser(deps.db, serial, userId);
+  if (!order) return undefined;
+  return { order, messages: await store.messagesOf(deps.db, order.id) };
+}
+
 /** One page, newest first; `hasMore` says whether a next page exists (one row more was read). */
 export async function listVerifications(deps: VerificationDeps, userId: string, query: ListQuery) {
   const rows = await store.listForUser(deps.db, userId, { ...query, limit: query.limit + 1 });

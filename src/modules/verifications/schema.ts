@@ -31,6 +31,11 @@ export const verifications = pgTable(
   'verifications',
   {
     id: uuid('id').primaryKey(),
+    /**
+     * A short number for the order, given by the database on insert: the activation id of the
+     * SMS-Activate-compatible API (its clients parse ids as integers).
+     */
+    serial: bigint('serial', { mode: 'number' }).notNull().generatedAlwaysAsIdentity({ startWith: 100_001 }),
     userId: uuid('user_id').notNull(),
     service: text('service').notNull(),
     country: text('country').notNull(),
@@ -65,6 +70,7 @@ export const verifications = pgTable(
       sql`${t.upstreamAction} is null or ${t.upstreamAction} in (${literals(UPSTREAM_ACTIONS)})`,
     ),
     uniqueIndex('verifications_provider_id_unique').on(t.providerId),
+    uniqueIndex('verifications_serial_unique').on(t.serial),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('verifications_open_idx')
       .on(t.status, t.endsAt)

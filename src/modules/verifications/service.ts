@@ -13,6 +13,7 @@ import type { UpstreamAction } from './domain.js';
 import { type IncomingSms, intakeSms, pollActive, pollVerification, sweepExpired } from './intake.js';
 import { type PurchaseInput, type Purchaser, purchase, reconcilePending } from './purchase.js';
 import {
+  findBySerial,
   getVerification,
   type ListQuery,
   listVerifications,
@@ -37,6 +38,8 @@ export function createVerificationsService(deps: VerificationDeps) {
     retryUpstreamActions: (opts?: Options<typeof retryUpstreamActions>) => retryUpstreamActions(deps, opts),
     getVerification: (userId: string, id: string) => getVerification(deps, userId, id),
     listVerifications: (userId: string, query: ListQuery) => listVerifications(deps, userId, query),
+    /** The caller's order (row and messages) by its serial, the SMS-Activate activation id. */
+    findBySerial: (userId: string, serial: number) => findBySerial(deps, userId, serial),
     /** The caller's own order (undefined for another user's or an unknown id), for the event stream. */
     ownOrder: (userId: string, id: string) => ownOrder(deps, userId, id),
     messagesOf: (id: string) => messagesOf(deps, id),

@@ -76,6 +76,19 @@ export async function findForUser(db: Db, id: string, userId: string): Promise<V
 }
 
 /** Locks the order a provider reservation belongs to, for the rest of the transaction. */
+/** The caller's order by its serial (the SMS-Activate activation id). */
+export async function findBySerialForUser(
+  db: Db,
+  serial: number,
+  userId: string,
+): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.serial, serial), eq(verifications.userId, userId)));
+  return row;
+}
+
 export async function lockByProviderId(tx: Db, providerId: string): Promise<VerificationRow | undefined> {
   const [row] = await tx
     .select()

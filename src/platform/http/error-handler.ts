@@ -9,7 +9,7 @@ export { errorBody } from '../errors.js';
 /** One place turns every failure into `{"error":{"code","message"}}`; nothing else leaks. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
-    const { status, body, headers } = describe(error);
+    const { status, body, headers } = describeError(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.error.code }, 'request refused');
     if (headers) void reply.headers(headers);
@@ -23,7 +23,7 @@ export function registerErrorHandling(app: FastifyInstance): void {
   );
 }
 
-function describe(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+export function describeError(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
   if (error instanceof AppError) {
     return {
       status: error.status,

@@ -43,6 +43,8 @@ export interface RouteRateLimit {
    * A function: e.g. the account e-mail of a login; `undefined` skips this limit for the request.
    */
   key: RateLimitKey;
+  /** Counts only the requests this says yes to (e.g. one action of a multi-action route). */
+  applies?: (request: FastifyRequest) => boolean;
 }
 
 declare module 'fastify' {
@@ -278,6 +280,7 @@ export function registerRouteRateLimits(app: FastifyInstance): void {
     if (!limits || limits.length === 0) return;
     const decisions = await Promise.all(
       limits.map(async (limit) => {
+        if (limit.applies && !limit.applies(request)) return null;
         const key = keyOf(limit.key, request);
         if (key === undefined) return null;
         const points = typeof limit.points === 'function' ? await limit.points(request) : limit.points;

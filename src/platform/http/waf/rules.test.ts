@@ -210,8 +210,15 @@ describe('scanners', () => {
     '/site.zip',
     '/actuator/env',
     '/%2eenv',
+    '/stubs/other.php',
+    '/x/stubs/handler_api.php',
+    '/stubs/handler_api.php/../x.php',
   ])('flags the probe %s', (path) => {
     expect(categoryOf(inspectPath(path)?.rule)).toBe('scanner');
+  });
+
+  it('lets the SMS-Activate-compatible path through', () => {
+    expect(inspectPath('/stubs/handler_api.php')).toBeNull();
   });
 
   it('does not flag the scanner user-agent rule on other headers', () => {

@@ -87,11 +87,12 @@ export const RULES: readonly Rule[] = [
       /(?:^|\/)(?:wp-admin|wp-login|wp-content|wp-includes|wp-config|xmlrpc\.php|phpmyadmin|pma|myadmin|mysqladmin|adminer|phpinfo|server-status|server-info|cgi-bin|boaform|hnap1|jmx-console|autodiscover|owa|telescope|_ignition|solr|actuator|vendor\/phpunit|manager\/html|id_rsa)(?:[/._-]|$)/,
   },
   {
+    // The SMS-Activate-compatible API keeps its historic path (`/stubs/handler_api.php`).
     id: 'scanner.foreign_extension',
     form: 'decoded',
     only: ['path'],
     pattern:
-      /\.(?:php\d?|phtml|asp|aspx|ashx|jsp|jspa|cgi|cfm|pl|do|action|ini|bak|sql|swp|old|orig|save|backup|tar|tgz|zip|7z|rar)(?:$|[/;])/,
+      /(?<!^\/stubs\/handler_api)\.(?:php\d?|phtml|asp|aspx|ashx|jsp|jspa|cgi|cfm|pl|do|action|ini|bak|sql|swp|old|orig|save|backup|tar|tgz|zip|7z|rar)(?:$|[/;])/,
   },
 
   // --- path traversal -------------------------------------------------------------------------
