@@ -23,7 +23,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
   );
 }
 
-export function describeError(error: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+export function describeError(error: unknown): {
+  status: number;
+  body: ErrorBody;
+  headers?: Record<string, string>;
+} {
   if (error instanceof AppError) {
     return {
       status: error.status,
