@@ -7,5 +7,6 @@ export {
 export { VERIFICATION_JOBS, type VerificationJobsDeps, defineVerificationJobs } from './jobs.js';
 export { type VerificationRoutesDeps, registerVerificationRoutes } from './routes.js';
 export { type VerificationDeps } from './deps.js';
+export { registerVerificationMetrics } from './metrics.js';
 export { type VerificationsService, createVerificationsService } from './service.js';
 export { type VerificationView } from './views.js';
