@@ -6,8 +6,8 @@ import { defineIdempotencyJobs } from './modules/idempotency/index.js';
 import { registerLedgerMetrics } from './modules/ledger/index.js';
 import { definePaymentsJobs } from './modules/payments/index.js';
 import { defineSubscriptionsJobs } from './modules/subscriptions/index.js';
-import { defineVerificationJobs } from './modules/verifications/index.js';
-import { defineWebhooksJobs } from './modules/webhooks/index.js';
+import { defineVerificationJobs, registerVerificationMetrics } from './modules/verifications/index.js';
+import { defineWebhooksJobs, registerWebhooksMetrics } from './modules/webhooks/index.js';
 import type { Config } from './platform/config.js';
 import { type Database, openDatabase } from './platform/db/database.js';
 import { Jobs } from './platform/jobs.js';
@@ -16,6 +16,7 @@ import { createMailer } from './platform/mail/mailer.js';
 import { createMetrics } from './platform/metrics.js';
 import { startMetricsListener } from './platform/http/metrics-route.js';
 import { registerWebApp } from './platform/http/web-app.js';
+import { registerProviderMetrics } from './provider-metrics.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
@@ -77,6 +78,8 @@ export async function startRuntime(
 
     const metrics = createMetrics();
     registerLedgerMetrics(metrics, database.db);
+    registerVerificationMetrics(metrics, database.db);
+    registerWebhooksMetrics(metrics, database.db);
     const jobs = new Jobs(database.sql, logger, metrics);
     const platform: Platform = {
       config,
@@ -87,6 +90,7 @@ export async function startRuntime(
       logger,
       providers: createProviders(config, logger),
     };
+    registerProviderMetrics(metrics, { textVerified: platform.providers.textVerified, logger });
 
     const services = createServices(platform);
     cleanup.push(() => services.close());

@@ -7,6 +7,7 @@ export {
 export { VERIFICATION_JOBS, type VerificationJobsDeps, defineVerificationJobs } from './jobs.js';
 export { type VerificationRoutesDeps, registerVerificationRoutes } from './routes.js';
 export { type VerificationDeps } from './deps.js';
+export { registerVerificationMetrics } from './metrics.js';
 export { type VerificationsService, createVerificationsService } from './service.js';
 export { type VerificationView } from './views.js';
 export type { MessageRow as VerificationMessage, VerificationRow as VerificationOrder } from './store.js';

@@ -6,6 +6,7 @@ export {
   emitEvent,
 } from './delivery.js';
 export { EVENT_TYPES, type EventType, SIGNATURE_HEADER, TEST_EVENT_TYPE, signatureHeader } from './domain.js';
+export { registerWebhooksMetrics } from './metrics.js';
 export { DELIVER_WEBHOOKS, type WebhooksJobsDeps, defineWebhooksJobs } from './jobs.js';
 export { type WebhooksRoutesDeps, registerWebhooksRoutes } from './routes.js';
 export { type WebhooksDeps, type WebhooksService, createWebhooksService } from './service.js';

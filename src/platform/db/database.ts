@@ -79,14 +79,30 @@ function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number
       await pool.query('select 1');
     },
     migrate: async () => {
-      // One migrator at a time across instances; the others wait and then find nothing to do.
-      const client = await pool.connect();
+      // One migrator at a time across instances; the others wait and then find nothing to do. The
+      // lock belongs to an open transaction on a connection of its own: a session lock
+      // (pg_advisory_lock) taken through PgBouncer in transaction mode stays on whichever server
+      // connection ran it while the unlock lands on another, and the next instance waits forever.
+      const holder = new pg.Client({
+        connectionString: url,
+        connectionTimeoutMillis: connectionTimeoutMs,
+        application_name: 'namaskah-migrate',
+      });
+      holder.on('error', () => undefined);
+      await holder.connect();
       try {
-        await client.query('select pg_advisory_lock(7261001)');
-        await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+        await holder.query('begin');
+        await holder.query('select pg_advisory_xact_lock(7261001)');
+        const client = await pool.connect();
+        try {
+          await migratePg(drizzlePg({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+        } finally {
+          client.release();
+        }
       } finally {
-        await client.query('select pg_advisory_unlock(7261001)').catch(() => undefined);
-        client.release();
+        // Ending the transaction (or the connection) releases the lock.
+        await holder.query('rollback').catch(() => undefined);
+        await holder.end().catch(() => undefined);
       }
     },
     close: async () => {
