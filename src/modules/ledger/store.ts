@@ -271,7 +271,12 @@ export async function walletStatement(
 }
 
 /** Flags the owner's wallet (the first flag's time is kept); false when it was already flagged. */
-export async function flagWallet(db: Db, ownerId: string, currency: string, reason: string): Promise<boolean> {
+export async function flagWallet(
+  db: Db,
+  ownerId: string,
+  currency: string,
+  reason: string,
+): Promise<boolean> {
   await ensureWallet(db, ownerId, currency);
   const [row] = await db
     .update(wallets)

@@ -30,7 +30,10 @@ export function createDisputes(ctx: PaymentsContext, takeBacks: ReturnType<typeo
         await reversals.markFollowupChecked(db, 'dispute', paystackDisputeId, true);
         return 'ignored';
       }
-      logger.warn({ err: error, paystackDisputeId, source }, 'Paystack dispute fetch failed; followed up later');
+      logger.warn(
+        { err: error, paystackDisputeId, source },
+        'Paystack dispute fetch failed; followed up later',
+      );
       return 'pending';
     }
     const topup = verified.transactionReference
@@ -38,7 +41,10 @@ export function createDisputes(ctx: PaymentsContext, takeBacks: ReturnType<typeo
       : undefined;
     const disputedMinor = verified.refundAmountMinor ?? verified.transactionAmountMinor;
     if (!topup || verified.currency !== topup.chargeCurrency || !disputedMinor) {
-      logger.warn({ paystackDisputeId, reference: verified.transactionReference }, 'dispute of no top-up of ours');
+      logger.warn(
+        { paystackDisputeId, reference: verified.transactionReference },
+        'dispute of no top-up of ours',
+      );
       await reversals.markFollowupChecked(db, 'dispute', paystackDisputeId, true);
       return 'ignored';
     }
@@ -87,7 +93,10 @@ export function createDisputes(ctx: PaymentsContext, takeBacks: ReturnType<typeo
         settled = 'opened';
       }
       if (outcome === null) {
-        logger.error({ paystackDisputeId, resolution: verified.resolution }, 'dispute resolution not understood');
+        logger.error(
+          { paystackDisputeId, resolution: verified.resolution },
+          'dispute resolution not understood',
+        );
         return settled;
       }
       if (outcome === 'open' || row.status !== 'open') return settled;

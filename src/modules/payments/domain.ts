@@ -229,6 +229,9 @@ export function centsForCharge(
 }
 
 /** What is left of a top-up to refund: its amount less what was taken back and what refunds still in flight ask for. */
-export function refundableCents(topup: { amountUsdCents: number; reversedUsdCents: number }, inFlightCents: number) {
+export function refundableCents(
+  topup: { amountUsdCents: number; reversedUsdCents: number },
+  inFlightCents: number,
+) {
   return Math.max(0, topup.amountUsdCents - topup.reversedUsdCents - inFlightCents);
 }

@@ -69,7 +69,10 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
       const refundable = refundableCents(locked, await reversals.inFlightRefundCents(tx, topup.id));
       const cents = input.amountUsdCents ?? refundable;
       if (cents <= 0 || cents > refundable) {
-        throw notRefundable(`At most ${formatMoney(refundable, 'USD')} of this top-up can be refunded.`, refundable);
+        throw notRefundable(
+          `At most ${formatMoney(refundable, 'USD')} of this top-up can be refunded.`,
+          refundable,
+        );
       }
       const row = await reversals.insertRefund(tx, {
         topupId: topup.id,
@@ -120,8 +123,15 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
     } catch (error) {
       const ambiguous = isPaystackError(error) ? error.ambiguous : true;
       await reversals.setRefundStatus(db, row.id, ambiguous ? 'unknown' : 'rejected', ['requested']);
-      logger.warn({ err: error, reference: topup.reference, refundId: row.id, ambiguous }, 'Paystack refund failed');
-      if (!ambiguous && isPaystackError(error) && (error.kind === 'validation' || error.kind === 'not_found')) {
+      logger.warn(
+        { err: error, reference: topup.reference, refundId: row.id, ambiguous },
+        'Paystack refund failed',
+      );
+      if (
+        !ambiguous &&
+        isPaystackError(error) &&
+        (error.kind === 'validation' || error.kind === 'not_found')
+      ) {
         throw rejected(error.message);
       }
       throw providerUnavailable(
@@ -140,7 +150,10 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
       await reversals.followUp(tx, 'refund', refund.id, topup.reference);
       return (await reversals.findRefund(tx, row.id))!;
     });
-    logger.info({ reference: topup.reference, refundId: row.id, paystackRefundId: refund.id }, 'refund requested');
+    logger.info(
+      { reference: topup.reference, refundId: row.id, paystackRefundId: refund.id },
+      'refund requested',
+    );
     return toRefundView(named, topup.reference);
   }
 
@@ -159,14 +172,20 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
         await reversals.markFollowupChecked(db, 'refund', paystackRefundId, true);
         return 'ignored';
       }
-      logger.warn({ err: error, paystackRefundId, source }, 'Paystack refund fetch failed; followed up later');
+      logger.warn(
+        { err: error, paystackRefundId, source },
+        'Paystack refund fetch failed; followed up later',
+      );
       return 'pending';
     }
     const topup = verified.transactionReference
       ? await store.findByReference(db, verified.transactionReference)
       : undefined;
     if (!topup || verified.currency !== topup.chargeCurrency) {
-      logger.warn({ paystackRefundId, reference: verified.transactionReference }, 'refund of no top-up of ours');
+      logger.warn(
+        { paystackRefundId, reference: verified.transactionReference },
+        'refund of no top-up of ours',
+      );
       await reversals.markFollowupChecked(db, 'refund', paystackRefundId, true);
       return 'ignored';
     }

@@ -1,7 +1,12 @@
 import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
-import { OPEN_REFUND_STATUSES, type ChargeCurrency, type DisputeStatus, type RefundStatus } from './domain.js';
+import {
+  OPEN_REFUND_STATUSES,
+  type ChargeCurrency,
+  type DisputeStatus,
+  type RefundStatus,
+} from './domain.js';
 import { paymentDisputes, paymentFollowups, paymentRefunds, paymentTopups } from './schema.js';
 
 /**

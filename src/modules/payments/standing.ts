@@ -41,7 +41,11 @@ export function createAccountStanding(ctx: PaymentsContext) {
   }
 
   /** An administrator dealt with the flag (e.g. the user paid what they owed); audited with a reason. */
-  async function clearAccountFlag(actor: { userId: string; ip: string | null }, userId: string, reason: string) {
+  async function clearAccountFlag(
+    actor: { userId: string; ip: string | null },
+    userId: string,
+    reason: string,
+  ) {
     await db.transaction(async (tx) => {
       const cleared = await ledger.clearWalletFlag(tx, userId);
       if (!cleared) return;

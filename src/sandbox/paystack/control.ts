@@ -40,7 +40,10 @@ export interface PaystackSandboxControl {
   /** Sends the refund's event for its current status `times` times concurrently (replays). */
   resendRefundWebhook(id: number, times?: number): Promise<WebhookDelivery[]>;
   /** The payer's bank disputes a paid transaction (fires `charge.dispute.create`). */
-  openDispute(reference: string, options?: { amountMinor?: number; category?: string }): Record<string, unknown>;
+  openDispute(
+    reference: string,
+    options?: { amountMinor?: number; category?: string },
+  ): Record<string, unknown>;
   /** Fires `charge.dispute.remind` for an open dispute. */
   remindDispute(id: number): Promise<WebhookDelivery>;
   /**
@@ -324,7 +327,11 @@ export async function registerControlRoutes(
       scope.post<IdParams>('/disputes/:id/resolve', async (request) => {
         const body = asRecord(request.body);
         if (body.resolution !== 'merchant-accepted' && body.resolution !== 'declined') {
-          throw new ControlError(400, 'invalid_resolution', 'resolution must be merchant-accepted or declined');
+          throw new ControlError(
+            400,
+            'invalid_resolution',
+            'resolution must be merchant-accepted or declined',
+          );
         }
         const refundAmount = body.refund_amount === undefined ? undefined : parseAmount(body.refund_amount);
         if (refundAmount === null)

@@ -179,7 +179,9 @@ export function registerDisputeRoutes(app: FastifyInstance, { store }: Pick<Rout
   });
 
   app.get<{ Params: { id: string } }>('/dispute/:id', async (request, reply) => {
-    const dispute = /^\d+$/.test(request.params.id) ? store.findDispute(Number(request.params.id)) : undefined;
+    const dispute = /^\d+$/.test(request.params.id)
+      ? store.findDispute(Number(request.params.id))
+      : undefined;
     if (!dispute) return reply.code(404).send({ status: false, message: 'Dispute not found' });
     return {
       status: true,

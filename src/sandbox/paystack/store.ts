@@ -287,11 +287,19 @@ export class PaystackSandboxStore {
   /** The payer's bank disputes a paid transaction (in full unless `amount` says less). */
   createDispute(tx: SandboxTransaction, input: { amount?: number; category?: string }): SandboxDispute {
     if (tx.status !== 'success' && tx.status !== 'reversed') {
-      throw new SandboxStoreError(400, 'transaction_not_disputable', 'Only a paid transaction can be disputed');
+      throw new SandboxStoreError(
+        400,
+        'transaction_not_disputable',
+        'Only a paid transaction can be disputed',
+      );
     }
     const amount = input.amount ?? tx.amount;
     if (!Number.isSafeInteger(amount) || amount <= 0 || amount > tx.amount) {
-      throw new SandboxStoreError(400, 'invalid_params', 'Dispute amount must be between 1 and the transaction amount');
+      throw new SandboxStoreError(
+        400,
+        'invalid_params',
+        'Dispute amount must be between 1 and the transaction amount',
+      );
     }
     const now = new Date();
     const dispute: SandboxDispute = {

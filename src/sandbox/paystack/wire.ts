@@ -204,7 +204,10 @@ export function refundEventData(
  * The dispute object (`GET /dispute/:id`), also the `data` of `charge.dispute.*` webhooks: the
  * disputed transaction embedded, `refund_amount` in subunits, `status` and `resolution`.
  */
-export function disputeJson(dispute: SandboxDispute, tx: SandboxTransaction | undefined): Record<string, unknown> {
+export function disputeJson(
+  dispute: SandboxDispute,
+  tx: SandboxTransaction | undefined,
+): Record<string, unknown> {
   return {
     id: dispute.id,
     integration: INTEGRATION_ID,
