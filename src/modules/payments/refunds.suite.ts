@@ -18,8 +18,8 @@ export const query = async <T>(text: string, values: unknown[] = []) =>
 export async function creditedTopup(
   cents = 500,
   currency?: 'USD' | 'NGN',
+  user: Principal = testPrincipal(),
 ): Promise<{ user: Principal; reference: string }> {
-  const user = testPrincipal();
   const topup = await initialized(user, cents, currency);
   sandbox.control.pay(topup.reference, { sendWebhook: false });
   const settled = await app.services.payments.settleTopup(topup.reference, 'callback');
