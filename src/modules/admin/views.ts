@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOPUP_REFERENCE_PATTERN } from '../payments/index.js';
 import { MAX_ADJUSTMENT_CENTS, MAX_MARKUP_BPS, MIN_MARKUP_BPS } from './domain.js';
 
 /** The zod schemas of what the admin API takes and returns; TypeScript types are inferred from them. */
@@ -232,7 +233,7 @@ export const adjustmentBody = z
   })
   .strict();
 
-export const referenceParams = z.object({ reference: z.string().min(1).max(100) });
+export const referenceParams = z.object({ reference: z.string().regex(TOPUP_REFERENCE_PATTERN) });
 export const refundBody = z
   .object({
     /** Omitted: everything left to refund. */

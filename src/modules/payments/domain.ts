@@ -40,7 +40,7 @@ export const isOpen = (status: TopupStatus) => OPEN_STATUSES.includes(status);
  * Paystack allows only alphanumerics, `-`, `.` and `=` in a reference (no `_`), so ours are
  * `nmk-tu-` + 24 lowercase base32 characters (120 random bits).
  */
-const REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
+export const TOPUP_REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function newTopupReference(): string {
@@ -50,7 +50,7 @@ export function newTopupReference(): string {
   return `nmk-tu-${out}`;
 }
 
-export const isTopupReference = (value: string) => REFERENCE_PATTERN.test(value);
+export const isTopupReference = (value: string) => TOPUP_REFERENCE_PATTERN.test(value);
 
 export interface Charge {
   currency: ChargeCurrency;

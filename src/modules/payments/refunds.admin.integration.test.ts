@@ -98,9 +98,9 @@ describe('the administrators refund a top-up over HTTP', () => {
     });
     const noKey = await refund(admin, reference, { reason });
     expect(noKey.statusCode).toBe(400);
-    expect((await refund(admin, 'nmk-tu-unknownunknownunknown12', { reason }, randomUUID())).statusCode).toBe(
-      404,
-    );
+    const unknown = `nmk-tu-${'a'.repeat(24)}`;
+    expect((await refund(admin, unknown, { reason }, randomUUID())).statusCode).toBe(404);
+    expect((await refund(admin, 'not-a-reference', { reason }, randomUUID())).statusCode).toBe(400);
     const full = await refund(admin, reference, { reason }, randomUUID());
     expect(full.json()).toMatchObject({ amount: { amount: 300 } });
     const nothingLeft = await refund(admin, reference, { reason }, randomUUID());
