@@ -48,6 +48,8 @@ export const ERROR_STATUS = {
   mfa_not_started: 409,
   mfa_not_enabled: 409,
   admin_not_created: 409,
+  /** A top-up refund asked for more than is left to refund, or of a top-up not credited or disputed. */
+  not_refundable: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_key_reused: 422,

@@ -17,6 +17,7 @@ import {
   encodeTextCursor,
   encodeTimeCursor,
 } from './domain.js';
+import { createAdminRefunds } from './refunds.js';
 import type { AdminUser, TierPatchBody, TierView } from './views.js';
 
 export interface AdminDeps {
@@ -125,13 +126,15 @@ export function createAdminService(deps: AdminDeps) {
 
   async function userDetail(userId: string) {
     const user = await userOrNotFound(userId);
-    const [wallet, tier, keys] = await Promise.all([
+    const [wallet, standing, tier, keys] = await Promise.all([
       deps.payments.walletOverview(userId),
+      deps.payments.accountStanding(userId),
       deps.tiers.get(user.tier),
       deps.apiKeys.list(userId),
     ]);
     return {
       user: toAdminUser(user),
+      standing,
       wallet,
       tier: toTierView(tier),
       apiKeys: keys.map(({ id, name, prefix, scopes, lastUsedAt, createdAt }) => ({
@@ -385,6 +388,7 @@ export function createAdminService(deps: AdminDeps) {
     replaceMarkups,
     listTiers,
     updateTier,
+    ...createAdminRefunds(deps),
   };
 }
 export type AdminService = ReturnType<typeof createAdminService>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOPUP_REFERENCE_PATTERN } from '../payments/index.js';
 import { MAX_ADJUSTMENT_CENTS, MAX_MARKUP_BPS, MIN_MARKUP_BPS } from './domain.js';
 
 /** The zod schemas of what the admin API takes and returns; TypeScript types are inferred from them. */
@@ -37,8 +38,17 @@ export const tierView = z.object({
 });
 export type TierView = z.infer<typeof tierView>;
 
+/** What a user owes after refunds and chargebacks took back money already spent, and the wallet's flag. */
+export const accountStanding = z.object({
+  flagged: z.boolean(),
+  flaggedAt: z.string().nullable(),
+  flagReason: z.string().nullable(),
+  owed: money,
+});
+
 export const userDetail = z.object({
   user: adminUser,
+  standing: accountStanding,
   wallet: z.object({
     balance: money,
     held: money,
@@ -90,6 +100,53 @@ export const topupView = z.object({
   exchangeRate: z.object({ ngnPerUsd: z.number().int() }).nullable(),
   createdAt: z.string(),
   completedAt: z.string().nullable(),
+});
+
+export const refundView = z.object({
+  id: z.string(),
+  topupReference: z.string(),
+  status: z.enum([
+    'requested',
+    'unknown',
+    'pending',
+    'processing',
+    'needs-attention',
+    'processed',
+    'failed',
+    'rejected',
+  ]),
+  paystackRefundId: z.number().int().nullable(),
+  amount: money,
+  /** What the payer gets back, in the currency they paid in (kobo for NGN). */
+  charge: money,
+  reason: z.string().nullable(),
+  requestedBy: z.string().nullable(),
+  /** Once processed: taken from the wallet, and what the user was left owing (already spent). */
+  fromWallet: money.nullable(),
+  receivable: money.nullable(),
+  createdAt: z.string(),
+  processedAt: z.string().nullable(),
+});
+
+export const disputeView = z.object({
+  id: z.string(),
+  paystackDisputeId: z.number().int(),
+  status: z.enum(['open', 'won', 'lost']),
+  resolution: z.string().nullable(),
+  amount: money,
+  charge: money,
+  taken: money,
+  fromWallet: money,
+  receivable: money,
+  returned: money,
+  createdAt: z.string(),
+  resolvedAt: z.string().nullable(),
+});
+
+export const topupHistory = z.object({
+  topup: topupView.extend({ userId: z.string(), reversed: money }),
+  refunds: z.array(refundView),
+  disputes: z.array(disputeView),
 });
 
 export const auditEntry = z.object({
@@ -175,6 +232,19 @@ export const adjustmentBody = z
     reason,
   })
   .strict();
+
+export const referenceParams = z.object({ reference: z.string().regex(TOPUP_REFERENCE_PATTERN) });
+export const refundBody = z
+  .object({
+    /** Omitted: everything left to refund. */
+    amount: z
+      .object({ amount: z.number().int().min(1).max(MAX_ADJUSTMENT_CENTS), currency: z.literal('USD') })
+      .strict()
+      .optional(),
+    reason,
+  })
+  .strict();
+export const clearFlagBody = z.object({ reason }).strict();
 
 export const markupsBody = z
   .object({

@@ -1,6 +1,17 @@
 /** Pure ledger rules: what a posting is and when it is well formed. No I/O. */
 
-const PLATFORM_ACCOUNTS = ['escrow', 'revenue', 'paystack_clearing', 'subscriptions', 'adjustments'] as const;
+/**
+ * `receivables`: what users owe the platform: money Paystack took back (a refund, a chargeback)
+ * after the user had already spent it. Its balance is negative while anything is owed.
+ */
+const PLATFORM_ACCOUNTS = [
+  'escrow',
+  'revenue',
+  'paystack_clearing',
+  'subscriptions',
+  'adjustments',
+  'receivables',
+] as const;
 export type PlatformAccount = (typeof PLATFORM_ACCOUNTS)[number];
 
 /** Every account is a user's wallet or one of the platform's accounts. */
@@ -16,6 +27,8 @@ export const TRANSACTION_KINDS = [
   'reversal',
   'subscription',
   'refund',
+  /** A disputed top-up taken back when the dispute opens, or given back when the platform wins it. */
+  'chargeback',
 ] as const;
 export type TransactionKind = (typeof TRANSACTION_KINDS)[number];
 

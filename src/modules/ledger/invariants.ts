@@ -7,7 +7,8 @@ export interface InvariantViolation {
     | 'transaction_balanced'
     | 'wallet_matches_entries'
     | 'wallet_not_negative'
-    | 'escrow_matches_pending_holds';
+    | 'escrow_matches_pending_holds'
+    | 'receivables_not_positive';
   subject: string;
   detail: string;
 }
@@ -21,8 +22,9 @@ export interface InvariantReport {
 
 /**
  * Checks what must always hold: every transaction sums to zero (per currency, ≥ 2 entries),
- * every cached wallet balance equals the sum of its entries, no wallet is negative, and escrow
- * holds exactly the pending holds.
+ * every cached wallet balance equals the sum of its entries, no wallet is negative, escrow
+ * holds exactly the pending holds, and the receivables never stand above zero (the platform can
+ * be owed money, never owe it through that account).
  */
 export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
   const violations: InvariantViolation[] = [];
@@ -81,6 +83,20 @@ export async function checkLedgerInvariants(db: Db): Promise<InvariantReport> {
         detail: `escrow holds ${row.escrow}, pending holds total ${row.pending}`,
       });
     }
+  }
+
+  const receivables = await rawRows<{ currency: string; balance: string }>(
+    db,
+    sql`select a.currency, coalesce(sum(e.amount), 0)::text as balance
+        from ledger_accounts a left join ledger_entries e on e.account_id = a.id
+        where a.kind = 'receivables' group by a.id, a.currency having coalesce(sum(e.amount), 0) > 0`,
+  );
+  for (const row of receivables) {
+    violations.push({
+      rule: 'receivables_not_positive',
+      subject: `receivables:${row.currency}`,
+      detail: `receivables stand at ${row.balance}`,
+    });
   }
 
   const [counts] = await rawRows<{ transactions: number; entries: number; wallets: number; pending: number }>(

@@ -60,9 +60,16 @@ export const wallets = pgTable(
     currency: text('currency').notNull(),
     balance: bigint('balance', { mode: 'number' }).notNull().default(0),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+    /**
+     * Set when money taken back from this wallet (a refund, a chargeback) could not all be taken
+     * because it was already spent: the rest was recorded as a receivable. For administrators.
+     */
+    flaggedAt: timestamp('flagged_at', { withTimezone: true }),
+    flagReason: text('flag_reason'),
   },
   (t) => [
     check('wallets_balance_not_negative', sql`${t.balance} >= 0`),
+    check('wallets_flag_has_reason', sql`(${t.flaggedAt} is null) = (${t.flagReason} is null)`),
     uniqueIndex('wallets_owner_currency_unique').on(t.ownerId, t.currency),
   ],
 );

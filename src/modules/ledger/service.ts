@@ -10,6 +10,7 @@ import {
   LedgerRuleError,
   movement,
 } from './domain.js';
+import { reversalOperations } from './reversals.js';
 import { subscriptionOperations } from './subscriptions.js';
 import * as store from './store.js';
 
@@ -337,6 +338,8 @@ export function createLedgerService() {
     adjust,
     // chargeSubscription, grantIncludedUsage, expireIncludedUsage, holdIncludedUsage
     ...subscriptionOperations({ transfer, hold }),
+    // takeBackTopup, returnTakenBack, flagWallet, clearWalletFlag, walletFlag
+    ...reversalOperations({ transfer }),
     hold,
     capture,
     release,

@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 import {
@@ -268,4 +268,38 @@ export async function walletStatement(
     balanceAfter: Number(row.balance_after),
     createdAt: new Date(row.created_at),
   }));
+}
+
+/** Flags the owner's wallet (the first flag's time is kept); false when it was already flagged. */
+export async function flagWallet(
+  db: Db,
+  ownerId: string,
+  currency: string,
+  reason: string,
+): Promise<boolean> {
+  await ensureWallet(db, ownerId, currency);
+  const [row] = await db
+    .update(wallets)
+    .set({ flaggedAt: sql`now()`, flagReason: reason })
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency), isNull(wallets.flaggedAt)))
+    .returning({ accountId: wallets.accountId });
+  return row !== undefined;
+}
+
+/** Clears the flag; false when the wallet was not flagged. */
+export async function clearWalletFlag(db: Db, ownerId: string, currency: string): Promise<boolean> {
+  const [row] = await db
+    .update(wallets)
+    .set({ flaggedAt: null, flagReason: null })
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency), isNotNull(wallets.flaggedAt)))
+    .returning({ accountId: wallets.accountId });
+  return row !== undefined;
+}
+
+export async function walletFlag(db: Db, ownerId: string, currency: string) {
+  const [row] = await db
+    .select({ flaggedAt: wallets.flaggedAt, reason: wallets.flagReason })
+    .from(wallets)
+    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency)));
+  return row?.flaggedAt && row.reason ? { flaggedAt: row.flaggedAt, reason: row.reason } : null;
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../platform/db/database.js';
 import { providerUnavailable } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { PaystackClient } from '../../providers/paystack/index.js';
+import type { AuditService } from '../audit/index.js';
 import type { LedgerService } from '../ledger/index.js';
 import type { WebhooksService } from '../webhooks/index.js';
 
@@ -16,6 +17,8 @@ export interface SecurityEvent {
 export interface PaymentsContext {
   db: Db;
   ledger: LedgerService;
+  /** For entries with an actor (an administrator's refund request). */
+  audit: AuditService;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /** The configured Paystack client; throws `provider_unavailable` when payments are off. */
   paystack: () => PaystackClient;

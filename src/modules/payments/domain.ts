@@ -40,7 +40,7 @@ export const isOpen = (status: TopupStatus) => OPEN_STATUSES.includes(status);
  * Paystack allows only alphanumerics, `-`, `.` and `=` in a reference (no `_`), so ours are
  * `nmk-tu-` + 24 lowercase base32 characters (120 random bits).
  */
-const REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
+export const TOPUP_REFERENCE_PATTERN = /^nmk-tu-[a-z2-7]{24}$/;
 const BASE32 = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function newTopupReference(): string {
@@ -50,7 +50,7 @@ export function newTopupReference(): string {
   return `nmk-tu-${out}`;
 }
 
-export const isTopupReference = (value: string) => REFERENCE_PATTERN.test(value);
+export const isTopupReference = (value: string) => TOPUP_REFERENCE_PATTERN.test(value);
 
 export interface Charge {
   currency: ChargeCurrency;
@@ -149,7 +149,89 @@ export function statementMeaning(kind: string): string {
   switch (kind) {
     case 'topup':
       return 'top-up';
+
     default:
       return kind;
   }
+}
+
+// ---- refunds and disputes (money Paystack takes back from a credited top-up)
+
+/**
+ * `requested` (row written, Paystack not yet asked or not yet answered) → `pending` |
+ * `processing` | `needs-attention` (Paystack's in-flight states) → `processed` (paid back to the
+ * payer: taken back from the wallet once, ledger transaction set) | `failed` (Paystack could not
+ * pay it; nothing taken). `unknown`: the refund call's outcome is unknown (a timeout), so it may
+ * exist at Paystack and still counts against what is refundable. `rejected`: Paystack refused it.
+ */
+export const REFUND_STATUSES = [
+  'requested',
+  'unknown',
+  'pending',
+  'processing',
+  'needs-attention',
+  'processed',
+  'failed',
+  'rejected',
+] as const;
+export type RefundStatus = (typeof REFUND_STATUSES)[number];
+/** Refunds that may still pay money back: they count against what is left to refund. */
+export const OPEN_REFUND_STATUSES: readonly RefundStatus[] = [
+  'requested',
+  'unknown',
+  'pending',
+  'processing',
+  'needs-attention',
+];
+export const isFinalRefundStatus = (status: RefundStatus) =>
+  status === 'processed' || status === 'failed' || status === 'rejected';
+
+/** Our status for a Paystack refund status; anything unheard of is treated as still pending. */
+export function refundStatusOf(paystackStatus: string): RefundStatus {
+  switch (paystackStatus) {
+    case 'processed':
+    case 'failed':
+    case 'processing':
+    case 'needs-attention':
+      return paystackStatus;
+    default:
+      return 'pending';
+  }
+}
+
+/** `open` (the disputed amount is taken back) → `won` (the platform keeps the money: given back) | `lost` (the payer keeps it). */
+export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const;
+export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
+
+/**
+ * What a Paystack dispute means for us: open until `resolved`; then `declined` (the merchant
+ * declined the claim and kept the money) is won, `merchant-accepted` (the merchant accepted the
+ * claim: the payer is refunded) is lost. Any other resolution is left open for an operator.
+ */
+export function disputeOutcome(dispute: { status: string; resolution: string | null }): DisputeStatus | null {
+  if (dispute.status !== 'resolved') return 'open';
+  if (dispute.resolution === 'declined') return 'won';
+  if (dispute.resolution === 'merchant-accepted') return 'lost';
+  return null;
+}
+
+/**
+ * Wallet cents for `minor` units of a top-up's charge currency. One US cent is exactly `ngnPerUsd`
+ * kobo at the rate the top-up was charged at; a kobo amount between two cents is rounded up, so
+ * the platform never takes back less than the payer got back (the caller caps it at the top-up).
+ */
+export function centsForCharge(
+  topup: { chargeCurrency: ChargeCurrency; ngnPerUsd: number | null },
+  minor: number,
+): number {
+  if (topup.chargeCurrency === 'USD' || topup.ngnPerUsd === null) return minor;
+  return Math.ceil(minor / topup.ngnPerUsd);
+}
+
+/** What is left of a top-up to refund: its amount less what was taken back and what refunds still in flight ask for. */
+export function refundableCents(
+  topup: { amountUsdCents: number; reversedUsdCents: number },
+  inFlightCents: number,
+) {
+  return Math.max(0, topup.amountUsdCents - topup.reversedUsdCents - inFlightCents);
 }

@@ -7,7 +7,8 @@ export const RECONCILE_TOPUPS = 'payments.reconcile-topups';
 /**
  * Every minute: top-ups still open after a minute are verified with Paystack (credited when paid,
  * failed when Paystack says failed/reversed, abandoned when unpaid for two hours). This is what
- * completes a top-up whose webhook and callback both missed (provider outage, lost webhook).
+ * completes a top-up whose webhook and callback both missed (provider outage, lost webhook). The
+ * same pass asks Paystack about every refund and dispute not yet final.
  */
 export interface PaymentsJobsDeps {
   logger: Pick<Logger, 'info'>;
@@ -23,6 +24,9 @@ export function definePaymentsJobs(jobs: Jobs, deps: PaymentsJobsDeps): void {
     handler: async () => {
       const counts = await service.reconcileTopups();
       if (Object.values(counts).some((n) => n > 0)) deps.logger.info({ counts }, 'top-ups reconciled');
+      // Refunds and chargebacks not yet final (a webhook lost, or its settling failed).
+      const followups = await service.reconcileFollowups();
+      if (followups.checked > 0) deps.logger.info({ followups }, 'refunds and disputes followed up');
     },
   });
 }

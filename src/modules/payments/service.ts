@@ -7,12 +7,20 @@ import type { WebhooksService } from '../webhooks/index.js';
 import { type PaymentsContext, type SecurityEvent, notConfigured } from './context.js';
 import { createTopupInitializer } from './initialize.js';
 import { createWalletReads } from './reads.js';
+import { createDisputes } from './disputes.js';
+import { createPaystackEvents } from './paystack-events.js';
+import { createRefunds } from './refunds.js';
+import { createAccountStanding } from './standing.js';
 import { createTopupSettlement } from './settle.js';
+import { createTakeBack } from './take-back.js';
 
 /**
  * Top-ups, exactly once. Each use case reads top to bottom as atomic phases with the Paystack
  * call between them, never inside a database transaction: initialize (initialize.ts), settle from
- * the webhook, the callback or the reconciler (settle.ts), and the wallet reads (reads.ts).
+ * the webhook, the callback or the reconciler (settle.ts), and the wallet reads (reads.ts). Money
+ * Paystack takes back: refunds (refunds.ts) and chargebacks (disputes.ts), both through
+ * take-back.ts; the webhook and the follow-ups in paystack-events.ts; what a user owes and the
+ * wallet's flag in standing.ts.
  */
 
 export interface PaymentsDeps {
@@ -50,6 +58,7 @@ export function createPaymentsService(options: PaymentsDeps) {
   const ctx: PaymentsContext = {
     db: options.db,
     ledger: options.ledger,
+    audit: options.audit,
     logger: options.logger,
     paystack: () => {
       if (!options.paystack) throw notConfigured();
@@ -74,5 +83,17 @@ export function createPaymentsService(options: PaymentsDeps) {
     webhookAnswerWithinMs: options.webhookAnswerWithinMs ?? 5_000,
     now: options.now ?? (() => new Date()),
   };
-  return { ...createTopupInitializer(ctx), ...createTopupSettlement(ctx), ...createWalletReads(ctx) };
+  const topups = createTopupSettlement(ctx);
+  const takeBacks = createTakeBack(ctx);
+  const refunds = createRefunds(ctx, takeBacks);
+  const disputes = createDisputes(ctx, takeBacks);
+  return {
+    ...createTopupInitializer(ctx),
+    ...topups,
+    ...refunds,
+    ...disputes,
+    ...createPaystackEvents(ctx, { ...topups, ...refunds, ...disputes }),
+    ...createWalletReads(ctx),
+    ...createAccountStanding(ctx),
+  };
 }

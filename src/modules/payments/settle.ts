@@ -1,12 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { formatMoney } from '../../platform/money.js';
-import {
-  isPaystackError,
-  parseWebhookEvent,
-  verifyWebhookSignature,
-  type PaystackTransaction,
-} from '../../providers/paystack/index.js';
-import { type PaymentsContext, notConfigured } from './context.js';
+import { isPaystackError, type PaystackTransaction } from '../../providers/paystack/index.js';
+import type { PaymentsContext } from './context.js';
 import {
   OPEN_STATUSES,
   CREDITABLE_STATUSES,
@@ -40,7 +34,7 @@ export interface SettleResult {
 const RECONCILE_CONCURRENCY = 8;
 
 export function createTopupSettlement(ctx: PaymentsContext) {
-  const { db, logger, ledger, now, abandonAfterMs, staleAfterMs, webhookAnswerWithinMs } = ctx;
+  const { db, logger, ledger, now, abandonAfterMs, staleAfterMs } = ctx;
   const recordSecurityEvent = ctx.recordSecurityEvent;
 
   /** Asks Paystack about `reference` and settles the top-up accordingly; safe to call any number of times. */
@@ -212,47 +206,6 @@ export function createTopupSettlement(ctx: PaymentsContext) {
     return { outcome: 'already_settled', status: row?.status ?? null };
   }
 
-  /**
-   * The signed webhook. Returns false for a missing or forged signature (the route answers 401).
-   * Only `charge.success` does anything, and even then the body is only a hint: verify decides.
-   */
-  async function handleWebhook(rawBody: Buffer, signature: string | string[] | undefined): Promise<boolean> {
-    if (!ctx.paystackSecretKey) throw notConfigured();
-    if (!verifyWebhookSignature(rawBody, signature, ctx.paystackSecretKey)) return false;
-    let event;
-    try {
-      event = parseWebhookEvent(rawBody);
-    } catch (error) {
-      logger.warn({ err: error }, 'signed Paystack webhook with an unreadable body ignored');
-      return true;
-    }
-    if (event.event !== 'charge.success' || event.reference === null) return true;
-    const reference = event.reference;
-    // Paystack redelivers until it gets a 2xx, so a 200 is only given once the event is safe: the
-    // top-up settled, or read back open from the database (the reconciler verifies every open
-    // top-up, so a slow verify may finish after the answer). A database that fails here answers
-    // 5xx and Paystack delivers again.
-    if (!(await store.findByReference(db, reference))) {
-      logger.info({ reference }, 'webhook for an unknown reference');
-      return true;
-    }
-    const settling = settleTopup(reference, 'webhook');
-    settling.catch((error: unknown) =>
-      logger.error({ err: error, reference }, 'settling a top-up from its webhook failed'),
-    );
-    // Paystack counts a slow answer as a failed delivery: answer in time, keep settling meanwhile.
-    const deadline = new AbortController();
-    try {
-      await Promise.race([
-        settling,
-        sleep(webhookAnswerWithinMs, undefined, { signal: deadline.signal }).catch(() => undefined),
-      ]);
-    } finally {
-      deadline.abort();
-    }
-    return true;
-  }
-
   /** The reconciler's pass over stale open top-ups; each is settled on its own. */
   async function reconcileTopups(limit = 100): Promise<Record<SettleResult['outcome'] | 'error', number>> {
     const counts = {
@@ -284,7 +237,7 @@ export function createTopupSettlement(ctx: PaymentsContext) {
     return counts;
   }
 
-  return { settleTopup, handleWebhook, reconcileTopups };
+  return { settleTopup, reconcileTopups };
 }
 
 function topupMemo(topup: store.TopupRow): string {

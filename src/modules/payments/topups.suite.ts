@@ -113,8 +113,11 @@ export function chargeSuccessBody(reference: string, data: Record<string, unknow
   });
 }
 
-/** The file's database, Paystack sandbox, proxy and app: call once at the top of each test file. */
-export function useTopupsSuite(): void {
+/**
+ * The file's database, Paystack sandbox, proxy and app: call once at the top of each test file.
+ * `refundProcessDelayMs`: the sandbox's (null: refunds are processed only through its control).
+ */
+export function useTopupsSuite(options: { refundProcessDelayMs?: number | null } = {}): void {
   beforeAll(async () => {
     testDb = await createPostgresTestDatabase(20);
     db = testDb.database.db;
@@ -122,6 +125,9 @@ export function useTopupsSuite(): void {
       secretKey: SECRET,
       webhookRetryDelaysMs: [50, 100],
       webhookTimeoutMs: 60_000,
+      ...(options.refundProcessDelayMs === undefined
+        ? {}
+        : { refundProcessDelayMs: options.refundProcessDelayMs }),
     });
     proxy = await startTcpProxy('127.0.0.1', Number(new URL(sandbox.url).port));
     client = createPaystackClient({

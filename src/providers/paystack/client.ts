@@ -7,7 +7,7 @@ import {
   retry,
 } from 'cockatiel';
 import { PaystackError, type PaystackErrorKind } from './errors.js';
-import { toTransaction, toRefund, isRecord } from './parse.js';
+import { toDispute, toTransaction, toRefund, isRecord } from './parse.js';
 
 /**
  * Real HTTP client for Paystack (https://api.paystack.co) — and, with another `baseUrl`, for our
@@ -114,6 +114,23 @@ export interface PaystackRefund {
   raw: Record<string, unknown>;
 }
 
+/** A chargeback raised by the payer's bank (`GET /dispute/:id`). */
+export interface PaystackDispute {
+  id: number;
+  /** `awaiting-merchant-feedback`, `awaiting-bank-feedback`, `pending`, `resolved`, `archived`. */
+  status: string;
+  /** Once resolved: `merchant-accepted` (the payer keeps the money) or `declined` (the merchant keeps it). */
+  resolution: string | null;
+  /** What the payer gets back, in subunits, when Paystack states it; else null. */
+  refundAmountMinor: number | null;
+  currency: string;
+  transactionId: number | null;
+  transactionReference: string | null;
+  /** The disputed transaction's amount, in subunits, when present. */
+  transactionAmountMinor: number | null;
+  raw: Record<string, unknown>;
+}
+
 export interface PaystackClient {
   initializeTransaction(input: InitializeTransactionInput): Promise<InitializedTransaction>;
   /** Throws `PaystackError` with kind `not_found` for an unknown reference. */
@@ -121,6 +138,8 @@ export interface PaystackClient {
   getTransaction(id: number | string): Promise<PaystackTransaction>;
   refund(input: RefundInput): Promise<PaystackRefund>;
   getRefund(id: number | string): Promise<PaystackRefund>;
+  /** Throws `PaystackError` with kind `not_found` for an unknown dispute. */
+  getDispute(id: number | string): Promise<PaystackDispute>;
 }
 
 type Operation = 'read' | 'write';
@@ -204,7 +223,7 @@ export function createPaystackClient(options: PaystackClientOptions): PaystackCl
       throw new PaystackError('duplicate_reference', message, details);
     }
     // Paystack has been seen answering an unknown reference with 400 instead of 404.
-    if (/(transaction|reference|refund).*not found/i.test(message)) {
+    if (/(transaction|reference|refund|dispute).*not found/i.test(message)) {
       throw new PaystackError('not_found', message, details);
     }
     throw new PaystackError('validation', message, details);
@@ -297,6 +316,11 @@ export function createPaystackClient(options: PaystackClientOptions): PaystackCl
     async getRefund(id) {
       const data = await call('GET', `/refund/${encodeURIComponent(String(id))}`, undefined, 'read');
       return toRefund(data, false);
+    },
+
+    async getDispute(id) {
+      const data = await call('GET', `/dispute/${encodeURIComponent(String(id))}`, undefined, 'read');
+      return toDispute(data);
     },
   };
 }

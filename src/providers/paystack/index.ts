@@ -5,6 +5,7 @@ export {
   type PaystackClient,
   type PaystackClientOptions,
   type PaystackCurrency,
+  type PaystackDispute,
   type PaystackRefund,
   type PaystackTransaction,
   type PaystackTransactionStatus,

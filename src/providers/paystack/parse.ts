@@ -1,6 +1,6 @@
 /** Paystack's response `data` read into our types; anything unexpected is a `server_error`. */
 import { parseMinorUnits } from './amounts.js';
-import type { PaystackRefund, PaystackTransaction } from './client.js';
+import type { PaystackDispute, PaystackRefund, PaystackTransaction } from './client.js';
 import { PaystackError } from './errors.js';
 
 function malformed(what: string): PaystackError {
@@ -77,6 +77,27 @@ export function toRefund(data: unknown, justCreated: boolean): PaystackRefund {
     transactionReference: isRecord(transaction)
       ? str(transaction.reference)
       : (str(data.transaction_reference) ?? null),
+    raw: data,
+  };
+}
+
+/** A dispute object; `refund_amount` and the transaction's fields may be missing or null. */
+export function toDispute(data: unknown): PaystackDispute {
+  if (!isRecord(data)) throw malformed('dispute');
+  const id = toId(data.id);
+  const status = str(data.status);
+  if (id === null || status === null) throw malformed('dispute');
+  const transaction = isRecord(data.transaction) ? data.transaction : null;
+  return {
+    id,
+    status,
+    resolution: str(data.resolution),
+    refundAmountMinor: parseMinorUnits(data.refund_amount),
+    currency: (str(data.currency) ?? (transaction ? str(transaction.currency) : null) ?? '').toUpperCase(),
+    transactionId: transaction ? toId(transaction.id) : toId(data.transaction),
+    transactionReference:
+      (transaction ? str(transaction.reference) : null) ?? str(data.transaction_reference) ?? null,
+    transactionAmountMinor: transaction ? parseMinorUnits(transaction.amount) : null,
     raw: data,
   };
 }

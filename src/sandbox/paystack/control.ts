@@ -6,9 +6,14 @@ import type { FastifyInstance } from 'fastify';
 import type { FaultRule, SandboxFaults, SandboxRequestRecord } from './faults.js';
 import { asRecord, parseAmount } from './parse.js';
 import type { PayOptions, Payments } from './payments.js';
-import { SandboxStoreError, type PaystackSandboxStore, type SandboxTransaction } from './store.js';
+import {
+  SandboxStoreError,
+  type PaystackSandboxStore,
+  type SandboxDisputeResolution,
+  type SandboxTransaction,
+} from './store.js';
 import type { WebhookDelivery, WebhookDispatcher } from './webhooks.js';
-import { chargeEventData, refundJson, transactionJson } from './wire.js';
+import { chargeEventData, disputeJson, refundJson, transactionJson } from './wire.js';
 
 export interface PaystackSandboxControl {
   /** Pays a pending transaction as if the customer pressed Pay (fires `charge.success`). */
@@ -30,6 +35,29 @@ export interface PaystackSandboxControl {
   transactions(): Record<string, unknown>[];
   /** Moves a pending refund to processed (fires `refund.processed`). */
   processRefund(id: number): Record<string, unknown>;
+  /** Fails a pending refund (fires `refund.failed`; the amount is refundable again). */
+  failRefund(id: number): Record<string, unknown>;
+  /** Sends the refund's event for its current status `times` times concurrently (replays). */
+  resendRefundWebhook(id: number, times?: number): Promise<WebhookDelivery[]>;
+  /** The payer's bank disputes a paid transaction (fires `charge.dispute.create`). */
+  openDispute(
+    reference: string,
+    options?: { amountMinor?: number; category?: string },
+  ): Record<string, unknown>;
+  /** Fires `charge.dispute.remind` for an open dispute. */
+  remindDispute(id: number): Promise<WebhookDelivery>;
+  /**
+   * Resolves a dispute (fires `charge.dispute.resolve`): `merchant-accepted` = the payer keeps
+   * `refundAmountMinor` (default the disputed amount), `declined` = the merchant keeps the money.
+   */
+  resolveDispute(
+    id: number,
+    resolution: SandboxDisputeResolution,
+    options?: { refundAmountMinor?: number },
+  ): Record<string, unknown>;
+  /** Sends the dispute's latest event (`create`, or `resolve` once resolved) `times` times concurrently. */
+  resendDisputeWebhook(id: number, times?: number): Promise<WebhookDelivery[]>;
+  dispute(id: number): Record<string, unknown> | undefined;
   /** Resolves when no webhook delivery (or retry) is in progress. */
   settled(): Promise<void>;
   /** Forgets transactions, refunds, logs, faults and outage. */
@@ -66,6 +94,27 @@ export function createControl({
     if (!tx) throw new ControlError(404, 'not_found', `No transaction with reference ${reference}`);
     return tx;
   };
+
+  /** Runs a store change, turning its refusals into control errors (4xx over HTTP). */
+  const storeStep = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (error) {
+      if (error instanceof SandboxStoreError) throw new ControlError(error.status, error.code, error.message);
+      throw error;
+    }
+  };
+  const refundOf = (id: number) => {
+    const refund = store.findRefund(id);
+    if (!refund) throw new ControlError(404, 'not_found', `No refund ${id}`);
+    return refund;
+  };
+  const disputeOf = (id: number) => {
+    const dispute = store.findDispute(id);
+    if (!dispute) throw new ControlError(404, 'not_found', `No dispute ${id}`);
+    return dispute;
+  };
+  const times = (n: number) => Array.from({ length: Math.max(1, n) });
 
   const settleOrThrow = (tx: SandboxTransaction, outcome: 'success' | 'failed', pay?: PayOptions) => {
     try {
@@ -118,6 +167,45 @@ export function createControl({
       if (!refund) throw new ControlError(404, 'not_found', `No refund ${id}`);
       if (refund.status !== 'processed') payments.finishRefund(refund);
       return refundJson(refund, store.findById(refund.transactionId));
+    },
+    failRefund(id) {
+      const refund = refundOf(id);
+      storeStep(() => payments.failRefund(refund));
+      return refundJson(refund, store.findById(refund.transactionId));
+    },
+    async resendRefundWebhook(id, n = 1) {
+      const refund = refundOf(id);
+      const sends = times(n).map(() => payments.refundEvent(refund));
+      await Promise.all(sends.map((sent) => sent.done));
+      return sends.map((sent) => sent.delivery);
+    },
+    openDispute(reference, options = {}) {
+      const tx = pendingTx(reference);
+      const dispute = storeStep(() =>
+        payments.openDispute(tx, { amount: options.amountMinor, category: options.category }),
+      );
+      return disputeJson(dispute, tx);
+    },
+    async remindDispute(id) {
+      const sent = payments.disputeEvent('remind', disputeOf(id));
+      await sent.done;
+      return sent.delivery;
+    },
+    resolveDispute(id, resolution, options = {}) {
+      const dispute = disputeOf(id);
+      storeStep(() => payments.resolveDispute(dispute, resolution, options.refundAmountMinor));
+      return disputeJson(dispute, store.findById(dispute.transactionId));
+    },
+    async resendDisputeWebhook(id, n = 1) {
+      const dispute = disputeOf(id);
+      const event = dispute.status === 'resolved' ? 'resolve' : 'create';
+      const sends = times(n).map(() => payments.disputeEvent(event, dispute));
+      await Promise.all(sends.map((sent) => sent.done));
+      return sends.map((sent) => sent.delivery);
+    },
+    dispute(id) {
+      const dispute = store.findDispute(id);
+      return dispute ? disputeJson(dispute, store.findById(dispute.transactionId)) : undefined;
     },
     settled: () => webhooks.settled(),
     reset() {
@@ -209,6 +297,53 @@ export async function registerControlRoutes(
       scope.get('/requests', async () => ({ requests: control.requests() }));
       scope.post<{ Params: { id: string } }>('/refunds/:id/process', async (request) => ({
         refund: control.processRefund(Number(request.params.id)),
+      }));
+      type IdParams = { Params: { id: string } };
+      const timesOf = (body: unknown) => {
+        const n = Number(asRecord(body).times ?? 1);
+        return Number.isFinite(n) ? n : 1;
+      };
+      scope.post<IdParams>('/refunds/:id/fail', async (request) => ({
+        refund: control.failRefund(Number(request.params.id)),
+      }));
+      scope.post<IdParams>('/refunds/:id/webhooks', async (request) => ({
+        deliveries: await control.resendRefundWebhook(Number(request.params.id), timesOf(request.body)),
+      }));
+      scope.post<RefParams>('/transactions/:reference/disputes', async (request) => {
+        const body = asRecord(request.body);
+        const amount = body.amount === undefined ? undefined : parseAmount(body.amount);
+        if (amount === null)
+          throw new ControlError(400, 'invalid_amount', 'amount must be a positive integer');
+        return {
+          dispute: control.openDispute(request.params.reference, {
+            amountMinor: amount,
+            category: typeof body.category === 'string' ? body.category : undefined,
+          }),
+        };
+      });
+      scope.post<IdParams>('/disputes/:id/remind', async (request) => ({
+        delivery: await control.remindDispute(Number(request.params.id)),
+      }));
+      scope.post<IdParams>('/disputes/:id/resolve', async (request) => {
+        const body = asRecord(request.body);
+        if (body.resolution !== 'merchant-accepted' && body.resolution !== 'declined') {
+          throw new ControlError(
+            400,
+            'invalid_resolution',
+            'resolution must be merchant-accepted or declined',
+          );
+        }
+        const refundAmount = body.refund_amount === undefined ? undefined : parseAmount(body.refund_amount);
+        if (refundAmount === null)
+          throw new ControlError(400, 'invalid_amount', 'refund_amount must be a positive integer');
+        return {
+          dispute: control.resolveDispute(Number(request.params.id), body.resolution, {
+            refundAmountMinor: refundAmount,
+          }),
+        };
+      });
+      scope.post<IdParams>('/disputes/:id/webhooks', async (request) => ({
+        deliveries: await control.resendDisputeWebhook(Number(request.params.id), timesOf(request.body)),
       }));
       scope.post('/settled', async () => {
         await control.settled();

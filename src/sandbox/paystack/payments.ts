@@ -1,12 +1,18 @@
 /**
  * What happens when money moves in the sandbox, whoever moves it (the API, the checkout page or
  * the test control): the store changes and Paystack's events go out (`charge.success`,
- * `refund.pending`, `refund.processed`).
+ * `refund.pending`, `refund.processed`, `refund.failed`, `charge.dispute.create|remind|resolve`).
  */
 import type { Holds } from '../faults.js';
-import type { SandboxRefund, SandboxTransaction, PaystackSandboxStore } from './store.js';
+import type {
+  SandboxDispute,
+  SandboxDisputeResolution,
+  SandboxRefund,
+  SandboxTransaction,
+  PaystackSandboxStore,
+} from './store.js';
 import type { WebhookDispatcher } from './webhooks.js';
-import { chargeEventData, refundEventData } from './wire.js';
+import { chargeEventData, disputeJson, refundEventData } from './wire.js';
 
 export interface PayOptions {
   /** Charge this amount instead of the initialized one (mismatch tests). */
@@ -37,9 +43,34 @@ export function createPayments({ store, webhooks, refundDelayMs, holds, closed }
     sendEvent('refund.processed', refundEventData(refund, store.findById(refund.transactionId)));
   };
 
+  const refundEvent = (refund: SandboxRefund) =>
+    sendEvent(`refund.${refund.status}`, refundEventData(refund, store.findById(refund.transactionId)));
+  const disputeEvent = (event: 'create' | 'remind' | 'resolve', dispute: SandboxDispute) =>
+    sendEvent(`charge.dispute.${event}`, disputeJson(dispute, store.findById(dispute.transactionId)));
+
   return {
     sendEvent,
     finishRefund,
+    /** Sends the refund's event for its current status again (replays). */
+    refundEvent,
+    disputeEvent,
+
+    failRefund(refund: SandboxRefund) {
+      store.failRefund(refund);
+      return refundEvent(refund);
+    },
+
+    openDispute(tx: SandboxTransaction, input: { amount?: number; category?: string }) {
+      const dispute = store.createDispute(tx, input);
+      disputeEvent('create', dispute);
+      return dispute;
+    },
+
+    resolveDispute(dispute: SandboxDispute, resolution: SandboxDisputeResolution, refundAmount?: number) {
+      store.resolveDispute(dispute, resolution, refundAmount);
+      disputeEvent('resolve', dispute);
+      return dispute;
+    },
 
     /** Sends `refund.pending` and processes the refund after the configured delay. */
     refundQueued(refund: SandboxRefund, tx: SandboxTransaction) {

@@ -1,5 +1,5 @@
 /**
- * The Paystack API routes (contract §D.1: initialize, verify, fetch, list, refund) and the hosted
+ * The Paystack API routes (contract §D.1: initialize, verify, fetch, list, refund, dispute) and the hosted
  * checkout page the `authorization_url` points at (no JavaScript; Pay and Decline are forms).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -13,7 +13,7 @@ import {
   type PaystackSandboxStore,
   type SandboxTransaction,
 } from './store.js';
-import { paginate, refundJson, transactionJson, validationError } from './wire.js';
+import { disputeJson, paginate, refundJson, transactionJson, validationError } from './wire.js';
 
 export interface RoutesDeps {
   store: PaystackSandboxStore;
@@ -162,6 +162,31 @@ export function registerApiRoutes(app: FastifyInstance, { store, payments, check
       status: true,
       message: 'Refund retrieved',
       data: refundJson(refund, store.findById(refund.transactionId)),
+    };
+  });
+}
+
+export function registerDisputeRoutes(app: FastifyInstance, { store }: Pick<RoutesDeps, 'store'>): void {
+  // Paystack's "fetch dispute" and "list disputes" (`transaction` filters by transaction id).
+  app.get('/dispute', async (request) => {
+    const query = asRecord(request.query);
+    const all = store
+      .allDisputes()
+      .filter((d) => query.transaction === undefined || String(d.transactionId) === String(query.transaction))
+      .reverse()
+      .map((d) => disputeJson(d, store.findById(d.transactionId)));
+    return paginate(all, query, 'Disputes retrieved');
+  });
+
+  app.get<{ Params: { id: string } }>('/dispute/:id', async (request, reply) => {
+    const dispute = /^\d+$/.test(request.params.id)
+      ? store.findDispute(Number(request.params.id))
+      : undefined;
+    if (!dispute) return reply.code(404).send({ status: false, message: 'Dispute not found' });
+    return {
+      status: true,
+      message: 'Dispute retrieved',
+      data: disputeJson(dispute, store.findById(dispute.transactionId)),
     };
   });
 }

@@ -13,7 +13,7 @@ import { Holds, pathOf } from '../faults.js';
 import { createControl, registerControlRoutes, type PaystackSandboxControl } from './control.js';
 import { installFaults } from './faults.js';
 import { createPayments } from './payments.js';
-import { registerApiRoutes, registerCheckoutRoutes } from './routes.js';
+import { registerApiRoutes, registerCheckoutRoutes, registerDisputeRoutes } from './routes.js';
 import { PaystackSandboxStore } from './store.js';
 import { WebhookDispatcher } from './webhooks.js';
 
@@ -22,7 +22,7 @@ export interface PaystackSandboxOptions {
   port?: number;
   host?: string;
   secretKey: string;
-  /** Where `charge.success` / `refund.*` events are POSTed; none = events are recorded as skipped. */
+  /** Where `charge.success` / `refund.*` / `charge.dispute.*` events are POSTed; none = events are recorded as skipped. */
   webhookUrl?: string;
   /** Base of `authorization_url` when the browser reaches the sandbox at another address. */
   publicUrl?: string;
@@ -110,6 +110,7 @@ export async function startPaystackSandbox(options: PaystackSandboxOptions): Pro
     payments,
     checkoutBase: () => options.publicUrl?.replace(/\/+$/, '') ?? baseUrl,
   });
+  registerDisputeRoutes(app, { store });
   registerCheckoutRoutes(app, { store, payments });
 
   const control = createControl({

@@ -59,6 +59,25 @@ export interface SandboxRefund {
   expectedAt: string;
 }
 
+/** Paystack's dispute states; a resolution says who keeps the money. */
+export type SandboxDisputeStatus = 'awaiting-merchant-feedback' | 'resolved';
+export type SandboxDisputeResolution = 'merchant-accepted' | 'declined';
+
+export interface SandboxDispute {
+  id: number;
+  transactionId: number;
+  /** What the payer claims back (`refund_amount`), subunits. */
+  refundAmount: number;
+  currency: string;
+  status: SandboxDisputeStatus;
+  resolution: SandboxDisputeResolution | null;
+  category: string;
+  createdAt: string;
+  updatedAt: string;
+  dueAt: string;
+  resolvedAt: string | null;
+}
+
 export class SandboxStoreError extends Error {
   constructor(
     readonly status: number,
@@ -98,9 +117,11 @@ export class PaystackSandboxStore {
   private readonly byAccessCode = new Map<string, SandboxTransaction>();
   private readonly customers = new Map<string, SandboxCustomer>();
   private readonly refunds = new Map<number, SandboxRefund>();
+  private readonly disputes = new Map<number, SandboxDispute>();
   private nextTransactionId = 4_000_000_000 + randomInt(0, 900_000_000);
   private nextRefundId = 10_000_000 + randomInt(0, 80_000_000);
   private nextCustomerId = 200_000_000 + randomInt(0, 600_000_000);
+  private nextDisputeId = 1_000_000 + randomInt(0, 8_000_000);
 
   reset() {
     this.byReference.clear();
@@ -108,6 +129,7 @@ export class PaystackSandboxStore {
     this.byAccessCode.clear();
     this.customers.clear();
     this.refunds.clear();
+    this.disputes.clear();
   }
 
   createTransaction(input: CreateTransactionInput): SandboxTransaction {
@@ -250,6 +272,78 @@ export class PaystackSandboxStore {
     return refund;
   }
 
+  /** A refund Paystack could not pay out: the amount goes back to the merchant's balance. */
+  failRefund(refund: SandboxRefund): SandboxRefund {
+    if (refund.status === 'processed' || refund.status === 'failed') {
+      throw new SandboxStoreError(409, 'refund_final', `Refund ${refund.id} is already ${refund.status}`);
+    }
+    refund.status = 'failed';
+    refund.updatedAt = new Date().toISOString();
+    const tx = this.byId.get(refund.transactionId);
+    if (tx) tx.refunded -= refund.amount;
+    return refund;
+  }
+
+  /** The payer's bank disputes a paid transaction (in full unless `amount` says less). */
+  createDispute(tx: SandboxTransaction, input: { amount?: number; category?: string }): SandboxDispute {
+    if (tx.status !== 'success' && tx.status !== 'reversed') {
+      throw new SandboxStoreError(
+        400,
+        'transaction_not_disputable',
+        'Only a paid transaction can be disputed',
+      );
+    }
+    const amount = input.amount ?? tx.amount;
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > tx.amount) {
+      throw new SandboxStoreError(
+        400,
+        'invalid_params',
+        'Dispute amount must be between 1 and the transaction amount',
+      );
+    }
+    const now = new Date();
+    const dispute: SandboxDispute = {
+      id: this.nextDisputeId++,
+      transactionId: tx.id,
+      refundAmount: amount,
+      currency: tx.currency,
+      status: 'awaiting-merchant-feedback',
+      resolution: null,
+      category: input.category ?? 'chargeback',
+      createdAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      dueAt: new Date(now.getTime() + 3 * 86_400_000).toISOString(),
+      resolvedAt: null,
+    };
+    this.disputes.set(dispute.id, dispute);
+    return dispute;
+  }
+
+  /** `merchant-accepted`: the payer keeps `refundAmount` (default: the disputed amount); `declined`: the merchant wins. */
+  resolveDispute(
+    dispute: SandboxDispute,
+    resolution: SandboxDisputeResolution,
+    refundAmount?: number,
+  ): SandboxDispute {
+    if (dispute.status === 'resolved') {
+      throw new SandboxStoreError(409, 'dispute_resolved', `Dispute ${dispute.id} is already resolved`);
+    }
+    if (refundAmount !== undefined) {
+      if (!Number.isSafeInteger(refundAmount) || refundAmount < 0 || refundAmount > dispute.refundAmount) {
+        throw new SandboxStoreError(400, 'invalid_params', 'refund_amount cannot exceed the disputed amount');
+      }
+      dispute.refundAmount = refundAmount;
+    }
+    const now = new Date().toISOString();
+    dispute.status = 'resolved';
+    dispute.resolution = resolution;
+    dispute.resolvedAt = now;
+    dispute.updatedAt = now;
+    return dispute;
+  }
+
+  findDispute = (id: number) => this.disputes.get(id);
+  allDisputes = () => [...this.disputes.values()];
   findRefund = (id: number) => this.refunds.get(id);
   allRefunds = () => [...this.refunds.values()];
   refundsOf = (tx: SandboxTransaction) => this.allRefunds().filter((r) => r.transactionId === tx.id);

@@ -4,7 +4,7 @@
  * `validation_error` body.
  */
 import type { FastifyReply } from 'fastify';
-import type { SandboxRefund, SandboxTransaction } from './store.js';
+import type { SandboxDispute, SandboxRefund, SandboxTransaction } from './store.js';
 
 const INTEGRATION_ID = 100032;
 
@@ -197,5 +197,51 @@ export function refundEventData(
     integration: INTEGRATION_ID,
     domain: 'test',
     id: refund.id,
+  };
+}
+
+/**
+ * The dispute object (`GET /dispute/:id`), also the `data` of `charge.dispute.*` webhooks: the
+ * disputed transaction embedded, `refund_amount` in subunits, `status` and `resolution`.
+ */
+export function disputeJson(
+  dispute: SandboxDispute,
+  tx: SandboxTransaction | undefined,
+): Record<string, unknown> {
+  return {
+    id: dispute.id,
+    integration: INTEGRATION_ID,
+    domain: 'test',
+    refund_amount: dispute.refundAmount,
+    currency: dispute.currency,
+    status: dispute.status,
+    resolution: dispute.resolution,
+    category: dispute.category,
+    source: 'bank',
+    note: null,
+    attachments: null,
+    bin: tx ? String(tx.authorization.bin ?? '') || null : null,
+    last4: tx ? String(tx.authorization.last4 ?? '') || null : null,
+    transaction_reference: tx?.reference ?? null,
+    transaction: tx
+      ? {
+          id: tx.id,
+          domain: 'test',
+          status: tx.status,
+          reference: tx.reference,
+          amount: tx.amount,
+          paid_at: tx.paidAt,
+          created_at: tx.createdAt,
+          channel: 'card',
+          currency: tx.currency,
+          metadata: tx.metadata ?? '',
+          customer: { id: tx.customer.id, email: tx.customer.email, customer_code: tx.customer.customerCode },
+        }
+      : dispute.transactionId,
+    customer: tx ? { id: tx.customer.id, email: tx.customer.email } : null,
+    dueAt: dispute.dueAt,
+    resolvedAt: dispute.resolvedAt,
+    createdAt: dispute.createdAt,
+    updatedAt: dispute.updatedAt,
   };
 }
