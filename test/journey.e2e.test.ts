@@ -18,7 +18,8 @@ let base: string;
 beforeAll(async () => {
   // Each journey's person has an address of their own, sent through the trusted loopback proxy.
   embedded = await startEmbeddedApp({
-    SANDBOX_SMS_DELAY_MS: '2000',
+    // Long enough for journeys 2 and 5 to cancel before the SMS even on a busy machine.
+    SANDBOX_SMS_DELAY_MS: '6000',
     TRUST_PROXY: '127.0.0.1',
     ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
   });
@@ -51,7 +52,8 @@ describe('journeys on the embedded default', () => {
     // The sandbox delivers a realistic SMS shortly after and posts its signed webhook to us.
     await expect
       .poll(async () => (await api('GET', `/api/v1/verifications/${bought.body.id}`, token)).body.status, {
-        timeout: 15_000,
+        timeout: 60_000,
+        interval: 500,
       })
       .toBe('completed');
     const detail = await api('GET', `/api/v1/verifications/${bought.body.id}`, token);
@@ -80,7 +82,7 @@ describe('journeys on the embedded default', () => {
       (await api('POST', '/api/v1/verifications', token, { service: 'telegram', country: 'US' })).status,
     ).toBe(201);
     const before = (await api('GET', '/api/v1/wallet', token)).body.balance.amount as number;
-    // The sandbox sends its SMS two seconds after a purchase; the person cancels before that.
+    // The sandbox sends its SMS six seconds after a purchase; the person cancels before that.
     const order = await api('POST', '/api/v1/verifications', token, { service: 'google', country: 'US' });
     expect(order.status).toBe(201);
     const held = await api('GET', '/api/v1/wallet', token);
@@ -207,7 +209,7 @@ describe('developer journeys on the embedded default', () => {
       receivedAt('/journey-four', secret).filter(
         (hit) => hit.event.type === 'verification.completed' && hit.event.data.id === verificationId,
       );
-    // The SMS arrives two seconds later; the delivery job sends the event on its next pass.
+    // The SMS arrives six seconds later; the delivery job sends the event on its next pass.
     await expect
       .poll(async () => (await completedEvent(bought.body.id)).length, { timeout: 120_000 })
       .toBe(1);
@@ -258,4 +260,73 @@ describe('developer journeys on the embedded default', () => {
     expect(hits.every((hit) => hit.signed)).toBe(true);
     expect((await checkLedgerInvariants(runtime.database.db)).violations).toEqual([]);
   }, 300_000);
+
+  it('5: API key → catalogue, buy, poll, cancel with the key → rotate → revoke → the next call is refused', async () => {
+    const { api, signUpAndLogIn, topUp, balance } = journeyClient(embedded, '203.0.113.5');
+    const token = await signUpAndLogIn('journey-five@example.test');
+    await topUp(token, 1000);
+    const scopes = ['verifications:read', 'verifications:write', 'wallet:read'];
+    const input = { name: 'my build server', scopes };
+    // Freemium has no API keys; payg is free and immediate.
+    const refused = await api('POST', '/api/v1/api-keys', token, input);
+    expect([refused.status, refused.body.error.code]).toEqual([403, 'tier_required']);
+    expect((await api('POST', '/api/v1/subscription', token, { tier: 'payg' })).body.tier).toBe('payg');
+    const made = await api('POST', '/api/v1/api-keys', token, input);
+    expect(made.status).toBe(201);
+    const { id: keyId, key } = made.body as { id: string; key: string; prefix: string };
+    expect(key).toMatch(/^nmk_live_/);
+    const listed = await api('GET', '/api/v1/api-keys', token);
+    expect(listed.body.data.map((k: { prefix: string }) => k.prefix)).toEqual([made.body.prefix]);
+    expect(JSON.stringify(listed.body)).not.toContain(key);
+
+    // From here on the program uses the key alone.
+    const services = await api('GET', '/api/v1/catalog/services?country=US', key);
+    expect(services.body.data.map((s: { name: string }) => s.name)).toEqual(
+      expect.arrayContaining(['whatsapp', 'google']),
+    );
+    // The sign-up credit pays for the first order; the next one is paid from the wallet.
+    const free = await api('POST', '/api/v1/verifications', key, { service: 'whatsapp', country: 'US' });
+    expect(free.status).toBe(201);
+    const quote = await api('GET', '/api/v1/catalog/quote?service=google&country=US', key);
+    expect(quote.status).toBe(200);
+    const price = quote.body.price.amount as number;
+    const before = await balance(token);
+    // The sandbox sends its SMS six seconds after a purchase: the program cancels before that.
+    const order = await api(
+      'POST',
+      '/api/v1/verifications',
+      key,
+      { service: 'google', country: 'US', maxPrice: price },
+      { 'idempotency-key': 'journey-five-order' },
+    );
+    expect([order.status, order.body.price]).toEqual([201, { amount: price, currency: 'USD' }]);
+    const wallet = await api('GET', '/api/v1/wallet', key);
+    expect(wallet.body.balance.amount).toBe(before - price);
+    expect(wallet.body.held.amount).toBeGreaterThanOrEqual(price);
+    const polled = await api('GET', `/api/v1/verifications/${order.body.id}`, key);
+    expect([polled.body.status, polled.body.phoneNumber]).toEqual(['active', order.body.phoneNumber]);
+    const canceled = await api('POST', `/api/v1/verifications/${order.body.id}/cancel`, key, {});
+    expect([canceled.status, canceled.body.status]).toEqual([200, 'canceled']);
+    expect((await api('GET', '/api/v1/wallet', key)).body.balance.amount).toBe(before);
+    // A key never manages keys, whatever its scopes.
+    expect((await api('POST', '/api/v1/api-keys', key, input)).status).toBe(403);
+
+    // Rotation: a new secret; the old one keeps working through the overlap.
+    const rotated = await api('POST', `/api/v1/api-keys/${keyId}/rotate`, token);
+    expect(rotated.status).toBe(200);
+    const newKey = rotated.body.key as string;
+    expect(newKey).not.toBe(key);
+    for (const secret of [key, newKey]) {
+      expect((await api('GET', `/api/v1/verifications/${order.body.id}`, secret)).body.status).toBe(
+        'canceled',
+      );
+    }
+
+    expect((await api('DELETE', `/api/v1/api-keys/${keyId}`, token)).status).toBe(204);
+    for (const secret of [newKey, key]) {
+      const next = await api('GET', '/api/v1/verifications', secret);
+      expect([next.status, next.body.error.code]).toEqual([401, 'unauthenticated']);
+    }
+    expect((await checkLedgerInvariants(runtime.database.db)).violations).toEqual([]);
+  }, 180_000);
 });
