@@ -3,13 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../src/modules/ledger/index.js';
 import type { Runtime } from '../src/runtime.js';
 import { type EmbeddedApp, startEmbeddedApp } from './support/embedded.js';
-import { journeyClient, signatureValid } from './support/journey.js';
+import { eventsReceived, journeyClient } from './support/journey.js';
 import { type WebhookReceiver, startWebhookReceiver } from './support/webhooks.js';
 
 /**
- * SPEC §1 journeys 1, 2 and 6 through the public HTTP API of the embedded default: PGlite, and the
- * TextVerified, Paystack and SMTP sandboxes in-process, reached by the real clients over HTTP.
- * Journeys 3, 4 and 5 are in journey-developers.e2e.test.ts.
+ * SPEC §1 journeys 1, 2, 4, 5 and 6 through the public HTTP API of the embedded default: PGlite,
+ * and the TextVerified, Paystack and SMTP sandboxes in-process, reached by the real clients over
+ * HTTP. Journey 3 moves the process clock by months: it has a file (and server) of its own,
+ * journey-plans.e2e.test.ts.
  */
 let embedded: EmbeddedApp;
 let runtime: Runtime;
@@ -171,16 +172,7 @@ describe('developer journeys on the embedded default', () => {
     await receiver?.close();
   });
 
-  /** The events that reached `path`, parsed, each with whether its signature verifies with `secret`. */
-  const receivedAt = (path: string, secret: string) =>
-    receiver.received
-      .filter((hit) => hit.path === path)
-      .map((hit) => ({
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the event body as a receiver parses it
-        event: JSON.parse(hit.body) as { id: string; type: string; data: Record<string, any> },
-        eventIdHeader: hit.headers['namaskah-event-id'],
-        signed: signatureValid(secret, hit.headers['namaskah-signature'] as string | undefined, hit.body),
-      }));
+  const receivedAt = (path: string, secret: string) => eventsReceived(receiver, path, secret);
 
   it('4: webhook endpoint → test event → buy → signed verification.completed; a failed delivery is retried with backoff and redelivered', async () => {
     const { api, signUpAndLogIn, topUp } = journeyClient(embedded, '203.0.113.4');

@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { expect } from 'vitest';
 import type { EmbeddedApp } from './embedded.js';
 import { solveCaptcha } from './captcha.js';
+import type { WebhookReceiver } from './webhooks.js';
 
 export const JOURNEY_PASSWORD = 'correct horse battery staple 42';
 
@@ -112,3 +113,14 @@ export function signatureValid(secret: string, header: string | undefined, body:
       return given.length === expected.length && timingSafeEqual(given, expected);
     });
 }
+
+/** The events that reached `path` of the receiver, parsed, each with whether its signature verifies with `secret`. */
+export const eventsReceived = (receiver: WebhookReceiver, path: string, secret: string) =>
+  receiver.received
+    .filter((hit) => hit.path === path)
+    .map((hit) => ({
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the event body as a receiver parses it
+      event: JSON.parse(hit.body) as { id: string; type: string; data: Record<string, any> },
+      eventIdHeader: hit.headers['namaskah-event-id'],
+      signed: signatureValid(secret, hit.headers['namaskah-signature'] as string | undefined, hit.body),
+    }));
