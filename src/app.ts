@@ -93,7 +93,11 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   // 3. Per-route rate limits.
   registerRouteRateLimits(app);
 
-  registerIdempotency(app, { db: platform.database.db, ttlHours: config.idempotencyTtlHours });
+  registerIdempotency(app, {
+    db: platform.database.db,
+    ttlHours: config.idempotencyTtlHours,
+    appSecret: config.appSecret,
+  });
   registerHealthRoutes(app, platform);
   // With METRICS_PORT the metrics have their own listener (runtime.ts) and stay off the public port.
   if (config.metrics.port === undefined)

@@ -89,7 +89,13 @@ export function createServices(platform: Platform): Services {
     ledger,
     audit,
   });
-  const apiKeys = createApiKeysService({ db, accounts, tiers, audit });
+  const apiKeys = createApiKeysService({
+    db,
+    accounts,
+    tiers,
+    audit,
+    rotationOverlapMs: config.apiKeyRotationOverlapHours * 3_600_000,
+  });
   // Before the modules that emit events (verifications, payments, subscriptions).
   const webhooks = createWebhooksService({
     db,

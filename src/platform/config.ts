@@ -63,6 +63,8 @@ const envSchema = z
       .default('namaskah:rl'),
     ALLOW_PRIVATE_WEBHOOK_TARGETS: booleanFlag,
     IDEMPOTENCY_TTL_HOURS: z.coerce.number().int().min(1).default(24),
+    /** How long an API key's replaced secret keeps working after a rotation (0: it stops at once). */
+    API_KEY_ROTATION_OVERLAP_HOURS: z.coerce.number().int().min(0).max(168).default(24),
     CATALOG_MARKUP_BPS: z.coerce.number().int().min(10000).max(100000).default(15000),
     CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
     /** Bearer token that `/metrics` asks for; without it (and without METRICS_PORT) production will not start. */
@@ -164,6 +166,8 @@ export interface Config {
   rateLimit: { globalPerMinute: number; keyPrefix: string };
   allowPrivateWebhookTargets: boolean;
   idempotencyTtlHours: number;
+  /** How long a rotated-out API key secret is still accepted. */
+  apiKeyRotationOverlapHours: number;
   /** Default markup on provider cost, in basis points (15000 = ×1.5), and how long catalogue data is cached. */
   catalog: { markupBps: number; cacheTtlSeconds: number };
   /**
@@ -230,6 +234,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     rateLimit: { globalPerMinute: env.RATE_LIMIT_GLOBAL_PER_MINUTE, keyPrefix: env.RATE_LIMIT_KEY_PREFIX },
     allowPrivateWebhookTargets: env.ALLOW_PRIVATE_WEBHOOK_TARGETS,
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
+    apiKeyRotationOverlapHours: env.API_KEY_ROTATION_OVERLAP_HOURS,
     catalog: { markupBps: env.CATALOG_MARKUP_BPS, cacheTtlSeconds: env.CATALOG_CACHE_TTL_SECONDS },
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
   };

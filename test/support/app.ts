@@ -17,6 +17,11 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** Receives every log line, for tests that assert what logs never contain. */
   logStream?: NodeJS.WritableStream;
+  /**
+   * Services to use instead of the built ones (e.g. one with an injected clock), given what was
+   * built; the routes, the authentication hook and `app.services` then all use the replacement.
+   */
+  replace?: (services: Services, platform: Platform) => Partial<Services>;
 }
 
 /** The application under test, with the services its routes use (the same instances). */
@@ -54,7 +59,8 @@ export function testPlatform(options: TestAppOptions): Platform {
  */
 export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const platform = testPlatform(options);
-  const services = createServices(platform);
+  const built = createServices(platform);
+  const services: Services = { ...built, ...options.replace?.(built, platform) };
   const app = await buildApp(platform, services);
   app.addHook('onClose', () => services.close());
   app.decorate('services', services);

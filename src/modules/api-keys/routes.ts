@@ -13,6 +13,11 @@ const keySchema = z.object({
   allowedCidrs: z.array(z.string()),
   lastUsedAt: z.string().nullable(),
   createdAt: z.string(),
+  previousPrefix: z.string().nullable().describe('The replaced secret, while a rotation overlap lasts.'),
+  previousKeyExpiresAt: z
+    .string()
+    .nullable()
+    .describe('When the secret replaced by the last rotation stops working; null when it already has.'),
 });
 
 /** API key management: only a signed-in person manages keys (never a key itself). */
@@ -62,6 +67,34 @@ export function registerApiKeysRoutes(app: FastifyInstance, deps: ApiKeysRoutesD
         ip: request.ip,
       });
       return reply.status(201).send({ ...created.apiKey, key: created.key });
+    },
+  );
+
+  r.post(
+    '/api/v1/api-keys/:id/rotate',
+    {
+      preValidation: requireSession,
+      config: {
+        // The answer holds the new secret: a replay shows it again, and the stored copy is sealed.
+        idempotent: 'sealed',
+        rateLimits: [{ name: 'api-keys-rotate', points: 10, durationSeconds: 3600, key: 'user' }],
+        errors: ['not_found'],
+      },
+      schema: {
+        tags: ['developers'],
+        summary: 'Rotate an API key (the new key is shown once)',
+        description:
+          'Replaces the secret of a key, keeping its id, name, scopes and allowlist. The replaced ' +
+          'secret keeps working until `previousKeyExpiresAt` (24 hours by default), then is refused ' +
+          'with 401; a secret replaced by an earlier rotation stops at once. Revoking the key ends ' +
+          'both secrets. Accepts `Idempotency-Key`: a retry returns the same new key.',
+        params: z.object({ id: z.uuid() }),
+        response: { 200: keySchema.extend({ key: z.string() }) },
+      },
+    },
+    async (request) => {
+      const rotated = await apiKeys.rotate(principalOf(request).userId, request.params.id, request.ip);
+      return { ...rotated.apiKey, key: rotated.key };
     },
   );
 

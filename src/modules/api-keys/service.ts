@@ -8,7 +8,9 @@ import * as store from './store.js';
 
 export type ApiKey = store.ApiKeyRow;
 
-export function describeKey(key: ApiKey) {
+/** What the owner sees of a key; the replaced secret only while it is still accepted at `now`. */
+export function describeKey(key: ApiKey, now: Date) {
+  const overlapping = key.previousKeyExpiresAt !== null && key.previousKeyExpiresAt.getTime() > now.getTime();
   return {
     id: key.id,
     name: key.name,
@@ -17,19 +19,27 @@ export function describeKey(key: ApiKey) {
     allowedCidrs: key.allowedCidrs ?? [],
     lastUsedAt: key.lastUsedAt?.toISOString() ?? null,
     createdAt: key.createdAt.toISOString(),
+    previousPrefix: overlapping ? key.previousPrefix : null,
+    previousKeyExpiresAt: overlapping ? key.previousKeyExpiresAt!.toISOString() : null,
   };
 }
+export type ApiKeyView = ReturnType<typeof describeKey>;
 
 export interface ApiKeysDeps {
   db: Db;
   accounts: Pick<AccountsService, 'lockUser'>;
   tiers: TiersService;
   audit: AuditService;
+  /** How long a rotated-out secret keeps working (config `API_KEY_ROTATION_OVERLAP_HOURS`). */
+  rotationOverlapMs: number;
+  /** The clock overlaps are measured on (tests move it past the end of one). */
+  now?: () => Date;
 }
 
 /** API keys: created, listed and revoked by their owner; resolved by the authentication hook. */
 export function createApiKeysService(deps: ApiKeysDeps) {
   const { db } = deps;
+  const now = deps.now ?? (() => new Date());
   /** Creates a key; the secret is in the result and nowhere else, ever again. */
   async function createApiKey(input: {
     userId: string;
@@ -37,7 +47,7 @@ export function createApiKeysService(deps: ApiKeysDeps) {
     scopes: ApiKeyScope[];
     allowedCidrs?: string[] | undefined;
     ip: string | null;
-  }): Promise<{ key: string; apiKey: ReturnType<typeof describeKey> }> {
+  }): Promise<{ key: string; apiKey: ApiKeyView }> {
     let cidrs: string[] | null = null;
     if (input.allowedCidrs && input.allowedCidrs.length > 0) {
       try {
@@ -81,14 +91,52 @@ export function createApiKeysService(deps: ApiKeysDeps) {
       });
       return row;
     });
-    return { key: secret, apiKey: describeKey(created) };
+    return { key: secret, apiKey: describeKey(created, now()) };
   }
 
   async function listApiKeys(userId: string) {
-    return (await store.liveKeysOf(db, userId)).map(describeKey);
+    const at = now();
+    return (await store.liveKeysOf(db, userId)).map((key) => describeKey(key, at));
   }
 
-  /** Another user's key, or an unknown one, is 404. */
+  /**
+   * A new secret for the same key (name, scopes, allowlist unchanged), shown once. The replaced
+   * secret keeps working for the overlap so deployed callers can switch; a secret replaced by an
+   * earlier rotation stops at once. Another user's key, or a revoked one, is 404.
+   */
+  async function rotateApiKey(
+    userId: string,
+    id: string,
+    ip: string | null,
+  ): Promise<{ key: string; apiKey: ApiKeyView }> {
+    const secret = newOpaqueToken(API_KEY_PREFIX);
+    const at = now();
+    const rotated = await db.transaction(async (tx) => {
+      const row = await store.rotateKey(tx, userId, id, {
+        keyHash: hashToken(secret),
+        prefix: visiblePrefix(secret),
+        previousKeyExpiresAt: new Date(at.getTime() + deps.rotationOverlapMs),
+      });
+      if (!row) throw notFound('API key');
+      await deps.audit.record(tx, {
+        actorId: userId,
+        action: 'api_key.rotated',
+        subjectType: 'api_key',
+        subjectId: row.id,
+        ip,
+        details: {
+          prefix: row.prefix,
+          previousPrefix: row.previousPrefix,
+          // Not named "…Key…": the audit log drops fields that look like secrets.
+          overlapEndsAt: row.previousKeyExpiresAt?.toISOString() ?? null,
+        },
+      });
+      return row;
+    });
+    return { key: secret, apiKey: describeKey(rotated, at) };
+  }
+
+  /** Another user's key, or an unknown one, is 404. Both secrets of a rotated key end at once. */
   async function revokeApiKey(userId: string, id: string, ip: string | null): Promise<void> {
     if (!(await store.revokeKey(db, userId, id))) throw notFound('API key');
     await deps.audit.record(db, {
@@ -103,7 +151,7 @@ export function createApiKeysService(deps: ApiKeysDeps) {
   /** The live key a presented secret belongs to, for the authentication plugin. */
   async function findLiveApiKey(presented: string): Promise<ApiKey | undefined> {
     if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 200) return undefined;
-    const key = await store.liveKeyByHash(db, hashToken(presented));
+    const key = await store.liveKeyByHash(db, hashToken(presented), now());
     if (key && (key.lastUsedAt === null || Date.now() - key.lastUsedAt.getTime() > 60_000)) {
       await store.touchKey(db, key.id);
     }
@@ -116,6 +164,7 @@ export function createApiKeysService(deps: ApiKeysDeps) {
   return {
     create: createApiKey,
     list: listApiKeys,
+    rotate: rotateApiKey,
     revoke: revokeApiKey,
     findLive: findLiveApiKey,
     liveApiKeyIds,

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import type { ApiKeyScope } from './domain.js';
 import { apiKeys } from './schema.js';
@@ -36,12 +36,45 @@ export async function liveKeysOf(db: Db, userId: string): Promise<ApiKeyRow[]> {
     .orderBy(desc(apiKeys.createdAt));
 }
 
-export async function liveKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow | undefined> {
+/** The unrevoked key whose current secret, or replaced secret still in its overlap at `now`, has this hash. */
+export async function liveKeyByHash(db: Db, keyHash: string, now: Date): Promise<ApiKeyRow | undefined> {
   const rows = await db
     .select()
     .from(apiKeys)
-    .where(and(eq(apiKeys.keyHash, keyHash), isNull(apiKeys.revokedAt)))
+    .where(
+      and(
+        isNull(apiKeys.revokedAt),
+        or(
+          eq(apiKeys.keyHash, keyHash),
+          and(eq(apiKeys.previousKeyHash, keyHash), gt(apiKeys.previousKeyExpiresAt, now)),
+        ),
+      ),
+    )
     .limit(1);
+  return rows[0];
+}
+
+/**
+ * One statement, so two rotations racing cannot both keep the same secret as "previous": the
+ * current secret becomes the previous one (a secret replaced earlier is forgotten at once).
+ */
+export async function rotateKey(
+  db: Db,
+  userId: string,
+  id: string,
+  next: { keyHash: string; prefix: string; previousKeyExpiresAt: Date },
+): Promise<ApiKeyRow | undefined> {
+  const rows = await db
+    .update(apiKeys)
+    .set({
+      previousKeyHash: sql.raw('"key_hash"'),
+      previousPrefix: sql.raw('"prefix"'),
+      previousKeyExpiresAt: next.previousKeyExpiresAt,
+      keyHash: next.keyHash,
+      prefix: next.prefix,
+    })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.userId, userId), isNull(apiKeys.revokedAt)))
+    .returning();
   return rows[0];
 }
 

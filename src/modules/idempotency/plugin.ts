@@ -2,13 +2,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, validationFailed } from '../../platform/errors.js';
 import { uncountRouteRateLimits } from '../../platform/http/rate-limit.js';
+import { deriveKey, openSecret, sealSecret } from '../accounts/index.js';
 import { fingerprint, isValidKey, MAX_KEY_LENGTH, shouldStoreResponse } from './domain.js';
 import * as store from './store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route accepts `Idempotency-Key` with Stripe semantics (money-moving POSTs). */
-    idempotent?: boolean;
+    /**
+     * The route accepts `Idempotency-Key` with Stripe semantics (money-moving POSTs). `'sealed'`:
+     * its answer holds a secret shown once (a new API key), so the stored copy is encrypted.
+     */
+    idempotent?: boolean | 'sealed';
   }
   interface FastifyRequest {
     /** Set when this request holds an idempotency key; handlers derive their own keys from it. */
@@ -28,6 +32,8 @@ const REPLAYED_HEADERS = ['content-type', 'location'];
 export interface IdempotencyOptions {
   db: Db;
   ttlHours: number;
+  /** Seals the stored answers of `idempotent: 'sealed'` routes (a key derived from it). */
+  appSecret: string;
   /**
    * How long a key outlives the last sign of life of the request holding it. The request renews it
    * while it runs, so only a crashed process lets it lapse: a retry waits this long at most.
@@ -49,6 +55,8 @@ async function keyInUse(request: FastifyRequest, message: string): Promise<never
 
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
+  const sealingKey = deriveKey(options.appSecret, 'idempotent-responses');
+  const sealed = (request: FastifyRequest) => request.routeOptions.config.idempotent === 'sealed';
   app.decorateRequest('idempotencyKey', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -78,7 +86,10 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
           'This Idempotency-Key was already used with a different request; use a new key.',
         );
       }
-      if (existing.status === 'completed') return replay(reply, existing);
+      if (existing.status === 'completed') {
+        const body = existing.responseBody ?? '';
+        return replay(reply, existing, sealed(request) ? openSecret(sealingKey, body) : body);
+      }
       if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
         return keyInUse(request, 'A request with this Idempotency-Key is still in progress.');
       }
@@ -121,7 +132,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       await store.complete(options.db, claim.principal, claim.key, {
         status: reply.statusCode,
-        body,
+        body: sealed(request) ? sealSecret(sealingKey, body) : body,
         headers,
       });
     } else {
@@ -131,9 +142,9 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
   });
 }
 
-function replay(reply: FastifyReply, record: store.IdempotencyRecord) {
+function replay(reply: FastifyReply, record: store.IdempotencyRecord, body: string) {
   void reply.headers({ ...(record.responseHeaders ?? {}), 'idempotent-replayed': 'true' });
-  return reply.status(record.responseStatus ?? 200).send(record.responseBody ?? '');
+  return reply.status(record.responseStatus ?? 200).send(body);
 }
 
 function errorCodeOf(body: string): string | undefined {

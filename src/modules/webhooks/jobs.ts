@@ -40,16 +40,18 @@ export function defineWebhooksJobs(jobs: Jobs, deps: WebhooksJobsDeps): void {
   });
 }
 
+/**
+ * Waits `ms`, or less if the process stops. The signal is the process's own, shared by every job
+ * run: a pause must leave no listener on it when it ends (one per idle second would pile up).
+ */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });
 }
