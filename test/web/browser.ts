@@ -46,6 +46,8 @@ export async function personContext(
     viewport: { width, height: 900 },
     extraHTTPHeaders: { 'x-forwarded-for': `198.51.100.${(clientCounter % 250) + 1}` },
   });
+  // Generous: every wait is for something the person sees, and the machine may be under heavy load.
+  context.setDefaultTimeout(45_000);
   // A string, not a function: the test transform must not rewrite what runs in the page.
   await context.addInitScript(
     "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber));",
@@ -84,7 +86,10 @@ export async function screenshotBoth(page: Page, name: string): Promise<void> {
   const original = page.viewportSize() ?? { width: 1280, height: 900 };
   await screenshot(page, name);
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(150);
+  // Two frames: the narrow layout has been laid out and painted.
+  await page.evaluate(
+    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  );
   await screenshot(page, name);
   await page.setViewportSize(original);
 }

@@ -104,7 +104,7 @@ export function DeliveryLog({ endpointId, label }: { endpointId: string; label: 
             <tbody>
               {rows.map((d) => (
                 <tr key={d.id} data-event-type={d.eventType} data-status={d.status}>
-                  <td>
+                  <td className="wrap delivery-event">
                     <span className="mono small">{d.eventType}</span>
                     <div className="muted small mono">{d.eventId}</div>
                   </td>
@@ -118,7 +118,7 @@ export function DeliveryLog({ endpointId, label }: { endpointId: string; label: 
                     <Attempts delivery={d} />
                   </td>
                   <td className="mono small wrap delivery-response">{response(d)}</td>
-                  <td className="small">{formatDate(d.createdAt)}</td>
+                  <td className="small wrap delivery-created">{formatDate(d.createdAt)}</td>
                   <td className="num">
                     <button
                       type="button"
