@@ -81,8 +81,13 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
 }
 
-/** The same page at phone width too: 390 px. */
-export async function screenshotBoth(page: Page, name: string): Promise<void> {
+/** How many pixels the page is wider than the viewport (0 when nothing sticks out). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+}
+
+/** The same page at phone width too: 390 px; answers how far it overflowed that width. */
+export async function screenshotBoth(page: Page, name: string): Promise<number> {
   const original = page.viewportSize() ?? { width: 1280, height: 900 };
   await screenshot(page, name);
   await page.setViewportSize({ width: 390, height: 844 });
@@ -91,5 +96,7 @@ export async function screenshotBoth(page: Page, name: string): Promise<void> {
     () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
   );
   await screenshot(page, name);
+  const overflow = await horizontalOverflow(page);
   await page.setViewportSize(original);
+  return overflow;
 }

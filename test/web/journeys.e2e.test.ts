@@ -5,7 +5,15 @@ import { checkLedgerInvariants } from '../../src/modules/ledger/index.js';
 import type { Runtime } from '../../src/runtime.js';
 import { type EmbeddedApp, startEmbeddedApp } from '../support/embedded.js';
 import { startWebhookReceiver } from '../support/webhooks.js';
-import { type Findings, audit, launchBrowser, personContext, screenshot, screenshotBoth } from './browser.js';
+import {
+  type Findings,
+  audit,
+  horizontalOverflow,
+  launchBrowser,
+  personContext,
+  screenshot,
+  screenshotBoth,
+} from './browser.js';
 import { journeySteps } from './steps.js';
 
 /**
@@ -171,7 +179,7 @@ describe('web app journeys in Chromium', () => {
     expect(await page.textContent('#included-left')).toBe('$15.00 of $15.00');
     expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
     await visited(page);
-    await screenshotBoth(page, 'plans');
+    expect(await screenshotBoth(page, 'plans')).toBe(0);
 
     await page.goto(url('/verify'));
     await waitForText(page, '#area-code-hint', /Included in your plan/);
@@ -230,7 +238,7 @@ describe('web app journeys in Chromium', () => {
       await page.waitForSelector(completed, { timeout: 150_000 });
       expect(await page.textContent(`${completed} .delivery-response`)).toBe('200');
       await visited(page);
-      await screenshotBoth(page, 'webhooks');
+      expect(await screenshotBoth(page, 'webhooks')).toBe(0);
 
       const event = receiver.received.find((r) => r.body.includes('"verification.completed"'));
       const signature = String(event?.headers['namaskah-signature']);
@@ -276,7 +284,7 @@ describe('web app journeys in Chromium', () => {
     const key = await waitForText(page, '#new-api-key', /^nmk_live_/);
     await page.waitForSelector('.api-keys-table tbody tr');
     await visited(page);
-    await screenshotBoth(page, 'api-keys');
+    expect(await screenshotBoth(page, 'api-keys')).toBe(0);
 
     const call = (p: string) => fetch(url(p), { headers: { authorization: `Bearer ${key.trim()}` } });
     expect((await call('/api/v1/wallet')).status).toBe(200);
@@ -308,8 +316,7 @@ describe('web app journeys in Chromium', () => {
       await page.waitForSelector('h1');
       await visited(page);
       // Nothing wider than the phone: wide tables scroll inside their own box.
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      expect(overflow, p).toBeLessThanOrEqual(0);
+      expect(await horizontalOverflow(page), p).toBe(0);
     }
     await page.click('text=Set up two-factor authentication');
     await page.waitForSelector('#mfa-secret');
