@@ -46,6 +46,8 @@ export async function personContext(
     viewport: { width, height: 900 },
     extraHTTPHeaders: { 'x-forwarded-for': `198.51.100.${(clientCounter % 250) + 1}` },
   });
+  // Generous: every wait is for something the person sees, and the machine may be under heavy load.
+  context.setDefaultTimeout(45_000);
   // A string, not a function: the test transform must not rewrite what runs in the page.
   await context.addInitScript(
     "document.addEventListener('securitypolicyviolation', (e) => console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber));",
@@ -79,12 +81,22 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
 }
 
-/** The same page at phone width too: 390 px. */
-export async function screenshotBoth(page: Page, name: string): Promise<void> {
+/** How many pixels the page is wider than the viewport (0 when nothing sticks out). */
+export function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => Math.max(0, document.documentElement.scrollWidth - window.innerWidth));
+}
+
+/** The same page at phone width too: 390 px; answers how far it overflowed that width. */
+export async function screenshotBoth(page: Page, name: string): Promise<number> {
   const original = page.viewportSize() ?? { width: 1280, height: 900 };
   await screenshot(page, name);
   await page.setViewportSize({ width: 390, height: 844 });
-  await page.waitForTimeout(150);
+  // Two frames: the narrow layout has been laid out and painted.
+  await page.evaluate(
+    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  );
   await screenshot(page, name);
+  const overflow = await horizontalOverflow(page);
   await page.setViewportSize(original);
+  return overflow;
 }

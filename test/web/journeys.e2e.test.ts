@@ -1,10 +1,20 @@
-import { sql } from 'drizzle-orm';
+import { createHmac } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../../src/modules/ledger/index.js';
 import type { Runtime } from '../../src/runtime.js';
 import { type EmbeddedApp, startEmbeddedApp } from '../support/embedded.js';
-import { type Findings, audit, launchBrowser, personContext, screenshot, screenshotBoth } from './browser.js';
+import { startWebhookReceiver } from '../support/webhooks.js';
+import {
+  type Findings,
+  audit,
+  horizontalOverflow,
+  launchBrowser,
+  personContext,
+  screenshot,
+  screenshotBoth,
+} from './browser.js';
+import { journeySteps } from './steps.js';
 
 /**
  * SPEC §1 journeys in Chromium against the embedded default (PGlite, the TextVerified, Paystack and
@@ -16,109 +26,29 @@ let base: string;
 let embedded: EmbeddedApp;
 let browser: Browser;
 const findings: Findings = { csp: [], axe: [], pageErrors: [] };
-const PASSWORD = 'correct horse battery staple 42';
 
 beforeAll(async () => {
   embedded = await startEmbeddedApp({
     SANDBOX_SMS_DELAY_MS: '2500',
+    // Journey 4's webhook receiver listens on loopback.
+    ALLOW_PRIVATE_WEBHOOK_TARGETS: 'true',
     // Each browser context is a person at an address of its own, named by this trusted proxy.
     TRUST_PROXY: '127.0.0.1',
   });
   ({ runtime, base } = embedded);
   browser = await launchBrowser();
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
   await embedded?.close();
 });
 
-const url = (p: string) => `${base}${p}`;
-
-/** Waits for the page to settle (no loading state left), then audits it. */
-async function visited(page: Page) {
-  await page.waitForLoadState('load');
-  // Not `networkidle`: a verification page keeps its event stream open.
-  // Functions, never strings: a string predicate is evaluated with eval, which the CSP refuses.
-  await page
-    .waitForFunction(() => !document.querySelector('.loading'), null, { timeout: 5_000 })
-    .catch(() => undefined);
-  await audit(page, findings);
-}
-
-async function waitForText(page: Page, selector: string, pattern: RegExp, timeout = 10_000) {
-  await page.waitForFunction(
-    // eslint-disable-next-line security/detect-non-literal-regexp -- the test's own patterns
-    ([s, source, flags]) => new RegExp(source!, flags).test(document.querySelector(s!)?.textContent ?? ''),
-    [selector, pattern.source, pattern.flags],
-    { timeout },
-  );
-  return (await page.textContent(selector)) ?? '';
-}
-
-async function register(page: Page, email: string) {
-  await page.goto(url('/register'));
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await visited(page);
-  // The page solves the ALTCHA proof of work by itself; the button is enabled once it has.
-  await page.click('button[type=submit]', { timeout: 30_000 });
-  await page.waitForSelector('text=Check your inbox');
-  await visited(page);
-}
-
-async function confirmByMail(page: Page, email: string) {
-  const mail = await runtime.sandboxes!.smtp.waitForMessage((m) => m.to.includes(email), 10_000);
-  const link = /https?:\/\/\S+\/confirm-email\?token=[^\s"<]+/.exec(mail.text)?.[0];
-  expect(link).toBeDefined();
-  await page.goto(link!);
-  await page.waitForSelector('text=is confirmed');
-  await visited(page);
-}
-
-async function login(page: Page, email: string) {
-  await page.goto(url('/login'));
-  await page.fill('#email', email);
-  await page.fill('#password', PASSWORD);
-  await visited(page);
-  await page.click('button[type=submit]');
-  await page.waitForURL(url('/dashboard'));
-  await page.waitForSelector('#balance');
-  await visited(page);
-}
-
-/**
- * Freemium has no voice numbers and no API keys (SPEC §6); the plans page comes with issue 10, so a
- * journey that needs more moves the account to pay-as-you-go directly, before signing in.
- */
-async function signUp(page: Page, email: string, tier?: 'payg') {
-  await register(page, email);
-  await confirmByMail(page, email);
-  if (tier) await runtime.database.db.execute(sql`update users set tier = ${tier} where email = ${email}`);
-  await login(page, email);
-}
-
-async function topUp(page: Page, cents: number) {
-  await page.goto(url('/wallet'));
-  await page.waitForSelector('#wallet-balance');
-  await visited(page);
-  await page.click(`button[data-amount="${cents}"]`);
-  // The Paystack sandbox's hosted checkout: the person presses Pay and comes back to the wallet.
-  await page.waitForSelector('button.pay');
-  await page.click('button.pay');
-  await page.waitForURL(/\/wallet\?topup=.*status=succeeded/);
-  await page.waitForSelector('text=Payment received');
-  await visited(page);
-}
-
-async function buy(page: Page, service: string, capability: 'sms' | 'voice' = 'sms') {
-  await page.waitForSelector(`#service-select option[value="${service}"]`, { state: 'attached' });
-  await page.selectOption('#service-select', service);
-  if (capability === 'voice') await page.check('input[name=capability][value=voice]');
-  await waitForText(page, '#quote-price', /\$\d/);
-  await page.click('#purchase-btn');
-  return waitForText(page, '#phone-number', /^\+1/);
-}
+const { url, visited, waitForText, register, confirmByMail, login, signUp, topUp, buy } = journeySteps({
+  runtime: () => runtime,
+  base: () => base,
+  findings,
+});
 
 const balanceShown = (page: Page) => page.textContent('.sidebar-balance strong');
 
@@ -142,7 +72,7 @@ describe('web app journeys in Chromium', () => {
     expect(await page.locator('.history-table tbody tr').count()).toBeGreaterThan(0);
     await visited(page);
     await context.close();
-  }, 120_000);
+  }, 300_000);
 
   it('1: register → confirm → log in → top up at Paystack → buy WhatsApp → code live → history and statement', async () => {
     const context = await personContext(browser, findings);
@@ -191,7 +121,7 @@ describe('web app journeys in Chromium', () => {
     await screenshotBoth(page, 'wallet');
     expect((await checkLedgerInvariants(runtime.database.db)).violations).toEqual([]);
     await context.close();
-  }, 180_000);
+  }, 300_000);
 
   it('2: cancel before any SMS → refunded at once, and the balance shown says so', async () => {
     const context = await personContext(browser, findings);
@@ -221,7 +151,124 @@ describe('web app journeys in Chromium', () => {
     expect(await page.textContent('#wallet-held')).toBe('$0.00');
     await visited(page);
     await context.close();
-  }, 180_000);
+  }, 300_000);
+
+  it('3: top up → upgrade to Pro on /plans at the server price → the area code option unlocks and is used → cancel at period end', async () => {
+    const context = await personContext(browser, findings);
+    const page = await context.newPage();
+    await signUp(page, 'journey-three@example.test');
+    // Freemium: the option is there, switched off, and says why.
+    await page.goto(url('/verify'));
+    await waitForText(page, '#area-code-hint', /Not on your plan/);
+    await page.waitForSelector('#area-code:disabled');
+    await visited(page);
+    await topUp(page, 5000);
+
+    await page.goto(url('/plans'));
+    await waitForText(page, '#current-tier', /^Freemium$/);
+    await visited(page);
+    const proPrice = await page.textContent('[data-tier="pro"] .tier-price');
+    expect(proPrice).toContain('$25.00');
+    await page.click('[data-tier="pro"] .plan-action');
+    // The price to pay is the tier row's, said before the person confirms.
+    expect(await waitForText(page, '#plan-price', /\$/)).toBe('$25.00');
+    await visited(page);
+    await page.click('#confirm-plan-btn');
+    await waitForText(page, '#current-tier', /^Pro$/);
+    await waitForText(page, '.sidebar-balance strong', /^\$25\.00$/);
+    expect(await page.textContent('#included-left')).toBe('$15.00 of $15.00');
+    expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
+    await visited(page);
+    expect(await screenshotBoth(page, 'plans')).toBe(0);
+
+    await page.goto(url('/verify'));
+    await waitForText(page, '#area-code-hint', /Included in your plan/);
+    await page.waitForSelector('#area-code:enabled');
+    await page.fill('#area-code', '702');
+    const number = await buy(page, 'whatsapp');
+    expect(number).toMatch(/^\+1702\d{7}$/);
+    await visited(page);
+
+    await page.goto(url('/plans'));
+    await page.click('#cancel-plan-btn');
+    await page.click('#confirm-plan-btn');
+    await waitForText(page, '#cancel-notice', /Canceled: Pro/);
+    expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
+    // Still Pro until the period ends; nothing was refunded or charged.
+    expect(await page.textContent('#current-tier')).toBe('Pro');
+    await visited(page);
+    await context.close();
+  }, 300_000);
+
+  it('4: a developer adds a webhook endpoint, sends a test event, buys with an API key and sees the signed delivery in the log; the revoked key is refused', async () => {
+    const receiver = await startWebhookReceiver();
+    const context = await personContext(browser, findings);
+    const page = await context.newPage();
+    try {
+      await signUp(page, 'journey-four@example.test', 'payg');
+      await page.goto(url('/api-keys'));
+      await page.fill('#key-name', 'journey four');
+      await page.click('#create-key-btn');
+      const key = (await waitForText(page, '#new-api-key', /^nmk_live_/)).trim();
+
+      await page.goto(url('/webhooks'));
+      await page.waitForSelector('text=No endpoints');
+      await visited(page);
+      await page.fill('#webhook-url', `${receiver.base}/hooks/journey-four`);
+      await page.click('#create-webhook-btn');
+      const secret = (await waitForText(page, '#new-webhook-secret', /^whsec_/)).trim();
+      await page.waitForSelector('.webhook-endpoint');
+      await page.click('.test-event-btn');
+      await page.waitForSelector(
+        '.deliveries-table tr[data-event-type="webhook.test"][data-status="succeeded"]',
+      );
+      expect(await page.textContent('tr[data-event-type="webhook.test"] .delivery-response')).toBe('200');
+
+      // The program buys with the key; the code arrives and the event goes out by the delivery job.
+      const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const bought = await fetch(url('/api/v1/verifications'), {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': 'journey-four-1' },
+        body: JSON.stringify({ service: 'whatsapp', country: 'US' }),
+      });
+      expect(bought.status).toBe(201);
+      const completed =
+        '.deliveries-table tr[data-event-type="verification.completed"][data-status="succeeded"]';
+      // The job runs once a minute: the page polls the log, the person waits for the row.
+      await page.waitForSelector(completed, { timeout: 150_000 });
+      expect(await page.textContent(`${completed} .delivery-response`)).toBe('200');
+      await visited(page);
+      expect(await screenshotBoth(page, 'webhooks')).toBe(0);
+
+      const event = receiver.received.find((r) => r.body.includes('"verification.completed"'));
+      const signature = String(event?.headers['namaskah-signature']);
+      const t = /t=(\d+)/.exec(signature)?.[1];
+      const expected = createHmac('sha256', secret).update(`${t}.${event?.body}`).digest('hex');
+      expect(signature).toContain(`v1=${expected}`);
+
+      await page.click('tr[data-event-type="webhook.test"] .redeliver-btn');
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('tr[data-event-type="webhook.test"][data-status="succeeded"]').length ===
+          2,
+      );
+      await page.click('.rotate-secret-btn');
+      await page.click('.confirm-btn');
+      const rotated = (await waitForText(page, '#new-webhook-secret', /^whsec_/)).trim();
+      expect(rotated).not.toBe(secret);
+      await page.waitForSelector('text=The previous secret also signs until');
+
+      await page.goto(url('/api-keys'));
+      await page.click('.revoke-btn');
+      await page.click('.revoke-confirm');
+      await page.waitForSelector('text=No API keys');
+      const refused = await fetch(url('/api/v1/verifications'), { headers });
+      expect(refused.status).toBe(401);
+    } finally {
+      await context.close();
+      await receiver.close();
+    }
+  }, 300_000);
 
   it('5: create an API key in the page, call the API with it, revoke it, the next call is refused', async () => {
     const context = await personContext(browser, findings);
@@ -237,7 +284,7 @@ describe('web app journeys in Chromium', () => {
     const key = await waitForText(page, '#new-api-key', /^nmk_live_/);
     await page.waitForSelector('.api-keys-table tbody tr');
     await visited(page);
-    await screenshotBoth(page, 'api-keys');
+    expect(await screenshotBoth(page, 'api-keys')).toBe(0);
 
     const call = (p: string) => fetch(url(p), { headers: { authorization: `Bearer ${key.trim()}` } });
     expect((await call('/api/v1/wallet')).status).toBe(200);
@@ -249,16 +296,27 @@ describe('web app journeys in Chromium', () => {
     const refused = await call('/api/v1/wallet');
     expect(refused.status).toBe(401);
     await context.close();
-  }, 180_000);
+  }, 300_000);
 
   it('the signed-in pages, the auth pages and a phone-width visit pass the same checks', async () => {
     const context = await personContext(browser, findings, 390);
     const page = await context.newPage();
     await signUp(page, 'phone@example.test');
-    for (const p of ['/dashboard', '/verify', '/history', '/wallet', '/api-keys', '/settings']) {
+    for (const p of [
+      '/dashboard',
+      '/verify',
+      '/history',
+      '/wallet',
+      '/plans',
+      '/api-keys',
+      '/webhooks',
+      '/settings',
+    ]) {
       await page.goto(url(p));
       await page.waitForSelector('h1');
       await visited(page);
+      // Nothing wider than the phone: wide tables scroll inside their own box.
+      expect(await horizontalOverflow(page), p).toBe(0);
     }
     await page.click('text=Set up two-factor authentication');
     await page.waitForSelector('#mfa-secret');
@@ -275,7 +333,7 @@ describe('web app journeys in Chromium', () => {
     const missing = await page.goto(url('/nothing-here'));
     expect(missing?.status()).toBe(404);
     await context.close();
-  }, 180_000);
+  }, 300_000);
 
   it('the collectors notice a violation when there is one (so the zero below means something)', async () => {
     const control: Findings = { csp: [], axe: [], pageErrors: [] };
@@ -295,7 +353,7 @@ describe('web app journeys in Chromium', () => {
     expect(control.csp.some((line) => /style-src/.test(line))).toBe(true);
     expect(control.axe.some((line) => /image-alt/.test(line))).toBe(true);
     await context.close();
-  }, 60_000);
+  }, 120_000);
 
   it('saw no CSP violation, no page error and no serious or critical axe finding', () => {
     expect(findings.csp).toEqual([]);

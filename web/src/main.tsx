@@ -20,6 +20,8 @@ const Verify = lazy(() => import('./pages/verify'));
 const History = lazy(() => import('./pages/history'));
 const WalletPage = lazy(() => import('./pages/wallet'));
 const ApiKeys = lazy(() => import('./pages/api-keys'));
+const Plans = lazy(() => import('./pages/plans'));
+const Webhooks = lazy(() => import('./pages/webhooks'));
 const Settings = lazy(() => import('./pages/settings'));
 const NotFound = lazy(() => import('./pages/not-found'));
 
@@ -50,7 +52,9 @@ function App() {
           <Route path="verify" element={<Verify />} />
           <Route path="history" element={<History />} />
           <Route path="wallet" element={<WalletPage />} />
+          <Route path="plans" element={<Plans />} />
           <Route path="api-keys" element={<ApiKeys />} />
+          <Route path="webhooks" element={<Webhooks />} />
           <Route path="settings/*" element={<Settings />} />
         </Route>
         <Route element={<PublicLayout />}>

@@ -1,69 +1,72 @@
-/**
- * The tier table of SPEC §6, shown on the landing and pricing pages.
- * TODO(issue 10): read GET /api/v1/tiers once that route exists; this copy is the stand-in.
- */
-export interface TierCard {
+import { useQuery } from '@tanstack/react-query';
+import { type Money, api } from './api';
+import { formatMoney } from './money';
+import { useMe } from './session';
+
+/** A tier as `GET /api/v1/tiers` returns it: the one source of prices and gates (SPEC §6). */
+export interface Tier {
   name: string;
-  title: string;
-  monthly: number;
-  included: string;
-  multiplier: string;
-  options: string;
-  voice: boolean;
-  apiKeys: string;
-  webhooks: boolean;
-  activeOrders: number;
-  highlight?: boolean;
+  displayName: string;
+  monthlyPrice: Money;
+  includedUsage: Money;
+  priceMultiplier: number;
+  signupFreeVerifications: number;
+  gates: {
+    areaCode: { allowed: boolean; surcharge: Money };
+    carrier: { allowed: boolean; surcharge: Money };
+    voice: boolean;
+    apiKeyLimit: number | null;
+    webhooks: boolean;
+    maxActiveOrders: number;
+  };
 }
 
-export const TIERS: TierCard[] = [
-  {
-    name: 'freemium',
-    title: 'Free',
-    monthly: 0,
-    included: '1 free verification at sign-up',
-    multiplier: 'List price',
-    options: 'Not available',
-    voice: false,
-    apiKeys: 'None',
-    webhooks: false,
-    activeOrders: 3,
-  },
-  {
-    name: 'payg',
-    title: 'Pay as you go',
-    monthly: 0,
-    included: '—',
-    multiplier: 'List price',
-    options: '+$0.25 area code / +$0.50 carrier',
-    voice: true,
-    apiKeys: '2 keys',
-    webhooks: true,
-    activeOrders: 10,
-  },
-  {
-    name: 'pro',
-    title: 'Pro',
-    monthly: 2500,
-    included: '$15 of usage every month',
-    multiplier: '15% off every number',
-    options: 'Included',
-    voice: true,
-    apiKeys: '10 keys',
-    webhooks: true,
-    activeOrders: 25,
-    highlight: true,
-  },
-  {
-    name: 'custom',
-    title: 'Custom',
-    monthly: 3500,
-    included: '$25 of usage every month',
-    multiplier: '25% off every number',
-    options: 'Included',
-    voice: true,
-    apiKeys: 'Unlimited',
-    webhooks: true,
-    activeOrders: 100,
-  },
-];
+/** The plan most people pick is the one the page points at. */
+export const HIGHLIGHTED_TIER = 'pro';
+
+export function useTiers() {
+  return useQuery({
+    queryKey: ['tiers'],
+    queryFn: () => api<{ data: Tier[] }>('GET', '/api/v1/tiers'),
+    staleTime: 300_000,
+    select: (page) => page.data,
+  });
+}
+
+/** The signed-in person's tier row (undefined while either is loading). */
+export function useMyTier(): Tier | undefined {
+  const me = useMe();
+  const tiers = useTiers();
+  return tiers.data?.find((tier) => tier.name === me.data?.tier);
+}
+
+/** The words for a tier's facts; every number comes from the tier row. */
+export function describeTier(tier: Tier) {
+  const gate = (option: { allowed: boolean; surcharge: Money }) =>
+    !option.allowed
+      ? 'Not available'
+      : option.surcharge.amount > 0
+        ? `+${formatMoney(option.surcharge)}`
+        : 'Included';
+  const discount = Math.round((1 - tier.priceMultiplier) * 100);
+  return {
+    included:
+      tier.includedUsage.amount > 0
+        ? `${formatMoney(tier.includedUsage)} of usage every month`
+        : tier.signupFreeVerifications > 0
+          ? `${tier.signupFreeVerifications} free verification${tier.signupFreeVerifications === 1 ? '' : 's'} at sign-up`
+          : '—',
+    multiplier: discount > 0 ? `${discount}% off every number` : 'List price',
+    areaCode: gate(tier.gates.areaCode),
+    carrier: gate(tier.gates.carrier),
+    voice: tier.gates.voice ? 'Yes' : 'No',
+    apiKeys:
+      tier.gates.apiKeyLimit === null
+        ? 'Unlimited'
+        : tier.gates.apiKeyLimit === 0
+          ? 'None'
+          : `${tier.gates.apiKeyLimit} key${tier.gates.apiKeyLimit === 1 ? '' : 's'}`,
+    webhooks: tier.gates.webhooks ? 'Yes' : 'No',
+    activeOrders: `Up to ${tier.gates.maxActiveOrders} active orders`,
+  };
+}

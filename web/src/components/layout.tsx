@@ -76,7 +76,9 @@ const APP_NAV: [string, string][] = [
   ['/verify', 'New verification'],
   ['/history', 'History'],
   ['/wallet', 'Wallet'],
+  ['/plans', 'Plans'],
   ['/api-keys', 'API keys'],
+  ['/webhooks', 'Webhooks'],
   ['/settings', 'Settings'],
 ];
 

@@ -1,13 +1,17 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { type Page, type Verification, api } from '../api';
+import { useServiceName } from '../catalog';
 import { Empty, ErrorNote, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
 import { useMe, useWallet } from '../session';
+import { useMyTier } from '../tiers';
 
 export default function Dashboard() {
   const me = useMe();
   const wallet = useWallet();
+  const serviceName = useServiceName();
+  const tier = useMyTier();
   const active = useQuery({
     queryKey: ['verifications', 'active'],
     queryFn: () => api<Page<Verification>>('GET', '/api/v1/verifications?status=pending,active&limit=10'),
@@ -50,7 +54,9 @@ export default function Dashboard() {
           <span className="stat-value">
             {wallet.data ? wallet.data.includedUsage.freeVerifications : '…'}
           </span>
-          <span className="stat-link muted">Plan: {me.data?.tier ?? '…'}</span>
+          <Link to="/plans" className="stat-link">
+            Plan: {tier?.displayName ?? me.data?.tier ?? '…'}
+          </Link>
         </div>
       </div>
 
@@ -88,7 +94,8 @@ export default function Dashboard() {
             {active.data.data.map((v) => (
               <li key={v.id} className="list-row">
                 <div>
-                  <strong>{v.service}</strong> <span className="mono">{v.phoneNumber ?? 'assigning…'}</span>
+                  <strong>{serviceName(v.service)}</strong>{' '}
+                  <span className="mono">{v.phoneNumber ?? 'assigning…'}</span>
                   <div className="muted small">Until {formatDate(v.expiresAt)}</div>
                 </div>
                 <div className="list-row-end">

@@ -2,6 +2,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { type Page, type Verification, api } from '../api';
+import { useServiceName } from '../catalog';
 import { Empty, ErrorNote, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
 
@@ -54,6 +55,7 @@ function exportCsv(rows: Verification[]) {
 
 export default function History() {
   const [status, setStatus] = useState('');
+  const serviceName = useServiceName();
   const history = useInfiniteQuery({
     queryKey: ['verifications', 'history', status],
     queryFn: ({ pageParam }) => {
@@ -130,7 +132,7 @@ export default function History() {
                     <td>
                       <Link to={`/verify?id=${v.id}`}>{formatDate(v.createdAt)}</Link>
                     </td>
-                    <td>{v.service}</td>
+                    <td>{serviceName(v.service)}</td>
                     <td className="mono">{v.phoneNumber ?? '—'}</td>
                     <td>
                       <StatusBadge status={v.status} />

@@ -1,6 +1,7 @@
 import { Link } from 'react-router';
+import { ErrorNote, Spinner } from '../components/ui';
 import { formatMoney } from '../money';
-import { TIERS } from '../tiers';
+import { HIGHLIGHTED_TIER, describeTier, useTiers } from '../tiers';
 
 const STEPS = [
   ['Pick a service', 'WhatsApp, Telegram, Google and hundreds more, with the price shown before you buy.'],
@@ -9,6 +10,7 @@ const STEPS = [
 ];
 
 export function Landing() {
+  const tiers = useTiers();
   return (
     <>
       <section className="hero">
@@ -66,15 +68,20 @@ export function Landing() {
       </section>
       <section className="container section">
         <h2 className="section-title">Plans</h2>
+        {tiers.isPending ? <Spinner label="Loading plans…" /> : null}
+        {tiers.isError ? <ErrorNote message={tiers.error.message} /> : null}
         <div className="tier-grid">
-          {TIERS.map((tier) => (
-            <div key={tier.name} className={`card tier${tier.highlight ? ' tier-highlight' : ''}`}>
-              <h3>{tier.title}</h3>
+          {tiers.data?.map((tier) => (
+            <div
+              key={tier.name}
+              className={`card tier${tier.name === HIGHLIGHTED_TIER ? ' tier-highlight' : ''}`}
+            >
+              <h3>{tier.displayName}</h3>
               <p className="tier-price">
-                {formatMoney({ amount: tier.monthly, currency: 'USD' })}
+                {formatMoney(tier.monthlyPrice)}
                 <span className="muted"> / month</span>
               </p>
-              <p className="muted">{tier.included}</p>
+              <p className="muted">{describeTier(tier).included}</p>
             </div>
           ))}
         </div>

@@ -1,76 +1,94 @@
 import { Link } from 'react-router';
+import { ErrorNote, Spinner } from '../components/ui';
 import { formatMoney } from '../money';
-import { TIERS } from '../tiers';
-
-const yes = (value: boolean) => (value ? 'Yes' : 'No');
+import { HIGHLIGHTED_TIER, describeTier, useTiers } from '../tiers';
 
 export default function Pricing() {
+  const tiers = useTiers();
   return (
     <section className="container section">
       <header className="section-header">
         <h1>Pricing</h1>
         <p className="muted">Pay only for numbers that deliver. Plans lower the price of every number.</p>
       </header>
+      {tiers.isPending ? <Spinner label="Loading plans…" /> : null}
+      {tiers.isError ? <ErrorNote message={tiers.error.message} /> : null}
       <div className="tier-grid">
-        {TIERS.map((tier) => (
-          <article key={tier.name} className={`card tier${tier.highlight ? ' tier-highlight' : ''}`}>
-            {tier.highlight ? <span className="tier-tag">Most popular</span> : null}
-            <h2>{tier.title}</h2>
-            <p className="tier-price">
-              {formatMoney({ amount: tier.monthly, currency: 'USD' })}
-              <span className="muted"> / month</span>
-            </p>
-            <ul className="tier-features">
-              <li>Included: {tier.included}</li>
-              <li>Price: {tier.multiplier}</li>
-              <li>Area code and carrier: {tier.options}</li>
-              <li>Voice numbers: {yes(tier.voice)}</li>
-              <li>API keys: {tier.apiKeys}</li>
-              <li>Webhooks: {yes(tier.webhooks)}</li>
-              <li>Up to {tier.activeOrders} active orders</li>
-            </ul>
-            <Link
-              to="/register"
-              className={`button ${tier.highlight ? 'button-primary' : 'button-secondary'} button-block`}
+        {tiers.data?.map((tier) => {
+          const facts = describeTier(tier);
+          const highlight = tier.name === HIGHLIGHTED_TIER;
+          return (
+            <article
+              key={tier.name}
+              className={`card tier${highlight ? ' tier-highlight' : ''}`}
+              data-tier={tier.name}
             >
-              Get started
-            </Link>
-          </article>
-        ))}
+              {highlight ? <span className="tier-tag">Most popular</span> : null}
+              <h2>{tier.displayName}</h2>
+              <p className="tier-price">
+                {formatMoney(tier.monthlyPrice)}
+                <span className="muted"> / month</span>
+              </p>
+              <ul className="tier-features">
+                <li>Included: {facts.included}</li>
+                <li>Price: {facts.multiplier}</li>
+                <li>Area code: {facts.areaCode}</li>
+                <li>Carrier: {facts.carrier}</li>
+                <li>Voice numbers: {facts.voice}</li>
+                <li>API keys: {facts.apiKeys}</li>
+                <li>Webhooks: {facts.webhooks}</li>
+                <li>{facts.activeOrders}</li>
+              </ul>
+              <Link
+                to="/register"
+                className={`button ${highlight ? 'button-primary' : 'button-secondary'} button-block`}
+              >
+                Get started
+              </Link>
+            </article>
+          );
+        })}
       </div>
-      <div className="table-wrap pricing-table-wrap" tabIndex={0} role="region" aria-label="Plans compared">
-        <table className="table">
-          <caption>Plans compared</caption>
-          <thead>
-            <tr>
-              <th scope="col">Plan</th>
-              <th scope="col">Monthly</th>
-              <th scope="col">Included usage</th>
-              <th scope="col">Number price</th>
-              <th scope="col">Area code / carrier</th>
-              <th scope="col">Voice</th>
-              <th scope="col">API keys</th>
-              <th scope="col">Webhooks</th>
-              <th scope="col">Active orders</th>
-            </tr>
-          </thead>
-          <tbody>
-            {TIERS.map((tier) => (
-              <tr key={tier.name}>
-                <th scope="row">{tier.title}</th>
-                <td>{formatMoney({ amount: tier.monthly, currency: 'USD' })}</td>
-                <td>{tier.included}</td>
-                <td>{tier.multiplier}</td>
-                <td>{tier.options}</td>
-                <td>{yes(tier.voice)}</td>
-                <td>{tier.apiKeys}</td>
-                <td>{yes(tier.webhooks)}</td>
-                <td>{tier.activeOrders}</td>
+      {tiers.data ? (
+        <div className="table-wrap pricing-table-wrap" tabIndex={0} role="region" aria-label="Plans compared">
+          <table className="table">
+            <caption>Plans compared</caption>
+            <thead>
+              <tr>
+                <th scope="col">Plan</th>
+                <th scope="col">Monthly</th>
+                <th scope="col">Included usage</th>
+                <th scope="col">Number price</th>
+                <th scope="col">Area code</th>
+                <th scope="col">Carrier</th>
+                <th scope="col">Voice</th>
+                <th scope="col">API keys</th>
+                <th scope="col">Webhooks</th>
+                <th scope="col">Active orders</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+            </thead>
+            <tbody>
+              {tiers.data.map((tier) => {
+                const facts = describeTier(tier);
+                return (
+                  <tr key={tier.name}>
+                    <th scope="row">{tier.displayName}</th>
+                    <td>{formatMoney(tier.monthlyPrice)}</td>
+                    <td>{facts.included}</td>
+                    <td>{facts.multiplier}</td>
+                    <td>{facts.areaCode}</td>
+                    <td>{facts.carrier}</td>
+                    <td>{facts.voice}</td>
+                    <td>{facts.apiKeys}</td>
+                    <td>{facts.webhooks}</td>
+                    <td>{tier.gates.maxActiveOrders}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
     </section>
   );
 }

@@ -9,17 +9,12 @@ import {
   api,
   newIdempotencyKey,
 } from '../api';
+import { useServiceName, useServices } from '../catalog';
+import { AREA_CODE, type NumberOptions, PurchaseOptions } from '../components/purchase-options';
 import { CopyButton, ErrorNote, Notice, PageHeader, Spinner, StatusBadge } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
+import { useMyTier } from '../tiers';
 
-interface CatalogService {
-  name: string;
-  displayName: string;
-  category: string;
-  capabilities: ('sms' | 'voice')[];
-  price: Money | null;
-  available: boolean | null;
-}
 interface Country {
   code: string;
   name: string;
@@ -56,20 +51,17 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
   const [search, setSearch] = useState('');
   const [service, setService] = useState('');
   const [capability, setCapability] = useState<'sms' | 'voice'>('sms');
+  const [options, setOptions] = useState<NumberOptions>({ areaCode: '', carrier: '' });
+  const tier = useMyTier();
+  // What is quoted is what is bought: a partial area code is no choice yet.
+  const areaCode = AREA_CODE.test(options.areaCode) ? options.areaCode : '';
+  const carrier = options.carrier;
   const countries = useQuery({
     queryKey: ['countries'],
     queryFn: () => api<{ data: Country[] }>('GET', '/api/v1/catalog/countries'),
     staleTime: 300_000,
   });
-  const services = useQuery({
-    queryKey: ['services', country],
-    queryFn: () =>
-      api<{ data: CatalogService[] }>(
-        'GET',
-        `/api/v1/catalog/services?country=${encodeURIComponent(country)}`,
-      ),
-    staleTime: 60_000,
-  });
+  const services = useServices(country);
   const filtered = useMemo(() => {
     const q = search.trim().toLowerCase();
     const all = services.data?.data ?? [];
@@ -80,12 +72,13 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
     if (selected && !selected.capabilities.includes(capability)) setCapability('sms');
   }, [selected, capability]);
   const quote = useQuery({
-    queryKey: ['quote', service, country, capability],
-    queryFn: () =>
-      api<Quote>(
-        'GET',
-        `/api/v1/catalog/quote?service=${encodeURIComponent(service)}&country=${encodeURIComponent(country)}&capability=${capability}`,
-      ),
+    queryKey: ['quote', service, country, capability, areaCode, carrier],
+    queryFn: () => {
+      const query = new URLSearchParams({ service, country, capability });
+      if (areaCode) query.set('areaCode', areaCode);
+      if (carrier) query.set('carrier', carrier);
+      return api<Quote>('GET', `/api/v1/catalog/quote?${query}`);
+    },
     enabled: Boolean(service),
   });
   const idempotencyKey = useRef(newIdempotencyKey());
@@ -94,7 +87,14 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
       api<Verification>(
         'POST',
         '/api/v1/verifications',
-        { service, country, capability, ...(quote.data ? { maxPrice: quote.data.price.amount } : {}) },
+        {
+          service,
+          country,
+          capability,
+          ...(areaCode ? { areaCodes: [areaCode] } : {}),
+          ...(carrier ? { carrier } : {}),
+          ...(quote.data ? { maxPrice: quote.data.price.amount } : {}),
+        },
         { idempotencyKey: idempotencyKey.current },
       ),
     onSuccess: (view) => {
@@ -180,15 +180,24 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
                   name="capability"
                   value={value}
                   checked={capability === value}
-                  disabled={selected ? !selected.capabilities.includes(value) : value === 'voice'}
+                  disabled={
+                    (selected ? !selected.capabilities.includes(value) : value === 'voice') ||
+                    (value === 'voice' && !tier?.gates.voice)
+                  }
                   onChange={() => setCapability(value)}
                 />
                 <span>{value === 'sms' ? 'SMS' : 'Voice call'}</span>
               </label>
             ))}
           </div>
+          {tier && !tier.gates.voice ? (
+            <p className="field-hint">
+              Voice calls are not on your plan. <Link to="/plans">Upgrade</Link>
+            </p>
+          ) : null}
         </fieldset>
       </div>
+      <PurchaseOptions tier={tier} value={options} onChange={setOptions} />
       <div className="quote-row">
         <div>
           <span className="muted">Price</span>
@@ -309,6 +318,7 @@ function useLiveVerification(id: string) {
 function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
   const queryClient = useQueryClient();
   const { query, live } = useLiveVerification(id);
+  const serviceName = useServiceName();
   const v = query.data;
   const open = v ? OPEN.has(v.status) : false;
   const now = useNow(open);
@@ -340,7 +350,7 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
     <section className="card verification" aria-labelledby="verification-title">
       <div className="card-header">
         <h2 id="verification-title">
-          {v.service} <span className="muted">· {v.country}</span>
+          {serviceName(v.service)} <span className="muted">· {v.country}</span>
         </h2>
         <div className="verification-status">
           <StatusBadge status={v.status} />
@@ -393,7 +403,7 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
         ) : open ? (
           <p className="waiting">
             <span className="spinner" aria-hidden="true" /> Waiting for the SMS… enter the number in{' '}
-            {v.service} and the code shows up here.
+            {serviceName(v.service)} and the code shows up here.
           </p>
         ) : (
           <p className="muted">No code arrived.</p>
