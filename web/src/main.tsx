@@ -22,6 +22,7 @@ const WalletPage = lazy(() => import('./pages/wallet'));
 const ApiKeys = lazy(() => import('./pages/api-keys'));
 const Settings = lazy(() => import('./pages/settings'));
 const NotFound = lazy(() => import('./pages/not-found'));
+const Admin = lazy(() => import('./pages/admin'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -52,6 +53,7 @@ function App() {
           <Route path="wallet" element={<WalletPage />} />
           <Route path="api-keys" element={<ApiKeys />} />
           <Route path="settings/*" element={<Settings />} />
+          <Route path="admin/*" element={<Admin />} />
         </Route>
         <Route element={<PublicLayout />}>
           <Route path="*" element={<NotFound />} />
