@@ -24,6 +24,7 @@ const Plans = lazy(() => import('./pages/plans'));
 const Webhooks = lazy(() => import('./pages/webhooks'));
 const Settings = lazy(() => import('./pages/settings'));
 const NotFound = lazy(() => import('./pages/not-found'));
+const Admin = lazy(() => import('./pages/admin'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -56,6 +57,7 @@ function App() {
           <Route path="api-keys" element={<ApiKeys />} />
           <Route path="webhooks" element={<Webhooks />} />
           <Route path="settings/*" element={<Settings />} />
+          <Route path="admin/*" element={<Admin />} />
         </Route>
         <Route element={<PublicLayout />}>
           <Route path="*" element={<NotFound />} />

@@ -66,22 +66,6 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     }),
   );
 
-  await app.register(fastifyStatic, {
-    root: path.join(dist, 'assets'),
-    prefix: '/assets/',
-    index: false,
-    // Names carry a content hash: a changed file is a new URL, so a year's cache is safe.
-    immutable: true,
-    maxAge: IMMUTABLE_SECONDS * 1000,
-  });
-
-  // Files at the top of the build (favicon): stable names, so revalidated rather than immutable.
-  app.get('/favicon.svg', { schema: { hide: true } }, async (_request, reply) =>
-    reply
-      .header('cache-control', 'public, max-age=86400')
-      .sendFile('favicon.svg', dist, { cacheControl: false }),
-  );
-
   const sendIndex = async (reply: FastifyReply) => {
     // eslint-disable-next-line security/detect-non-literal-fs-filename -- the build folder, fixed at start
     if (!existsSync(path.join(dist, 'index.html'))) {
@@ -98,7 +82,33 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
       .header('cache-control', 'no-cache')
       .sendFile('index.html', dist, { cacheControl: false });
   };
-  for (const route of WEB_APP_ROUTES) {
-    app.get(route, { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
-  }
+  /*
+   * The app's files are the same for everybody, so no credential is read for them: a suspended
+   * person's browser still loads the page that tells them so (the authentication hook would answer
+   * 403 in JSON for the page and its scripts), and no asset costs a session lookup.
+   */
+  await app.register(async (files) => {
+    files.addHook('onRoute', (route) => {
+      route.config = { ...route.config, ownCredential: true };
+    });
+    await files.register(fastifyStatic, {
+      root: path.join(dist, 'assets'),
+      prefix: '/assets/',
+      index: false,
+      // Names carry a content hash: a changed file is a new URL, so a year's cache is safe.
+      immutable: true,
+      maxAge: IMMUTABLE_SECONDS * 1000,
+    });
+
+    // Files at the top of the build (favicon): stable names, so revalidated rather than immutable.
+    files.get('/favicon.svg', { schema: { hide: true } }, async (_request, reply) =>
+      reply
+        .header('cache-control', 'public, max-age=86400')
+        .sendFile('favicon.svg', dist, { cacheControl: false }),
+    );
+
+    for (const route of WEB_APP_ROUTES) {
+      files.get(route, { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
+    }
+  });
 }

@@ -1,9 +1,10 @@
 import { useQueryClient } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useRef } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
 import { api } from '../api';
 import { formatMoney } from '../money';
 import { useMe, useMeta, useWallet } from '../session';
+import { Suspended, isSuspended } from './suspended';
 import { Spinner } from './ui';
 
 function Brand() {
@@ -88,6 +89,14 @@ export function AppLayout() {
   const wallet = useWallet(Boolean(me.data));
   const navigate = useNavigate();
   const queryClient = useQueryClient();
+  const seenPath = useRef(location.pathname);
+  useEffect(() => {
+    // A suspension or a new role applies at once: the account is read again on every page change.
+    if (seenPath.current === location.pathname) return;
+    seenPath.current = location.pathname;
+    void queryClient.invalidateQueries({ queryKey: ['me'] });
+  }, [location.pathname, queryClient]);
+  if (isSuspended(me.error)) return <Suspended email={me.data?.email} />;
   if (me.isPending) return <Spinner />;
   if (!me.data) {
     const next = encodeURIComponent(location.pathname + location.search);
@@ -110,6 +119,11 @@ export function AppLayout() {
                 {label}
               </NavLink>
             ))}
+            {me.data.role === 'admin' ? (
+              <NavLink to="/admin" className="sidebar-link">
+                Admin
+              </NavLink>
+            ) : null}
           </nav>
           <div className="sidebar-footer">
             {wallet.data ? (
