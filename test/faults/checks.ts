@@ -136,6 +136,23 @@ export async function queueReconcilers(system: FaultSystem): Promise<void> {
   }
 }
 
+/** Queues the reconcilers every few seconds (they run each minute anyway) until all is settled. */
+export async function reconcileUntilSettled(system: FaultSystem, timeoutMs: number): Promise<number> {
+  let done = false;
+  const nudging = (async () => {
+    while (!done) {
+      await queueReconcilers(system).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+    }
+  })();
+  try {
+    return await waitUntilSettled(system, timeoutMs);
+  } finally {
+    done = true;
+    await nudging;
+  }
+}
+
 /** A small summary of what clients saw: counts per status, slowest answer. */
 export function describeAnswers(answers: { status: number; ms: number }[]): string {
   const counts = new Map<number, number>();

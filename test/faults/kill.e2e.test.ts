@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkMoney, describeAnswers, openWork, queueReconcilers, waitUntilSettled } from './checks.js';
+import { checkMoney, describeAnswers, openWork, reconcileUntilSettled } from './checks.js';
 import { type Buyer, type FaultSystem, call, newKey, startFaultSystem } from './system.js';
 import { fundBuyers, purchaseLoad } from './load.js';
 
@@ -88,20 +88,3 @@ describe('kill -9 of an instance', () => {
     await checkMoney(system, 'kill -9');
   }, 420_000);
 });
-
-/** Queues the reconcilers every few seconds (they run each minute anyway) until all is settled. */
-async function reconcileUntilSettled(system: FaultSystem, timeoutMs: number): Promise<number> {
-  let done = false;
-  const nudging = (async () => {
-    while (!done) {
-      await queueReconcilers(system).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
-    }
-  })();
-  try {
-    return await waitUntilSettled(system, timeoutMs);
-  } finally {
-    done = true;
-    await nudging;
-  }
-}
