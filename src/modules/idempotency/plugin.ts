@@ -124,19 +124,25 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     claims.delete(request);
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
-    if (body !== null && shouldStoreResponse(reply.statusCode, errorCodeOf(body))) {
-      const headers: Record<string, string> = {};
-      for (const name of REPLAYED_HEADERS) {
-        const value = reply.getHeader(name);
-        if (value !== undefined) headers[name] = String(value);
+    try {
+      if (body !== null && shouldStoreResponse(reply.statusCode, errorCodeOf(body))) {
+        const headers: Record<string, string> = {};
+        for (const name of REPLAYED_HEADERS) {
+          const value = reply.getHeader(name);
+          if (value !== undefined) headers[name] = String(value);
+        }
+        await store.complete(options.db, claim.principal, claim.key, {
+          status: reply.statusCode,
+          body: sealed(request) ? sealSecret(sealingKey, body) : body,
+          headers,
+        });
+      } else {
+        await store.releaseKey(options.db, claim.principal, claim.key);
       }
-      await store.complete(options.db, claim.principal, claim.key, {
-        status: reply.statusCode,
-        body: sealed(request) ? sealSecret(sealingKey, body) : body,
-        headers,
-      });
-    } else {
-      await store.releaseKey(options.db, claim.principal, claim.key);
+    } catch (error) {
+      // The database went away (a 503 is usually why): the answer stands, not a 500 in its place.
+      // The key's lease runs out, and a retry takes it over and finds what the first attempt did.
+      request.log.warn({ err: error }, 'idempotency key not recorded');
     }
     return payload;
   });

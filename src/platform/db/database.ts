@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { PGLITE_START_PARAMS, seedPgliteFolder } from './pglite-template.js';
 
 /**
  * One type for both drivers; a transaction handle is also a `Db`. No schema is attached: every
@@ -119,10 +120,12 @@ async function openPglite(dataDir: string | null): Promise<Database> {
   } else {
     const folder = path.resolve(dataDir, 'pglite');
     // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's DATA_DIR setting
-    mkdirSync(folder, { recursive: true });
+    mkdirSync(path.resolve(dataDir), { recursive: true });
     unlock = await lockDataDir(path.resolve(dataDir));
     try {
-      client = await PGlite.create(folder);
+      // A new folder starts as a copy of the initialised template (no initdb in this process).
+      await seedPgliteFolder(folder);
+      client = await PGlite.create(folder, { startParams: PGLITE_START_PARAMS });
     } catch (error) {
       await unlock();
       throw error;

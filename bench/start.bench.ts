@@ -1,0 +1,120 @@
+/**
+ * Embedded start (`npm start` with no DATABASE_URL: PGlite in a data folder): time from spawning
+ * the server process to its first 200 on /healthz, and the process's peak RSS (VmHWM), for a first
+ * start (new data folder) and a later start (same folder). Also the one-off cost of building the
+ * initialised template the first start copies (own short-lived process, once per PGlite version
+ * and migration set). BENCH_START_ROUNDS rounds (default 3).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { ensurePgliteTemplate } from '../src/platform/db/pglite-template.js';
+import { freePort } from '../test/support/embedded.js';
+import { fmt } from './support.js';
+
+const ROUNDS = Number(process.env.BENCH_START_ROUNDS ?? 3);
+const root = path.resolve(import.meta.dirname, '..');
+
+/** Peak resident memory of a live process, in MB. */
+function peakRssMb(pid: number): number {
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- /proc of our own child
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+}
+
+async function healthy(port: number): Promise<boolean> {
+  const response = await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined);
+  return response?.status === 200;
+}
+
+/** One start of the server process (node + tsx, as `npm start` runs it): ms to /healthz, peak MB. */
+async function startOnce(dataDir: string): Promise<{ ms: number; peakMb: number }> {
+  const port = await freePort();
+  const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env;
+  const started = performance.now();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: root,
+    env: { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      if (await healthy(port)) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const ms = performance.now() - started;
+    return { ms, peakMb: peakRssMb(child.pid!) };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** What a cold cache costs: the template builder on a temp folder, its peak sampled while it runs. */
+async function buildTemplateOnce(): Promise<{ ms: number; peakMb: number }> {
+  const folder = mkdtempSync(path.join(tmpdir(), 'namaskah-template-bench-'));
+  const started = performance.now();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/platform/db/pglite-template-cli.ts', folder],
+    {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  let peakMb = 0;
+  const sampler = setInterval(() => {
+    try {
+      const sample = peakRssMb(child.pid!);
+      // A process that has exited but not been reaped has no VmHWM.
+      if (Number.isFinite(sample)) peakMb = Math.max(peakMb, sample);
+    } catch {
+      // exited between samples
+    }
+  }, 25);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  clearInterval(sampler);
+  rmSync(folder, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`the template build exited with ${code}`);
+  return { ms: performance.now() - started, peakMb };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+console.log(
+  `Embedded start (PGlite), ${ROUNDS} rounds; load average ${loadavg()
+    .map((n) => fmt(n, 2))
+    .join(' ')} on this machine`,
+);
+await ensurePgliteTemplate();
+const build = await buildTemplateOnce();
+console.log(
+  `template build (own process, once per PGlite version and migration set): ${fmt(build.ms / 1000, 2)} s, ` +
+    `peak RSS ${fmt(build.peakMb, 0)} MB`,
+);
+
+const first: { ms: number; peakMb: number }[] = [];
+const later: { ms: number; peakMb: number }[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-start-bench-'));
+  try {
+    first.push(await startOnce(dataDir));
+    later.push(await startOnce(dataDir));
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+for (const [what, runs, limitS] of [
+  ['first start', first, 3],
+  ['later start', later, 2],
+] as const) {
+  const seconds = runs.map((r) => r.ms / 1000);
+  const peak = Math.max(...runs.map((r) => r.peakMb));
+  console.log(
+    `${what}: to /healthz median ${fmt(median(seconds), 2)} s (max ${fmt(Math.max(...seconds), 2)} s, goal < ${limitS} s); ` +
+      `peak RSS max ${fmt(peak, 0)} MB (goal < 300 MB)`,
+  );
+}

@@ -1,0 +1,116 @@
+/* eslint-disable security/detect-non-literal-fs-filename -- paths are the repo's own (migrations, PGlite, node_modules/.cache) and the operator's DATA_DIR */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  rmdirSync,
+} from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+
+/**
+ * PGlite's initdb needs ~1 GB of memory and several seconds, so the serving process never runs it:
+ * a short-lived child process builds one initialised, migrated data folder (the template) per
+ * PGlite version and migration set, and every new data folder starts as a copy of it.
+ */
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const MIGRATIONS = path.resolve(here, '../../../drizzle');
+const CACHE = path.resolve(here, '../../../node_modules/.cache/namaskah');
+
+/**
+ * PostgreSQL's default 128 MB of shared buffers is most of PGlite's memory; the embedded default
+ * serves one user's data, for which 16 MB is plenty.
+ */
+export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** Names the template: a new PGlite or a new migration makes a new one. */
+function templateKey(): string {
+  const hash = createHash('sha256');
+  const pglite = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  hash.update(readFileSync(path.resolve(path.dirname(pglite), '../package.json')));
+  for (const file of readdirSync(MIGRATIONS)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()) {
+    hash.update(file).update(readFileSync(path.join(MIGRATIONS, file)));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Initialises and migrates a PGlite data folder (what the child process runs). */
+export async function buildPgliteFolder(folder: string): Promise<void> {
+  const client = await PGlite.create(folder, { startParams: PGLITE_START_PARAMS });
+  try {
+    await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS });
+  } finally {
+    await client.close();
+  }
+}
+
+/** The template folder for this PGlite and these migrations, built in a child process if missing. */
+export async function ensurePgliteTemplate(): Promise<string> {
+  const template = path.join(CACHE, `pglite-${templateKey()}`);
+  if (existsSync(path.join(template, 'PG_VERSION'))) return template;
+  // Built aside and renamed into place: a concurrent start never copies a half-built template.
+  const building = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  mkdirSync(building, { recursive: true });
+  try {
+    await runBuilder(building);
+    try {
+      renameSync(building, template);
+    } catch (error) {
+      // Another process finished first: its template is as good as ours.
+      if (!existsSync(path.join(template, 'PG_VERSION'))) throw error;
+    }
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
+  return template;
+}
+
+function runBuilder(folder: string): Promise<void> {
+  // The sibling CLI file; from TypeScript sources (tsx, or vitest whose loader a child does not
+  // inherit) it runs through tsx, a runtime dependency.
+  const extension = path.extname(fileURLToPath(import.meta.url));
+  const cli = path.join(here, `pglite-template-cli${extension}`);
+  const loader = extension === '.ts' ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, cli, folder], {
+    cwd: path.resolve(here, '../../..'),
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`Initialising the embedded database failed (exit ${code}): ${stderr.trim()}`)),
+    );
+  });
+}
+
+/** Makes `folder` a new PGlite data folder, copied from the template, unless it already is one. */
+export async function seedPgliteFolder(folder: string): Promise<void> {
+  if (existsSync(path.join(folder, 'PG_VERSION'))) return;
+  const template = await ensurePgliteTemplate();
+  // Copied aside and renamed into place: an interrupted copy never looks like a data folder.
+  const copying = `${folder}.seeding-${randomBytes(4).toString('hex')}`;
+  try {
+    cpSync(template, copying, { recursive: true });
+    // An empty folder left by an earlier version or an interrupted start is replaced.
+    if (existsSync(folder)) rmdirSync(folder);
+    renameSync(copying, folder);
+  } finally {
+    rmSync(copying, { recursive: true, force: true });
+  }
+}
