@@ -141,7 +141,8 @@ export function AuditLog() {
   const query: Record<string, string> = {};
   for (const name of FILTERS) {
     const value = current[name].trim();
-    if (value) query[name] = name === 'before' ? toIso(value) : value;
+    const sent = name === 'before' ? toIso(value) : value;
+    if (sent) query[name] = sent;
   }
   const paged = usePaged<AuditEntry>(['admin', 'audit-log'], '/api/v1/admin/audit-log', query);
   const apply = (filters: Filters) =>

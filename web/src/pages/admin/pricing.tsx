@@ -33,7 +33,7 @@ function MarkupsForm({ markups }: { markups: Markups }) {
   const [rows, setRows] = useState<Row[]>(() => rowsOf(markups));
   const [reason, setReason] = useState('');
   const services = useQuery({
-    queryKey: ['services', 'US'],
+    queryKey: ['admin', 'catalog-services'],
     queryFn: () => api<{ data: { name: string; displayName: string }[] }>('GET', '/api/v1/catalog/services'),
     staleTime: 60_000,
   });
