@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../../src/modules/ledger/index.js';
@@ -153,34 +154,35 @@ describe('web app journeys in Chromium', () => {
     await context.close();
   }, 300_000);
 
-  it('3: top up → upgrade to Pro on /plans at the server price → the area code option unlocks and is used → cancel at period end', async () => {
+  it('3: upgrade to Pro on /plans at the server price → the area code unlocks and is used → cancel, keep → a failed renewal is past due → cancel ends it', async () => {
     const context = await personContext(browser, findings);
     const page = await context.newPage();
-    await signUp(page, 'journey-three@example.test');
+    const email = 'journey-three@example.test';
+    await signUp(page, email);
     // Freemium: the option is there, switched off, and says why.
     await page.goto(url('/verify'));
     await waitForText(page, '#area-code-hint', /Not on your plan/);
     await page.waitForSelector('#area-code:disabled');
     await visited(page);
-    await topUp(page, 5000);
+    await topUp(page, 2500);
 
     await page.goto(url('/plans'));
     await waitForText(page, '#current-tier', /^Freemium$/);
     await visited(page);
-    const proPrice = await page.textContent('[data-tier="pro"] .tier-price');
-    expect(proPrice).toContain('$25.00');
+    expect(await page.textContent('[data-tier="pro"] .tier-price')).toContain('$25.00');
     await page.click('[data-tier="pro"] .plan-action');
     // The price to pay is the tier row's, said before the person confirms.
     expect(await waitForText(page, '#plan-price', /\$/)).toBe('$25.00');
     await visited(page);
     await page.click('#confirm-plan-btn');
     await waitForText(page, '#current-tier', /^Pro$/);
-    await waitForText(page, '.sidebar-balance strong', /^\$25\.00$/);
+    await waitForText(page, '.sidebar-balance strong', /^\$0\.00$/);
     expect(await page.textContent('#included-left')).toBe('$15.00 of $15.00');
     expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
     await visited(page);
     expect(await screenshotBoth(page, 'plans')).toBe(0);
 
+    // Pro includes the area code: the number bought is in it, paid from the included usage.
     await page.goto(url('/verify'));
     await waitForText(page, '#area-code-hint', /Included in your plan/);
     await page.waitForSelector('#area-code:enabled');
@@ -193,10 +195,28 @@ describe('web app journeys in Chromium', () => {
     await page.click('#cancel-plan-btn');
     await page.click('#confirm-plan-btn');
     await waitForText(page, '#cancel-notice', /Canceled: Pro/);
-    expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
-    // Still Pro until the period ends; nothing was refunded or charged.
     expect(await page.textContent('#current-tier')).toBe('Pro');
     await visited(page);
+    await page.click('#keep-plan-btn');
+    await page.waitForSelector('#cancel-plan-btn');
+    expect(await page.$('#cancel-notice')).toBeNull();
+
+    // A month passes (the period is moved into the past) and the renewal job's work runs on an
+    // empty wallet: the plan is past due, with the grace period shown.
+    await runtime.database.db.execute(
+      sql`update subscriptions set current_period_start = now() - interval '31 days',
+          current_period_end = now() - interval '1 minute'
+          where user_id = (select id from users where email = ${email})`,
+    );
+    await runtime.services.subscriptions.renewDue();
+    await page.reload();
+    await waitForText(page, '.current-plan .notice-danger', /renewal payment failed/);
+    expect(await page.textContent('[data-tier="pro"] .plan-action')).toBe('Pay $25.00 now');
+    await visited(page);
+    await page.click('#cancel-plan-btn');
+    await waitForText(page, '#confirm-change-title', /Cancel Pro/);
+    await page.click('#confirm-plan-btn');
+    await waitForText(page, '#current-tier', /^Pay as you go$/);
     await context.close();
   }, 300_000);
 

@@ -259,6 +259,7 @@ function CurrentPlan(props: {
           {sub.cancelAtPeriodEnd || scheduled ? (
             <button
               type="button"
+              id="keep-plan-btn"
               className="button button-secondary"
               disabled={props.pending}
               onClick={props.onKeep}
