@@ -150,6 +150,11 @@ describe('journey 6 in Chromium: an administrator at work', () => {
     await adminPage.waitForURL(url('/settings'), SLOW);
     await adminPage.click('text=Set up two-factor authentication');
     mfaSecret = (await textOf(adminPage, '#mfa-secret', /^[A-Z2-7]{16,}$/)).trim();
+    // The key as a QR code to scan, drawn as a data-URL image (no CSP exception).
+    const qr = adminPage.getByAltText('QR code of your two-factor key');
+    await qr.waitFor(SLOW);
+    expect(await qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
     await adminPage.fill('#mfa-otp', await freshCode(mfaSecret));
     await adminPage.click('button:has-text("Turn on")');
     await adminPage.getByText('Two-factor authentication is on.').waitFor(SLOW);

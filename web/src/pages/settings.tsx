@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { api } from '../api';
 import { Field, fieldError, formError } from '../components/field';
+import { QrCode } from '../components/qr-code';
 import { CopyButton, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
 import { formatDate } from '../money';
 import { useMe } from '../session';
@@ -154,9 +155,10 @@ function MfaSection({ enabled }: { enabled: boolean }) {
           noValidate
         >
           <p>
-            Add this key to your authenticator app (Google Authenticator, 1Password, Authy…), then enter the
-            code it shows.
+            Scan this code with your authenticator app (Google Authenticator, 1Password, Authy…), or add the
+            key by hand, then enter the code it shows.
           </p>
+          <QrCode value={setup.data.otpauthUrl} label="QR code of your two-factor key" />
           <div className="secret-row">
             <code className="secret" id="mfa-secret">
               {setup.data.secret}
