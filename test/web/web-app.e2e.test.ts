@@ -17,7 +17,7 @@ let base: string;
 beforeAll(async () => {
   embedded = await startEmbeddedApp();
   ({ runtime, base } = embedded);
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await embedded?.close();
