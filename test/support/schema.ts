@@ -44,8 +44,10 @@ export async function schemaDrift(db: Db, tables: PgTable[]): Promise<string[]> 
         )
       ).map((row) => row.indexname),
     );
-    for (const index of config.indexes)
-      if (!indexes.has(identifier(index.config.name))) missing.push(`index ${index.config.name}`);
+    for (const index of config.indexes) {
+      const indexName = index.config.name ?? '(unnamed)';
+      if (!indexes.has(identifier(indexName))) missing.push(`index ${indexName}`);
+    }
 
     const constraints = await rawRows<{ conname: string; contype: string; foreign: string | null }>(
       db,
