@@ -153,14 +153,20 @@ export async function reconcileUntilSettled(system: FaultSystem, timeoutMs: numb
   }
 }
 
-/** A small summary of what clients saw: counts per status, slowest answer. */
-export function describeAnswers(answers: { status: number; ms: number }[]): string {
-  const counts = new Map<number, number>();
-  for (const a of answers) counts.set(a.status, (counts.get(a.status) ?? 0) + 1);
+/** A small summary of what clients saw: counts per status (and error code), slowest answer. */
+export function describeAnswers(
+  answers: { status: number; ms: number; code?: string | undefined }[],
+): string {
+  const counts = new Map<string, number>();
+  for (const a of answers) {
+    const what = a.status === 0 ? 'no answer' : a.status === -1 ? 'client timeout' : String(a.status);
+    const label = a.code ? `${what} ${a.code}` : what;
+    counts.set(label, (counts.get(label) ?? 0) + 1);
+  }
   const slowest = Math.max(0, ...answers.map((a) => a.ms));
   const statuses = [...counts.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .map(([s, n]) => `${s === 0 ? 'no answer' : s === -1 ? 'client timeout' : s}×${n}`)
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([label, n]) => `${label} ×${n}`)
     .join(', ');
   return `${answers.length} requests: ${statuses}; slowest ${(slowest / 1000).toFixed(1)} s`;
 }

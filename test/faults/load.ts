@@ -22,6 +22,7 @@ export interface Attempt {
   status: number;
   ms: number;
   retryAfter: string | null;
+  code: string | undefined;
   at: number;
 }
 
@@ -58,6 +59,7 @@ export function purchaseLoad(
         status: answer.status,
         ms: answer.ms,
         retryAfter: answer.retryAfter,
+        code: answer.code,
         at: Date.now(),
       });
       if (answer.status <= 0 && options.stopOnNoAnswer) return;

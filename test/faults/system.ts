@@ -107,7 +107,10 @@ export async function startFaultSystem(
   // The test's in-process app on the same database: makes users and signs them in (real tokens,
   // signed with the same secret the app process checks).
   const helper: TestApp = await createTestApp({ database, env: { APP_SECRET: env.APP_SECRET! } });
-  await helper.services.tiers.update('payg', { maxActiveOrders: 10_000, purchaseRatePerMinute: 10_000 });
+  // Load, not the tiers' limits, is under test (new accounts start on the free tier).
+  for (const tier of await helper.services.tiers.list()) {
+    await helper.services.tiers.update(tier.name, { maxActiveOrders: 10_000, purchaseRatePerMinute: 10_000 });
+  }
 
   const system: FaultSystem = {
     cluster,
@@ -186,7 +189,13 @@ export async function call(
   method: string,
   url: string,
   options: { token?: string; body?: unknown; timeoutMs?: number; idempotencyKey?: string } = {},
-): Promise<{ status: number; ms: number; retryAfter: string | null; body: Record<string, unknown> }> {
+): Promise<{
+  status: number;
+  ms: number;
+  retryAfter: string | null;
+  code: string | undefined;
+  body: Record<string, unknown>;
+}> {
   const started = performance.now();
   try {
     const response = await fetch(`${base}${url}`, {
@@ -210,6 +219,7 @@ export async function call(
       status: response.status,
       ms: performance.now() - started,
       retryAfter: response.headers.get('retry-after'),
+      code: (body.error as { code?: string } | undefined)?.code,
       body,
     };
   } catch (error) {
@@ -219,6 +229,7 @@ export async function call(
       status: name === 'TimeoutError' ? -1 : 0,
       ms: performance.now() - started,
       retryAfter: null,
+      code: undefined,
       body: { error: String(error) },
     };
   }
