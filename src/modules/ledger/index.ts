@@ -9,6 +9,5 @@ export {
   type StatementLine,
   WALLET_CURRENCY,
 } from './service.js';
-export type { TakeBack } from './reversals.js';
 export { type InvariantReport, type InvariantViolation, checkLedgerInvariants } from './invariants.js';
 export { registerLedgerMetrics } from './metrics.js';
