@@ -148,6 +148,7 @@ export function useTopupsSuite(): void {
       db,
       ledger,
       audit: app.services.audit,
+      webhooks: app.services.webhooks,
       paystack: client,
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,
