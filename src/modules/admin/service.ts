@@ -172,10 +172,9 @@ export function createAdminService(deps: AdminDeps) {
 
   async function userVerifications(userId: string, page: Page) {
     await userOrNotFound(userId);
-    const before = page.cursor === undefined ? undefined : decodeTimeCursor(page.cursor);
-    if (before === null) throw badCursor();
+    // The verifications module's own cursor: exact to the microsecond its rows are ordered by.
     const result = await deps.verifications.listVerifications(userId, {
-      before: before && { createdAt: before.at, id: before.id },
+      cursor: page.cursor,
       limit: page.limit,
     });
     return {
@@ -191,8 +190,7 @@ export function createAdminService(deps: AdminDeps) {
         createdAt: row.createdAt.toISOString(),
         completedAt: row.completedAt?.toISOString() ?? null,
       })),
-      nextCursor:
-        result.hasMore && result.last ? encodeTimeCursor(result.last.createdAt, result.last.id) : null,
+      nextCursor: result.nextCursor,
     };
   }
 

@@ -23,7 +23,7 @@ export function describeKey(key: ApiKey, now: Date) {
     previousKeyExpiresAt: overlapping ? key.previousKeyExpiresAt!.toISOString() : null,
   };
 }
-export type ApiKeyView = ReturnType<typeof describeKey>;
+type ApiKeyView = ReturnType<typeof describeKey>;
 
 export interface ApiKeysDeps {
   db: Db;

@@ -26,8 +26,8 @@ export interface PaymentsContext {
   publicUrl: string;
   ngnPerUsd: number;
   recordSecurityEvent: (tx: Db, event: SecurityEvent) => Promise<void>;
-  /** The developer webhooks outbox, written in the credit's transaction; absent: no events. */
-  webhooks: Pick<WebhooksService, 'emitEvent'> | undefined;
+  /** The developer webhooks outbox, written in the credit's transaction. */
+  webhooks: Pick<WebhooksService, 'emitEvent'>;
   staleAfterMs: number;
   abandonAfterMs: number;
   webhookAnswerWithinMs: number;

@@ -33,8 +33,11 @@ export interface PaymentsDeps {
   publicUrl: string;
   ngnPerUsd: number;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  /** Announces credited top-ups to the user's webhook endpoints (the composition root passes it). */
-  webhooks?: Pick<WebhooksService, 'emitEvent'>;
+  /**
+   * Announces credited top-ups to the user's webhook endpoints, in the credit's transaction.
+   * Required: a payments service that could not announce would credit without `wallet.topup.succeeded`.
+   */
+  webhooks: Pick<WebhooksService, 'emitEvent'>;
   /** Records a flagged payment in the caller's transaction; defaults to the audit log. */
   recordSecurityEvent?: (tx: Db, event: SecurityEvent) => Promise<void>;
   /** An open top-up is reconciled once it is this old. Default 60 s. */

@@ -154,7 +154,7 @@ export function createTopupSettlement(ctx: PaymentsContext) {
         logger.error({ reference }, 'top-up row was behind its ledger transaction; marked succeeded');
         return { outcome: 'already_settled', status: 'succeeded' };
       }
-      await ctx.webhooks?.emitEvent(tx, {
+      await ctx.webhooks.emitEvent(tx, {
         userId: topup.userId,
         type: 'wallet.topup.succeeded',
         data: { ...toView(succeeded) },

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgliteTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { createAuditService } from '../audit/index.js';
+import { emitEvent } from '../webhooks/index.js';
 import { createLogger } from '../../platform/logger.js';
 import { createPaymentsService } from './service.js';
 import { createLedgerService } from '../ledger/index.js';
@@ -11,9 +12,10 @@ const ledger = createLedgerService();
 /** The embedded default runs on PGlite: the wallet read queries must give the same answers there. */
 describe('wallet read API on PGlite', () => {
   let testDb: TestDatabase;
+  // Generous: migrating a fresh PGlite takes a minute on a busy machine.
   beforeAll(async () => {
     testDb = await createPgliteTestDatabase();
-  });
+  }, 180_000);
   afterAll(async () => {
     await testDb?.dispose();
   });
@@ -39,6 +41,7 @@ describe('wallet read API on PGlite', () => {
       publicUrl: 'http://localhost',
       ngnPerUsd: 1500,
       logger: createLogger('silent'),
+      webhooks: { emitEvent },
     });
     const { hold } = await db.transaction((tx) =>
       ledger.hold(tx, { ownerId: owner, amount: 300, reference: `p:${owner}`, memo: 'buy' }),

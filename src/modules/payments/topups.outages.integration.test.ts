@@ -118,6 +118,7 @@ describe('the reconciler job', () => {
       db,
       ledger,
       audit: app.services.audit,
+      webhooks: app.services.webhooks,
       paystack: client,
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,

@@ -154,6 +154,7 @@ export function useTopupsSuite(options: { refundProcessDelayMs?: number | null }
       db,
       ledger,
       audit: app.services.audit,
+      webhooks: app.services.webhooks,
       paystack: client,
       paystackSecretKey: SECRET,
       publicUrl: PUBLIC_URL,

@@ -10,6 +10,7 @@ import { createLogger } from '../../platform/logger.js';
 import { createPaystackClient, type PaystackClient } from '../../providers/paystack/index.js';
 import { startPaystackSandbox, type PaystackSandbox } from '../../sandbox/paystack/index.js';
 import { createAuditService } from '../audit/index.js';
+import { emitEvent } from '../webhooks/index.js';
 import { createPaymentsService } from './service.js';
 import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
 
@@ -120,6 +121,7 @@ describe('the top-up reconciler', () => {
       publicUrl: PUBLIC_URL,
       ngnPerUsd: 1600,
       logger: createLogger('silent'),
+      webhooks: { emitEvent },
     };
     const payments = createPaymentsService({ ...options, paystack: client });
     const users = Array.from({ length: 24 }, () => testPrincipal());

@@ -38,5 +38,5 @@ export async function emitSubscriptionEvent(
   tx: Db,
   event: SubscriptionEvent,
 ): Promise<void> {
-  await ctx.emitEvent?.(tx, event);
+  await ctx.emitEvent(tx, event);
 }

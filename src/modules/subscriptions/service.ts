@@ -24,9 +24,9 @@ export interface SubscriptionsDeps {
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   /**
    * The developer webhooks' outbox (`subscription.renewed|past_due|downgraded`), written in the
-   * plan change's own transaction; absent until that module is wired.
+   * plan change's own transaction. Required, so no composition can drop plan events silently.
    */
-  emitEvent?: ((tx: Db, event: SubscriptionEvent) => Promise<void>) | undefined;
+  emitEvent: (tx: Db, event: SubscriptionEvent) => Promise<void>;
   /** The clock plans run on (tests move it to reach a renewal or the end of a grace). */
   now?: () => Date;
 }

@@ -123,16 +123,22 @@ export function refusalFor(failureCode: string | null): Refusal {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** Opaque list cursor: the last row's creation time and id. */
-export function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(`${createdAt.toISOString()}|${id}`).toString('base64url');
+/**
+ * Opaque list cursor: the last row's creation time exactly as PostgreSQL holds it (microseconds,
+ * UTC, e.g. `2024-05-01T12:00:00.123456Z`) and its id. A JavaScript Date would keep milliseconds
+ * only, and rows created in the same millisecond as the last one would fall between two pages.
+ */
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+/** What `encodeCursor` writes (and the millisecond ISO form cursors had before). */
+const EXACT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{1,6}Z$/;
+
+export function decodeCursor(cursor: string): { createdAt: string; id: string } | null {
   const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // A real UUID and a date PostgreSQL can compare with: anything else would fail in the query (500).
+  // A real UUID and a time PostgreSQL reads as a timestamptz: anything else would fail in the query (500).
   if (!at || !id || !UUID.test(id)) return null;
-  const createdAt = new Date(at);
-  const year = createdAt.getUTCFullYear();
-  return Number.isNaN(createdAt.getTime()) || year < 1 || year > 9999 ? null : { createdAt, id };
+  if (!EXACT_TIME.test(at) || at.startsWith('0000') || Number.isNaN(new Date(at).getTime())) return null;
+  return { createdAt: at, id };
 }

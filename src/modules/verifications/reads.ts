@@ -1,14 +1,15 @@
 /** Reading orders: one with its messages, a user's list, and the change notices of one order. */
-import { notFound } from '../../platform/errors.js';
+import { notFound, validationFailed } from '../../platform/errors.js';
 import type { VerificationDeps } from './deps.js';
-import type { VerificationStatus } from './domain.js';
+import { type VerificationStatus, decodeCursor, encodeCursor } from './domain.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
 
 export interface ListQuery {
   statuses?: VerificationStatus[];
   service?: string;
-  before?: { createdAt: Date; id: string };
+  /** `nextCursor` of the previous page. */
+  cursor?: string | undefined;
   limit: number;
 }
 
@@ -29,12 +30,22 @@ export async function findBySerial(deps: VerificationDeps, userId: string, seria
   return { order, messages: await store.messagesOf(deps.db, order.id) };
 }
 
-/** One page, newest first; `hasMore` says whether a next page exists (one row more was read). */
+/** One page, newest first, and the cursor of the next one (null on the last page; one row more was read). */
 export async function listVerifications(deps: VerificationDeps, userId: string, query: ListQuery) {
-  const rows = await store.listForUser(deps.db, userId, { ...query, limit: query.limit + 1 });
+  const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+  if (before === null) throw validationFailed('cursor is invalid.', { field: 'cursor' });
+  const rows = await store.listForUser(deps.db, userId, {
+    ...(query.statuses ? { statuses: query.statuses } : {}),
+    ...(query.service ? { service: query.service } : {}),
+    ...(before ? { before } : {}),
+    limit: query.limit + 1,
+  });
   const page = rows.slice(0, query.limit);
   const last = page.at(-1);
-  return { rows: page, hasMore: rows.length > query.limit, last };
+  return {
+    rows: page.map(({ row }) => row),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.cursorAt, last.row.id) : null,
+  };
 }
 
 /** The caller's own order (undefined for another user's or an unknown id), for the event stream. */

@@ -12,7 +12,7 @@ import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import type { TiersService } from '../tiers/index.js';
 import { CAPABILITIES } from '../catalog/index.js';
-import { decodeCursor, encodeCursor, isVerificationStatus, STATUSES } from './domain.js';
+import { isVerificationStatus, STATUSES } from './domain.js';
 import { registerTextVerifiedHook } from './hooks.js';
 import type { VerificationsService } from './service.js';
 import { toMessageView, toView, verificationView } from './views.js';
@@ -135,18 +135,13 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
       if (statuses?.length !== named?.length) {
         throw new AppError(400, 'validation_failed', `status must be one of ${STATUSES.join(', ')}.`);
       }
-      const before = request.query.cursor ? decodeCursor(request.query.cursor) : undefined;
-      if (before === null) throw new AppError(400, 'validation_failed', 'cursor is invalid.');
       const page = await service.listVerifications(userId, {
         statuses,
         service: request.query.service,
-        before,
+        cursor: request.query.cursor,
         limit: request.query.limit,
       });
-      return {
-        data: page.rows.map((row) => toView(row)),
-        nextCursor: page.hasMore && page.last ? encodeCursor(page.last.createdAt, page.last.id) : null,
-      };
+      return { data: page.rows.map((row) => toView(row)), nextCursor: page.nextCursor };
     },
   );
 

@@ -174,29 +174,37 @@ export async function messagesOf(db: Db, verificationId: string): Promise<Messag
     .orderBy(asc(verificationMessages.receivedAt), asc(verificationMessages.createdAt));
 }
 
+/** `created_at` at full precision (microseconds, UTC), the time part of a list cursor. */
+const exactCreatedAt = sql<string>`to_char(${verifications.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
+/**
+ * A user's orders, newest first, after the cursor `before`. The cursor's time is compared in SQL
+ * as text cast to timestamptz, so the comparison keeps the microseconds the column holds.
+ */
 export async function listForUser(
   db: Db,
   userId: string,
   filter: {
     statuses?: VerificationStatus[];
     service?: string;
-    before?: { createdAt: Date; id: string };
+    before?: { createdAt: string; id: string };
     limit: number;
   },
-): Promise<VerificationRow[]> {
+): Promise<Array<{ row: VerificationRow; cursorAt: string }>> {
   const conditions = [eq(verifications.userId, userId)];
   if (filter.statuses?.length) conditions.push(inArray(verifications.status, filter.statuses));
   if (filter.service) conditions.push(eq(verifications.service, filter.service));
   if (filter.before) {
+    const at = sql`${filter.before.createdAt}::timestamptz`;
     conditions.push(
       or(
-        lt(verifications.createdAt, filter.before.createdAt),
-        and(eq(verifications.createdAt, filter.before.createdAt), lt(verifications.id, filter.before.id)),
+        lt(verifications.createdAt, at),
+        and(eq(verifications.createdAt, at), lt(verifications.id, filter.before.id)),
       )!,
     );
   }
   return db
-    .select()
+    .select({ row: verifications, cursorAt: exactCreatedAt })
     .from(verifications)
     .where(and(...conditions))
     .orderBy(desc(verifications.createdAt), desc(verifications.id))

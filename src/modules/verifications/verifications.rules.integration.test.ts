@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { asPrincipal, testPrincipal } from '../../../test/support/principal.js';
 import type { VerificationView } from './views.js';
@@ -145,5 +146,56 @@ describe('rules', () => {
     expect(canceled.json<{ data: VerificationView[] }>().data.map((v) => v.id)).toEqual([ids[0]]);
     const bad = await app.inject({ url: '/api/v1/verifications?status=hacked', headers: asPrincipal(user) });
     expect(bad.statusCode).toBe(400);
+  });
+
+  it('pages exactly through orders created in the same millisecond (the cursor keeps microseconds)', async () => {
+    const user = await fundedUser(5_000);
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await bought(user)).id);
+    // All within one millisecond, some microseconds apart and two at the very same microsecond.
+    const micros = [0, 100, 200, 200, 300, 999];
+    for (const [i, id] of ids.entries()) {
+      await db.execute(
+        sql`update verifications set created_at = '2030-01-01T00:00:00.123Z'::timestamptz
+              + make_interval(secs => ${micros[i]! / 1e6}) where id = ${id}`,
+      );
+    }
+    const newestFirst = ids
+      .map((id, i) => ({ id, at: micros[i]! }))
+      .sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : -1))
+      .map((row) => row.id);
+    for (const limit of [1, 2, 4]) {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const response = await app.inject({
+          url: `/api/v1/verifications?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`,
+          headers: asPrincipal(user),
+        });
+        expect(response.statusCode, response.body).toBe(200);
+        const page: { data: VerificationView[]; nextCursor: string | null } = response.json();
+        seen.push(...page.data.map((v) => v.id));
+        cursor = page.nextCursor;
+      } while (cursor && seen.length <= ids.length);
+      expect(seen).toEqual(newestFirst);
+    }
+    // A cursor in the millisecond form of before still reads; one that is not ours is a 400.
+    const older = Buffer.from(`2030-01-01T00:00:00.124Z|${newestFirst[0]}`).toString('base64url');
+    const fromOld = await app.inject({
+      url: `/api/v1/verifications?cursor=${older}`,
+      headers: asPrincipal(user),
+    });
+    expect(fromOld.json<{ data: VerificationView[] }>().data.map((v) => v.id)).toEqual(newestFirst);
+    for (const bad of ['2030-01-01 00:00:00|x', `0000-01-01T00:00:00.000Z|${ids[0]}`, `tomorrow|${ids[0]}`]) {
+      const cursor = Buffer.from(bad).toString('base64url');
+      const response = await app.inject({
+        url: `/api/v1/verifications?cursor=${cursor}`,
+        headers: asPrincipal(user),
+      });
+      expect([response.statusCode, response.json<{ error: { code: string } }>().error.code]).toEqual([
+        400,
+        'validation_failed',
+      ]);
+    }
   });
 });
