@@ -306,15 +306,26 @@ describe('web app journeys in Chromium', () => {
     await visited(page);
     expect(await screenshotBoth(page, 'api-keys')).toBe(0);
 
-    const call = (p: string) => fetch(url(p), { headers: { authorization: `Bearer ${key.trim()}` } });
+    const callWith = (secret: string, p: string) =>
+      fetch(url(p), { headers: { authorization: `Bearer ${secret.trim()}` } });
+    const call = (p: string) => callWith(key, p);
     expect((await call('/api/v1/wallet')).status).toBe(200);
     expect((await call('/api/v1/verifications')).status).toBe(200);
+
+    // Rotation: a new secret shown once; the replaced one keeps working through the overlap.
+    await page.click('.rotate-btn');
+    await page.click('.rotate-confirm');
+    const rotated = await waitForText(page, '#new-api-key', /^nmk_live_/);
+    expect(rotated.trim()).not.toBe(key.trim());
+    await page.waitForSelector('text=previous key until');
+    expect((await callWith(rotated, '/api/v1/wallet')).status).toBe(200);
+    expect((await call('/api/v1/wallet')).status).toBe(200);
 
     await page.click('.revoke-btn');
     await page.click('.revoke-confirm');
     await page.waitForSelector('text=No API keys');
-    const refused = await call('/api/v1/wallet');
-    expect(refused.status).toBe(401);
+    expect((await call('/api/v1/wallet')).status).toBe(401);
+    expect((await callWith(rotated, '/api/v1/wallet')).status).toBe(401);
     await context.close();
   }, 300_000);
 

@@ -13,6 +13,8 @@ interface ApiKey {
   allowedCidrs: string[];
   lastUsedAt: string | null;
   createdAt: string;
+  /** After a rotation: the replaced secret still works until then. */
+  previousKeyExpiresAt?: string | null;
 }
 
 const SCOPES: [string, string][] = [
@@ -34,11 +36,28 @@ export default function ApiKeys() {
   });
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(DEFAULT_SCOPES);
-  const [confirming, setConfirming] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState<{ id: string; action: 'revoke' | 'rotate' } | null>(null);
+  // The secret just made (created or rotated): shown once, here.
+  const [shown, setShown] = useState<{ key: string; rotated: boolean } | null>(null);
   const create = useMutation({
     mutationFn: () => api<ApiKey & { key: string }>('POST', '/api/v1/api-keys', { name, scopes }),
-    onSuccess: () => {
+    onSuccess: (made) => {
       setName('');
+      setShown({ key: made.key, rotated: false });
+      void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+    },
+  });
+  // One Idempotency-Key per confirmed rotation, so a retried request returns the same new secret.
+  const [rotationKey, setRotationKey] = useState(() => crypto.randomUUID());
+  const rotate = useMutation({
+    mutationFn: (id: string) =>
+      api<ApiKey & { key: string }>('POST', `/api/v1/api-keys/${id}/rotate`, undefined, {
+        idempotencyKey: rotationKey,
+      }),
+    onSuccess: (made) => {
+      setConfirming(null);
+      setRotationKey(crypto.randomUUID());
+      setShown({ key: made.key, rotated: true });
       void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
@@ -60,16 +79,17 @@ export default function ApiKeys() {
         title="API keys"
         description="Call the REST API from your own code. A key is shown once, when you create it."
       />
-      {create.data ? (
+      {shown ? (
         <Notice tone="success">
           <p>
             <strong>Copy your new key now.</strong> It will not be shown again.
+            {shown.rotated ? ' The replaced key keeps working until the time shown in the list.' : ''}
           </p>
           <div className="secret-row">
             <code id="new-api-key" className="secret">
-              {create.data.key}
+              {shown.key}
             </code>
-            <CopyButton value={create.data.key} label="Copy key" />
+            <CopyButton value={shown.key} label="Copy key" />
           </div>
         </Notice>
       ) : null}
@@ -147,19 +167,32 @@ export default function ApiKeys() {
                 {keys.data.data.map((key) => (
                   <tr key={key.id} data-key-id={key.id}>
                     <td>{key.name}</td>
-                    <td className="mono">{key.prefix}…</td>
+                    <td className="mono">
+                      {key.prefix}…
+                      {key.previousKeyExpiresAt ? (
+                        <span className="small block">
+                          previous key until {formatDate(key.previousKeyExpiresAt)}
+                        </span>
+                      ) : null}
+                    </td>
                     <td className="small wrap">{key.scopes.join(', ')}</td>
                     <td>{key.lastUsedAt ? formatDate(key.lastUsedAt) : 'Never'}</td>
                     <td className="num">
-                      {confirming === key.id ? (
+                      {confirming?.id === key.id ? (
                         <span className="inline-actions">
                           <button
                             type="button"
-                            className="button button-danger button-small revoke-confirm"
-                            disabled={revoke.isPending}
-                            onClick={() => revoke.mutate(key.id)}
+                            className={
+                              confirming.action === 'revoke'
+                                ? 'button button-danger button-small revoke-confirm'
+                                : 'button button-primary button-small rotate-confirm'
+                            }
+                            disabled={revoke.isPending || rotate.isPending}
+                            onClick={() =>
+                              confirming.action === 'revoke' ? revoke.mutate(key.id) : rotate.mutate(key.id)
+                            }
                           >
-                            Confirm revoke
+                            {confirming.action === 'revoke' ? 'Confirm revoke' : 'Confirm rotate'}
                           </button>
                           <button
                             type="button"
@@ -170,14 +203,24 @@ export default function ApiKeys() {
                           </button>
                         </span>
                       ) : (
-                        <button
-                          type="button"
-                          className="button button-secondary button-small revoke-btn"
-                          aria-label={`Revoke ${key.name}`}
-                          onClick={() => setConfirming(key.id)}
-                        >
-                          Revoke
-                        </button>
+                        <span className="inline-actions">
+                          <button
+                            type="button"
+                            className="button button-secondary button-small rotate-btn"
+                            aria-label={`Rotate ${key.name}`}
+                            onClick={() => setConfirming({ id: key.id, action: 'rotate' })}
+                          >
+                            Rotate
+                          </button>
+                          <button
+                            type="button"
+                            className="button button-secondary button-small revoke-btn"
+                            aria-label={`Revoke ${key.name}`}
+                            onClick={() => setConfirming({ id: key.id, action: 'revoke' })}
+                          >
+                            Revoke
+                          </button>
+                        </span>
                       )}
                     </td>
                   </tr>
@@ -186,7 +229,7 @@ export default function ApiKeys() {
             </table>
           </div>
         ) : null}
-        <ErrorNote message={revoke.error?.message} />
+        <ErrorNote message={revoke.error?.message ?? rotate.error?.message} />
       </section>
     </>
   );
