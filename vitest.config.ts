@@ -13,7 +13,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only thrash PostgreSQL and argon2.
     maxWorkers: 2,
-    // Measured by `npm test` (`vitest run --coverage`); a single file run (`npx vitest run <file>`)
+    // Measured by `npm run test:coverage` (`vitest run --coverage`); a single file run (`npx vitest run <file>`)
     // skips it, since thresholds over a partial run would only fail it.
     coverage: {
       provider: 'v8',
