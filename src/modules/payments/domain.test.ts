@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  centsForCharge,
   chargeFor,
   decide,
+  disputeOutcome,
+  refundStatusOf,
+  refundableCents,
   isTopupReference,
   newTopupReference,
   publicStatus,
@@ -93,5 +97,31 @@ describe('top-up rules', () => {
     expect(publicStatus('initialized')).toBe('pending');
     expect(publicStatus('succeeded')).toBe('succeeded');
     expect(publicStatus('flagged')).toBe('review');
+  });
+});
+
+describe('refunds and disputes', () => {
+  it('converts a charge amount to wallet cents at the top-up rate, rounding a part-cent up', () => {
+    expect(centsForCharge({ chargeCurrency: 'USD', ngnPerUsd: null }, 250)).toBe(250);
+    expect(centsForCharge({ chargeCurrency: 'NGN', ngnPerUsd: 1600 }, 320_000)).toBe(200);
+    expect(centsForCharge({ chargeCurrency: 'NGN', ngnPerUsd: 1600 }, 320_001)).toBe(201);
+  });
+
+  it('what is left to refund never goes below zero', () => {
+    expect(refundableCents({ amountUsdCents: 1000, reversedUsdCents: 300 }, 200)).toBe(500);
+    expect(refundableCents({ amountUsdCents: 1000, reversedUsdCents: 900 }, 200)).toBe(0);
+  });
+
+  it('reads Paystack refund statuses, unknown ones as pending', () => {
+    expect(refundStatusOf('processed')).toBe('processed');
+    expect(refundStatusOf('needs-attention')).toBe('needs-attention');
+    expect(refundStatusOf('queued')).toBe('pending');
+  });
+
+  it('a dispute is open until resolved; declined is won, merchant-accepted lost, anything else undecided', () => {
+    expect(disputeOutcome({ status: 'awaiting-merchant-feedback', resolution: null })).toBe('open');
+    expect(disputeOutcome({ status: 'resolved', resolution: 'declined' })).toBe('won');
+    expect(disputeOutcome({ status: 'resolved', resolution: 'merchant-accepted' })).toBe('lost');
+    expect(disputeOutcome({ status: 'resolved', resolution: 'something-new' })).toBeNull();
   });
 });

@@ -12,7 +12,17 @@ import {
   spend,
   standingOf,
 } from './refunds.suite.js';
-import { app, appUrl, available, client, reconciler, sandbox, useTopupsSuite } from './topups.suite.js';
+import { testPrincipal } from '../../../test/support/principal.js';
+import {
+  app,
+  appUrl,
+  available,
+  client,
+  initialized,
+  reconciler,
+  sandbox,
+  useTopupsSuite,
+} from './topups.suite.js';
 
 // Refunds are processed only when a test says so (the sandbox's control), so each test decides
 // what happens between the request and Paystack paying the refund out.
@@ -174,6 +184,23 @@ describe('refunds of top-ups through Paystack', () => {
       expect.objectContaining({ paystackRefundId: refund.id, status: 'processed', requestedBy: null }),
     ]);
     expect(await available(user.userId)).toBe(350);
+    await expectInvariants();
+  });
+
+  it('a refund of a top-up that was never credited (flagged) takes nothing from the wallet', async () => {
+    const user = testPrincipal();
+    const { reference } = await initialized(user, 500);
+    sandbox.control.pay(reference, { amountMinor: 400, sendWebhook: false });
+    expect((await app.services.payments.settleTopup(reference, 'callback')).outcome).toBe('flagged');
+    const refund = await client.refund({ transaction: reference });
+    sandbox.control.processRefund(refund.id);
+    await sandbox.control.settled();
+    expect((await historyOf(reference)).refunds).toEqual([
+      expect.objectContaining({ status: 'processed', fromWallet: { amount: 0, currency: 'USD' } }),
+    ]);
+    expect(await available(user.userId)).toBe(0);
+    expect(await postingsFor(reference, 'refund')).toBe(0);
+    expect(await auditActions(reference)).toContain('payments.refund_processed');
     await expectInvariants();
   });
 

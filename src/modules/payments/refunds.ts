@@ -212,8 +212,10 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
         await reversals.setRefundStatus(tx, row.id, status, [row.status]);
         return 'updated';
       }
+      // A top-up never credited (e.g. flagged for a mismatch) gave the wallet nothing to take back.
+      const credited = locked.status === 'succeeded';
       const taken = await takeBacks.takeBack(tx, locked, {
-        cents,
+        cents: credited ? cents : 0,
         kind: 'refund',
         reference: `paystack-refund:${verified.id}`,
         memo: `Refund of top-up ${topup.reference}`,
@@ -235,6 +237,7 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
           fromWallet: taken.fromWallet,
           receivable: taken.receivable,
           transactionId: taken.transactionId,
+          ...(credited ? {} : { topupStatus: locked.status }),
           source,
         },
       });
