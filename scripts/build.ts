@@ -41,7 +41,7 @@ function copyAssets(from: string, to: string): number {
   return copied;
 }
 
-export function buildServer(outDir: string): void {
+function buildServer(outDir: string): void {
   // The folder is emptied first: never the checkout itself or a folder that holds it.
   if (!path.relative(outDir, root).startsWith('..')) throw new Error(`refusing to build into ${outDir}`);
   rmSync(outDir, { recursive: true, force: true });
@@ -49,7 +49,7 @@ export function buildServer(outDir: string): void {
   copyAssets(path.join(root, 'src'), outDir);
 }
 
-export function buildWeb(): void {
+function buildWeb(): void {
   // Always a fresh build: a release must not ship whatever web/dist a developer left behind.
   const vite = path.join(root, 'node_modules/.bin/vite');
   if (!existsSync(vite)) throw new Error('vite is not installed (a build needs the dev dependencies)');

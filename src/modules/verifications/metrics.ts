@@ -5,7 +5,7 @@ import { rawRows } from '../../platform/db/raw.js';
 import type { Metrics } from '../../platform/metrics.js';
 
 /** How long past due an order may stay open before it counts as stuck (sweeps run every minute). */
-export const STUCK_AFTER_MINUTES = 5;
+const STUCK_AFTER_MINUTES = 5;
 
 /**
  * Orders whose money is held while nothing moves them on: `pending` (the purchase's outcome at

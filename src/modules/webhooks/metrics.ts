@@ -5,7 +5,7 @@ import { rawRows } from '../../platform/db/raw.js';
 import type { Metrics } from '../../platform/metrics.js';
 
 /** The window the attempt counts cover. */
-export const ATTEMPT_WINDOW_MINUTES = 15;
+const ATTEMPT_WINDOW_MINUTES = 15;
 
 /**
  * Delivery health, read from the delivery log at most every 30 s: attempts of the last fifteen
