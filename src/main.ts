@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './platform/config.js';
+import { isDatabaseUnavailable } from './platform/db/availability.js';
 import { startRuntime } from './runtime.js';
 
 /** `npm start`: one process, embedded by default, production when DATABASE_URL is set. */
@@ -29,6 +30,14 @@ async function main(): Promise<void> {
   } else {
     process.stdout.write(`Namaskah worker running — ${mode}.\n`);
   }
+
+  // pg-boss 10 marks a job completed or failed without awaiting it: with the database gone that
+  // promise rejects unhandled, and Node would end the process mid-outage. Those rejections are
+  // logged (the job expires and is retried); any other unhandled rejection still ends the process.
+  process.on('unhandledRejection', (reason) => {
+    if (!isDatabaseUnavailable(reason)) throw reason;
+    runtime.app.log.warn({ err: reason }, 'database unavailable (unhandled in a background task)');
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {

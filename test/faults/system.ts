@@ -8,6 +8,7 @@ import { type TextVerifiedSandbox, startTextVerifiedSandbox } from '../../src/sa
 import { type TestApp, createTestApp } from '../support/app.js';
 import { freePort } from '../support/embedded.js';
 import { signInUser } from '../support/admin.js';
+import type { GarbageProxy } from './garbage-proxy.js';
 import { type PgCluster, type RedisServer, createDatabase, startPgCluster, startRedis } from './servers.js';
 
 /**
@@ -236,3 +237,10 @@ export async function call(
 }
 
 export const newKey = () => randomUUID();
+
+/** What the fault cases share: one system, its funded buyers, the proxy in front of TextVerified. */
+export interface FaultContext {
+  system: FaultSystem;
+  buyers: Buyer[];
+  proxy: GarbageProxy;
+}
