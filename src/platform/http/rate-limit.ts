@@ -242,7 +242,8 @@ export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): R
   if (perMinute > 0) {
     app.addHook('onRequest', async (request, reply) => {
       const path = pathOf(request.url);
-      if (EXEMPT_PATHS.has(path)) return;
+      // The web app's hashed, immutable files: one page view fetches several, and they cost nothing.
+      if (EXEMPT_PATHS.has(path) || path.startsWith('/assets/')) return;
       const decision = path.startsWith(INBOUND_HOOKS_PREFIX)
         ? await limiter.consume(
             'inbound-hooks',
