@@ -42,7 +42,7 @@ function offerFor(target: Tier, current: Tier, sub: Subscription): Offer | null 
   if (target.name === 'freemium') return null;
   if (target.monthlyPrice.amount === 0)
     return onPlan
-      ? { kind: 'cancel', label: 'Cancel at period end' }
+      ? { kind: 'cancel', label: `Switch to ${target.displayName} at period end` }
       : { kind: 'switch', label: `Switch to ${target.displayName}` };
   if (!onPlan || sub.status === 'past_due' || target.monthlyPrice.amount > current.monthlyPrice.amount)
     return { kind: 'charge', label: `Upgrade to ${target.displayName}` };
