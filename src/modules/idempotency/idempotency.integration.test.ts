@@ -284,7 +284,11 @@ describe('idempotency keys', () => {
     try {
       await claimed(user, 'dead-owner');
       const retry = () => post(user, 'dead-owner', { amount: 40, gate: 'dies' });
-      expect((await retry()).statusCode).toBe(409);
+      const inUse = await retry();
+      expect(inUse.statusCode).toBe(409);
+      // Says when to come back: within the holder's lease, never 0.
+      expect(Number(inUse.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(Number(inUse.headers['retry-after'])).toBeLessThanOrEqual(10);
       await proxy.cut();
       // Its handler goes on without a database: nothing it does reaches the key any more.
       open();

@@ -47,10 +47,19 @@ export interface IdempotencyOptions {
  */
 const DEFAULT_LEASE_SECONDS = 10;
 
-/** 409 for a key held by a live request; a retry of it is no new attempt, so it costs no rate limit. */
-async function keyInUse(request: FastifyRequest, message: string): Promise<never> {
+/**
+ * 409 for a key held by a request that may still be running; a retry of it is no new attempt, so
+ * it costs no rate limit. `Retry-After` says when the holder's lease lapses if it has died.
+ */
+async function keyInUse(request: FastifyRequest, message: string, retryAfterSeconds = 1): Promise<never> {
   await uncountRouteRateLimits(request);
-  throw new AppError(409, 'idempotency_key_in_use', message);
+  throw new AppError(409, 'idempotency_key_in_use', message, undefined, {
+    'retry-after': String(retryAfterSeconds),
+  });
+}
+
+function secondsUntil(moment: Date, atMost: number): number {
+  return Math.min(atMost, Math.max(1, Math.ceil((moment.getTime() - Date.now()) / 1000)));
 }
 
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
@@ -91,7 +100,11 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
         return replay(reply, existing, sealed(request) ? openSecret(sealingKey, body) : body);
       }
       if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
-        return keyInUse(request, 'A request with this Idempotency-Key is still in progress.');
+        return keyInUse(
+          request,
+          'A request with this Idempotency-Key is still in progress.',
+          secondsUntil(existing.leaseExpiresAt, leaseSeconds),
+        );
       }
     }
     claims.set(request, { principal, key });

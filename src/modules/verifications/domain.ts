@@ -11,6 +11,10 @@ export const CHARGE_CURRENCIES = ['USD', 'CREDIT', 'INCLUDED'] as const satisfie
 export type ChargeCurrency = (typeof CHARGE_CURRENCIES)[number];
 
 /** The cancel or report still owed to the provider. */
+/** The upstream providers an order can be bought from; an order keeps its provider for life. */
+export const PROVIDERS = ['textverified', 'fivesim'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
 export const UPSTREAM_ACTIONS = ['cancel', 'report'] as const;
 export type UpstreamAction = (typeof UPSTREAM_ACTIONS)[number];
 

@@ -41,6 +41,7 @@ export function registerTextVerifiedHook(
       }
       if (event.type === 'sms.received' && event.sms.reservationId) {
         const outcome = await deps.verifications.intakeSms({
+          provider: 'textverified',
           reservationId: event.sms.reservationId,
           to: event.sms.to,
           createdAt: event.sms.createdAt ?? event.occurredAt ?? new Date(),

@@ -7,10 +7,12 @@ import type { Db } from '../../platform/db/database.js';
 import { toE164 } from '../../providers/textverified/index.js';
 import { extractCode } from './code-extraction.js';
 import { announce, emitVerificationEvent, provider, type VerificationDeps } from './deps.js';
-import { smsDedupeKey } from './domain.js';
+import { type ProviderName, smsDedupeKey } from './domain.js';
 import * as store from './store.js';
 
 export interface IncomingSms {
+  /** The upstream that delivered it; `reservationId` is that provider's order id. */
+  provider: ProviderName;
   reservationId: string;
   /** The number the SMS was sent to; only the order's own number counts. */
   to: string | null;
@@ -36,7 +38,7 @@ const addressedTo = (sms: IncomingSms, order: store.VerificationRow) =>
  */
 export async function intakeSms(deps: VerificationDeps, sms: IncomingSms): Promise<IntakeOutcome> {
   const intake = await deps.db.transaction(async (tx): Promise<Intake> => {
-    const order = await store.lockByProviderId(tx, sms.reservationId);
+    const order = await store.lockByProviderId(tx, sms.provider, sms.reservationId);
     if (!order) return { outcome: 'unknown_reservation' };
     if (!addressedTo(sms, order)) {
       deps.logger.warn(
@@ -97,13 +99,14 @@ async function completeAndCapture(deps: VerificationDeps, tx: Db, id: string, co
 /** Reads one order's SMS from the provider and takes in any not seen yet. */
 export async function pollVerification(
   deps: VerificationDeps,
-  order: Pick<store.VerificationRow, 'providerId'>,
+  order: Pick<store.VerificationRow, 'provider' | 'providerId'>,
 ) {
   if (!order.providerId) return 0;
   const list = await provider(deps).listSms({ reservationId: order.providerId });
   let taken = 0;
   for (const m of list) {
     const outcome = await intakeSms(deps, {
+      provider: order.provider,
       reservationId: order.providerId,
       to: m.to,
       createdAt: m.createdAt,

@@ -12,7 +12,14 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import type { Capability } from '../catalog/index.js';
-import { CHARGE_CURRENCIES, OPEN_STATUSES, STATUSES, UPSTREAM_ACTIONS } from './domain.js';
+import {
+  CHARGE_CURRENCIES,
+  OPEN_STATUSES,
+  PROVIDERS,
+  type ProviderName,
+  STATUSES,
+  UPSTREAM_ACTIONS,
+} from './domain.js';
 
 /** `<values>` as an SQL list of string literals (the lists are our own constants, never input). */
 const literals = (values: readonly string[]): SQL => sql.raw(values.map((v) => `'${v}'`).join(', '));
@@ -49,6 +56,9 @@ export const verifications = pgTable(
     /** The provider's cost we accepted; sent to the provider as maxPrice. */
     providerCostCents: bigint('provider_cost_cents', { mode: 'number' }).notNull(),
     holdId: uuid('hold_id'),
+    /** The upstream the number was bought from (or is being bought from); it serves the order for life. */
+    provider: text('provider', { enum: PROVIDERS }).$type<ProviderName>().notNull().default('textverified'),
+    /** The order's id at `provider`. */
     providerId: text('provider_id'),
     phoneNumber: text('phone_number'),
     status: text('status', { enum: STATUSES }).notNull(),
@@ -69,7 +79,8 @@ export const verifications = pgTable(
       'verifications_upstream_action_known',
       sql`${t.upstreamAction} is null or ${t.upstreamAction} in (${literals(UPSTREAM_ACTIONS)})`,
     ),
-    uniqueIndex('verifications_provider_id_unique').on(t.providerId),
+    check('verifications_provider_known', sql`${t.provider} in (${literals(PROVIDERS)})`),
+    uniqueIndex('verifications_provider_order_unique').on(t.provider, t.providerId),
     uniqueIndex('verifications_serial_unique').on(t.serial),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
     index('verifications_open_idx')

@@ -15,7 +15,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
-import { OPEN_STATUSES, type VerificationStatus } from './domain.js';
+import { OPEN_STATUSES, type ProviderName, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
 
 export type VerificationRow = typeof verifications.$inferSelect;
@@ -89,11 +89,15 @@ export async function findBySerialForUser(
   return row;
 }
 
-export async function lockByProviderId(tx: Db, providerId: string): Promise<VerificationRow | undefined> {
+export async function lockByProviderId(
+  tx: Db,
+  provider: ProviderName,
+  providerId: string,
+): Promise<VerificationRow | undefined> {
   const [row] = await tx
     .select()
     .from(verifications)
-    .where(eq(verifications.providerId, providerId))
+    .where(and(eq(verifications.provider, provider), eq(verifications.providerId, providerId)))
     .for('update');
   return row;
 }

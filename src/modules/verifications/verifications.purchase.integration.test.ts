@@ -91,8 +91,8 @@ describe('purchase → SMS → completed', () => {
       sandbox.control.webhooks().some((w) => w.delivered && w.body.includes(providerId)) ? true : undefined,
     );
     // The poller sees the same SMS (with its id) and the webhook is redelivered too.
-    await verificationService.pollVerification({ providerId });
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const { body, signature } = signedSmsWebhook(sms);
     expect((await postWebhook(body, signature)).statusCode).toBe(200);
     const final = await read(user, view.id);

@@ -36,7 +36,7 @@ describe('refunds', () => {
     // A late SMS is shown and stays free.
     const providerId = await providerIdOf(view.id);
     sandbox.control.deliverSms(providerId, { code: '777888' });
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const late = await read(user, view.id);
     expect(late.status).toBe('expired');
     expect(late.messages).toHaveLength(1);
@@ -86,7 +86,7 @@ describe('refunds', () => {
     const view = await bought(user);
     const providerId = await providerIdOf(view.id);
     sandbox.control.deliverSms(providerId, { text: 'Welcome to WhatsApp! Your account is ready.' });
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const captured = await read(user, view.id);
     expect(captured).toMatchObject({ status: 'completed', code: null });
     expect(captured.messages!.map((m) => m.text)).toEqual(['Welcome to WhatsApp! Your account is ready.']);
@@ -112,7 +112,7 @@ describe('refunds', () => {
 
     // A later SMS with a code is kept and fills in the code; nothing more is charged.
     sandbox.control.deliverSms(providerId, { text: 'Your WhatsApp code is 314-159', code: '314159' });
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const later = await read(user, view.id);
     expect(later).toMatchObject({ status: 'completed', code: '314159' });
     expect(later.messages).toHaveLength(2);
@@ -133,14 +133,14 @@ describe('refunds', () => {
         ? true
         : undefined,
     );
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const untouched = await read(user, view.id);
     expect(untouched).toMatchObject({ status: 'active', code: null });
     expect(untouched.messages).toEqual([]);
     expect(await wallet(user.userId)).toEqual({ balance: 357, held: 143 });
 
     sandbox.control.deliverSms(providerId, { code: '123123' });
-    await verificationService.pollVerification({ providerId });
+    await verificationService.pollVerification({ provider: 'textverified', providerId });
     const done = await read(user, view.id);
     expect(done).toMatchObject({ status: 'completed', code: '123123' });
     expect(done.messages).toHaveLength(1);
@@ -217,7 +217,7 @@ describe('refunds', () => {
       ]);
       expect(hook.statusCode).toBe(200);
       expect([200, 409]).toContain(cancel.statusCode);
-      await verificationService.pollVerification({ providerId });
+      await verificationService.pollVerification({ provider: 'textverified', providerId });
       const final = await read(user, view.id);
       const money = await wallet(user.userId);
       expect(money.held).toBe(0);

@@ -54,7 +54,7 @@ describe('verification webhook events', () => {
     const view = await bought(user);
     const providerId = (await store.findById(testDb.database.db, view.id))!.providerId!;
     sandbox.control.deliverSms(providerId, { code: '482913', text: 'Your WhatsApp code is 482-913' });
-    await app.services.verifications.pollVerification({ providerId });
+    await app.services.verifications.pollVerification({ provider: 'textverified', providerId });
 
     const events = await eventsOf(user.userId);
     expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.completed']);
