@@ -2,10 +2,11 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { ApiError, type Money, api, newIdempotencyKey } from '../api';
+import { TierSummary } from '../components/tier-summary';
 import { ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
 import { useWallet } from '../session';
-import { HIGHLIGHTED_TIER, type Tier, describeTier, useTiers } from '../tiers';
+import { HIGHLIGHTED_TIER, type Tier, useTiers } from '../tiers';
 
 /** `GET/POST/DELETE /api/v1/subscription` (src/modules/subscriptions/views.ts). */
 export interface Subscription {
@@ -142,7 +143,6 @@ export default function Plans() {
           <div className="tier-grid">
             {(tiers.data ?? []).map((tier) => {
               const offer = offerFor(tier, current, sub);
-              const facts = describeTier(tier);
               const mine = tier.name === current.name;
               return (
                 <article
@@ -151,21 +151,7 @@ export default function Plans() {
                   className={`card tier${tier.name === HIGHLIGHTED_TIER ? ' tier-highlight' : ''}`}
                 >
                   {mine ? <span className="tier-tag">Your plan</span> : null}
-                  <h3>{tier.displayName}</h3>
-                  <p className="tier-price">
-                    {formatMoney(tier.monthlyPrice)}
-                    <span className="muted"> / month</span>
-                  </p>
-                  <ul className="tier-features">
-                    <li>Included: {facts.included}</li>
-                    <li>Price: {facts.multiplier}</li>
-                    <li>Area code: {facts.areaCode}</li>
-                    <li>Carrier: {facts.carrier}</li>
-                    <li>Voice numbers: {facts.voice}</li>
-                    <li>API keys: {facts.apiKeys}</li>
-                    <li>Webhooks: {facts.webhooks}</li>
-                    <li>{facts.activeOrders}</li>
-                  </ul>
+                  <TierSummary tier={tier} heading="h3" />
                   {offer ? (
                     <button
                       type="button"

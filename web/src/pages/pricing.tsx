@@ -1,4 +1,5 @@
 import { Link } from 'react-router';
+import { TierSummary } from '../components/tier-summary';
 import { ErrorNote, Spinner } from '../components/ui';
 import { formatMoney } from '../money';
 import { HIGHLIGHTED_TIER, describeTier, useTiers } from '../tiers';
@@ -15,7 +16,6 @@ export default function Pricing() {
       {tiers.isError ? <ErrorNote message={tiers.error.message} /> : null}
       <div className="tier-grid">
         {tiers.data?.map((tier) => {
-          const facts = describeTier(tier);
           const highlight = tier.name === HIGHLIGHTED_TIER;
           return (
             <article
@@ -24,21 +24,7 @@ export default function Pricing() {
               data-tier={tier.name}
             >
               {highlight ? <span className="tier-tag">Most popular</span> : null}
-              <h2>{tier.displayName}</h2>
-              <p className="tier-price">
-                {formatMoney(tier.monthlyPrice)}
-                <span className="muted"> / month</span>
-              </p>
-              <ul className="tier-features">
-                <li>Included: {facts.included}</li>
-                <li>Price: {facts.multiplier}</li>
-                <li>Area code: {facts.areaCode}</li>
-                <li>Carrier: {facts.carrier}</li>
-                <li>Voice numbers: {facts.voice}</li>
-                <li>API keys: {facts.apiKeys}</li>
-                <li>Webhooks: {facts.webhooks}</li>
-                <li>{facts.activeOrders}</li>
-              </ul>
+              <TierSummary tier={tier} heading="h2" />
               <Link
                 to="/register"
                 className={`button ${highlight ? 'button-primary' : 'button-secondary'} button-block`}

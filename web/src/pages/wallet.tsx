@@ -1,22 +1,13 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { type Money, api, newIdempotencyKey } from '../api';
+import { api, newIdempotencyKey } from '../api';
+import { type StatementLine, StatementTable } from '../components/statement-table';
 import { Empty, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
-import { formatDate, formatMoney } from '../money';
+import { formatMoney } from '../money';
 import { useWallet } from '../session';
 
 const PRESETS = [500, 1000, 2500, 5000];
-
-interface StatementLine {
-  id: string;
-  type: string;
-  amount: Money;
-  balanceAfter: Money;
-  memo: string;
-  reference: string | null;
-  createdAt: string;
-}
 
 function TopupResult() {
   const [params] = useSearchParams();
@@ -166,38 +157,7 @@ export default function WalletPage() {
         ) : null}
         {lines.length > 0 ? (
           <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="statement-title">
-            <table className="table statement-table">
-              <caption className="visually-hidden">Statement</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Date</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Description</th>
-                  <th scope="col" className="num">
-                    Amount
-                  </th>
-                  <th scope="col" className="num">
-                    Balance
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {lines.map((line) => (
-                  <tr key={line.id} data-type={line.type}>
-                    <td>{formatDate(line.createdAt)}</td>
-                    <td>
-                      <span className={`badge badge-line-${line.type}`}>{line.type}</span>
-                    </td>
-                    <td className="wrap">{line.memo}</td>
-                    <td className={`num ${line.amount.amount > 0 ? 'positive' : ''}`}>
-                      {line.amount.amount > 0 ? '+' : ''}
-                      {formatMoney(line.amount)}
-                    </td>
-                    <td className="num">{formatMoney(line.balanceAfter)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <StatementTable lines={lines} className="statement-table" />
           </div>
         ) : null}
       </section>

@@ -1,3 +1,4 @@
+import type { StatementLine as StatementLineOfWallet } from '../../components/statement-table';
 import type { Money } from '../../api';
 
 /** What the admin API answers (src/modules/admin/views.ts), as the pages read it. */
@@ -46,15 +47,9 @@ export interface UserDetail {
   }[];
 }
 
-export interface StatementLine {
-  id: string;
+/** The admin's statement carries the ledger transaction of each line. */
+export interface StatementLine extends StatementLineOfWallet {
   transactionId: string;
-  type: string;
-  amount: Money;
-  balanceAfter: Money;
-  memo: string;
-  reference: string | null;
-  createdAt: string;
 }
 
 export interface AdminVerification {

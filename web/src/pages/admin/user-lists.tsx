@@ -1,4 +1,5 @@
 import { formatDate, formatMoney } from '../../money';
+import { StatementTable } from '../../components/statement-table';
 import { StatusBadge } from '../../components/ui';
 import { AuditDetails } from './audit-log';
 import { PagedSection, usePaged } from './paged';
@@ -11,40 +12,7 @@ export function Ledger({ id }: { id: string }) {
   const paged = usePaged<StatementLine>([...userKey(id), 'ledger'], `/api/v1/admin/users/${id}/ledger`);
   return (
     <PagedSection id="ledger" title="Ledger statement" empty="No money has moved yet" paged={paged}>
-      {(lines) => (
-        <table className="table admin-ledger-table">
-          <caption className="visually-hidden">Ledger statement</caption>
-          <thead>
-            <tr>
-              <th scope="col">Date</th>
-              <th scope="col">Type</th>
-              <th scope="col">Description</th>
-              <th scope="col" className="num">
-                Amount
-              </th>
-              <th scope="col" className="num">
-                Balance
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {lines.map((line) => (
-              <tr key={line.id} data-type={line.type}>
-                <td>{formatDate(line.createdAt)}</td>
-                <td>
-                  <span className={`badge badge-line-${line.type}`}>{line.type}</span>
-                </td>
-                <td className="wrap">{line.memo}</td>
-                <td className={`num ${line.amount.amount > 0 ? 'positive' : ''}`}>
-                  {line.amount.amount > 0 ? '+' : ''}
-                  {formatMoney(line.amount)}
-                </td>
-                <td className="num">{formatMoney(line.balanceAfter)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+      {(lines) => <StatementTable lines={lines} className="admin-ledger-table" />}
     </PagedSection>
   );
 }
