@@ -96,7 +96,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
   registerIdempotency(app, {
     db: platform.database.db,
     ttlHours: config.idempotencyTtlHours,
-    appSecret: config.appSecret,
+    secrets: config,
   });
   registerHealthRoutes(app, platform);
   // With METRICS_PORT the metrics have their own listener (runtime.ts) and stay off the public port.

@@ -104,7 +104,7 @@ export function createServices(platform: Platform): Services {
     mailer: providers.mailer,
     jobs: platform.jobs,
     logger,
-    appSecret: config.appSecret,
+    secrets: config,
     publicUrl: config.publicUrl,
     outbound: { allowPrivate: config.allowPrivateWebhookTargets, requireHttps: config.isProduction },
   });

@@ -38,6 +38,11 @@ const envSchema = z
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
     REDIS_URL: redisUrl,
     APP_SECRET: optionalText,
+    /** Secrets still accepted during an APP_SECRET rotation, comma-separated (docs/deploy.md). */
+    APP_SECRET_FALLBACKS: optionalText.refine(
+      (v) => v === undefined || v.split(',').every((secret) => secret.trim().length >= 32),
+      'must be a comma-separated list of secrets of 32+ characters',
+    ),
     TRUST_PROXY: optionalText,
     ROLE: z.enum(['web', 'worker', 'all']).default('all'),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -150,6 +155,8 @@ export interface Config {
   database: { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
   redisUrl: string | undefined;
   appSecret: string;
+  /** Read-only secrets of a rotation: what they signed or sealed is accepted, nothing new uses them. */
+  appSecretFallbacks: string[];
   trustProxy: string[];
   role: Env['ROLE'];
   logLevel: Env['LOG_LEVEL'];
@@ -207,6 +214,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     database,
     redisUrl: env.REDIS_URL,
     appSecret: env.APP_SECRET ?? DEVELOPMENT_SECRET,
+    appSecretFallbacks: env.APP_SECRET_FALLBACKS
+      ? env.APP_SECRET_FALLBACKS.split(',').map((secret) => secret.trim())
+      : [],
     trustProxy: env.TRUST_PROXY
       ? env.TRUST_PROXY.split(',')
           .map((s) => s.trim())

@@ -170,7 +170,7 @@ export function useWebhooksTestbed() {
         mailer: undefined,
         jobs: undefined,
         logger: quiet,
-        appSecret: app.platform.config.appSecret,
+        secrets: app.platform.config,
         publicUrl: app.platform.config.publicUrl,
         outbound: { allowPrivate: true, requireHttps: false },
         ...overrides,

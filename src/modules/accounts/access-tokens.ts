@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
-import { deriveKey } from './secrets.js';
+import { type AppSecrets, deriveKeys } from './secrets.js';
 
 /** Access JWTs: HS256 with a key derived from APP_SECRET, 15 minutes, `sub`, `sid`, `jti`. */
 export const ACCESS_TOKEN_SECONDS = 15 * 60;
@@ -19,8 +19,9 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims | undefined>;
 }
 
-export function createAccessTokens(appSecret: string): AccessTokens {
-  const key = new Uint8Array(deriveKey(appSecret, 'access-jwt-hs256'));
+export function createAccessTokens(secrets: AppSecrets): AccessTokens {
+  const keys = deriveKeys(secrets, 'access-jwt-hs256').map((key) => new Uint8Array(key));
+  const key = keys[0]!;
   return {
     sign: (userId, sessionId, options = {}) =>
       new SignJWT({ sid: sessionId })
@@ -34,19 +35,27 @@ export function createAccessTokens(appSecret: string): AccessTokens {
         .sign(key),
     async verify(token) {
       if (token.length > 4096) return undefined;
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: ISSUER,
-          audience: AUDIENCE,
-        });
-        const sid = payload.sid;
-        if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string')
-          return undefined;
-        return { userId: payload.sub, sessionId: sid, jti: payload.jti };
-      } catch {
-        return undefined;
+      for (const candidate of keys) {
+        const claims = await verifyWith(candidate, token);
+        if (claims) return claims;
       }
+      return undefined;
     },
   };
+}
+
+async function verifyWith(key: Uint8Array, token: string): Promise<AccessClaims | undefined> {
+  try {
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    const sid = payload.sid;
+    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string')
+      return undefined;
+    return { userId: payload.sub, sessionId: sid, jti: payload.jti };
+  } catch {
+    return undefined;
+  }
 }

@@ -56,7 +56,7 @@ describe('sessions and tokens', () => {
     const wrongKey = await new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .sign(new Uint8Array(deriveKey('another-secret-entirely-0123456789', 'access-jwt-hs256')));
-    const expired = await createAccessTokens(testConfig().appSecret).sign(userId, String(claims.sid), {
+    const expired = await createAccessTokens(testConfig()).sign(userId, String(claims.sid), {
       expiresInSeconds: -60,
     });
     const tamperedPayload = Buffer.from(JSON.stringify({ ...claims, sub: randomUUID() })).toString(

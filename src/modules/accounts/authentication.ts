@@ -72,7 +72,7 @@ export function createApiKeyAuthentication(deps: Pick<AuthenticationDeps, 'accou
 export type ApiKeyAuthentication = ReturnType<typeof createApiKeyAuthentication>;
 
 export interface AuthenticationDeps {
-  config: Pick<Config, 'appSecret'>;
+  config: Pick<Config, 'appSecret' | 'appSecretFallbacks'>;
   accounts: AccountsService;
   apiKeys: ApiKeysService;
 }
@@ -80,7 +80,7 @@ export interface AuthenticationDeps {
 /** Sets `request.principal` (and checks CSRF) on every request; register before the routes. */
 export async function registerAuthentication(app: FastifyInstance, deps: AuthenticationDeps): Promise<void> {
   const { accounts } = deps;
-  const tokens = createAccessTokens(deps.config.appSecret);
+  const tokens = createAccessTokens(deps.config);
   if (!app.hasRequestDecorator('cookies')) await app.register(fastifyCookie);
 
   const authenticateApiKey = createApiKeyAuthentication(deps);

@@ -2,7 +2,7 @@ import { type Challenge, type Solution, createChallenge, randomInt, verifySoluti
 import { deriveKey as pbkdf2 } from 'altcha-lib/algorithms/pbkdf2';
 import type { Db } from '../../platform/db/database.js';
 import { AppError } from '../../platform/errors.js';
-import { deriveKey } from './secrets.js';
+import { type AppSecrets, deriveKeys } from './secrets.js';
 import * as store from './store.js';
 
 /**
@@ -53,9 +53,14 @@ const levelOf = (challenge: Challenge): number => {
   return typeof level === 'number' && Number.isInteger(level) ? level : 0;
 };
 
-export function createCaptcha(options: { appSecret: string; db: Db }): Captcha {
-  const hmacSignatureSecret = deriveKey(options.appSecret, 'captcha-signature').toString('hex');
-  const hmacKeySignatureSecret = deriveKey(options.appSecret, 'captcha-key-signature').toString('hex');
+export function createCaptcha(options: { secrets: AppSecrets; db: Db }): Captcha {
+  // Challenges are signed with the current secret; one signed before a rotation still verifies.
+  const signatureSecrets = deriveKeys(options.secrets, 'captcha-signature').map((key) => key.toString('hex'));
+  const keySignatureSecrets = deriveKeys(options.secrets, 'captcha-key-signature').map((key) =>
+    key.toString('hex'),
+  );
+  const hmacSignatureSecret = signatureSecrets[0]!;
+  const hmacKeySignatureSecret = keySignatureSecrets[0]!;
 
   const claim = (challengeId: string, expiresAt: number): Promise<boolean> =>
     store.claimCaptcha(options.db, challengeId, new Date(expiresAt * 1000));
@@ -85,17 +90,20 @@ export function createCaptcha(options: { appSecret: string; db: Db }): Captcha {
       if (p.algorithm !== CAPTCHA_ALGORITHM || p.cost !== COST || typeof p.expiresAt !== 'number')
         throw captchaInvalid();
       let verified = false;
-      try {
-        const result = await verifySolution({
-          challenge,
-          solution,
-          deriveKey: pbkdf2,
-          hmacSignatureSecret,
-          hmacKeySignatureSecret,
-        });
-        verified = result.verified;
-      } catch {
-        verified = false;
+      for (const [i, signatureSecret] of signatureSecrets.entries()) {
+        if (verified) break;
+        try {
+          const result = await verifySolution({
+            challenge,
+            solution,
+            deriveKey: pbkdf2,
+            hmacSignatureSecret: signatureSecret,
+            hmacKeySignatureSecret: keySignatureSecrets[i]!,
+          });
+          verified = result.verified;
+        } catch {
+          verified = false;
+        }
       }
       if (!verified || !challenge.signature) throw captchaInvalid();
       if (levelOf(challenge) < (verifyOptions.minLevel ?? 0))

@@ -11,7 +11,8 @@ import type { LedgerService } from '../ledger/index.js';
 import { ACCESS_TOKEN_SECONDS, type AccessTokens, createAccessTokens } from './access-tokens.js';
 import { type Captcha, createCaptcha } from './captcha.js';
 import { type AccountMail, createAccountMail } from './mail.js';
-import { deriveKey, hashToken, newOpaqueToken, openSecret } from './secrets.js';
+import { createSealer, hashToken, newOpaqueToken } from './secrets.js';
+import { SEALED_MFA_SECRETS } from './schema.js';
 import * as store from './store.js';
 import { type AccountsCore, type PublicUser, type User, publicUser } from './users.js';
 
@@ -26,7 +27,7 @@ const TOTP_CHECKS = 'totp-user';
 
 export interface AccountsDeps {
   db: Db;
-  config: Pick<Config, 'appSecret' | 'publicUrl' | 'rateLimit'>;
+  config: Pick<Config, 'appSecret' | 'appSecretFallbacks' | 'publicUrl' | 'rateLimit'>;
   logger: Logger;
   mailer: Mailer | undefined;
   /** Account e-mails go through its queue; without one they are sent in the background. */
@@ -61,11 +62,11 @@ const mfaInvalid = () =>
 export function createAccountsContext(deps: AccountsDeps) {
   const { db, config, audit } = deps;
   const core: AccountsCore = { db, ledger: deps.ledger, audit };
-  const tokens: AccessTokens = createAccessTokens(config.appSecret);
-  const mfaKey = deriveKey(config.appSecret, 'totp-secret-encryption');
+  const tokens: AccessTokens = createAccessTokens(config);
+  const mfaSeals = createSealer(config, SEALED_MFA_SECRETS.purpose);
   const limiter =
     deps.rateLimiter ?? createRateLimiter({ keyPrefix: config.rateLimit.keyPrefix, logger: deps.logger });
-  const captcha: Captcha = createCaptcha({ appSecret: config.appSecret, db });
+  const captcha: Captcha = createCaptcha({ secrets: config, db });
   const mail: AccountMail = createAccountMail({
     config,
     db,
@@ -88,7 +89,7 @@ export function createAccountsContext(deps: AccountsDeps) {
     );
     if (!decision.allowed) throw rateLimited(decision.resetSeconds);
     if (!/^\d{6}$/.test(otp)) return undefined;
-    const secret = openSecret(mfaKey, sealed);
+    const secret = mfaSeals.open(sealed);
     const result = await verifyTotp({
       secret,
       token: otp,
@@ -141,5 +142,5 @@ export function createAccountsContext(deps: AccountsDeps) {
     };
   }
 
-  return { db, core, audit, captcha, tokens, mail, mfaKey, checkTotp, requireSecondFactor, startSession };
+  return { db, core, audit, captcha, tokens, mail, mfaSeals, checkTotp, requireSecondFactor, startSession };
 }

@@ -8,7 +8,16 @@ export {
 export { type AccountsJobsDeps, PRUNE_ACCOUNTS, defineAccountsJobs } from './jobs.js';
 export { SEND_ACCOUNT_MAIL } from './mail.js';
 export { type AccountsRoutesDeps, registerAccountsRoutes } from './routes.js';
-export { deriveKey, hashToken, newOpaqueToken, openSecret, sealSecret } from './secrets.js';
+export {
+  type AppSecrets,
+  type Sealer,
+  createSealer,
+  deriveKey,
+  hashToken,
+  newOpaqueToken,
+  openSecret,
+  sealSecret,
+} from './secrets.js';
 export {
   type AccountsDeps,
   type AccountsService,
@@ -16,3 +25,4 @@ export {
   type User,
   createAccountsService,
 } from './service.js';
+export { SEALED_MFA_SECRETS } from './schema.js';

@@ -1,7 +1,7 @@
 import { generateSecret, generateURI } from 'otplib';
 import { conflict, forbidden, unauthenticated, validationFailed } from '../../platform/errors.js';
 import type { AccountsContext, RequestContext } from './context.js';
-import { sealSecret } from './secrets.js';
+
 import * as store from './store.js';
 
 const wrongCode = () => validationFailed('The authentication code is incorrect.', { field: 'otp' });
@@ -16,7 +16,7 @@ export function createMfa(ctx: AccountsContext) {
     if (!user) throw unauthenticated();
     if (user.mfaSecret) throw conflict('mfa_already_enabled', 'Two-factor authentication is already on.');
     const secret = generateSecret();
-    await store.updateUser(db, userId, { mfaPendingSecret: sealSecret(ctx.mfaKey, secret) });
+    await store.updateUser(db, userId, { mfaPendingSecret: ctx.mfaSeals.seal(secret) });
     return { secret, otpauthUrl: generateURI({ issuer: 'Namaskah', label: user.email, secret }) };
   }
 

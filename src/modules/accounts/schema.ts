@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
+import type { SealedData } from '../../platform/db/reseal.js';
 import {
   bigint,
   check,
@@ -123,3 +124,13 @@ export const captchaUses = pgTable(
   },
   (t) => [index('captcha_uses_expires_idx').on(t.expiresAt)],
 );
+
+/** TOTP seeds, confirmed and being set up: sealed with APP_SECRET (re-sealed after a rotation). */
+export const SEALED_MFA_SECRETS: SealedData = {
+  purpose: 'totp-secret-encryption',
+  columns: [users.mfaSecret, users.mfaPendingSecret].map((column) => ({
+    table: getTableName(users),
+    key: [users.id.name],
+    column: column.name,
+  })),
+};

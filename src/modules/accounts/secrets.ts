@@ -15,6 +15,19 @@ export function deriveKey(appSecret: string, purpose: string, length = 32): Buff
   return Buffer.from(hkdfSync('sha256', appSecret, 'namaskah', purpose, length));
 }
 
+/**
+ * APP_SECRET, and during a rotation the secrets still accepted: what they signed or sealed is
+ * read, nothing new is written with them (Django's SECRET_KEY_FALLBACKS).
+ */
+export interface AppSecrets {
+  appSecret: string;
+  appSecretFallbacks: readonly string[];
+}
+
+/** One purpose's keys: the current one first, then those of the fallbacks. */
+export const deriveKeys = (secrets: AppSecrets, purpose: string): Buffer[] =>
+  [secrets.appSecret, ...secrets.appSecretFallbacks].map((secret) => deriveKey(secret, purpose));
+
 /** A high-entropy opaque token (refresh, e-mail): 32 random bytes, base64url, optional prefix. */
 export const newOpaqueToken = (prefix = '') => `${prefix}${randomBytes(32).toString('base64url')}`;
 
@@ -38,6 +51,40 @@ export function sealSecret(key: Buffer, plaintext: string): string {
     cipher.getAuthTag().toString('base64url'),
     body.toString('base64url'),
   ].join('.');
+}
+
+/** Seals with the current secret's key; opens what the current secret or a fallback sealed. */
+export interface Sealer {
+  seal(plaintext: string): string;
+  open(sealed: string): string;
+  /** Sealed with a fallback's key: a re-seal would move it to the current one. */
+  isStale(sealed: string): boolean;
+}
+
+export function createSealer(secrets: AppSecrets, purpose: string): Sealer {
+  const keys = deriveKeys(secrets, purpose);
+  const [current, ...fallbacks] = keys as [Buffer, ...Buffer[]];
+  const tryOpen = (key: Buffer, sealed: string): string | undefined => {
+    try {
+      return openSecret(key, sealed);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    seal: (plaintext) => sealSecret(current, plaintext),
+    open(sealed) {
+      for (const key of keys) {
+        const plaintext = tryOpen(key, sealed);
+        if (plaintext !== undefined) return plaintext;
+      }
+      throw new Error(
+        'Unreadable sealed secret (sealed with a secret that is neither current nor a fallback).',
+      );
+    },
+    isStale: (sealed) =>
+      tryOpen(current, sealed) === undefined && fallbacks.some((key) => tryOpen(key, sealed) !== undefined),
+  };
 }
 
 export function openSecret(key: Buffer, sealed: string): string {

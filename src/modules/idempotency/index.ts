@@ -4,3 +4,4 @@
  */
 export { PRUNE_IDEMPOTENCY_KEYS, defineIdempotencyJobs } from './jobs.js';
 export { type IdempotencyOptions, registerIdempotency } from './plugin.js';
+export { SEALED_RESPONSES } from './schema.js';

@@ -2,9 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, validationFailed } from '../../platform/errors.js';
 import { uncountRouteRateLimits } from '../../platform/http/rate-limit.js';
-import { deriveKey, openSecret, sealSecret } from '../accounts/index.js';
+import { type AppSecrets, createSealer } from '../accounts/index.js';
 import { fingerprint, isValidKey, MAX_KEY_LENGTH, shouldStoreResponse } from './domain.js';
 import * as store from './store.js';
+import { SEALED_RESPONSES } from './schema.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -33,7 +34,7 @@ export interface IdempotencyOptions {
   db: Db;
   ttlHours: number;
   /** Seals the stored answers of `idempotent: 'sealed'` routes (a key derived from it). */
-  appSecret: string;
+  secrets: AppSecrets;
   /**
    * How long a key outlives the last sign of life of the request holding it. The request renews it
    * while it runs, so only a crashed process lets it lapse: a retry waits this long at most.
@@ -64,7 +65,7 @@ function secondsUntil(moment: Date, atMost: number): number {
 
 export function registerIdempotency(app: FastifyInstance, options: IdempotencyOptions): void {
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
-  const sealingKey = deriveKey(options.appSecret, 'idempotent-responses');
+  const responses = createSealer(options.secrets, SEALED_RESPONSES.purpose);
   const sealed = (request: FastifyRequest) => request.routeOptions.config.idempotent === 'sealed';
   app.decorateRequest('idempotencyKey', null);
 
@@ -97,7 +98,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
       }
       if (existing.status === 'completed') {
         const body = existing.responseBody ?? '';
-        return replay(reply, existing, sealed(request) ? openSecret(sealingKey, body) : body);
+        return replay(reply, existing, sealed(request) ? responses.open(body) : body);
       }
       if (!(await store.takeOverAbandoned(options.db, principal, key, leaseSeconds))) {
         return keyInUse(
@@ -146,7 +147,7 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
         }
         await store.complete(options.db, claim.principal, claim.key, {
           status: reply.statusCode,
-          body: sealed(request) ? sealSecret(sealingKey, body) : body,
+          body: sealed(request) ? responses.seal(body) : body,
           headers,
         });
       } else {

@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
+import type { SealedData } from '../../platform/db/reseal.js';
 import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /** An in-flight key is held by a running request; a completed one replays its stored answer. */
@@ -29,3 +30,19 @@ export const idempotencyKeys = pgTable(
     index('idempotency_keys_created_idx').on(t.createdAt),
   ],
 );
+
+/**
+ * The stored answers of `idempotent: 'sealed'` routes (a new API key's secret). Other answers are
+ * plain JSON, which never starts with a seal's `v1.`.
+ */
+export const SEALED_RESPONSES: SealedData = {
+  purpose: 'idempotent-responses',
+  columns: [
+    {
+      table: getTableName(idempotencyKeys),
+      key: [idempotencyKeys.principal.name, idempotencyKeys.key.name],
+      column: idempotencyKeys.responseBody.name,
+      where: `${idempotencyKeys.responseBody.name} like 'v1.%'`,
+    },
+  ],
+};

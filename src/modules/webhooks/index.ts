@@ -10,3 +10,4 @@ export { registerWebhooksMetrics } from './metrics.js';
 export { DELIVER_WEBHOOKS, type WebhooksJobsDeps, defineWebhooksJobs } from './jobs.js';
 export { type WebhooksRoutesDeps, registerWebhooksRoutes } from './routes.js';
 export { type WebhooksDeps, type WebhooksService, createWebhooksService } from './service.js';
+export { SEALED_WEBHOOK_SECRETS } from './schema.js';

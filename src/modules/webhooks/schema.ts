@@ -1,4 +1,5 @@
-import { sql } from 'drizzle-orm';
+import { getTableName, sql } from 'drizzle-orm';
+import type { SealedData } from '../../platform/db/reseal.js';
 import {
   bigserial,
   boolean,
@@ -112,3 +113,13 @@ export const webhookAttempts = pgTable(
   },
   (t) => [index('webhook_attempts_delivery_idx').on(t.deliveryId, t.attemptedAt)],
 );
+
+/** Endpoint signing secrets, current and rotated-out: sealed with APP_SECRET. */
+export const SEALED_WEBHOOK_SECRETS: SealedData = {
+  purpose: 'webhook-endpoint-secrets',
+  columns: [webhookEndpoints.secretSealed, webhookEndpoints.previousSecretSealed].map((column) => ({
+    table: getTableName(webhookEndpoints),
+    key: [webhookEndpoints.id.name],
+    column: column.name,
+  })),
+};

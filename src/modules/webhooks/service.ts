@@ -10,7 +10,7 @@ import {
   assertSafeWebhookUrl,
   resolveSafeAddresses,
 } from '../../platform/net/outbound-url.js';
-import { type AccountsService, deriveKey, openSecret, sealSecret } from '../accounts/index.js';
+import { type AccountsService, type AppSecrets, createSealer } from '../accounts/index.js';
 import type { TiersService } from '../tiers/index.js';
 import { createDelivery, emitEvent } from './delivery.js';
 import {
@@ -22,6 +22,7 @@ import {
 } from './domain.js';
 import * as store from './store.js';
 import { describeDelivery, describeEndpoint } from './views.js';
+import { SEALED_WEBHOOK_SECRETS } from './schema.js';
 
 export interface WebhooksDeps {
   db: Db;
@@ -31,7 +32,8 @@ export interface WebhooksDeps {
   /** The disabled-endpoint e-mail goes through its queue; without one it is sent in the background. */
   jobs: Jobs | undefined;
   logger: Pick<Logger, 'info' | 'warn' | 'error'>;
-  appSecret: string;
+  /** APP_SECRET (and its fallbacks during a rotation): the endpoints' signing secrets are sealed with it. */
+  secrets: AppSecrets;
   publicUrl: string;
   /** https only in production; private targets only with the local-use flag. */
   outbound: OutboundUrlPolicy;
@@ -48,8 +50,7 @@ export const MAX_ENDPOINTS = 16;
 
 export function createWebhooksService(deps: WebhooksDeps) {
   const { db } = deps;
-  const key = deriveKey(deps.appSecret, 'webhook-endpoint-secrets');
-  const secrets = { seal: (s: string) => sealSecret(key, s), open: (s: string) => openSecret(key, s) };
+  const secrets = createSealer(deps.secrets, SEALED_WEBHOOK_SECRETS.purpose);
   const delivery = createDelivery(deps, secrets);
 
   /** The tier row decides (SPEC §6): freemium has no webhooks. */
