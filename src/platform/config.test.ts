@@ -100,7 +100,8 @@ describe('configuration', () => {
     const base = { DATABASE_URL: 'postgres://db/n', APP_SECRET: 'y'.repeat(32) };
     expect(loadConfig(base).appSecretFallbacks).toEqual([]);
     expect(
-      loadConfig({ ...base, APP_SECRET_FALLBACKS: `${'a'.repeat(32)}, ${'b'.repeat(40)}` }).appSecretFallbacks,
+      loadConfig({ ...base, APP_SECRET_FALLBACKS: `${'a'.repeat(32)}, ${'b'.repeat(40)}` })
+        .appSecretFallbacks,
     ).toEqual(['a'.repeat(32), 'b'.repeat(40)]);
     expect(() => loadConfig({ ...base, APP_SECRET_FALLBACKS: `${'a'.repeat(32)},short` })).toThrow(
       /APP_SECRET_FALLBACKS must be a comma-separated list of secrets of 32\+ characters/,
