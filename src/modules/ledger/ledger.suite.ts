@@ -94,6 +94,48 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 70, held: 30 });
     });
 
+    it('one reference asked for at once by many: one hold, the wallet debited once', async () => {
+      const owner = await fundedWallet(100);
+      const asks = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          db.transaction((tx) =>
+            ledger.hold(tx, { ownerId: owner, amount: 30, reference: `race:${owner}`, memo: 'h' }),
+          ),
+        ),
+      );
+      expect(new Set(asks.map((a) => a.hold.id)).size).toBe(1);
+      expect(asks.filter((a) => !a.duplicate)).toHaveLength(1);
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 70, held: 30 });
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
+    it('a refused hold writes nothing: the same transaction goes on and commits', async () => {
+      const owner = await fundedWallet(50);
+      const { rows } = await testDb.database.sql.query('select count(*)::int as n from ledger_transactions');
+      const transactionsBefore = Number(rows[0]!.n);
+      const placed = await db.transaction(async (tx) => {
+        await expect(
+          ledger.hold(tx, { ownerId: owner, amount: 80, reference: `big:${owner}`, memo: 'h' }),
+        ).rejects.toMatchObject({ code: 'insufficient_funds' });
+        // A wallet that does not exist is refused the same way, and never created.
+        await expect(
+          ledger.hold(tx, { ownerId: randomUUID(), amount: 1, reference: `none:${owner}`, memo: 'h' }),
+        ).rejects.toMatchObject({ code: 'insufficient_funds' });
+        return ledger.hold(tx, { ownerId: owner, amount: 20, reference: `small:${owner}`, memo: 'h' });
+      });
+      expect(placed.duplicate).toBe(false);
+      expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 30, held: 20 });
+      const after = await testDb.database.sql.query('select count(*)::int as n from ledger_transactions');
+      expect(Number(after.rows[0]!.n) - transactionsBefore).toBe(1);
+    });
+
+    it('resolving a hold that does not exist is 404', async () => {
+      await expect(db.transaction((tx) => ledger.capture(tx, randomUUID()))).rejects.toMatchObject({
+        status: 404,
+        code: 'not_found',
+      });
+    });
+
     it('an idempotent transfer applies once', async () => {
       const owner = await fundedWallet(0);
       const credit = () =>

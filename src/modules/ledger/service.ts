@@ -141,42 +141,18 @@ async function resolveAccounts(tx: Db, legs: Leg[], currency: string): Promise<M
 
 export type Hold = store.HoldRow;
 
-/** Reserves money for a purchase: wallet → escrow, pending until captured or released. */
+/**
+ * Reserves money for a purchase: wallet → escrow, pending until captured or released. One round
+ * trip (`ledger_hold`); a wallet too low is refused having written nothing.
+ */
 export async function hold(
   tx: Db,
   input: { ownerId: string; amount: number; reference: string; memo: string; currency?: string },
 ): Promise<{ hold: Hold; duplicate: boolean }> {
   assertPositiveMinorUnits(input.amount);
-  const currency = input.currency ?? WALLET_CURRENCY;
-  let created: Hold | undefined;
-  const result = await post(
-    tx,
-    {
-      kind: 'hold',
-      legs: movement({ wallet: input.ownerId }, { platform: 'escrow' }, input.amount),
-      memo: input.memo,
-      idempotencyKey: `hold:${input.reference}`,
-      metadata: { reference: input.reference },
-      currency,
-    },
-    {},
-    async (holdTransactionId, accounts) => {
-      created = await store.insertHold(tx, {
-        walletAccountId: accounts.get(accountKey({ wallet: input.ownerId }))!,
-        ownerId: input.ownerId,
-        currency,
-        amount: input.amount,
-        reference: input.reference,
-        holdTransactionId,
-      });
-    },
-  );
-  if (result.duplicate || !created) {
-    const existing = await store.findHoldByReference(tx, input.reference);
-    if (!existing) throw new Error('hold transaction exists without its hold');
-    return { hold: existing, duplicate: true };
-  }
-  return { hold: created, duplicate: false };
+  const answer = await store.holdFunds(tx, { ...input, currency: input.currency ?? WALLET_CURRENCY });
+  if (answer.outcome === 'insufficient_funds') throw insufficientFunds();
+  return { hold: answer.hold, duplicate: answer.outcome === 'duplicate' };
 }
 
 export type Resolution = { outcome: 'resolved'; hold: Hold } | { outcome: 'already_resolved'; hold: Hold };
@@ -191,34 +167,16 @@ export function release(tx: Db, holdId: string, memo = 'Hold released'): Promise
   return resolve(tx, holdId, 'voided', memo);
 }
 
+/** One round trip (`ledger_resolve_hold`); the unique resolves_hold_id makes racing resolvers lose. */
 async function resolve(
   tx: Db,
   holdId: string,
   status: 'posted' | 'voided',
   memo: string,
 ): Promise<Resolution> {
-  const pending = await store.findHold(tx, holdId);
-  if (!pending) throw new AppError(404, 'not_found', 'Hold not found.');
-  const legs =
-    status === 'posted'
-      ? movement({ platform: 'escrow' }, { platform: 'revenue' }, pending.amount)
-      : movement({ platform: 'escrow' }, { wallet: pending.ownerId }, pending.amount);
-  // The unique resolves_hold_id is the arbiter: a racing resolver waits on it and then finds it taken.
-  const transactionId = await store.insertTransaction(tx, {
-    kind: status === 'posted' ? 'capture' : 'release',
-    memo,
-    resolvesHoldId: holdId,
-    metadata: { reference: pending.reference },
-  });
-  if (!transactionId) {
-    const settled = await store.findHold(tx, holdId);
-    if (!settled) throw new Error('hold vanished');
-    return { outcome: 'already_resolved', hold: settled };
-  }
-  await applyLegs(tx, transactionId, legs, pending.currency);
-  const resolved = await store.resolvePendingHold(tx, holdId, status, transactionId);
-  if (!resolved) throw new Error(`hold ${holdId} was not pending although its resolution was free`);
-  return { outcome: 'resolved', hold: resolved };
+  const answer = await store.resolveHold(tx, holdId, status, memo);
+  if (answer.outcome === 'not_found') throw new AppError(404, 'not_found', 'Hold not found.');
+  return answer;
 }
 
 /** Undoes a posted transaction with its mirror image; a reversal may itself fail for lack of funds. */

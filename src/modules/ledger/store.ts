@@ -1,4 +1,4 @@
-import { and, eq, gte, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
+import { type SQL, and, eq, gte, inArray, isNotNull, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { rawRows } from '../../platform/db/raw.js';
 import {
@@ -132,35 +132,80 @@ export async function entriesOf(db: Db, transactionId: string) {
     .where(eq(ledgerEntries.transactionId, transactionId));
 }
 
-export async function insertHold(db: Db, values: typeof ledgerHolds.$inferInsert): Promise<HoldRow> {
-  const [row] = await db.insert(ledgerHolds).values(values).returning();
-  if (!row) throw new Error('hold insert returned nothing');
-  return row;
+/** A `ledger_holds` row as `to_jsonb` writes it (snake_case, timestamps as text). */
+interface HoldJson {
+  id: string;
+  wallet_account_id: string;
+  owner_id: string;
+  currency: string;
+  amount: number | string;
+  status: HoldRow['status'];
+  reference: string;
+  hold_transaction_id: string;
+  resolution_transaction_id: string | null;
+  created_at: string;
+  resolved_at: string | null;
 }
 
-export async function findHold(db: Db, id: string): Promise<HoldRow | undefined> {
-  const [row] = await db.select().from(ledgerHolds).where(eq(ledgerHolds.id, id));
-  return row;
+const holdOf = (json: HoldJson): HoldRow => ({
+  id: json.id,
+  walletAccountId: json.wallet_account_id,
+  ownerId: json.owner_id,
+  currency: json.currency,
+  amount: Number(json.amount),
+  status: json.status,
+  reference: json.reference,
+  holdTransactionId: json.hold_transaction_id,
+  resolutionTransactionId: json.resolution_transaction_id,
+  createdAt: new Date(json.created_at),
+  resolvedAt: json.resolved_at === null ? null : new Date(json.resolved_at),
+});
+
+async function callLedgerFunction(db: Db, query: SQL): Promise<{ outcome: string; hold?: HoldJson }> {
+  const [row] = await rawRows<{ answer: { outcome: string; hold?: HoldJson } | string }>(db, query);
+  if (!row) throw new Error('ledger function answered nothing');
+  // PGlite and pg both parse jsonb; a driver that does not hands back its text.
+  return typeof row.answer === 'string' ? JSON.parse(row.answer) : row.answer;
 }
 
-export async function findHoldByReference(db: Db, reference: string): Promise<HoldRow | undefined> {
-  const [row] = await db.select().from(ledgerHolds).where(eq(ledgerHolds.reference, reference));
-  return row;
-}
+export type HoldAnswer =
+  { outcome: 'created' | 'duplicate'; hold: HoldRow } | { outcome: 'insufficient_funds' };
 
-/** Moves a pending hold to its final state; the row lock makes racing resolvers queue and then lose. */
-export async function resolvePendingHold(
+/** Wallet → escrow in one round trip (`ledger_hold`, migration 0010); nothing written when refused. */
+export async function holdFunds(
   db: Db,
-  id: string,
+  input: { ownerId: string; currency: string; amount: number; reference: string; memo: string },
+): Promise<HoldAnswer> {
+  const answer = await callLedgerFunction(
+    db,
+    sql`select ledger_hold(${input.ownerId}::uuid, ${input.currency}, ${input.amount}::bigint, ${input.reference}, ${input.memo}) as answer`,
+  );
+  if (answer.outcome === 'insufficient_funds') return { outcome: 'insufficient_funds' };
+  if ((answer.outcome === 'created' || answer.outcome === 'duplicate') && answer.hold) {
+    return { outcome: answer.outcome, hold: holdOf(answer.hold) };
+  }
+  throw new Error(`ledger_hold answered ${answer.outcome}`);
+}
+
+export type ResolveAnswer =
+  { outcome: 'resolved' | 'already_resolved'; hold: HoldRow } | { outcome: 'not_found' };
+
+/** Escrow → revenue or back to the wallet, in one round trip (`ledger_resolve_hold`). */
+export async function resolveHold(
+  db: Db,
+  holdId: string,
   status: 'posted' | 'voided',
-  resolutionTransactionId: string,
-): Promise<HoldRow | undefined> {
-  const [row] = await db
-    .update(ledgerHolds)
-    .set({ status, resolutionTransactionId, resolvedAt: sql`now()` })
-    .where(and(eq(ledgerHolds.id, id), eq(ledgerHolds.status, 'pending')))
-    .returning();
-  return row;
+  memo: string,
+): Promise<ResolveAnswer> {
+  const answer = await callLedgerFunction(
+    db,
+    sql`select ledger_resolve_hold(${holdId}::uuid, ${status}, ${memo}) as answer`,
+  );
+  if (answer.outcome === 'not_found') return { outcome: 'not_found' };
+  if ((answer.outcome === 'resolved' || answer.outcome === 'already_resolved') && answer.hold) {
+    return { outcome: answer.outcome, hold: holdOf(answer.hold) };
+  }
+  throw new Error(`ledger_resolve_hold answered ${answer.outcome}`);
 }
 
 export async function walletSummary(db: Db, ownerId: string, currency: string) {

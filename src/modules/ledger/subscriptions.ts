@@ -79,17 +79,15 @@ export function subscriptionOperations(ops: { transfer: Transfer; hold: HoldOper
     /**
      * For a purchase: holds `amount` of the user's included usage (INCLUDED wallet → escrow) when
      * it covers the whole amount; otherwise holds nothing and answers undefined, and the purchase
-     * pays in USD. The attempt runs in a savepoint, so a refused debit leaves the caller's
-     * transaction usable. Capture and release work on the hold as on any other.
+     * pays in USD. A refused hold writes nothing, so the caller's transaction goes on as it was.
+     * Capture and release work on the hold as on any other.
      */
     async holdIncludedUsage(
       tx: Db,
       input: { ownerId: string; amount: number; reference: string; memo: string },
     ): Promise<{ hold: Hold; duplicate: boolean } | undefined> {
       try {
-        return await tx.transaction((savepoint) =>
-          hold(savepoint, { ...input, currency: INCLUDED_USAGE_CURRENCY }),
-        );
+        return await hold(tx, { ...input, currency: INCLUDED_USAGE_CURRENCY });
       } catch (error) {
         if (error instanceof AppError && error.code === 'insufficient_funds') return undefined;
         throw error;
