@@ -5,6 +5,7 @@ export {
   type CatalogDeps,
   type CatalogService,
   type CatalogSettings,
+  type DeliveryFiguresSource,
   type Offer,
   type Quote,
   createCatalogService,
