@@ -159,6 +159,7 @@ export function createServices(platform: Platform): Services {
     catalog,
     verifications,
     payments,
+    deliveryStats,
     textVerified: providers.textVerified,
     paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
     defaultMarkupBps: config.catalog.markupBps,

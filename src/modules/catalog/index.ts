@@ -10,3 +10,4 @@ export {
   type Quote,
   createCatalogService,
 } from './service.js';
+export { type DeliveryView, deliveryView } from './views.js';

@@ -70,6 +70,8 @@ export interface DeliverySnapshot {
 }
 
 export interface DeliveryStats {
+  /** Orders a window needs before its figure is shown. */
+  readonly minOrders: number;
   /** The figures, at most `cacheSeconds` old (callers at once share one query; failures are not kept). */
   snapshot(): Promise<DeliverySnapshot>;
   /** Forgets the kept figures (tests). */
@@ -178,6 +180,7 @@ export async function computeDeliverySnapshot(
 export function createDeliveryStats(deps: { db: Db; settings: DeliveryStatsSettings }): DeliveryStats {
   let kept: { value: Promise<DeliverySnapshot>; expiresAt: number } | null = null;
   return {
+    minOrders: deps.settings.minOrders,
     snapshot() {
       if (kept && kept.expiresAt > Date.now()) return kept.value;
       const value = computeDeliverySnapshot(deps.db, deps.settings.minOrders);
