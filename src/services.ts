@@ -15,8 +15,10 @@ import { type SmsActivateService, createSmsActivateService } from './modules/sms
 import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
 import {
+  type DeliveryStats,
   type VerificationEventBus,
   type VerificationsService,
+  createDeliveryStats,
   createVerificationEventBus,
   createVerificationsService,
 } from './modules/verifications/index.js';
@@ -57,6 +59,8 @@ export interface Services {
   accounts: AccountsService;
   apiKeys: ApiKeysService;
   catalog: CatalogService;
+  /** Success rate and time to the code from our own orders (shown by the catalogue). */
+  deliveryStats: DeliveryStats;
   verificationEvents: VerificationEventBus;
   verifications: VerificationsService;
   payments: PaymentsService;
@@ -108,11 +112,14 @@ export function createServices(platform: Platform): Services {
     publicUrl: config.publicUrl,
     outbound: { allowPrivate: config.allowPrivateWebhookTargets, requireHttps: config.isProduction },
   });
+  // Before the catalogue, which shows its figures; it reads only the orders' table.
+  const deliveryStats = createDeliveryStats({ db, settings: config.deliveryStats });
   const catalog = createCatalogService({
     db,
     textVerified: providers.textVerified,
     tiers,
     settings: config.catalog,
+    deliveryStats,
   });
   const verificationEvents = createVerificationEventBus({
     database,
@@ -152,6 +159,7 @@ export function createServices(platform: Platform): Services {
     catalog,
     verifications,
     payments,
+    deliveryStats,
     textVerified: providers.textVerified,
     paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
     defaultMarkupBps: config.catalog.markupBps,
@@ -176,6 +184,7 @@ export function createServices(platform: Platform): Services {
     accounts,
     apiKeys,
     catalog,
+    deliveryStats,
     verificationEvents,
     verifications,
     payments,

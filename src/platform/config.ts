@@ -72,6 +72,10 @@ const envSchema = z
     API_KEY_ROTATION_OVERLAP_HOURS: z.coerce.number().int().min(0).max(168).default(24),
     CATALOG_MARKUP_BPS: z.coerce.number().int().min(10000).max(100000).default(15000),
     CATALOG_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+    /** Orders (24 h or 7 days) a service needs before its delivery figures are shown. */
+    DELIVERY_STATS_MIN_ORDERS: z.coerce.number().int().min(1).default(20),
+    /** How long the delivery figures are reused before the orders are aggregated again. */
+    DELIVERY_STATS_CACHE_SECONDS: z.coerce.number().int().min(0).default(60),
     /** Bearer token that `/metrics` asks for; without it (and without METRICS_PORT) production will not start. */
     METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be 16+ characters'),
     /** Serve `/metrics` on its own listener (METRICS_HOST:METRICS_PORT) instead of the public port. */
@@ -177,6 +181,8 @@ export interface Config {
   apiKeyRotationOverlapHours: number;
   /** Default markup on provider cost, in basis points (15000 = ×1.5), and how long catalogue data is cached. */
   catalog: { markupBps: number; cacheTtlSeconds: number };
+  /** Delivery statistics shown before purchase: minimum sample and cache lifetime. */
+  deliveryStats: { minOrders: number; cacheSeconds: number };
   /**
    * `/metrics`: with a token it answers only `Authorization: Bearer <token>`; with a port it is
    * served on its own listener (host:port) and no longer on the public port.
@@ -246,6 +252,10 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     idempotencyTtlHours: env.IDEMPOTENCY_TTL_HOURS,
     apiKeyRotationOverlapHours: env.API_KEY_ROTATION_OVERLAP_HOURS,
     catalog: { markupBps: env.CATALOG_MARKUP_BPS, cacheTtlSeconds: env.CATALOG_CACHE_TTL_SECONDS },
+    deliveryStats: {
+      minOrders: env.DELIVERY_STATS_MIN_ORDERS,
+      cacheSeconds: env.DELIVERY_STATS_CACHE_SECONDS,
+    },
     metrics: { token: env.METRICS_TOKEN, port: env.METRICS_PORT, host: env.METRICS_HOST },
   };
 }

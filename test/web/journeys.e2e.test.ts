@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkLedgerInvariants } from '../../src/modules/ledger/index.js';
 import type { Runtime } from '../../src/runtime.js';
+import { insertKnownOrders } from '../support/delivery-orders.js';
 import { type EmbeddedApp, startEmbeddedApp } from '../support/embedded.js';
 import { startWebhookReceiver } from '../support/webhooks.js';
 import {
@@ -90,7 +91,25 @@ describe('web app journeys in Chromium', () => {
     expect(await page.textContent('#wallet-balance')).toBe('$10.00');
 
     // The sign-up credit pays for the first number; the second is paid from the wallet.
+    // Before it, others' finished orders (the minimum sample of 20: 18 codes in 30 s, 2 expired)
+    // give whatsapp delivery figures, shown with its price.
+    const finished = {
+      service: 'whatsapp',
+      country: 'US',
+      provider: 'textverified',
+      agoMs: 3_600_000,
+    } as const;
+    await insertKnownOrders(runtime.database.db, new Date(), [
+      ...Array.from({ length: 18 }, () => ({ ...finished, status: 'completed' as const, secondsToCode: 30 })),
+      ...Array.from({ length: 2 }, () => ({ ...finished, status: 'expired' as const })),
+    ]);
+    runtime.services.deliveryStats.invalidate();
     await page.goto(url('/verify'));
+    await page.waitForSelector('#service-select option[value="whatsapp"]', { state: 'attached' });
+    await page.selectOption('#service-select', 'whatsapp');
+    expect(await waitForText(page, '#delivery-figures', /delivered/)).toBe(
+      '90% delivered · median 30 s (7 days, 20 orders) · 90% delivered · median 30 s (24 h, 20 orders)',
+    );
     await visited(page);
     await buy(page, 'whatsapp');
     const freeCode = await waitForText(page, '#verification-code', /^[0-9A-Z]{4,8}$/, 15_000);

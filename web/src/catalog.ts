@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useCallback } from 'react';
 import { type Money, api } from './api';
+import type { Delivery } from './delivery';
 
 /** `GET /api/v1/catalog/services` rows: a service's name is its id, its display name is for people. */
 export interface CatalogService {
@@ -10,6 +11,8 @@ export interface CatalogService {
   capabilities: ('sms' | 'voice')[];
   price: Money | null;
   available: boolean | null;
+  /** For the country asked for (every country when none is), every provider together. */
+  delivery: Delivery;
 }
 
 /** The catalogue for `country` ('' for every country), shared by the pages that need it. */

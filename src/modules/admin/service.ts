@@ -8,7 +8,7 @@ import type { CatalogService } from '../catalog/index.js';
 import { type LedgerService, WALLET_CURRENCY, checkLedgerInvariants } from '../ledger/index.js';
 import type { PaymentsService } from '../payments/index.js';
 import type { Tier, TierPatch, TiersService } from '../tiers/index.js';
-import type { VerificationsService } from '../verifications/index.js';
+import type { DeliveryStats, VerificationsService } from '../verifications/index.js';
 import {
   adjustmentKey,
   changedFields,
@@ -30,6 +30,8 @@ export interface AdminDeps {
   catalog: CatalogService;
   verifications: VerificationsService;
   payments: PaymentsService;
+  /** Delivery figures from our own orders, per service, country and provider. */
+  deliveryStats: DeliveryStats;
   textVerified: TextVerifiedClient | undefined;
   paystackConfigured: boolean;
   /** The markup of services without an override (`CATALOG_MARKUP_BPS`). */
@@ -303,6 +305,23 @@ export function createAdminService(deps: AdminDeps) {
     return { textVerified, paystack: { configured: deps.paystackConfigured } };
   }
 
+  /** Every provider's delivery figures per service and country (the figures buyers see merge them). */
+  async function deliveryByProvider() {
+    const snapshot = await deps.deliveryStats.snapshot();
+    return {
+      minOrders: deps.deliveryStats.minOrders,
+      computedAt: snapshot.computedAt.toISOString(),
+      data: snapshot
+        .perProvider()
+        .sort(
+          (a, b) =>
+            a.service.localeCompare(b.service) ||
+            a.country.localeCompare(b.country) ||
+            a.provider.localeCompare(b.provider),
+        ),
+    };
+  }
+
   async function markups() {
     const overrides = await deps.catalog.markupOverrideList();
     return {
@@ -382,6 +401,7 @@ export function createAdminService(deps: AdminDeps) {
     auditLog,
     invariants: () => checkLedgerInvariants(db),
     providers,
+    deliveryByProvider,
     markups,
     replaceMarkups,
     listTiers,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deliveryView } from '../catalog/index.js';
 import { TOPUP_REFERENCE_PATTERN } from '../payments/index.js';
 import { MAX_ADJUSTMENT_CENTS, MAX_MARKUP_BPS, MIN_MARKUP_BPS } from './domain.js';
 
@@ -194,6 +195,13 @@ export const providersView = z.object({
     error: z.string().nullable(),
   }),
   paystack: z.object({ configured: z.boolean() }),
+});
+
+export const deliveryByProviderView = z.object({
+  /** Orders a window needs before its figure is shown (`DELIVERY_STATS_MIN_ORDERS`). */
+  minOrders: z.number().int(),
+  computedAt: z.string(),
+  data: z.array(deliveryView.extend({ service: z.string(), country: z.string(), provider: z.string() })),
 });
 
 export const markupsView = z.object({

@@ -232,7 +232,7 @@ describe('GET /api/v1/catalog/services', () => {
     expect(JSON.stringify(item.properties!.price)).toContain('"amount"');
     expect(Object.keys(okSchema(doc, '/api/v1/catalog/countries', 'get').properties!)).toEqual(['data']);
     expect(Object.keys(okSchema(doc, '/api/v1/catalog/quote', 'get').properties!).sort()).toEqual(
-      ['breakdown', 'capability', 'country', 'price', 'service', 'tier'].sort(),
+      ['breakdown', 'capability', 'country', 'delivery', 'price', 'service', 'tier'].sort(),
     );
     const quoteErrors = doc.paths['/api/v1/catalog/quote']!.get!.responses['4XX'];
     expect(JSON.stringify(quoteErrors)).toContain('"code"');

@@ -5,7 +5,9 @@ export {
   type CatalogDeps,
   type CatalogService,
   type CatalogSettings,
+  type DeliveryFiguresSource,
   type Offer,
   type Quote,
   createCatalogService,
 } from './service.js';
+export { type DeliveryView, deliveryView } from './views.js';

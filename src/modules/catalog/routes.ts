@@ -82,6 +82,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
         areaCode: q.areaCode !== undefined,
         carrier: q.carrier !== undefined,
       });
+      const delivery = await catalog.delivery(quote.service, quote.country);
       return {
         service: quote.service,
         country: quote.country,
@@ -89,6 +90,7 @@ export function registerCatalogRoutes(app: FastifyInstance, deps: CatalogRoutesD
         tier: quote.tier,
         price: { amount: quote.totalCents, currency: quote.currency },
         breakdown: { base: quote.tierAdjustedCents, surcharges: quote.surchargeCents },
+        delivery,
       };
     },
   );

@@ -18,7 +18,7 @@ import {
   priceVerification,
 } from './domain.js';
 import * as store from './store.js';
-import type { CatalogEntry, PricedCatalogService } from './views.js';
+import type { CatalogEntry, DeliveryView, PricedCatalogService } from './views.js';
 
 /** Tier of anonymous callers for quotes and listed prices. */
 export const ANONYMOUS_TIER = 'payg';
@@ -59,6 +59,16 @@ export interface Quote extends PriceBreakdown {
   markupBps: number;
 }
 
+/**
+ * Where delivery figures come from (the verifications' statistics over our own orders, cached
+ * there): every provider together for a service in a country, or in every country.
+ */
+export interface DeliveryFiguresSource {
+  snapshot(): Promise<{ overall(service: string, country?: string): DeliveryView }>;
+}
+
+const NO_FIGURES: DeliveryView = { last24h: null, last7d: null };
+
 interface Cached<T> {
   value: Promise<T>;
   expiresAt: number;
@@ -81,9 +91,11 @@ export class Catalog {
   private readonly client: TextVerifiedClient | undefined;
   private readonly settings: CatalogSettings;
   private readonly tiers: TiersService;
+  private readonly deliveryStats: DeliveryFiguresSource | undefined;
 
   constructor(deps: CatalogDeps) {
     this.db = deps.db;
+    this.deliveryStats = deps.deliveryStats;
     this.client = deps.textVerified;
     this.settings = deps.settings;
     this.tiers = deps.tiers;
@@ -161,10 +173,15 @@ export class Catalog {
     query: { country?: string; q?: string },
     tierName: string,
   ): Promise<PricedCatalogService[]> {
-    return (await this.listOffers(query, tierName)).map(({ priceCents, stock, ...service }) => ({
+    const [offers, figures] = await Promise.all([
+      this.listOffers(query, tierName),
+      this.deliveryStats?.snapshot(),
+    ]);
+    return offers.map(({ priceCents, stock, ...service }) => ({
       ...service,
       price: priceCents === null ? null : { amount: priceCents, currency: 'USD' },
       available: stock === null ? null : stock > 0,
+      delivery: figures?.overall(service.name, query.country || undefined) ?? NO_FIGURES,
     }));
   }
 
@@ -311,6 +328,15 @@ export class Catalog {
     };
   }
 
+  /**
+   * Delivery figures shown with a quote: the service in the country, every provider together (the
+   * buyer picks service and country; routing picks the provider).
+   */
+  async delivery(service: string, country: string): Promise<DeliveryView> {
+    const figures = await this.deliveryStats?.snapshot();
+    return figures?.overall(service, country) ?? NO_FIGURES;
+  }
+
   /** Drops cached provider data (tests, admin price edits). */
   invalidate(): void {
     this.services = null;
@@ -336,6 +362,8 @@ export interface CatalogDeps {
   textVerified: TextVerifiedClient | undefined;
   tiers: TiersService;
   settings: CatalogSettings;
+  /** Absent: every service shows no delivery figures. */
+  deliveryStats?: DeliveryFiguresSource | undefined;
 }
 
 export type CatalogService = Catalog;

@@ -15,6 +15,30 @@ const catalogEntryView = z.object({
 });
 export type CatalogEntry = z.infer<typeof catalogEntryView>;
 
+const deliveryFigureView = z.object({
+  orders: z.number().int().describe('Finished orders counted in the window.'),
+  delivered: z.number().int().describe('Of those, the orders whose code arrived.'),
+  successRate: z.number().min(0).max(1).describe('delivered / orders.'),
+  medianSecondsToCode: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Median seconds from purchase to the code among delivered orders; null when none was.'),
+});
+
+/**
+ * Delivery figures from our own orders, every provider together. Counted: completed (delivered),
+ * expired and canceled after a number was given (not delivered). A window with fewer orders than
+ * the minimum sample is null.
+ */
+export const deliveryView = z
+  .object({
+    last24h: deliveryFigureView.nullable(),
+    last7d: deliveryFigureView.nullable(),
+  })
+  .describe('Success rate and median time to the code; a window below the minimum sample is null.');
+export type DeliveryView = z.infer<typeof deliveryView>;
+
 /** A catalogue entry with what the caller's tier would pay for it and whether numbers are in stock. */
 export const pricedServiceView = catalogEntryView.extend({
   price: usd
@@ -24,6 +48,9 @@ export const pricedServiceView = catalogEntryView.extend({
     .boolean()
     .nullable()
     .describe('The provider has numbers for it; null when that could not be checked now.'),
+  delivery: deliveryView.describe(
+    'Delivery figures for the country asked for (every country when none is), all providers together.',
+  ),
 });
 export type PricedCatalogService = z.infer<typeof pricedServiceView>;
 
@@ -37,5 +64,6 @@ export const quoteView = z.object({
   tier: z.string(),
   price: usd,
   breakdown: z.object({ base: z.number().int(), surcharges: z.number().int() }),
+  delivery: deliveryView,
 });
 export type QuoteView = z.infer<typeof quoteView>;

@@ -11,3 +11,12 @@ export { registerVerificationMetrics } from './metrics.js';
 export { type VerificationsService, createVerificationsService } from './service.js';
 export { type VerificationView } from './views.js';
 export type { MessageRow as VerificationMessage, VerificationRow as VerificationOrder } from './store.js';
+export {
+  type DeliveryFigure,
+  type DeliverySnapshot,
+  type DeliveryStats,
+  type DeliveryStatsSettings,
+  type DeliveryWindows,
+  type ProviderDeliveryStats,
+  createDeliveryStats,
+} from './delivery-stats.js';

@@ -83,6 +83,8 @@ export const verifications = pgTable(
     uniqueIndex('verifications_provider_order_unique').on(t.provider, t.providerId),
     uniqueIndex('verifications_serial_unique').on(t.serial),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
+    // The delivery statistics read the last 7 days of every user's orders (see delivery-stats.ts).
+    index('verifications_created_idx').on(t.createdAt),
     index('verifications_open_idx')
       .on(t.status, t.endsAt)
       .where(sql`${t.status} in (${literals(OPEN_STATUSES)})`),

@@ -12,6 +12,7 @@ import {
 import { useServiceName, useServices } from '../catalog';
 import { AREA_CODE, type NumberOptions, PurchaseOptions } from '../components/purchase-options';
 import { CopyButton, ErrorNote, Notice, PageHeader, Spinner, StatusBadge } from '../components/ui';
+import { type Delivery, describeDelivery, shortDelivery } from '../delivery';
 import { formatDate, formatMoney } from '../money';
 import { useMyTier } from '../tiers';
 
@@ -23,6 +24,7 @@ interface Country {
 interface Quote {
   price: Money;
   tier: string;
+  delivery: Delivery;
 }
 
 const OPEN = new Set(['pending', 'active']);
@@ -144,6 +146,7 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
               <option key={s.name} value={s.name} disabled={s.available === false}>
                 {s.displayName}
                 {s.price ? ` — ${formatMoney(s.price)}` : ''}
+                {shortDelivery(s.delivery) ? ` · ${shortDelivery(s.delivery)}` : ''}
                 {s.available === false ? ' (out of stock)' : ''}
               </option>
             ))}
@@ -205,6 +208,7 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
             {!service ? '—' : quote.isPending ? '…' : quote.data ? formatMoney(quote.data.price) : '—'}
           </div>
           {quote.isError ? <ErrorNote message={quote.error.message} /> : null}
+          {quote.data ? <DeliveryFigures delivery={quote.data.delivery} /> : null}
           <p className="muted small">
             You are charged only if a code arrives. Cancel any time before it does.
           </p>
@@ -230,6 +234,25 @@ function PurchaseForm({ onBought }: { onBought: (v: Verification) => void }) {
         </div>
       ) : null}
     </form>
+  );
+}
+
+/** How often and how fast codes arrived for this service and country, from recent orders. */
+function DeliveryFigures({ delivery }: { delivery: Delivery }) {
+  if (!delivery.last7d) {
+    return (
+      <p className="muted small" id="delivery-figures">
+        Too few recent orders to show a delivery rate yet.
+      </p>
+    );
+  }
+  return (
+    <p className="delivery-figures small" id="delivery-figures">
+      <span>{describeDelivery(delivery.last7d, 'last7d')}</span>
+      {delivery.last24h ? (
+        <span className="muted"> · {describeDelivery(delivery.last24h, 'last24h')}</span>
+      ) : null}
+    </p>
   );
 }
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ADMIN_PREFIX, adminRoute, tags } from './common.js';
 import type { AdminService } from '../service.js';
-import { auditEntry, auditQuery, providersView } from '../views.js';
+import { auditEntry, auditQuery, deliveryByProviderView, providersView } from '../views.js';
 
 /** The audit log and the upstream providers' state. */
 export function registerAdminOpsRoutes(app: FastifyInstance, admin: AdminService): void {
@@ -26,5 +26,18 @@ export function registerAdminOpsRoutes(app: FastifyInstance, admin: AdminService
     `${ADMIN_PREFIX}/providers`,
     { ...adminRoute(), schema: { tags, response: { 200: providersView } } },
     async () => admin.providers(),
+  );
+
+  r.get(
+    `${ADMIN_PREFIX}/providers/delivery`,
+    {
+      ...adminRoute(),
+      schema: {
+        tags,
+        summary: 'Delivery figures per service, country and provider (24 h and 7 days)',
+        response: { 200: deliveryByProviderView },
+      },
+    },
+    async () => admin.deliveryByProvider(),
   );
 }

@@ -3,6 +3,7 @@ import { api } from '../../api';
 import { PageHeader, Spinner } from '../../components/ui';
 import { formatMoney } from '../../money';
 import { AdminError, YesNo } from './common';
+import { DeliveryByProviderCard } from './delivery';
 import type { Providers } from './types';
 
 const CIRCUIT: Record<string, string> = {
@@ -78,6 +79,7 @@ export function ProvidersPage() {
           </section>
         </div>
       ) : null}
+      <DeliveryByProviderCard />
     </>
   );
 }

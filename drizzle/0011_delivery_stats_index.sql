@@ -1,0 +1,1 @@
+CREATE INDEX "verifications_created_idx" ON "verifications" USING btree ("created_at");
