@@ -3,11 +3,7 @@
  * one shape so that a second provider plugs in by adding its entry to `renewerOf`. A provider
  * without an entry offers neither (its orders answer `reuse_not_available`).
  */
-import {
-  isTextVerifiedError,
-  toE164,
-  type TextVerifiedClient,
-} from '../../providers/textverified/index.js';
+import { isTextVerifiedError, toE164, type TextVerifiedClient } from '../../providers/textverified/index.js';
 import type { VerificationDeps } from './deps.js';
 import { type ProviderName, type Refusal, type Renewal, refusalOf } from './domain.js';
 import * as store from './store.js';

@@ -184,10 +184,10 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
           tags: ['verifications'],
           summary:
             renewal === 'reuse'
-              ? 'Buy a completed order\'s number again, shortly after its code (a new order)'
-              : 'Reactivate a completed order\'s number after its reuse window (a new order)',
+              ? "Buy a completed order's number again, shortly after its code (a new order)"
+              : "Reactivate a completed order's number after its reuse window (a new order)",
           description:
-            'Only for the caller\'s own completed order that the provider offers again (see `renewable` on ' +
+            "Only for the caller's own completed order that the provider offers again (see `renewable` on " +
             'GET /api/v1/verifications/{id}). The new order links back through `reusedFrom`, is priced by the ' +
             'quote of a new purchase of the same service, country and capability (no area-code or carrier ' +
             'option), and is held, captured on its first SMS or released exactly like a purchase.',

@@ -107,7 +107,10 @@ describe('reuse inside the window', () => {
       Array.from({ length: 6 }, () => renew(user, original.id, 'reuse', { 'idempotency-key': 'same-key' })),
     );
     const statuses = responses.map((r) => r.statusCode);
-    expect(statuses.every((s) => s === 201 || s === 409), statuses.join()).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 409),
+      statuses.join(),
+    ).toBe(true);
     const ok = responses.filter((r) => r.statusCode === 201).map((r) => r.json<VerificationView>().id);
     expect(new Set(ok).size).toBe(1);
     for (const r of responses.filter((x) => x.statusCode === 409)) {
@@ -165,7 +168,11 @@ describe('after the reuse window', () => {
     const response = await renew(user, original.id, 'reactivate', { 'idempotency-key': 'back' });
     expect(response.statusCode, response.body).toBe(201);
     const back = response.json<VerificationView>();
-    expect(back).toMatchObject({ status: 'active', phoneNumber: original.phoneNumber, renewal: 'reactivate' });
+    expect(back).toMatchObject({
+      status: 'active',
+      phoneNumber: original.phoneNumber,
+      renewal: 'reactivate',
+    });
     expect(await wallet(user.userId)).toEqual({ balance: 714, held: 143 });
 
     // No SMS in the window: expired and released like any purchase.
@@ -253,7 +260,11 @@ describe('unknown outcome', () => {
     // Reactivation sent but never applied upstream: the reconciler finds nothing and releases.
     const second = await completedOrder();
     sandbox.control.endReuseWindow(await providerIdOf(second.original.id));
-    sandbox.control.injectFault({ path: '/api/pub/v2/verifications/:id/reactivate', method: 'POST', mode: 'hang' });
+    sandbox.control.injectFault({
+      path: '/api/pub/v2/verifications/:id/reactivate',
+      method: 'POST',
+      mode: 'hang',
+    });
     const never = await renew(second.user, second.original.id, 'reactivate', { 'idempotency-key': 'never' });
     expect(never.statusCode, never.body).toBe(202);
     const result = await verificationService.reconcilePending({ olderThanMs: 0 });
@@ -265,6 +276,39 @@ describe('unknown outcome', () => {
       .from(verifications)
       .where(and(eq(verifications.userId, second.user.userId), eq(verifications.status, 'active')));
     expect(rows).toHaveLength(0);
+    await expectLedgerOk();
+  });
+
+  it('canceled while its renewal was in flight: refunded now, the number found and canceled upstream', async () => {
+    const { user, original } = await completedOrder();
+    sandbox.control.injectFault({
+      path: '/api/pub/v2/verifications/:id/reuse',
+      method: 'POST',
+      mode: 'hang',
+      afterEffect: true,
+    });
+    const lost = await renew(user, original.id, 'reuse', { 'idempotency-key': 'lost-then-canceled' });
+    expect(lost.statusCode, lost.body).toBe(202);
+    const id = lost.json<VerificationView>().id;
+    const canceled = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(canceled.statusCode, canceled.body).toBe(200);
+    expect(await wallet(user.userId)).toEqual({ balance: 857, held: 0 });
+
+    sandbox.control.clearRequests();
+    await verificationService.retryUpstreamActions({ unboughtAfterMs: 0 });
+    // Found by listing, never by renewing (or buying) again.
+    expect(upstreamCalls('reuse')).toBe(0);
+    expect(
+      sandbox.control.requests().filter((r) => r.method === 'POST' && r.path === '/api/pub/v2/verifications'),
+    ).toHaveLength(0);
+    const row = (await db.select().from(verifications).where(eq(verifications.id, id)))[0]!;
+    expect(row).toMatchObject({ status: 'canceled', upstreamAction: null });
+    expect(row.providerId).toBeTruthy();
+    expect(sandbox.control.verification(row.providerId!)?.state).toBe('verificationCanceled');
     await expectLedgerOk();
   });
 });
