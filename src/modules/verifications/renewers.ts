@@ -34,7 +34,7 @@ export interface Renewer {
    */
   findCreated(
     deps: VerificationDeps,
-    q: { originalProviderId: string; phoneNumber: string; since: Date },
+    q: { originalProviderId: string; phoneNumber: string; service: string; since: Date },
   ): Promise<RenewedNumber | null>;
 }
 
@@ -65,6 +65,7 @@ function textVerifiedRenewer(client: TextVerifiedClient): Renewer {
           (v) =>
             v.id !== q.originalProviderId &&
             toE164(v.number) === q.phoneNumber &&
+            v.serviceName.toLowerCase() === q.service.toLowerCase() &&
             v.createdAt.getTime() >= q.since.getTime(),
         )
         .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -108,6 +109,7 @@ export async function findRenewalOf(
   return renewer.findCreated(deps, {
     originalProviderId: original.providerId,
     phoneNumber: original.phoneNumber,
+    service: original.service,
     since: new Date(order.createdAt.getTime() - SKEW_MS),
   });
 }

@@ -204,6 +204,25 @@ describe('refusals', () => {
     expect(await renewalsOf(original.id)).toHaveLength(0);
   });
 
+  it("above the caller's maxPrice: 409 price_changed, nothing held, nothing renewed", async () => {
+    const { user, original } = await completedOrder();
+    sandbox.control.clearRequests();
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${original.id}/reuse`,
+      headers: asPrincipal(user),
+      payload: { maxPrice: 142 },
+    });
+    expect(response.statusCode).toBe(409);
+    expect(response.json<{ error: { code: string; details: unknown } }>().error).toMatchObject({
+      code: 'price_changed',
+      details: { price: { amount: 143, currency: 'USD' } },
+    });
+    expect(upstreamCalls('reuse')).toBe(0);
+    expect(await renewalsOf(original.id)).toHaveLength(0);
+    expect(await wallet(user.userId)).toEqual({ balance: 857, held: 0 });
+  });
+
   it('insufficient balance: 402, nothing asked of the provider', async () => {
     const { user, original } = await completedOrder(143);
     expect(await wallet(user.userId)).toEqual({ balance: 0, held: 0 });
