@@ -72,7 +72,7 @@ export async function renew(
   // Phase 0: the provider says whether the number is offered; nothing is held otherwise.
   const renewer = original.status === 'completed' ? renewerOf(deps, original.provider) : undefined;
   if (!renewer || !original.providerId || !original.phoneNumber) throw notAvailable(renewal);
-  const eligibility = await eligibilityOf(renewer, original.providerId);
+  const eligibility = await eligibilityOf(deps, renewer, original.providerId);
   rememberRenewalOffer(original.id, eligibility);
   if (!eligible(eligibility, renewal)) throw notAvailable(renewal);
   const quote = await quoteOf(deps, principal.tier, original, input);
@@ -108,15 +108,19 @@ export async function renew(
   return toView(await activate(deps, order, renewed));
 }
 
-async function eligibilityOf(renewer: Renewer, providerId: string): Promise<Eligibility> {
+async function eligibilityOf(
+  deps: VerificationDeps,
+  renewer: Renewer,
+  providerId: string,
+): Promise<Eligibility> {
   try {
     return await renewer.eligibility(providerId);
   } catch (error) {
+    deps.logger.warn({ err: error, providerId }, 'renewal offer unreadable at the provider');
     throw new AppError(
       503,
       'provider_unavailable',
       'The SMS provider could not say whether this number is offered again; you were not charged.',
-      { cause: error instanceof Error ? error.message : String(error) },
     );
   }
 }

@@ -223,6 +223,28 @@ describe('refusals', () => {
     expect(await wallet(user.userId)).toEqual({ balance: 857, held: 0 });
   });
 
+  it('the provider cannot say whether the number is offered: 503, nothing held, nothing renewed', async () => {
+    const { user, original } = await completedOrder();
+    sandbox.control.clearRequests();
+    sandbox.control.injectFault({
+      path: '/api/pub/v2/verifications/:id',
+      method: 'GET',
+      mode: 'error',
+      count: 10,
+    });
+    const response = await renew(user, original.id, 'reuse', { 'idempotency-key': 'unreadable' });
+    sandbox.control.clearFaults();
+    expect(response.statusCode).toBe(503);
+    expect(response.json<{ error: { code: string } }>().error.code).toBe('provider_unavailable');
+    expect(upstreamCalls('reuse')).toBe(0);
+    expect(await renewalsOf(original.id)).toHaveLength(0);
+    expect(await wallet(user.userId)).toEqual({ balance: 857, held: 0 });
+    // Not stored (a 503): the same key may be retried, and then buys.
+    const retried = await renew(user, original.id, 'reuse', { 'idempotency-key': 'unreadable' });
+    expect(retried.statusCode, retried.body).toBe(201);
+    await expectLedgerOk();
+  });
+
   it('insufficient balance: 402, nothing asked of the provider', async () => {
     const { user, original } = await completedOrder(143);
     expect(await wallet(user.userId)).toEqual({ balance: 0, held: 0 });
