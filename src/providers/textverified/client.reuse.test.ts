@@ -58,6 +58,35 @@ describe('reuse', () => {
     expect((await caught(client.reactivateVerification(first.id))).kind).toBe('not_eligible');
   });
 
+  it('the windows follow the clock: reuse, then reactivation, then neither', async () => {
+    let clock = Date.parse('2026-11-25T12:00:00Z');
+    const now = () => new Date(clock);
+    const { sandbox, client } = await setup(
+      { now, reuseWindowMs: 60_000, reactivateWindowMs: 3_600_000 },
+      { now },
+    );
+    const first = await buy(client, 'discord');
+    sandbox.control.deliverSms(first.id);
+    expect((await client.getVerification(first.id)).reusableUntil?.toISOString()).toBe(
+      '2026-11-25T12:01:00.000Z',
+    );
+    clock += 60_000;
+    const later = await client.getVerification(first.id);
+    expect(later.reusableUntil).toBeNull();
+    expect(later.canReactivate).toBe(true);
+    clock += 3_540_000;
+    expect((await client.getVerification(first.id)).canReactivate).toBe(false);
+    expect((await caught(client.reactivateVerification(first.id))).kind).toBe('not_eligible');
+
+    // Canceled or timed out: never renewable.
+    const canceled = await buy(client, 'discord');
+    await client.cancelVerification(canceled.id);
+    expect((await caught(client.reuseVerification(canceled.id))).kind).toBe('not_eligible');
+    const timedOut = await buy(client, 'discord');
+    sandbox.control.expire(timedOut.id);
+    expect((await caught(client.reactivateVerification(timedOut.id))).kind).toBe('not_eligible');
+  });
+
   it('refuses when the account cannot pay, and for unknown ids', async () => {
     const { sandbox, client } = await setup();
     const first = await buy(client, 'discord');
