@@ -43,6 +43,9 @@ export const ERROR_STATUS = {
   not_cancelable: 409,
   out_of_stock: 409,
   price_changed: 409,
+  /** The provider does not offer this completed order's number again now (its reuse window, its reactivation). */
+  reuse_not_available: 409,
+  reactivation_not_available: 409,
   idempotency_key_in_use: 409,
   mfa_already_enabled: 409,
   mfa_not_started: 409,

@@ -47,6 +47,11 @@ export interface Verification {
   createdAt: string;
   updatedAt: string;
   completedAt: string | null;
+  /** The completed order whose number this one bought again. */
+  reusedFrom: string | null;
+  renewal: 'reuse' | 'reactivate' | null;
+  /** Only on GET of a completed order: the provider's offer to buy the number again. */
+  renewable?: { reusableUntil: string | null; canReactivate: boolean } | null;
   messages?: VerificationMessage[];
 }
 

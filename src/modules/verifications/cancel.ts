@@ -7,6 +7,7 @@ import { AppError, notFound } from '../../platform/errors.js';
 import { isTextVerifiedError, type TextVerifiedClient } from '../../providers/textverified/index.js';
 import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
 import { providerIdempotencyKey, refusalOfRetry, type UpstreamAction } from './domain.js';
+import { findRenewalOf } from './renewers.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
 
@@ -167,12 +168,15 @@ async function cancelIfBought(
   client: TextVerifiedClient,
   order: store.VerificationRow,
 ) {
-  const bought = await client
-    .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
-    .catch((error: unknown) => {
-      if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
-      throw error;
-    });
+  // A renewal is never repeated (no idempotency key upstream): the provider's orders are listed.
+  const bought = order.reusedFrom
+    ? await findRenewalOf(deps, order)
+    : await client
+        .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
+        .catch((error: unknown) => {
+          if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
+          throw error;
+        });
   if (!bought) return;
   await store.attachProviderToCanceled(deps.db, order.id, bought.id);
   await client.cancelVerification(bought.id);

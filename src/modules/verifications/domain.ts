@@ -16,6 +16,10 @@ export const PROVIDERS = ['textverified', 'fivesim'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export const UPSTREAM_ACTIONS = ['cancel', 'report'] as const;
+
+/** How an order renews an earlier completed one's number (at the same provider): see renew.ts. */
+export const RENEWALS = ['reuse', 'reactivate'] as const;
+export type Renewal = (typeof RENEWALS)[number];
 export type UpstreamAction = (typeof UPSTREAM_ACTIONS)[number];
 
 export const isVerificationStatus = (value: string): value is VerificationStatus =>

@@ -155,7 +155,7 @@ async function openOrderWithHold(
   });
 }
 
-async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Promise<void> {
+export async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Promise<void> {
   if ((await store.countOpen(tx, userId)) < limit) return;
   throw new AppError(409, 'active_limit_reached', `Your tier allows ${limit} open orders at once.`, {
     limit,
@@ -166,7 +166,7 @@ async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Pro
  * Holds what pays for the order: the free verification credit, else the plan's included usage when
  * it covers the whole price (never split across currencies), else the wallet.
  */
-async function holdCharge(
+export async function holdCharge(
   deps: VerificationDeps,
   tx: Db,
   userId: string,
@@ -213,10 +213,10 @@ function replayOf(order: store.VerificationRow): VerificationView {
   );
 }
 
-async function activate(
+export async function activate(
   deps: VerificationDeps,
   order: store.VerificationRow,
-  bought: TextVerifiedVerification,
+  bought: Pick<TextVerifiedVerification, 'id' | 'e164' | 'endsAt'>,
 ): Promise<store.VerificationRow> {
   const row = await store.transition(deps.db, order.id, 'pending', 'active', {
     providerId: bought.id,
@@ -258,7 +258,7 @@ async function settleCreateFailure(
   return toView(failed ?? order);
 }
 
-async function failOrder(deps: VerificationDeps, id: string, failureCode: string) {
+export async function failOrder(deps: VerificationDeps, id: string, failureCode: string) {
   const row = await deps.db.transaction(async (tx) => {
     const failed = await store.transition(tx, id, 'pending', 'failed', { failureCode });
     if (failed?.holdId) await deps.ledger.release(tx, failed.holdId, 'Verification failed at the provider');

@@ -2,6 +2,7 @@
 import { notFound, validationFailed } from '../../platform/errors.js';
 import type { VerificationDeps } from './deps.js';
 import { type VerificationStatus, decodeCursor, encodeCursor } from './domain.js';
+import { renewalOfferOf } from './renewers.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
 
@@ -20,7 +21,16 @@ export async function getVerification(
 ): Promise<VerificationView> {
   const order = await store.findForUser(deps.db, id, userId);
   if (!order) throw notFound('Verification');
-  return toView(order, await store.messagesOf(deps.db, id));
+  const [messages, offer] = await Promise.all([store.messagesOf(deps.db, id), renewalOfferOf(deps, order)]);
+  const view = toView(order, messages);
+  if (order.status !== 'completed') return view;
+  return {
+    ...view,
+    renewable: offer && {
+      reusableUntil: offer.reusableUntil?.toISOString() ?? null,
+      canReactivate: offer.canReactivate,
+    },
+  };
 }
 
 /** The caller's order by its serial (the SMS-Activate activation id), with its messages. */

@@ -12,7 +12,7 @@ import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
 import type { TiersService } from '../tiers/index.js';
 import { CAPABILITIES } from '../catalog/index.js';
-import { isVerificationStatus, STATUSES } from './domain.js';
+import { isVerificationStatus, RENEWALS, STATUSES } from './domain.js';
 import { registerTextVerifiedHook } from './hooks.js';
 import type { VerificationsService } from './service.js';
 import { toMessageView, toView, verificationView } from './views.js';
@@ -35,6 +35,13 @@ const purchaseBody = z
   .strict();
 
 const idParams = z.object({ id: z.string().uuid() });
+
+/** A renewal needs nothing but the order; `maxPrice` guards the price as on a purchase. */
+const renewBody = z
+  .object({ maxPrice: z.number().int().min(0).optional() })
+  .strict()
+  .nullish()
+  .describe('Optional.');
 
 const listQuery = z.object({
   status: z.string().optional(),
@@ -164,6 +171,69 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
         config: { idempotent: true, errors: ['not_found', 'already_completed', 'not_cancelable'] },
       },
       async (request) => service.cancelOrReport(principalOf(request).userId, request.params.id, action),
+    );
+  }
+
+  for (const renewal of RENEWALS) {
+    r.post(
+      `/api/v1/verifications/:id/${renewal}`,
+      {
+        schema: {
+          params: idParams,
+          body: renewBody,
+          tags: ['verifications'],
+          summary:
+            renewal === 'reuse'
+              ? "Buy a completed order's number again, shortly after its code (a new order)"
+              : "Reactivate a completed order's number after its reuse window (a new order)",
+          description:
+            "Only for the caller's own completed order that the provider offers again (see `renewable` on " +
+            'GET /api/v1/verifications/{id}). The new order links back through `reusedFrom`, is priced by the ' +
+            'quote of a new purchase of the same service, country and capability (no area-code or carrier ' +
+            'option), and is held, captured on its first SMS or released exactly like a purchase.',
+          response: {
+            201: verificationView.describe('The number is assigned again (a new order).'),
+            202: verificationView.describe('Still being bought (status pending): poll its Location.'),
+            ...errors,
+          },
+        },
+        preValidation: [requireUser, canWrite, requireConfirmedEmail],
+        config: {
+          idempotent: true,
+          errors: [
+            'email_unconfirmed',
+            'not_found',
+            'validation_failed',
+            'price_changed',
+            'active_limit_reached',
+            'insufficient_funds',
+            renewal === 'reuse' ? 'reuse_not_available' : 'reactivation_not_available',
+            'out_of_stock',
+            'provider_rejected',
+            'provider_unavailable',
+          ],
+          rateLimits: [
+            {
+              name: 'verification-purchase',
+              points: async (request) =>
+                (await deps.tiers.get(principalOf(request).tier)).purchaseRatePerMinute,
+              durationSeconds: 60,
+              key: 'user',
+            },
+          ],
+        },
+      },
+      async (request, reply) => {
+        const view = await service.renew(
+          principalOf(request),
+          request.params.id,
+          renewal,
+          request.body ?? {},
+          { idempotencyKey: request.idempotencyKey },
+        );
+        void reply.header('location', `/api/v1/verifications/${view.id}`);
+        return reply.status(view.status === 'pending' ? 202 : 201).send(view);
+      },
     );
   }
 

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -17,6 +18,7 @@ import {
   OPEN_STATUSES,
   PROVIDERS,
   type ProviderName,
+  RENEWALS,
   STATUSES,
   UPSTREAM_ACTIONS,
 } from './domain.js';
@@ -68,6 +70,12 @@ export const verifications = pgTable(
     /** The upstream cancel/report still owed to the provider (retried by a job). */
     upstreamAction: text('upstream_action', { enum: UPSTREAM_ACTIONS }),
     upstreamAttempts: bigint('upstream_attempts', { mode: 'number' }).notNull().default(0),
+    /**
+     * The completed order whose number this one bought again (reuse or reactivation at the same
+     * provider); a new order with its own hold and lifecycle. Null for an ordinary purchase.
+     */
+    reusedFrom: uuid('reused_from').references((): AnyPgColumn => verifications.id),
+    renewal: text('renewal', { enum: RENEWALS }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
@@ -80,8 +88,15 @@ export const verifications = pgTable(
       sql`${t.upstreamAction} is null or ${t.upstreamAction} in (${literals(UPSTREAM_ACTIONS)})`,
     ),
     check('verifications_provider_known', sql`${t.provider} in (${literals(PROVIDERS)})`),
+    check(
+      'verifications_renewal_known',
+      sql`(${t.reusedFrom} is null and ${t.renewal} is null) or (${t.reusedFrom} is not null and ${t.renewal} in (${literals(RENEWALS)}))`,
+    ),
     uniqueIndex('verifications_provider_order_unique').on(t.provider, t.providerId),
     uniqueIndex('verifications_serial_unique').on(t.serial),
+    index('verifications_reused_from_idx')
+      .on(t.reusedFrom)
+      .where(sql`${t.reusedFrom} is not null`),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
     // The delivery statistics read the last 7 days of every user's orders (see delivery-stats.ts).
     index('verifications_created_idx').on(t.createdAt),

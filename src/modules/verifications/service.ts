@@ -12,6 +12,8 @@ import type { VerificationDeps } from './deps.js';
 import type { UpstreamAction } from './domain.js';
 import { type IncomingSms, intakeSms, pollActive, pollVerification, sweepExpired } from './intake.js';
 import { type PurchaseInput, type Purchaser, purchase, reconcilePending } from './purchase.js';
+import { type RenewInput, reconcileRenewals, renew } from './renew.js';
+import type { Renewal } from './domain.js';
 import {
   findBySerial,
   getVerification,
@@ -28,7 +30,24 @@ export function createVerificationsService(deps: VerificationDeps) {
   return {
     purchase: (principal: Purchaser, input: PurchaseInput, opts?: { idempotencyKey?: string | null }) =>
       purchase(deps, principal, input, opts),
-    reconcilePending: (opts?: Options<typeof reconcilePending>) => reconcilePending(deps, opts),
+    /** Buys a completed order's number again (reuse or reactivation) as a new order. */
+    renew: (
+      principal: Purchaser,
+      id: string,
+      renewal: Renewal,
+      input?: RenewInput,
+      opts?: { idempotencyKey?: string | null },
+    ) => renew(deps, principal, id, renewal, input, opts),
+    /** Purchases and renewals left pending by an unknown provider outcome. */
+    reconcilePending: async (opts?: Options<typeof reconcilePending>) => {
+      const bought = await reconcilePending(deps, opts);
+      const renewed = await reconcileRenewals(deps, opts);
+      return {
+        activated: bought.activated + renewed.activated,
+        failed: bought.failed + renewed.failed,
+        unresolved: bought.unresolved + renewed.unresolved,
+      };
+    },
     intakeSms: (sms: IncomingSms) => intakeSms(deps, sms),
     pollVerification: (order: Parameters<typeof pollVerification>[1]) => pollVerification(deps, order),
     pollActive: (opts?: Options<typeof pollActive>) => pollActive(deps, opts),

@@ -89,6 +89,18 @@ export async function findBySerialForUser(
   return row;
 }
 
+export async function findByProviderId(
+  db: Db,
+  provider: ProviderName,
+  providerId: string,
+): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(verifications)
+    .where(and(eq(verifications.provider, provider), eq(verifications.providerId, providerId)));
+  return row;
+}
+
 export async function lockByProviderId(
   tx: Db,
   provider: ProviderName,
@@ -233,11 +245,26 @@ export async function pastWindow(db: Db, now: Date, limit: number): Promise<Veri
     .limit(limit);
 }
 
-export async function stalePending(db: Db, createdBefore: Date, limit: number): Promise<VerificationRow[]> {
+/**
+ * Orders still `pending` since before `createdBefore`: purchases, or (with `renewals`) renewals of an
+ * earlier number, which are reconciled differently (renew.ts).
+ */
+export async function stalePending(
+  db: Db,
+  createdBefore: Date,
+  limit: number,
+  opts: { renewals?: boolean } = {},
+): Promise<VerificationRow[]> {
   return db
     .select()
     .from(verifications)
-    .where(and(eq(verifications.status, 'pending'), lte(verifications.createdAt, createdBefore)))
+    .where(
+      and(
+        eq(verifications.status, 'pending'),
+        lte(verifications.createdAt, createdBefore),
+        opts.renewals ? isNotNull(verifications.reusedFrom) : isNull(verifications.reusedFrom),
+      ),
+    )
     .orderBy(asc(verifications.createdAt))
     .limit(limit);
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { moneyIn } from '../../platform/money.js';
 import { CAPABILITIES } from '../catalog/index.js';
-import { CHARGE_CURRENCIES, STATUSES } from './domain.js';
+import { CHARGE_CURRENCIES, RENEWALS, STATUSES } from './domain.js';
 import type { MessageRow, VerificationRow } from './store.js';
 
 const messageView = z.object({
@@ -33,6 +33,27 @@ export const verificationView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   completedAt: z.string().nullable(),
+  reusedFrom: z
+    .string()
+    .uuid()
+    .nullable()
+    .describe('The completed order whose number this order bought again (reuse or reactivation).'),
+  renewal: z.enum(RENEWALS).nullable().describe('How `reusedFrom` was renewed: `reuse` or `reactivate`.'),
+  renewable: z
+    .object({
+      reusableUntil: z
+        .string()
+        .nullable()
+        .describe('ISO 8601; until then POST /api/v1/verifications/{id}/reuse buys this number again.'),
+      canReactivate: z
+        .boolean()
+        .describe('POST /api/v1/verifications/{id}/reactivate buys this number again (reuse window over).'),
+    })
+    .nullable()
+    .optional()
+    .describe(
+      "Only on GET /api/v1/verifications/{id} of a completed order: the provider's current offer (null when none or unknown).",
+    ),
   messages: z.array(messageView).optional().describe('Only on GET /api/v1/verifications/{id}.'),
 });
 export type VerificationView = z.infer<typeof verificationView>;
@@ -64,6 +85,8 @@ export function toView(row: VerificationRow, messages?: MessageRow[]): Verificat
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
+    reusedFrom: row.reusedFrom,
+    renewal: row.renewal,
     ...(messages ? { messages: messages.map(toMessageView) } : {}),
   };
 }

@@ -111,4 +111,35 @@ describe('verification webhook events', () => {
     expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.expired']);
     expect(events[1]!.data).toMatchObject({ id: view.id, status: 'expired' });
   });
+
+  it('a reuse is announced as its own order: created, then completed, linked to the original', async () => {
+    const user = await developer();
+    const view = await bought(user);
+    const providerId = (await store.findById(testDb.database.db, view.id))!.providerId!;
+    sandbox.control.deliverSms(providerId, { code: '482913' });
+    await app.services.verifications.pollVerification({ provider: 'textverified', providerId });
+    const response = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${view.id}/reuse`,
+      headers: asPrincipal(user),
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const again = response.json<VerificationView>();
+    const againProviderId = (await store.findById(testDb.database.db, again.id))!.providerId!;
+    sandbox.control.deliverSms(againProviderId, { code: '135790' });
+    await app.services.verifications.pollVerification({
+      provider: 'textverified',
+      providerId: againProviderId,
+    });
+
+    const events = (await eventsOf(user.userId)).filter((e) => e.data.id === again.id);
+    expect(events.map((e) => e.type)).toEqual(['verification.created', 'verification.completed']);
+    expect(events[1]!.data).toMatchObject({
+      status: 'completed',
+      phoneNumber: view.phoneNumber,
+      code: '135790',
+      reusedFrom: view.id,
+      renewal: 'reuse',
+    });
+  });
 });

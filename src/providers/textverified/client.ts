@@ -10,7 +10,7 @@ import { createAuthenticatedRequest } from './auth.js';
 import { TextVerifiedError } from './errors.js';
 import { mapSms, mapVerification, mapVerificationSummary } from './mapping.js';
 import { decimalToMinorUnits, minorUnitsToDecimalNumber } from '../../platform/money.js';
-import { createTransport } from './transport.js';
+import { createTransport, type RawResponse } from './transport.js';
 import type {
   Capability,
   CreateVerificationInput,
@@ -76,6 +76,14 @@ export interface TextVerifiedClient {
   listSms(query: { reservationId: string; to?: string }): Promise<TextVerifiedSms[]>;
   cancelVerification(id: string): Promise<void>;
   reportVerification(id: string): Promise<void>;
+  /**
+   * Buys the same number again for a new verification, shortly after a completed one
+   * (`reusableUntil`). A new verification id. Never retried (no idempotency key on this call):
+   * `not_eligible` when the provider refuses; `ambiguous` failures are reconciled by listing.
+   */
+  reuseVerification(id: string): Promise<TextVerifiedVerification>;
+  /** Reactivates a completed verification whose reuse window has passed (`canReactivate`). As reuse. */
+  reactivateVerification(id: string): Promise<TextVerifiedVerification>;
   /** Account balance in cents (rounded down). */
   getBalance(): Promise<number>;
   verifyWebhookSignature(
@@ -126,6 +134,72 @@ export function createTextVerifiedClient(options: TextVerifiedClientOptions): Te
       (v) => typeof v.id === 'string',
     );
     return mapVerification(wire);
+  }
+
+  /**
+   * A 2xx that created a verification (create, reuse, reactivate) answers with a `Link` and a
+   * `Location`: read the new verification back. Something was bought, so a failure to read it is
+   * `ambiguous` (with the id when the link named it).
+   */
+  async function readBackCreated(res: RawResponse, what: string): Promise<TextVerifiedVerification> {
+    const link = (res.json as Partial<WireLink> | null)?.href ?? res.headers.get('location');
+    let target: string;
+    try {
+      target = followLink(link, what);
+    } catch (error) {
+      // It answered 2xx, so something was bought; we just cannot tell what.
+      throw new TextVerifiedError('server_error', (error as Error).message, {
+        ambiguous: true,
+        cause: error,
+      });
+    }
+    try {
+      return await getVerificationAt(target);
+    } catch (error) {
+      const e = error instanceof TextVerifiedError ? error : null;
+      throw new TextVerifiedError(
+        e?.kind ?? 'server_error',
+        `TextVerified ${what}: bought, but reading it back failed: ${(error as Error).message}`,
+        {
+          status: e?.status,
+          errorCode: e?.errorCode,
+          errorDescription: e?.errorDescription,
+          ambiguous: true,
+          verificationId: decodeURIComponent(new URL(target).pathname.split('/').pop() ?? ''),
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /**
+   * Reuse / reactivate: the provider answers 400 (an `Error` whose code the contract does not name)
+   * when the verification is not eligible; that becomes `not_eligible`. Documented codes
+   * (InsufficientBalance, Unavailable…) keep their own kind.
+   */
+  async function renew(id: string, action: 'reuse' | 'reactivate'): Promise<TextVerifiedVerification> {
+    const what = `${action} verification`;
+    let res: RawResponse;
+    try {
+      res = await request({
+        method: 'POST',
+        url: url(`/verifications/${encodeURIComponent(id)}/${action}`),
+        write: true,
+        auth: true,
+        what,
+      });
+    } catch (error) {
+      if (error instanceof TextVerifiedError && error.kind === 'bad_request' && error.status === 400) {
+        throw new TextVerifiedError('not_eligible', error.message, {
+          status: error.status,
+          errorCode: error.errorCode,
+          errorDescription: error.errorDescription,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    return readBackCreated(res, what);
   }
 
   return {
@@ -220,34 +294,7 @@ export function createTextVerifiedClient(options: TextVerifiedClientOptions): Te
         auth: true,
         what: 'create verification',
       });
-      const link = (res.json as Partial<WireLink> | null)?.href ?? res.headers.get('location');
-      let target: string;
-      try {
-        target = followLink(link, 'create verification');
-      } catch (error) {
-        // It answered 2xx, so something was bought; we just cannot tell what.
-        throw new TextVerifiedError('server_error', (error as Error).message, {
-          ambiguous: true,
-          cause: error,
-        });
-      }
-      try {
-        return await getVerificationAt(target);
-      } catch (error) {
-        const e = error instanceof TextVerifiedError ? error : null;
-        throw new TextVerifiedError(
-          e?.kind ?? 'server_error',
-          `TextVerified create verification: bought, but reading it back failed: ${(error as Error).message}`,
-          {
-            status: e?.status,
-            errorCode: e?.errorCode,
-            errorDescription: e?.errorDescription,
-            ambiguous: true,
-            verificationId: decodeURIComponent(new URL(target).pathname.split('/').pop() ?? ''),
-            cause: error,
-          },
-        );
-      }
+      return readBackCreated(res, 'create verification');
     },
 
     getVerification(id) {
@@ -289,6 +336,9 @@ export function createTextVerifiedClient(options: TextVerifiedClientOptions): Te
         what: 'report verification',
       });
     },
+
+    reuseVerification: (id) => renew(id, 'reuse'),
+    reactivateVerification: (id) => renew(id, 'reactivate'),
 
     async getBalance() {
       const me = expectShape(

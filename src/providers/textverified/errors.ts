@@ -5,6 +5,8 @@ export type TextVerifiedErrorKind =
   | 'unavailable'
   | 'pricing_failure'
   | 'too_many_unfinished'
+  /** Reuse/reactivate refused: the verification is not (or no longer) eligible. */
+  | 'not_eligible'
   | 'idempotency_conflict'
   | 'bad_request'
   | 'not_found'

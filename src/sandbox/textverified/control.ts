@@ -32,6 +32,8 @@ export interface TextVerifiedSandboxControl {
   ): SandboxSms;
   /** Ends the verification window now (pending → timed out, refunded). */
   expire(verificationId: string): SandboxVerificationSnapshot;
+  /** Ends a completed verification's reuse window now (reactivation is offered from then on). */
+  endReuseWindow(verificationId: string): SandboxVerificationSnapshot;
   injectFault(fault: FaultSpec): void;
   clearFaults(): void;
   setStock(serviceName: string, stock: number): void;
@@ -76,6 +78,7 @@ export function createControl(deps: ControlDeps): TextVerifiedSandboxControl {
   return {
     deliverSms: (id, opts) => state.deliverSms(id, opts),
     expire: (id) => snapshot(state.expire(id)),
+    endReuseWindow: (id) => snapshot(state.endReuseWindow(id)),
     injectFault: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     setStock: (name, stock) => account.setStock(name, stock),
@@ -122,6 +125,9 @@ export function registerControlRoutes(app: FastifyInstance, control: TextVerifie
       });
       ctl.post('/verifications/:id/expire', async (request) =>
         control.expire((request.params as { id: string }).id),
+      );
+      ctl.post('/verifications/:id/end-reuse-window', async (request) =>
+        control.endReuseWindow((request.params as { id: string }).id),
       );
       ctl.get('/verifications/:id', async (request) => {
         const v = control.verification((request.params as { id: string }).id);

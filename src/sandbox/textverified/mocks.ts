@@ -34,7 +34,9 @@ function mockRecord(
     mock: true,
     frozen,
     reusableUntil: null,
-    canReactivate: false,
+    reactivatableUntil: null,
+    completedAt: null,
+    renewedBy: null,
     idempotencyKey,
   };
 }
@@ -51,8 +53,12 @@ function completeMock(v: SandboxVerification, at: Date, reusableUntil: Date | nu
     reservationId: v.id,
   });
   v.state = 'verificationCompleted';
+  v.completedAt = at;
   v.reusableUntil = reusableUntil;
 }
+
+/** Far enough for a test run: the test mode names no end to `test_reactivatable`'s offer. */
+const REACTIVATABLE_FOR_MS = 365 * 86_400_000;
 
 /**
  * A `test_*` purchase: the refusal scenarios throw; the others return their record, completed,
@@ -86,7 +92,7 @@ export function mockPurchase(
       break;
     case 'test_reactivatable':
       completeMock(v, now, new Date(now.getTime() - 60_000));
-      v.canReactivate = true;
+      v.reactivatableUntil = new Date(now.getTime() + REACTIVATABLE_FOR_MS);
       break;
     case 'test_timeout':
       v.state = 'verificationTimedOut';
@@ -112,7 +118,7 @@ export function fixedMocks(now: Date, ttlMs: number): SandboxVerification[] {
     }),
     add('mock_ver_reactivatable', 'test_reactivatable', (v) => {
       completeMock(v, now, new Date(now.getTime() - 60_000));
-      v.canReactivate = true;
+      v.reactivatableUntil = new Date(now.getTime() + REACTIVATABLE_FOR_MS);
     }),
     add('mock_ver_timeout', 'test_timeout', (v) => {
       v.state = 'verificationTimedOut';
@@ -129,4 +135,22 @@ export function fixedMocks(now: Date, ttlMs: number): SandboxVerification[] {
       completeMock(v, now, new Date(now.getTime() + 30_000));
     }),
   ];
+}
+
+/**
+ * What a reuse or reactivation of a test-mode verification creates: a new `mock_ver_…` id on the
+ * same number, pending, never charged (its SMS comes from the caller's timer).
+ */
+export function mockRenewal(original: SandboxVerification, now: Date, ttlMs: number): SandboxVerification {
+  const v = mockRecord(
+    newId('mock_ver_'),
+    original.serviceName,
+    now,
+    ttlMs,
+    false,
+    null,
+    original.capability,
+  );
+  v.number = original.number;
+  return v;
 }

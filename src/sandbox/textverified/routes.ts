@@ -116,7 +116,12 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRoutesDeps): vo
         authed.get('/verifications/:id', async (request, reply) => {
           const v = state.get((request.params as { id: string }).id);
           markMock(reply, v.mock);
-          const can = { cancel: state.canCancel(v), report: state.canReport(v) };
+          const can = {
+            cancel: state.canCancel(v),
+            report: state.canReport(v),
+            reuse: state.canReuse(v),
+            reactivate: state.canReactivate(v),
+          };
           return verificationJson(v, apiBase(request), deps.now(), can);
         });
 
@@ -130,10 +135,12 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRoutesDeps): vo
           return reply.code(200).send();
         });
 
-        for (const action of ['reuse', 'reactivate']) {
-          authed.post(`/verifications/:id/${action}`, async (request) => {
-            state.get((request.params as { id: string }).id);
-            throw new SandboxApiError(400, 'NotEligible', `This sandbox does not support ${action}.`);
+        for (const action of ['reuse', 'reactivate'] as const) {
+          authed.post(`/verifications/:id/${action}`, async (request, reply) => {
+            const created = state.renew((request.params as { id: string }).id, action);
+            const href = verificationHref(apiBase(request), created.id);
+            markMock(reply, created.mock);
+            return reply.code(201).header('location', href).send({ method: 'GET', href });
           });
         }
 

@@ -40,6 +40,10 @@ export interface TextVerifiedSandboxOptions {
   pageSize?: number;
   /** `test_delayed_success` completes after this (default 30 000 ms). */
   delayedSuccessMs?: number;
+  /** How long after its first SMS a verification may be reused (default 5 min; `test_success`: 30 s). */
+  reuseWindowMs?: number;
+  /** How long after its first SMS it may be reactivated, once the reuse window is over (default 24 h). */
+  reactivateWindowMs?: number;
   /** Pending verifications allowed at once before `TooManyUnfinishedVerifications` (default 25). */
   maxUnfinished?: number;
   webhookMaxAttempts?: number;
@@ -84,6 +88,8 @@ function buildTextVerifiedSandbox(options: TextVerifiedSandboxOptions): {
     verificationTtlMs: options.verificationTtlMs ?? 15 * 60_000,
     delayedSuccessMs: options.delayedSuccessMs ?? 30_000,
     maxUnfinished: options.maxUnfinished ?? 25,
+    reuseWindowMs: options.reuseWindowMs ?? 5 * 60_000,
+    reactivateWindowMs: options.reactivateWindowMs ?? 24 * 60 * 60_000,
     account,
     webhooks,
   });

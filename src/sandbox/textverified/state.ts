@@ -12,7 +12,7 @@ import {
   makeCode,
 } from './catalog.js';
 import { SandboxApiError, bad, type SandboxAccount } from './account.js';
-import { MOCK_CODE, MOCK_SMS_TEXT, fixedMocks, mockPurchase } from './mocks.js';
+import { MOCK_CODE, MOCK_SMS_TEXT, fixedMocks, mockPurchase, mockRenewal } from './mocks.js';
 import { dollars, isAboveMaxPrice } from './money.js';
 import { newId, type SandboxSms, type SandboxVerification } from './verification.js';
 import type { WebhookSender } from './webhooks.js';
@@ -33,6 +33,10 @@ export interface SandboxStateOptions {
   verificationTtlMs: number;
   delayedSuccessMs: number;
   maxUnfinished: number;
+  /** How long after its first SMS a verification may be reused. */
+  reuseWindowMs: number;
+  /** How long after its first SMS a verification may be reactivated (once the reuse window is over). */
+  reactivateWindowMs: number;
   account: SandboxAccount;
   webhooks: WebhookSender;
 }
@@ -114,6 +118,99 @@ export class SandboxState {
 
   canReport(v: SandboxVerification): boolean {
     return v.state === 'verificationPending' || v.state === 'verificationCompleted';
+  }
+
+  /** Completed, inside its reuse window, and not renewed yet (`reuse.reusableUntil` is in the future). */
+  canReuse(v: SandboxVerification): boolean {
+    const now = this.opts.now().getTime();
+    return (
+      v.state === 'verificationCompleted' &&
+      v.renewedBy === null &&
+      v.reusableUntil !== null &&
+      now < v.reusableUntil.getTime()
+    );
+  }
+
+  /** Completed, its reuse window over, its reactivation offer still open, not renewed yet. */
+  canReactivate(v: SandboxVerification): boolean {
+    const now = this.opts.now().getTime();
+    return (
+      v.state === 'verificationCompleted' &&
+      v.renewedBy === null &&
+      v.reactivatableUntil !== null &&
+      now < v.reactivatableUntil.getTime() &&
+      (v.reusableUntil === null || now >= v.reusableUntil.getTime())
+    );
+  }
+
+  /**
+   * `POST /verifications/{id}/reuse|reactivate`: a NEW verification on the same number, pending,
+   * charged the original's price (test-mode ones are free), its SMS on the usual timer. Refused with
+   * a 400 when not eligible. Each completion renews once; the fixed `mock_ver_*` ids are not changed
+   * (test-mode actions are not persisted), so they can be renewed while their window lasts.
+   */
+  renew(id: string, action: 'reuse' | 'reactivate'): SandboxVerification {
+    const original = this.get(id);
+    const eligible = action === 'reuse' ? this.canReuse(original) : this.canReactivate(original);
+    if (!eligible) {
+      throw bad(
+        action === 'reuse'
+          ? 'This verification cannot be reused (only shortly after a successful completion).'
+          : 'This verification cannot be reactivated.',
+        'NotEligible',
+      );
+    }
+    const now = this.opts.now();
+    let v: SandboxVerification;
+    if (original.mock) {
+      v = mockRenewal(original, now, this.opts.verificationTtlMs);
+    } else {
+      const unfinished = [...this.verifications.values()].filter(
+        (x) => !x.mock && this.refresh(x).state === 'verificationPending',
+      );
+      if (unfinished.length >= this.opts.maxUnfinished)
+        throw bad('Too many unfinished verifications.', 'TooManyUnfinishedVerifications');
+      const price = original.totalCostCents;
+      if (this.account.balanceCents < price)
+        throw bad('Your balance is too low for this purchase.', 'InsufficientBalance');
+      this.account.balanceCents -= price;
+      v = {
+        ...original,
+        id: newId('ver_'),
+        saleId: newId('sale_'),
+        state: 'verificationPending',
+        chargedCents: price,
+        createdAt: now,
+        endsAt: new Date(now.getTime() + this.opts.verificationTtlMs),
+        sms: [],
+        reusableUntil: null,
+        reactivatableUntil: null,
+        completedAt: null,
+        renewedBy: null,
+        idempotencyKey: null,
+      };
+    }
+    if (!original.frozen) original.renewedBy = v.id;
+    this.verifications.set(v.id, v);
+    this.opts.webhooks.send('v2.reservation.created', { id: v.id, type: 'verification' });
+    if (v.capability !== 'voice') {
+      this.schedule(this.opts.smsDelayMs, () => {
+        if (this.refresh(v).state !== 'verificationPending') return;
+        if (v.mock) this.deliverSms(v.id, { text: MOCK_SMS_TEXT, code: MOCK_CODE });
+        else this.deliverSms(v.id);
+      });
+    }
+    this.scheduleTimeout(v);
+    return v;
+  }
+
+  /** Ends the reuse window now (control API): reactivation is offered from here on. */
+  endReuseWindow(id: string): SandboxVerification {
+    const v = this.get(id);
+    if (v.state !== 'verificationCompleted')
+      throw bad(`A verification in state ${v.state} has no reuse window.`);
+    v.reusableUntil = this.opts.now();
+    return v;
   }
 
   /**
@@ -225,7 +322,9 @@ export class SandboxState {
       mock: false,
       frozen: false,
       reusableUntil: null,
-      canReactivate: false,
+      reactivatableUntil: null,
+      completedAt: null,
+      renewedBy: null,
       idempotencyKey,
     };
     this.verifications.set(v.id, v);
@@ -315,7 +414,12 @@ export class SandboxState {
     };
     v.sms.push(sms);
     // A late SMS (after timeout/cancel) is kept and shown, but does not change the state.
-    if (v.state === 'verificationPending') v.state = 'verificationCompleted';
+    if (v.state === 'verificationPending') {
+      v.state = 'verificationCompleted';
+      v.completedAt = sms.createdAt;
+      v.reusableUntil = new Date(sms.createdAt.getTime() + this.opts.reuseWindowMs);
+      v.reactivatableUntil = new Date(sms.createdAt.getTime() + this.opts.reactivateWindowMs);
+    }
     this.opts.webhooks.send('v2.sms.received', {
       from: sms.from,
       to: sms.to,

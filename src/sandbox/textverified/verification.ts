@@ -35,8 +35,14 @@ export interface SandboxVerification {
   mock: boolean;
   /** The fixed `mock_ver_*` ids: actions answer but do not persist, like the real test mode. */
   frozen: boolean;
+  /** The end of the reuse window (set when the first SMS completes it); null = never reusable. */
   reusableUntil: Date | null;
-  canReactivate: boolean;
+  /** Reactivation is offered from `reusableUntil` until this instant; null = never. */
+  reactivatableUntil: Date | null;
+  /** When the first SMS completed it. */
+  completedAt: Date | null;
+  /** The verification a reuse/reactivation of this one created (each completion renews once). */
+  renewedBy: string | null;
   idempotencyKey: string | null;
 }
 

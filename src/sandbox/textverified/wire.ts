@@ -24,10 +24,9 @@ export function verificationJson(
   v: SandboxVerification,
   base: string,
   now: Date,
-  can: { cancel: boolean; report: boolean },
+  can: { cancel: boolean; report: boolean; reuse: boolean; reactivate: boolean },
 ) {
   const self = verificationHref(base, v.id);
-  const reusable = v.reusableUntil !== null && v.reusableUntil.getTime() > now.getTime();
   return {
     id: v.id,
     number: v.number,
@@ -42,12 +41,13 @@ export function verificationJson(
     cancel: { canCancel: can.cancel, link: link('POST', `${self}/cancel`) },
     report: { canReport: can.report, link: link('POST', `${self}/report`) },
     reuse: {
-      link: reusable ? link('POST', `${self}/reuse`) : link(null, null),
-      reusableUntil: v.reusableUntil ? iso(v.reusableUntil) : null,
+      link: can.reuse ? link('POST', `${self}/reuse`) : link(null, null),
+      // Shown while reusable; a renewed verification, or one whose window is over, shows none.
+      reusableUntil: can.reuse && v.reusableUntil ? iso(v.reusableUntil) : null,
     },
     reactivate: {
-      canReactivate: v.canReactivate,
-      link: v.canReactivate ? link('POST', `${self}/reactivate`) : link(null, null),
+      canReactivate: can.reactivate,
+      link: can.reactivate ? link('POST', `${self}/reactivate`) : link(null, null),
     },
   };
 }

@@ -39,7 +39,7 @@ export default function Verify() {
         description="Pick a service, get a number, and watch for the code."
       />
       {id ? (
-        <VerificationPanel id={id} onDone={() => setParams({})} />
+        <VerificationPanel id={id} onDone={() => setParams({})} onRenewed={(v) => setParams({ id: v.id })} />
       ) : (
         <PurchaseForm onBought={(v) => setParams({ id: v.id })} />
       )}
@@ -296,6 +296,7 @@ function useLiveVerification(id: string) {
       });
       source.addEventListener('status', (event) => {
         const view = JSON.parse((event as MessageEvent<string>).data) as Verification;
+        const before = queryClient.getQueryData<Verification>(['verification', id]);
         queryClient.setQueryData<Verification>(['verification', id], (old) => ({
           ...old,
           ...view,
@@ -304,6 +305,9 @@ function useLiveVerification(id: string) {
         if (!OPEN.has(view.status)) {
           void queryClient.invalidateQueries({ queryKey: ['wallet'] });
           void queryClient.invalidateQueries({ queryKey: ['verifications'] });
+          // The stream carries no renewal offer; the order's own view does.
+          if (view.status === 'completed' && before?.status !== 'completed')
+            void queryClient.invalidateQueries({ queryKey: ['verification', id] });
         }
       });
       source.addEventListener('message', (event) => {
@@ -338,7 +342,15 @@ function useLiveVerification(id: string) {
   return { query, live };
 }
 
-function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
+function VerificationPanel({
+  id,
+  onDone,
+  onRenewed,
+}: {
+  id: string;
+  onDone: () => void;
+  onRenewed: (v: Verification) => void;
+}) {
   const queryClient = useQueryClient();
   const { query, live } = useLiveVerification(id);
   const serviceName = useServiceName();
@@ -458,6 +470,13 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
           </ul>
         </div>
       ) : null}
+      {v.reusedFrom ? (
+        <p className="muted small">
+          The same number again ({v.renewal === 'reactivate' ? 'reactivated' : 'reused'}) —{' '}
+          <Link to={`/verify?id=${v.reusedFrom}`}>the earlier order</Link>.
+        </p>
+      ) : null}
+      {v.status === 'completed' ? <RenewNumber order={v} onRenewed={onRenewed} /> : null}
       <ErrorNote message={action.error?.message} />
       <div className="actions">
         {open && !code ? (
@@ -487,5 +506,78 @@ function VerificationPanel({ id, onDone }: { id: string; onDone: () => void }) {
         </button>
       </div>
     </section>
+  );
+}
+
+/**
+ * Buying a completed order's number again, when the provider offers it: reuse while its window
+ * lasts, then reactivation. A new order at the quote of the same service (no area-code or carrier
+ * option), charged like any purchase.
+ */
+function RenewNumber({ order, onRenewed }: { order: Verification; onRenewed: (v: Verification) => void }) {
+  const queryClient = useQueryClient();
+  const offer = order.renewable;
+  const until = offer?.reusableUntil ?? null;
+  const now = useNow(until !== null);
+  const kind =
+    until !== null && Date.parse(until) > now ? 'reuse' : offer?.canReactivate ? 'reactivate' : null;
+  const quote = useQuery({
+    queryKey: ['quote', order.service, order.country, order.capability, '', ''],
+    queryFn: () => {
+      const query = new URLSearchParams({
+        service: order.service,
+        country: order.country,
+        capability: order.capability,
+      });
+      return api<Quote>('GET', `/api/v1/catalog/quote?${query}`);
+    },
+    enabled: kind !== null,
+  });
+  const idempotencyKey = useRef(newIdempotencyKey());
+  const renew = useMutation({
+    mutationFn: (action: 'reuse' | 'reactivate') =>
+      api<Verification>(
+        'POST',
+        `/api/v1/verifications/${order.id}/${action}`,
+        quote.data ? { maxPrice: quote.data.price.amount } : {},
+        { idempotencyKey: idempotencyKey.current },
+      ),
+    onSuccess: (view) => {
+      idempotencyKey.current = newIdempotencyKey();
+      queryClient.setQueryData(['verification', view.id], view);
+      void queryClient.invalidateQueries({ queryKey: ['verification', order.id] });
+      void queryClient.invalidateQueries({ queryKey: ['wallet'] });
+      void queryClient.invalidateQueries({ queryKey: ['verifications'] });
+      onRenewed(view);
+    },
+    onError: () => {
+      idempotencyKey.current = newIdempotencyKey();
+    },
+  });
+  if (!kind) return null;
+  const price = quote.data ? formatMoney(quote.data.price) : '…';
+  return (
+    <div className="renew-number">
+      <p className="muted small">
+        {kind === 'reuse'
+          ? `You can use ${order.phoneNumber ?? 'this number'} again for ${countdown(until, now)}.`
+          : `The provider can reactivate ${order.phoneNumber ?? 'this number'} for you.`}{' '}
+        Price {price}, charged only if a code arrives.
+      </p>
+      <ErrorNote message={renew.error?.message} />
+      <button
+        id={kind === 'reuse' ? 'reuse-btn' : 'reactivate-btn'}
+        type="button"
+        className="button button-secondary"
+        disabled={renew.isPending || quote.isPending}
+        onClick={() => renew.mutate(kind)}
+      >
+        {renew.isPending
+          ? 'Getting the number again…'
+          : kind === 'reuse'
+            ? 'Use this number again'
+            : 'Reactivate this number'}
+      </button>
+    </div>
   );
 }

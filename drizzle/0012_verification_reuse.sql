@@ -1,0 +1,5 @@
+ALTER TABLE "verifications" ADD COLUMN "reused_from" uuid;--> statement-breakpoint
+ALTER TABLE "verifications" ADD COLUMN "renewal" text;--> statement-breakpoint
+ALTER TABLE "verifications" ADD CONSTRAINT "verifications_reused_from_verifications_id_fk" FOREIGN KEY ("reused_from") REFERENCES "public"."verifications"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "verifications_reused_from_idx" ON "verifications" USING btree ("reused_from") WHERE "verifications"."reused_from" is not null;--> statement-breakpoint
+ALTER TABLE "verifications" ADD CONSTRAINT "verifications_renewal_known" CHECK (("verifications"."reused_from" is null and "verifications"."renewal" is null) or ("verifications"."reused_from" is not null and "verifications"."renewal" in ('reuse', 'reactivate')));
