@@ -188,6 +188,8 @@ describe('webhooks from the sandbox', () => {
     await waitFor(() => hook.received.length >= 3 && true); // reservation.created: 500, 503, 200
     sandbox.control.deliverSms(v.id);
     await waitFor(() => hook.received.length >= 4 && true);
+    // The receiver logs a request before the sandbox has read its answer: wait for the sandbox too.
+    await waitFor(() => sandbox.control.webhooks().filter((w) => w.delivered).length >= 2);
     const attempts = hook.received.map((r) => parseWebhookEvent(r.body));
     expect(attempts.map((e) => [e.event, e.attempt])).toEqual([
       ['v2.reservation.created', 1],
