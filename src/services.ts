@@ -11,6 +11,13 @@ import { type AuditService, createAuditService } from './modules/audit/index.js'
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
 import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import {
+  type RoutingService,
+  type Upstream,
+  createRoutingService,
+  fiveSimUpstream,
+  textVerifiedUpstream,
+} from './modules/routing/index.js';
 import { type SmsActivateService, createSmsActivateService } from './modules/sms-activate/index.js';
 import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
@@ -28,6 +35,7 @@ import type { Jobs } from './platform/jobs.js';
 import type { Logger } from './platform/logger.js';
 import type { Mailer } from './platform/mail/mailer.js';
 import type { Metrics } from './platform/metrics.js';
+import type { FiveSimClient } from './providers/fivesim/index.js';
 import type { PaystackClient } from './providers/paystack/index.js';
 import type { TextVerifiedClient } from './providers/textverified/index.js';
 
@@ -43,6 +51,8 @@ export interface Platform {
   providers: {
     paystack: PaystackClient | undefined;
     textVerified: TextVerifiedClient | undefined;
+    /** The second SMS upstream (optional); routing uses the configured ones only. */
+    fiveSim?: FiveSimClient | undefined;
     mailer: Mailer | undefined;
   };
 }
@@ -57,6 +67,7 @@ export interface Services {
   accounts: AccountsService;
   apiKeys: ApiKeysService;
   catalog: CatalogService;
+  routing: RoutingService;
   verificationEvents: VerificationEventBus;
   verifications: VerificationsService;
   payments: PaymentsService;
@@ -108,9 +119,15 @@ export function createServices(platform: Platform): Services {
     publicUrl: config.publicUrl,
     outbound: { allowPrivate: config.allowPrivateWebhookTargets, requireHttps: config.isProduction },
   });
+  const upstreams: Upstream[] = [];
+  if (providers.textVerified) upstreams.push(textVerifiedUpstream(providers.textVerified));
+  if (providers.fiveSim) upstreams.push(fiveSimUpstream(providers.fiveSim));
+  const routing = createRoutingService({ db, upstreams, cacheTtlMs: config.catalog.cacheTtlSeconds * 1000 });
   const catalog = createCatalogService({
     db,
     textVerified: providers.textVerified,
+    // With one provider its own price and stock are the catalogue's; with more, the cheapest offer.
+    offerSource: upstreams.length > 1 ? (request) => routing.bestOffer(request) : undefined,
     tiers,
     settings: config.catalog,
   });
@@ -124,7 +141,7 @@ export function createServices(platform: Platform): Services {
     db,
     logger,
     metrics: platform.metrics,
-    textVerified: providers.textVerified,
+    routing,
     ledger,
     tiers,
     catalog,
@@ -150,6 +167,7 @@ export function createServices(platform: Platform): Services {
     audit,
     tiers,
     catalog,
+    routing,
     verifications,
     payments,
     textVerified: providers.textVerified,
@@ -176,6 +194,7 @@ export function createServices(platform: Platform): Services {
     accounts,
     apiKeys,
     catalog,
+    routing,
     verificationEvents,
     verifications,
     payments,

@@ -7,6 +7,7 @@ import type { AuditEntry, AuditService } from '../audit/index.js';
 import type { CatalogService } from '../catalog/index.js';
 import { type LedgerService, WALLET_CURRENCY, checkLedgerInvariants } from '../ledger/index.js';
 import type { PaymentsService } from '../payments/index.js';
+import { PROVIDERS, type ProviderName, type RoutingService } from '../routing/index.js';
 import type { Tier, TierPatch, TiersService } from '../tiers/index.js';
 import type { VerificationsService } from '../verifications/index.js';
 import {
@@ -28,6 +29,7 @@ export interface AdminDeps {
   audit: AuditService;
   tiers: TiersService;
   catalog: CatalogService;
+  routing: RoutingService;
   verifications: VerificationsService;
   payments: PaymentsService;
   textVerified: TextVerifiedClient | undefined;
@@ -303,6 +305,46 @@ export function createAdminService(deps: AdminDeps) {
     return { textVerified, paystack: { configured: deps.paystackConfigured } };
   }
 
+  /** The providers routing can use and the admins' per-service rules. */
+  async function routing() {
+    return {
+      providers: PROVIDERS.map((name) => {
+        const upstream = deps.routing.upstream(name);
+        return { name, configured: upstream !== undefined, circuit: upstream?.circuitState() ?? null };
+      }),
+      rules: await deps.routing.rules(),
+    };
+  }
+
+  /** Pins or disables providers for one service (an empty rule routes it among all again). */
+  async function setRouting(
+    actor: AdminActor,
+    service: string,
+    input: { pinned: ProviderName | null; disabled: ProviderName[]; reason?: string | undefined },
+  ) {
+    const disabled = [...new Set(input.disabled)].sort();
+    const before = (await deps.routing.rules()).find((r) => r.service === service) ?? null;
+    await db.transaction(async (tx) => {
+      await deps.routing.setRule(tx, { service, pinned: input.pinned, disabled });
+      await audit.record(tx, {
+        actorId: actor.userId,
+        action: 'admin.provider_routing_set',
+        subjectType: 'provider_routing',
+        subjectId: service,
+        ip: actor.ip,
+        details: {
+          from: before ? { pinned: before.pinned, disabled: before.disabled } : null,
+          to: { pinned: input.pinned, disabled },
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+      });
+    });
+    // Quotes and listings priced from a provider that may no longer sell the service.
+    deps.routing.invalidate();
+    deps.catalog.invalidate();
+    return { service, pinned: input.pinned, disabled };
+  }
+
   async function markups() {
     const overrides = await deps.catalog.markupOverrideList();
     return {
@@ -382,6 +424,8 @@ export function createAdminService(deps: AdminDeps) {
     auditLog,
     invariants: () => checkLedgerInvariants(db),
     providers,
+    routing,
+    setRouting,
     markups,
     replaceMarkups,
     listTiers,

@@ -287,3 +287,28 @@ export async function settleUpstreamIfUnbought(db: Db, id: string): Promise<void
       and(eq(verifications.id, id), eq(verifications.status, 'canceled'), isNull(verifications.providerId)),
     );
 }
+
+/**
+ * Moves a pending order, still unbought, from the provider that refused it to the next one
+ * (failover within one purchase); undefined when it changed meanwhile (e.g. canceled).
+ */
+export async function switchProvider(
+  db: Db,
+  id: string,
+  from: ProviderName,
+  to: ProviderName,
+): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .update(verifications)
+    .set({ provider: to, updatedAt: new Date() })
+    .where(
+      and(
+        eq(verifications.id, id),
+        eq(verifications.status, 'pending'),
+        eq(verifications.provider, from),
+        isNull(verifications.providerId),
+      ),
+    )
+    .returning();
+  return row;
+}
