@@ -237,6 +237,40 @@ describe('failover inside one purchase', () => {
   });
 });
 
+describe('prices and unknown outcomes', () => {
+  beforeEach(reset);
+
+  it('the quote is the cheapest provider’s, and the purchase goes there first', async () => {
+    fs.control.setPrice('whatsapp', 80);
+    app.services.routing.invalidate();
+    app.services.catalog.invalidate();
+    expect(await quote()).toBe(120); // 0.80 × 1.5
+    const user = await fundedUser(1_000);
+    const response = await buy(user);
+    expect(response.statusCode, response.body).toBe(201);
+    expect(response.json<{ price: { amount: number } }>().price.amount).toBe(120);
+    expect((await orderRow(response.json<{ id: string }>().id)).provider).toBe('fivesim');
+    expect(tvCreates()).toHaveLength(0);
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000 - 120, held: 120 });
+  });
+
+  it('a 5sim purchase whose answer is unreadable stays pending; 5sim cannot replay it, so it is refunded', async () => {
+    await app.services.routing.setRule(db(), { service: 'whatsapp', pinned: 'fivesim', disabled: [] });
+    const user = await fundedUser(1_000);
+    fs.control.injectFault({ path: '/v1/user/buy/', mode: 'garbage', afterEffect: true });
+    const response = await buy(user);
+    expect(response.statusCode, response.body).toBe(202);
+    const { id } = response.json<{ id: string }>();
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: WHATSAPP_PAYG });
+    const result = await app.services.verifications.reconcilePending({ olderThanMs: 0 });
+    expect(result.failed).toBeGreaterThanOrEqual(1);
+    expect(await orderRow(id)).toMatchObject({ status: 'failed', provider: 'fivesim' });
+    expect(fsCalls('buy')).toHaveLength(1); // never bought a second time
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+    await expectLedgerOk();
+  });
+});
+
 describe('an order bought from 5sim lives at 5sim', () => {
   beforeEach(async () => {
     await reset();

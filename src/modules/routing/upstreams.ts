@@ -87,15 +87,21 @@ export function textVerifiedUpstream(client: TextVerifiedClient): Upstream {
     supports: (request) => request.country.toUpperCase() === 'US',
     async offer(request) {
       const [price, stock] = await Promise.all([
-        client.priceVerification({
-          serviceName: request.service,
-          capability: request.capability,
-          areaCode: request.areaCode,
-          carrier: request.carrier,
-        }),
+        client
+          .priceVerification({
+            serviceName: request.service,
+            capability: request.capability,
+            areaCode: request.areaCode,
+            carrier: request.carrier,
+          })
+          .catch((error: unknown) => {
+            // It answered that it does not sell this (unknown service, option it lacks).
+            if (isTextVerifiedError(error) && error.kind === 'bad_request') return null;
+            throw error;
+          }),
         client.inventory({ serviceName: request.service, capability: request.capability }).catch(() => null),
       ]);
-      return { costCents: price.priceCents, stock };
+      return price ? { costCents: price.priceCents, stock } : null;
     },
     async buy(request) {
       const bought = await client.createVerification(
