@@ -91,7 +91,11 @@ export async function startRuntime(
       logger,
       providers: createProviders(config, logger),
     };
-    registerProviderMetrics(metrics, { textVerified: platform.providers.textVerified, logger });
+    registerProviderMetrics(metrics, {
+      textVerified: platform.providers.textVerified,
+      fiveSim: platform.providers.fiveSim,
+      logger,
+    });
 
     const services = createServices(platform);
     cleanup.push(() => services.close());
