@@ -170,7 +170,6 @@ export function createServices(platform: Platform): Services {
     routing,
     verifications,
     payments,
-    textVerified: providers.textVerified,
     paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
     defaultMarkupBps: config.catalog.markupBps,
   });

@@ -1,6 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
-import { type TextVerifiedClient, isTextVerifiedError } from '../../providers/textverified/index.js';
 import type { AccountsService, User } from '../accounts/index.js';
 import type { ApiKeysService } from '../api-keys/index.js';
 import type { AuditEntry, AuditService } from '../audit/index.js';
@@ -32,7 +31,6 @@ export interface AdminDeps {
   routing: RoutingService;
   verifications: VerificationsService;
   payments: PaymentsService;
-  textVerified: TextVerifiedClient | undefined;
   paystackConfigured: boolean;
   /** The markup of services without an override (`CATALOG_MARKUP_BPS`). */
   defaultMarkupBps: number;
@@ -283,26 +281,26 @@ export function createAdminService(deps: AdminDeps) {
     };
   }
 
-  /** TextVerified's account balance and circuit; Paystack is only reported as configured or not. */
+  /** Each SMS provider's account balance and circuit; Paystack is only reported as configured or not. */
   async function providers() {
-    const client = deps.textVerified;
-    let textVerified;
-    if (!client) {
-      textVerified = { configured: false, circuit: null, healthy: false, balance: null, error: null };
-    } else {
-      try {
-        const balance = await client.getBalance();
-        textVerified = { healthy: true, balance: usd(balance), error: null };
-      } catch (error) {
-        textVerified = {
-          healthy: false,
-          balance: null,
-          error: isTextVerifiedError(error) ? error.kind : 'unknown',
-        };
-      }
-      textVerified = { configured: true, circuit: client.circuitState(), ...textVerified };
+    const [textVerified, fiveSim] = await Promise.all([
+      upstreamHealth('textverified'),
+      upstreamHealth('fivesim'),
+    ]);
+    return { textVerified, fiveSim, paystack: { configured: deps.paystackConfigured } };
+  }
+
+  async function upstreamHealth(name: ProviderName) {
+    const upstream = deps.routing.upstream(name);
+    if (!upstream) return { configured: false, circuit: null, healthy: false, balance: null, error: null };
+    let health;
+    try {
+      health = { healthy: true, balance: usd(await upstream.balanceCents()), error: null };
+    } catch (error) {
+      const failure = upstream.failureOf(error);
+      health = { healthy: false, balance: null, error: failure ? failure.kind : 'unknown' };
     }
-    return { textVerified, paystack: { configured: deps.paystackConfigured } };
+    return { configured: true, circuit: upstream.circuitState(), ...health };
   }
 
   /** The providers routing can use and the admins' per-service rules. */

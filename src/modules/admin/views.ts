@@ -184,16 +184,20 @@ export const invariantReport = z.object({
   violations: z.array(z.object({ rule: z.string(), subject: z.string(), detail: z.string() })),
 });
 
+const smsProviderHealth = z.object({
+  configured: z.boolean(),
+  /** The client's circuit breaker: `open` while the provider is failing (calls fail fast). */
+  circuit: z.enum(['closed', 'open', 'half_open', 'isolated']).nullable(),
+  healthy: z.boolean(),
+  balance: money.nullable(),
+  /** Why the balance could not be read (the client's error kind, e.g. `timeout`, `unauthorized`). */
+  error: z.string().nullable(),
+});
+
 export const providersView = z.object({
-  textVerified: z.object({
-    configured: z.boolean(),
-    /** The client's circuit breaker: `open` while the provider is failing (calls fail fast). */
-    circuit: z.enum(['closed', 'open', 'half_open', 'isolated']).nullable(),
-    healthy: z.boolean(),
-    balance: money.nullable(),
-    /** Why the balance could not be read (the client's error kind, e.g. `timeout`, `unauthorized`). */
-    error: z.string().nullable(),
-  }),
+  textVerified: smsProviderHealth,
+  /** The optional second SMS provider. */
+  fiveSim: smsProviderHealth,
   paystack: z.object({ configured: z.boolean() }),
 });
 

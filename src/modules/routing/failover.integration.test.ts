@@ -388,6 +388,19 @@ describe('admins pin or disable a provider per service', () => {
     expect(audit[0]!.details.reason).toBe('TextVerified numbers bounce for WhatsApp');
   });
 
+  it('the providers page shows 5sim’s balance and circuit beside TextVerified’s', async () => {
+    const page = await asAdmin('GET', '/api/v1/admin/providers');
+    expect(page.statusCode, page.body).toBe(200);
+    expect(page.json().fiveSim).toEqual({
+      configured: true,
+      circuit: 'closed',
+      healthy: true,
+      balance: { amount: fs.control.getBalance(), currency: 'USD' },
+      error: null,
+    });
+    expect(page.json().textVerified).toMatchObject({ configured: true, healthy: true });
+  });
+
   it('refuses a rule that pins and disables the same provider, unknown providers, and non-admins', async () => {
     const both = await asAdmin('PUT', '/api/v1/admin/providers/routing/whatsapp', {
       pinned: 'fivesim',
