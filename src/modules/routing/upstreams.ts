@@ -67,6 +67,12 @@ export interface Upstream {
   readonly replaysPurchases: boolean;
   /** Whether it can sell with these options at all (country, capability, area code, carrier). */
   supports(request: OfferRequest): boolean;
+  /**
+   * For a provider that cannot replay purchases: its numbers for `service` bought between `from`
+   * and `to` that are still open, oldest first — one of them may be an order's whose answer was
+   * lost. Undefined when the provider cannot list them.
+   */
+  boughtBetween?(query: { service: string; from: Date; to: Date }): Promise<BoughtNumber[]>;
   /** Its cost and stock; null when it does not sell the service there. */
   offer(request: OfferRequest): Promise<{ costCents: number; stock: number | null } | null>;
   buy(request: BuyRequest): Promise<BoughtNumber>;
@@ -193,6 +199,20 @@ export function fiveSimUpstream(client: FiveSimClient): Upstream {
         parsedCode: m.code,
         from: m.sender,
       }));
+    },
+    async boughtBetween(query) {
+      const product = productOf(query.service);
+      const orders = await client.listOrders({ limit: 100 });
+      return orders
+        .filter(
+          (o) =>
+            o.product === product &&
+            (o.status === 'pending' || o.status === 'received') &&
+            o.createdAt.getTime() >= query.from.getTime() &&
+            o.createdAt.getTime() <= query.to.getTime(),
+        )
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map((o) => ({ providerId: o.id, e164: o.phone, endsAt: o.expiresAt, costCents: o.priceCents }));
     },
     cancel: async (providerId) => void (await client.cancelOrder(providerId)),
     // 5sim's report is a ban: "the number is already used" (§B.2).

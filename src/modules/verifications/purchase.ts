@@ -342,7 +342,7 @@ async function failOrder(deps: VerificationDeps, id: string, failureCode: string
  */
 export async function reconcilePending(
   deps: VerificationDeps,
-  opts: { olderThanMs?: number; limit?: number } = {},
+  opts: { olderThanMs?: number; limit?: number; attemptWindowMs?: number } = {},
 ): Promise<{ activated: number; failed: number; unresolved: number }> {
   const result = { activated: 0, failed: 0, unresolved: 0 };
   if (deps.routing.configured().length === 0) return result;
@@ -356,25 +356,79 @@ export async function reconcilePending(
     if (order.updatedAt.getTime() > olderThan.getTime()) continue;
     const outcome = upstream.replaysPurchases
       ? await reconcileOne(deps, upstream, order)
-      : await giveUpUnknown(deps, upstream, order);
+      : await reconcileUnkeyed(deps, upstream, order, {
+          settleMs: olderThanMs,
+          attemptMs: opts.attemptWindowMs ?? UNKEYED_ATTEMPT_MS,
+        });
     if (outcome) result[outcome]++;
   }
   return result;
 }
 
+/** How long after its purchase an order of a provider without keys may wait to be found there. */
+const UNKEYED_SEARCH_MS = 30 * 60_000;
+/**
+ * How long one purchase attempt can take (well over the client's timeout): a number the provider
+ * created within this of the attempt's start may be the order's.
+ */
+const UNKEYED_ATTEMPT_MS = 60_000;
+
 /**
  * A provider without idempotency keys (5sim) cannot be asked what an unanswered purchase did, and
- * asking again would buy a second number. The user gets the money back (the order fails); a
- * number bought upstream, if any, is never used and lapses at the end of its window.
+ * buying again would buy a second number. Its recent open numbers for the service that no order
+ * claims are searched instead (bought while the order was being bought, finished by now): one
+ * found becomes the order's. None found: the user gets the money back (the order fails). Only
+ * while the provider cannot be read at all does the order wait, for a bounded time.
  */
-async function giveUpUnknown(
+async function reconcileUnkeyed(
   deps: VerificationDeps,
   upstream: Upstream,
   order: store.VerificationRow,
-): Promise<'failed' | null> {
+  timing: { settleMs: number; attemptMs: number },
+): Promise<'activated' | 'failed' | 'unresolved' | null> {
+  // The attempt started at the hand-over to this provider (updatedAt). Only once every purchase
+  // that could have bought within its window has had its answer (settleMs more) can a number
+  // found there be told apart from another order's still on its way.
+  const windowEnd = order.updatedAt.getTime() + timing.attemptMs;
+  if (Date.now() < windowEnd + timing.settleMs) return 'unresolved';
+  if (upstream.boughtBetween) {
+    let found: BoughtNumber[];
+    try {
+      found = await upstream.boughtBetween({
+        service: order.service,
+        from: new Date(order.updatedAt.getTime() - 5_000),
+        to: new Date(windowEnd),
+      });
+    } catch (error) {
+      if (Date.now() - order.updatedAt.getTime() < UNKEYED_SEARCH_MS) {
+        deps.logger.warn(
+          { err: error, verificationId: order.id },
+          'could not search the provider; retried later',
+        );
+        return 'unresolved';
+      }
+      found = [];
+    }
+    const claimed = await store.claimedProviderIds(
+      deps.db,
+      upstream.name,
+      found.map((f) => f.providerId),
+    );
+    const mine = found.find((f) => !claimed.has(f.providerId) && f.costCents <= order.providerCostCents);
+    if (mine) {
+      try {
+        const row = await activate(deps, order, mine);
+        return row.status === 'active' ? 'activated' : null;
+      } catch (error) {
+        // Claimed by another order meanwhile (unique per provider order id): look again next run.
+        deps.logger.warn({ err: error, verificationId: order.id }, 'found number could not be attached');
+        return 'unresolved';
+      }
+    }
+  }
   deps.logger.error(
     { verificationId: order.id, provider: upstream.name },
-    'purchase outcome unknown at a provider that cannot replay it; order failed and refunded',
+    'purchase outcome unknown and no unclaimed number found at the provider; order failed and refunded',
   );
   const view = await settleCreateFailure(deps, order, refusalFor('provider_unavailable'), null, {
     throwRefusal: false,

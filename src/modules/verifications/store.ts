@@ -312,3 +312,17 @@ export async function switchProvider(
     .returning();
   return row;
 }
+
+/** Which of these provider order ids already belong to one of our orders. */
+export async function claimedProviderIds(
+  db: Db,
+  provider: ProviderName,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ providerId: verifications.providerId })
+    .from(verifications)
+    .where(and(eq(verifications.provider, provider), inArray(verifications.providerId, ids)));
+  return new Set(rows.map((r) => r.providerId).filter((id): id is string => id !== null));
+}

@@ -74,6 +74,15 @@ describe('5sim client against its sandbox', () => {
     expect((await caught(client.checkOrder('999'))).kind).toBe('not_found');
   });
 
+  it('lists the account’s activation orders, newest first, from the PascalCase wrapper', async () => {
+    const { client } = await setup();
+    const first = await client.buyActivation({ country: 'usa', product: 'uber' });
+    const second = await client.buyActivation({ country: 'usa', product: 'amazon' });
+    const listed = await client.listOrders();
+    expect(listed.map((o) => o.id)).toEqual([second.id, first.id]);
+    expect(listed[1]).toMatchObject({ product: 'uber', status: 'received', phone: first.phone });
+  });
+
   it('maps the documented refusals to typed errors, with 200 or 400', async () => {
     for (const noFreePhonesStatus of [200, 400]) {
       const { sandbox, client } = await setup({}, { noFreePhonesStatus });

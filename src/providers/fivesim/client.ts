@@ -44,6 +44,8 @@ export interface FiveSimClient {
   /** Reports the number as already used. */
   banOrder(id: string): Promise<FiveSimOrder>;
   finishOrder(id: string): Promise<FiveSimOrder>;
+  /** The account's activation orders, newest first (`/user/orders`, for reconciliation). */
+  listOrders(query?: { limit?: number; offset?: number }): Promise<FiveSimOrder[]>;
   /** Operators offering `product` in `country`, cheapest first (empty when none). */
   prices(query: { country: string; product: string }): Promise<FiveSimOffer[]>;
   /** Account balance in cents (rounded down). */
@@ -110,6 +112,27 @@ export function createFiveSimClient(options: FiveSimClientOptions): FiveSimClien
     cancelOrder: (id) => orderAction('cancel', id),
     banOrder: (id) => orderAction('ban', id),
     finishOrder: (id) => orderAction('finish', id),
+
+    async listOrders(query = {}) {
+      const answer = (await transport.send({
+        path: '/user/orders',
+        query: {
+          category: 'activation',
+          limit: String(query.limit ?? 100),
+          offset: String(query.offset ?? 0),
+          order: 'id',
+          reverse: 'true',
+        },
+        write: false,
+        auth: true,
+        what: 'list orders',
+      })) as { Data?: unknown } | null;
+      // The list comes in a PascalCase wrapper (§B.2).
+      if (!answer || !Array.isArray(answer.Data)) {
+        throw new FiveSimError('server_error', '5sim list orders: unexpected response shape');
+      }
+      return answer.Data.map((order) => expectOrder(order, 'list orders'));
+    },
 
     async prices(query) {
       const answer = (await transport.send({

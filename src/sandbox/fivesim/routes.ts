@@ -111,6 +111,24 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRoutesDeps): vo
       return orderJson(state.buy(country!, operator!, product!, maxPriceCents));
     });
 
+    user.get(`${API}/user/orders`, async (request) => {
+      const query = request.query as { category?: string; limit?: string; offset?: string; reverse?: string };
+      if (query.category !== 'activation' && query.category !== 'hosting') {
+        throw new FiveSimSandboxError(400, 'category is required');
+      }
+      const all = query.category === 'hosting' ? [] : [...state.orders.values()].map((o) => state.refresh(o));
+      all.sort((a, b) => (query.reverse === 'true' ? b.id - a.id : a.id - b.id));
+      const offset = Math.max(0, Number(query.offset ?? 0) || 0);
+      const limit = Math.min(Math.max(1, Number(query.limit ?? 15) || 15), 100);
+      const page = all.slice(offset, offset + limit);
+      return {
+        Data: page.map(orderJson),
+        ProductNames: [...new Set(page.map((o) => o.product))],
+        Statuses: [...new Set(page.map((o) => o.status))],
+        Total: all.length,
+      };
+    });
+
     user.get(`${API}/user/check/:id`, async (request) => orderJson(state.get(idOf(request))));
     user.get(`${API}/user/cancel/:id`, async (request) => orderJson(state.cancel(idOf(request))));
     user.get(`${API}/user/ban/:id`, async (request) => orderJson(state.ban(idOf(request))));
