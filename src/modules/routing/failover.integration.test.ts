@@ -140,6 +140,20 @@ const holdsOf = (userId: string) =>
     [userId],
   );
 
+/** The id of the user's order once it exists (while it is still being bought). */
+async function eventuallyPending(userId: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const [row] = await sql<{ id: string; provider: string }>(
+      `select id, provider from verifications where user_id = $1 and status = 'pending'`,
+      [userId],
+    );
+    // Handed to 5sim: TextVerified has refused, 5sim is selling.
+    if (row?.provider === 'fivesim') return row.id;
+    await sleep(20);
+  }
+  throw new Error('no pending order handed to 5sim');
+}
+
 const tvCreates = () =>
   tv.control.requests().filter((r) => r.method === 'POST' && r.path === '/api/pub/v2/verifications');
 const fsCalls = (kind: 'buy' | 'check' | 'cancel' | 'ban' | 'finish') =>
@@ -221,6 +235,33 @@ describe('failover inside one purchase', () => {
     expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
     expect((await holdsOf(user.userId)).map((h) => h.status)).toEqual(['voided']);
     await expectLedgerOk();
+  });
+
+  it('canceled while 5sim is selling after TextVerified refused: refunded, and 5sim is told to cancel', async () => {
+    const user = await fundedUser(1_000);
+    tv.control.setStock('whatsapp', 0);
+    fs.control.setBuyLatency(600);
+    try {
+      const purchase = buy(user);
+      const pending = await eventuallyPending(user.userId);
+      const canceled = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${pending}/cancel`,
+        headers: asPrincipal(user),
+      });
+      expect(canceled.statusCode, canceled.body).toBe(200);
+      expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+      await purchase;
+      const row = await orderRow(pending);
+      expect(row).toMatchObject({ status: 'canceled', provider: 'fivesim' });
+      expect(row.provider_id).not.toBeNull();
+      expect(fs.control.order(row.provider_id!)!.status).toBe('CANCELED');
+      expect(fsCalls('cancel')).toHaveLength(1);
+      expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+      await expectLedgerOk();
+    } finally {
+      fs.control.setBuyLatency(0);
+    }
   });
 
   it('never above the quote: a 5sim price that rose past it is not bought', async () => {
