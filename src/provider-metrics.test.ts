@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from './platform/metrics.js';
+import type { FiveSimClient } from './providers/fivesim/index.js';
 import type { TextVerifiedClient } from './providers/textverified/index.js';
 import { registerProviderMetrics } from './provider-metrics.js';
 
@@ -77,6 +78,27 @@ describe('provider metrics', () => {
     await value(cached, 'namaskah_provider_balance_cents');
     await value(cached, 'namaskah_provider_balance_cents');
     expect(cachedReads).toBe(1);
+  });
+
+  it('label each configured provider apart (5sim beside TextVerified)', async () => {
+    const metrics = createMetrics();
+    registerProviderMetrics(
+      metrics,
+      {
+        textVerified: fakeClient({ circuit: 'closed', balance: async () => 700 }),
+        fiveSim: fakeClient({ circuit: 'open', balance: async () => 250 }) as unknown as FiveSimClient,
+        logger: silent,
+      },
+      0,
+    );
+    expect(await value(metrics, 'namaskah_provider_circuit_open')).toEqual([
+      { provider: 'textverified', value: 0 },
+      { provider: 'fivesim', value: 1 },
+    ]);
+    expect(await value(metrics, 'namaskah_provider_balance_cents')).toEqual([
+      { provider: 'textverified', value: 700 },
+      { provider: 'fivesim', value: 250 },
+    ]);
   });
 
   it('show no balance series before the first successful read, and nothing without a provider', async () => {

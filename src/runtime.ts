@@ -19,6 +19,7 @@ import { registerWebApp } from './platform/http/web-app.js';
 import { registerProviderMetrics } from './provider-metrics.js';
 import { createRedis } from './platform/redis.js';
 import { createPaystackClient } from './providers/paystack/index.js';
+import { createFiveSimClient } from './providers/fivesim/index.js';
 import { createTextVerifiedClient } from './providers/textverified/index.js';
 import { type EmbeddedSandboxes, startEmbeddedSandboxes } from './sandbox/embedded.js';
 import { registerInboxRoutes } from './sandbox/smtp/inbox-routes.js';
@@ -90,7 +91,11 @@ export async function startRuntime(
       logger,
       providers: createProviders(config, logger),
     };
-    registerProviderMetrics(metrics, { textVerified: platform.providers.textVerified, logger });
+    registerProviderMetrics(metrics, {
+      textVerified: platform.providers.textVerified,
+      fiveSim: platform.providers.fiveSim,
+      logger,
+    });
 
     const services = createServices(platform);
     cleanup.push(() => services.close());
@@ -143,12 +148,19 @@ export async function startRuntime(
 }
 
 function createProviders(config: Config, logger: Platform['logger']): Platform['providers'] {
-  const { textVerified: tv, paystack } = config;
+  const { textVerified: tv, fiveSim, paystack } = config;
   return {
     textVerified:
       tv.baseUrl && tv.apiKey && tv.username
         ? createTextVerifiedClient({ baseUrl: tv.baseUrl, apiKey: tv.apiKey, username: tv.username })
         : undefined,
+    fiveSim: fiveSim.apiKey
+      ? createFiveSimClient({
+          baseUrl: fiveSim.baseUrl ?? 'https://5sim.net',
+          apiKey: fiveSim.apiKey,
+          centsPerUnit: fiveSim.centsPerUnit,
+        })
+      : undefined,
     paystack: paystack.secretKey
       ? createPaystackClient({
           baseUrl: paystack.baseUrl ?? 'https://api.paystack.co',

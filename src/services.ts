@@ -11,6 +11,13 @@ import { type AuditService, createAuditService } from './modules/audit/index.js'
 import { type CatalogService, createCatalogService } from './modules/catalog/index.js';
 import { type LedgerService, createLedgerService } from './modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from './modules/payments/index.js';
+import {
+  type RoutingService,
+  type Upstream,
+  createRoutingService,
+  fiveSimUpstream,
+  textVerifiedUpstream,
+} from './modules/routing/index.js';
 import { type SmsActivateService, createSmsActivateService } from './modules/sms-activate/index.js';
 import { type SubscriptionsService, createSubscriptionsService } from './modules/subscriptions/index.js';
 import { type TiersService, createTiersService } from './modules/tiers/index.js';
@@ -30,6 +37,7 @@ import type { Jobs } from './platform/jobs.js';
 import type { Logger } from './platform/logger.js';
 import type { Mailer } from './platform/mail/mailer.js';
 import type { Metrics } from './platform/metrics.js';
+import type { FiveSimClient } from './providers/fivesim/index.js';
 import type { PaystackClient } from './providers/paystack/index.js';
 import type { TextVerifiedClient } from './providers/textverified/index.js';
 
@@ -45,6 +53,8 @@ export interface Platform {
   providers: {
     paystack: PaystackClient | undefined;
     textVerified: TextVerifiedClient | undefined;
+    /** The second SMS upstream (optional); routing uses the configured ones only. */
+    fiveSim?: FiveSimClient | undefined;
     mailer: Mailer | undefined;
   };
 }
@@ -61,6 +71,7 @@ export interface Services {
   catalog: CatalogService;
   /** Success rate and time to the code from our own orders (shown by the catalogue). */
   deliveryStats: DeliveryStats;
+  routing: RoutingService;
   verificationEvents: VerificationEventBus;
   verifications: VerificationsService;
   payments: PaymentsService;
@@ -114,9 +125,15 @@ export function createServices(platform: Platform): Services {
   });
   // Before the catalogue, which shows its figures; it reads only the orders' table.
   const deliveryStats = createDeliveryStats({ db, settings: config.deliveryStats });
+  const upstreams: Upstream[] = [];
+  if (providers.textVerified) upstreams.push(textVerifiedUpstream(providers.textVerified));
+  if (providers.fiveSim) upstreams.push(fiveSimUpstream(providers.fiveSim));
+  const routing = createRoutingService({ db, upstreams, cacheTtlMs: config.catalog.cacheTtlSeconds * 1000 });
   const catalog = createCatalogService({
     db,
     textVerified: providers.textVerified,
+    // With one provider its own price and stock are the catalogue's; with more, the cheapest offer.
+    offerSource: upstreams.length > 1 ? (request) => routing.bestOffer(request) : undefined,
     tiers,
     settings: config.catalog,
     deliveryStats,
@@ -131,6 +148,7 @@ export function createServices(platform: Platform): Services {
     db,
     logger,
     metrics: platform.metrics,
+    routing,
     textVerified: providers.textVerified,
     ledger,
     tiers,
@@ -157,10 +175,10 @@ export function createServices(platform: Platform): Services {
     audit,
     tiers,
     catalog,
+    routing,
     verifications,
     payments,
     deliveryStats,
-    textVerified: providers.textVerified,
     paystackConfigured: providers.paystack !== undefined && config.paystack.secretKey !== undefined,
     defaultMarkupBps: config.catalog.markupBps,
   });
@@ -185,6 +203,7 @@ export function createServices(platform: Platform): Services {
     apiKeys,
     catalog,
     deliveryStats,
+    routing,
     verificationEvents,
     verifications,
     payments,

@@ -21,6 +21,18 @@ describe('configuration', () => {
     expect(config.publicUrl).toBe('http://localhost:3000');
   });
 
+  it('5sim is optional: configured by its key, its currency rate checked', () => {
+    expect(loadConfig({}).fiveSim).toEqual({ baseUrl: undefined, apiKey: undefined, centsPerUnit: 100 });
+    expect(
+      loadConfig({
+        FIVESIM_API_KEY: ' eyJ.key ',
+        FIVESIM_BASE_URL: 'https://5sim.net',
+        FIVESIM_CENTS_PER_UNIT: '1.1',
+      }).fiveSim,
+    ).toEqual({ baseUrl: 'https://5sim.net', apiKey: 'eyJ.key', centsPerUnit: 1.1 });
+    expect(() => loadConfig({ FIVESIM_CENTS_PER_UNIT: '0' })).toThrow(/FIVESIM_CENTS_PER_UNIT/);
+  });
+
   it('uses PostgreSQL when DATABASE_URL is set, with sandboxes off unless asked', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/namaskah', APP_SECRET: 'z'.repeat(32) });
     expect(config.database).toMatchObject({ kind: 'pg', url: 'postgres://u@db:5432/namaskah' });

@@ -51,6 +51,10 @@ const envSchema = z
     TEXTVERIFIED_API_KEY: optionalText,
     TEXTVERIFIED_USERNAME: optionalText,
     TEXTVERIFIED_WEBHOOK_SECRET: optionalText,
+    FIVESIM_BASE_URL: optionalText,
+    FIVESIM_API_KEY: optionalText,
+    /** Cents of USD per unit of the 5sim account's currency (100 for a dollar account). */
+    FIVESIM_CENTS_PER_UNIT: z.coerce.number().positive().max(100_000).default(100),
     SANDBOX_SMS_DELAY_MS: z.coerce.number().int().min(0).default(8000),
     PAYSTACK_BASE_URL: optionalText,
     PAYSTACK_SECRET_KEY: optionalText,
@@ -168,6 +172,8 @@ export interface Config {
   sandboxes: boolean;
   sandboxSmsDelayMs: number;
   textVerified: { baseUrl?: string; apiKey?: string; username?: string; webhookSecret?: string };
+  /** The optional second SMS provider; configured when an API key is set. */
+  fiveSim: { baseUrl?: string; apiKey?: string; centsPerUnit: number };
   paystack: { baseUrl?: string; secretKey?: string; publicKey?: string };
   ngnPerUsd: number;
   smtpUrl: string | undefined;
@@ -237,6 +243,11 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       apiKey: env.TEXTVERIFIED_API_KEY,
       username: env.TEXTVERIFIED_USERNAME,
       webhookSecret: env.TEXTVERIFIED_WEBHOOK_SECRET,
+    },
+    fiveSim: {
+      baseUrl: env.FIVESIM_BASE_URL,
+      apiKey: env.FIVESIM_API_KEY,
+      centsPerUnit: env.FIVESIM_CENTS_PER_UNIT,
     },
     paystack: {
       baseUrl: env.PAYSTACK_BASE_URL,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { startFiveSimSandbox } from './fivesim/index.js';
 import { startPaystackSandbox } from './paystack/index.js';
 import { type SmtpCatcher, startSmtpCatcher } from './smtp/catcher.js';
 import { startTextVerifiedSandbox } from './textverified/index.js';
@@ -13,6 +14,7 @@ export interface EmbeddingApp {
 /** Settings in the shape of the app's config, so they can be spread over it. */
 export interface EmbeddedSandboxSettings {
   textVerified: { baseUrl: string; apiKey: string; username: string; webhookSecret: string };
+  fiveSim: { baseUrl: string; apiKey: string; centsPerUnit: number };
   paystack: { baseUrl: string; secretKey: string; publicKey: string };
   smtpUrl: string;
 }
@@ -25,7 +27,7 @@ export interface EmbeddedSandboxes {
 }
 
 /**
- * The embedded default needs no outside service: TextVerified, Paystack and an SMTP catcher run
+ * The embedded default needs no outside service: TextVerified, 5sim, Paystack and an SMTP catcher run
  * in this process, on loopback, and the real HTTP/SMTP clients talk to them.
  */
 export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<EmbeddedSandboxes> {
@@ -42,6 +44,8 @@ export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<Embe
     webhookUrl: `${config.publicUrl}/api/v1/hooks/textverified`,
     smsDelayMs: config.sandboxSmsDelayMs,
   });
+  const fiveSimKey = `eyJ.sandbox.${secret()}`;
+  const fiveSim = await startFiveSimSandbox({ apiKey: fiveSimKey, smsDelayMs: config.sandboxSmsDelayMs });
   const paystack = await startPaystackSandbox({
     secretKey: paystackSecret,
     webhookUrl: `${config.publicUrl}/api/v1/hooks/paystack`,
@@ -50,12 +54,13 @@ export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<Embe
   return {
     settings: {
       textVerified: { baseUrl: tv.url, ...textVerified },
+      fiveSim: { baseUrl: fiveSim.url, apiKey: fiveSimKey, centsPerUnit: 100 },
       paystack: { baseUrl: paystack.url, secretKey: paystackSecret, publicKey: `pk_test_${secret()}` },
       smtpUrl: smtp.smtpUrl,
     },
     smtp,
     close: async () => {
-      await Promise.allSettled([tv.close(), paystack.close(), smtp.close()]);
+      await Promise.allSettled([tv.close(), fiveSim.close(), paystack.close(), smtp.close()]);
     },
   };
 }

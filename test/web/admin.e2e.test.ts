@@ -287,6 +287,18 @@ describe('journey 6 in Chromium: an administrator at work', () => {
     await adminSection(adminPage, 'Providers');
     expect(await textOf(adminPage, '#textverified-health', /ealthy/)).toBe('Healthy');
     expect(await textOf(adminPage, '#textverified-balance', /\$/)).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(await textOf(adminPage, '#fivesim-health', /ealthy/)).toBe('Healthy');
+    // Routing: 5sim disabled for Telegram from the page, then shown in the rules and obeyed.
+    await adminPage.fill('#routing-service', 'telegram');
+    await adminPage.selectOption('#routing-choice', 'off-fivesim');
+    await adminPage.fill('#routing-reason', 'Telegram codes arrive late at 5sim');
+    await visited(adminPage);
+    await adminPage.click('#routing-save');
+    await adminPage.getByText('Routing saved.').waitFor(SLOW);
+    expect(await textOf(adminPage, '#routing-rules', /telegram/)).toContain('Never 5sim');
+    expect(await runtime.services.routing.rules()).toEqual([
+      { service: 'telegram', pinned: null, disabled: ['fivesim'] },
+    ]);
     await visited(adminPage);
 
     await adminSection(adminPage, 'Pricing');

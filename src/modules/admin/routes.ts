@@ -4,6 +4,7 @@ import { registerAdminMoneyRoutes } from './routes/money.js';
 import { registerAdminOpsRoutes } from './routes/ops.js';
 import { registerAdminPricingRoutes } from './routes/pricing.js';
 import { registerAdminRefundRoutes } from './routes/refunds.js';
+import { registerAdminRoutingRoutes } from './routes/routing.js';
 import { registerAdminUserRoutes } from './routes/users.js';
 
 export { ADMIN_PREFIX } from './routes/common.js';
@@ -19,4 +20,5 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminRoutesDeps)
   registerAdminRefundRoutes(app, deps.admin);
   registerAdminPricingRoutes(app, deps.admin);
   registerAdminOpsRoutes(app, deps.admin);
+  registerAdminRoutingRoutes(app, deps.admin);
 }

@@ -1,12 +1,12 @@
 import type { Db } from '../../platform/db/database.js';
 import { AppError, forbidden, notFound } from '../../platform/errors.js';
-import { type TextVerifiedClient, isTextVerifiedError } from '../../providers/textverified/index.js';
 import type { AccountsService, User } from '../accounts/index.js';
 import type { ApiKeysService } from '../api-keys/index.js';
 import type { AuditEntry, AuditService } from '../audit/index.js';
 import type { CatalogService } from '../catalog/index.js';
 import { type LedgerService, WALLET_CURRENCY, checkLedgerInvariants } from '../ledger/index.js';
 import type { PaymentsService } from '../payments/index.js';
+import { PROVIDERS, type ProviderName, type RoutingService } from '../routing/index.js';
 import type { Tier, TierPatch, TiersService } from '../tiers/index.js';
 import type { DeliveryStats, VerificationsService } from '../verifications/index.js';
 import {
@@ -28,11 +28,11 @@ export interface AdminDeps {
   audit: AuditService;
   tiers: TiersService;
   catalog: CatalogService;
+  routing: RoutingService;
   verifications: VerificationsService;
   payments: PaymentsService;
   /** Delivery figures from our own orders, per service, country and provider. */
   deliveryStats: DeliveryStats;
-  textVerified: TextVerifiedClient | undefined;
   paystackConfigured: boolean;
   /** The markup of services without an override (`CATALOG_MARKUP_BPS`). */
   defaultMarkupBps: number;
@@ -283,26 +283,66 @@ export function createAdminService(deps: AdminDeps) {
     };
   }
 
-  /** TextVerified's account balance and circuit; Paystack is only reported as configured or not. */
+  /** Each SMS provider's account balance and circuit; Paystack is only reported as configured or not. */
   async function providers() {
-    const client = deps.textVerified;
-    let textVerified;
-    if (!client) {
-      textVerified = { configured: false, circuit: null, healthy: false, balance: null, error: null };
-    } else {
-      try {
-        const balance = await client.getBalance();
-        textVerified = { healthy: true, balance: usd(balance), error: null };
-      } catch (error) {
-        textVerified = {
-          healthy: false,
-          balance: null,
-          error: isTextVerifiedError(error) ? error.kind : 'unknown',
-        };
-      }
-      textVerified = { configured: true, circuit: client.circuitState(), ...textVerified };
+    const [textVerified, fiveSim] = await Promise.all([
+      upstreamHealth('textverified'),
+      upstreamHealth('fivesim'),
+    ]);
+    return { textVerified, fiveSim, paystack: { configured: deps.paystackConfigured } };
+  }
+
+  async function upstreamHealth(name: ProviderName) {
+    const upstream = deps.routing.upstream(name);
+    if (!upstream) return { configured: false, circuit: null, healthy: false, balance: null, error: null };
+    let health;
+    try {
+      health = { healthy: true, balance: usd(await upstream.balanceCents()), error: null };
+    } catch (error) {
+      const failure = upstream.failureOf(error);
+      health = { healthy: false, balance: null, error: failure ? failure.kind : 'unknown' };
     }
-    return { textVerified, paystack: { configured: deps.paystackConfigured } };
+    return { configured: true, circuit: upstream.circuitState(), ...health };
+  }
+
+  /** The providers routing can use and the admins' per-service rules. */
+  async function routing() {
+    return {
+      providers: PROVIDERS.map((name) => {
+        const upstream = deps.routing.upstream(name);
+        return { name, configured: upstream !== undefined, circuit: upstream?.circuitState() ?? null };
+      }),
+      rules: await deps.routing.rules(),
+    };
+  }
+
+  /** Pins or disables providers for one service (an empty rule routes it among all again). */
+  async function setRouting(
+    actor: AdminActor,
+    service: string,
+    input: { pinned: ProviderName | null; disabled: ProviderName[]; reason?: string | undefined },
+  ) {
+    const disabled = [...new Set(input.disabled)].sort();
+    const before = (await deps.routing.rules()).find((r) => r.service === service) ?? null;
+    await db.transaction(async (tx) => {
+      await deps.routing.setRule(tx, { service, pinned: input.pinned, disabled });
+      await audit.record(tx, {
+        actorId: actor.userId,
+        action: 'admin.provider_routing_set',
+        subjectType: 'provider_routing',
+        subjectId: service,
+        ip: actor.ip,
+        details: {
+          from: before ? { pinned: before.pinned, disabled: before.disabled } : null,
+          to: { pinned: input.pinned, disabled },
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+      });
+    });
+    // Quotes and listings priced from a provider that may no longer sell the service.
+    deps.routing.invalidate();
+    deps.catalog.invalidate();
+    return { service, pinned: input.pinned, disabled };
   }
 
   /** Every provider's delivery figures per service and country (the figures buyers see merge them). */
@@ -402,6 +442,8 @@ export function createAdminService(deps: AdminDeps) {
     invariants: () => checkLedgerInvariants(db),
     providers,
     deliveryByProvider,
+    routing,
+    setRouting,
     markups,
     replaceMarkups,
     listTiers,

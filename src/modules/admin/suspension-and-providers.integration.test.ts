@@ -135,6 +135,7 @@ describe('provider health', () => {
         balance: { amount: textVerified.control.getBalance(), currency: 'USD' },
         error: null,
       },
+      fiveSim: { configured: false, circuit: null, healthy: false, balance: null, error: null },
       paystack: { configured: false },
     });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deliveryView } from '../catalog/index.js';
 import { TOPUP_REFERENCE_PATTERN } from '../payments/index.js';
+import { PROVIDERS } from '../routing/index.js';
 import { MAX_ADJUSTMENT_CENTS, MAX_MARKUP_BPS, MIN_MARKUP_BPS } from './domain.js';
 
 /** The zod schemas of what the admin API takes and returns; TypeScript types are inferred from them. */
@@ -184,16 +185,20 @@ export const invariantReport = z.object({
   violations: z.array(z.object({ rule: z.string(), subject: z.string(), detail: z.string() })),
 });
 
+const smsProviderHealth = z.object({
+  configured: z.boolean(),
+  /** The client's circuit breaker: `open` while the provider is failing (calls fail fast). */
+  circuit: z.enum(['closed', 'open', 'half_open', 'isolated']).nullable(),
+  healthy: z.boolean(),
+  balance: money.nullable(),
+  /** Why the balance could not be read (the client's error kind, e.g. `timeout`, `unauthorized`). */
+  error: z.string().nullable(),
+});
+
 export const providersView = z.object({
-  textVerified: z.object({
-    configured: z.boolean(),
-    /** The client's circuit breaker: `open` while the provider is failing (calls fail fast). */
-    circuit: z.enum(['closed', 'open', 'half_open', 'isolated']).nullable(),
-    healthy: z.boolean(),
-    balance: money.nullable(),
-    /** Why the balance could not be read (the client's error kind, e.g. `timeout`, `unauthorized`). */
-    error: z.string().nullable(),
-  }),
+  textVerified: smsProviderHealth,
+  /** The optional second SMS provider. */
+  fiveSim: smsProviderHealth,
   paystack: z.object({ configured: z.boolean() }),
 });
 
@@ -203,6 +208,41 @@ export const deliveryByProviderView = z.object({
   computedAt: z.string(),
   data: z.array(deliveryView.extend({ service: z.string(), country: z.string(), provider: z.string() })),
 });
+
+const providerName = z.enum(PROVIDERS);
+
+export const routingRuleView = z.object({
+  service: z.string(),
+  /** Only this provider sells the service (no failover); null when not pinned. */
+  pinned: providerName.nullable(),
+  /** Providers that never sell the service. */
+  disabled: z.array(providerName),
+});
+
+export const routingView = z.object({
+  providers: z.array(
+    z.object({
+      name: providerName,
+      configured: z.boolean(),
+      /** The client's circuit breaker: `open` while the provider is failing (routing tries it last). */
+      circuit: z.enum(['closed', 'open', 'half_open', 'isolated']).nullable(),
+    }),
+  ),
+  /** Services with a rule; every other service is routed among all configured providers. */
+  rules: z.array(routingRuleView),
+});
+
+export const routingParams = z.object({ service: z.string().trim().toLowerCase().min(1).max(80) });
+export const routingBody = z
+  .object({
+    pinned: providerName.nullable().default(null),
+    disabled: z.array(providerName).max(PROVIDERS.length).default([]),
+    reason: z.string().trim().min(3).max(500).optional(),
+  })
+  .refine((b) => !(b.pinned && b.disabled.includes(b.pinned)), {
+    message: 'a pinned provider cannot also be disabled',
+    path: ['disabled'],
+  });
 
 export const markupsView = z.object({
   defaultMarkupBps: z.number().int(),

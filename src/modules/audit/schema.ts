@@ -12,6 +12,7 @@ export const AUDIT_SUBJECT_TYPES = [
   'tier',
   'webhook_endpoint',
   'subscription',
+  'provider_routing',
 ] as const;
 export type AuditSubjectType = (typeof AUDIT_SUBJECT_TYPES)[number];
 

@@ -89,6 +89,7 @@ export class Catalog {
 
   private readonly db: Db;
   private readonly client: TextVerifiedClient | undefined;
+  private readonly offerSource: OfferSource | undefined;
   private readonly settings: CatalogSettings;
   private readonly tiers: TiersService;
   private readonly deliveryStats: DeliveryFiguresSource | undefined;
@@ -97,6 +98,7 @@ export class Catalog {
     this.db = deps.db;
     this.deliveryStats = deps.deliveryStats;
     this.client = deps.textVerified;
+    this.offerSource = deps.offerSource;
     this.settings = deps.settings;
     this.tiers = deps.tiers;
   }
@@ -243,14 +245,24 @@ export class Catalog {
     const key = `${service}|${capability}|${areaCode}|${carrier}`;
     return this.cached(
       this.prices.get(key),
-      () =>
-        this.fromProvider((c) =>
+      () => {
+        const source = this.offerSource;
+        if (source) {
+          return this.fromProvider(() =>
+            this.lookup(
+              async () => (await source({ service, country: 'US', capability, areaCode, carrier })).costCents,
+              opts.queued ?? false,
+            ),
+          );
+        }
+        return this.fromProvider((c) =>
           this.lookup(
             async () =>
               (await c.priceVerification({ serviceName: service, capability, areaCode, carrier })).priceCents,
             opts.queued ?? false,
           ),
-        ),
+        );
+      },
       (entry) => this.prices.set(key, entry),
     );
   }
@@ -259,10 +271,22 @@ export class Catalog {
   private stockOf(service: string): Promise<number> {
     return this.cached(
       this.stock.get(service),
-      () =>
-        this.fromProvider((c) =>
+      () => {
+        const source = this.offerSource;
+        if (source) {
+          return this.fromProvider(() =>
+            this.lookup(
+              async () =>
+                (await source({ service, country: 'US', capability: 'sms', areaCode: false, carrier: false }))
+                  .stock ?? 0,
+              true,
+            ),
+          );
+        }
+        return this.fromProvider((c) =>
           this.lookup(() => c.inventory({ serviceName: service, capability: 'sms' }), true),
-        ),
+        );
+      },
       (entry) => this.stock.set(service, entry),
     );
   }
@@ -357,9 +381,23 @@ export class Catalog {
   }
 }
 
+/**
+ * Where prices and stock come from when more than one provider can sell (routing's cheapest
+ * offer); without it, TextVerified's own price and inventory. Errors are AppErrors.
+ */
+export type OfferSource = (request: {
+  service: string;
+  country: string;
+  capability: Capability;
+  areaCode: boolean;
+  carrier: boolean;
+}) => Promise<{ costCents: number; stock: number | null }>;
+
 export interface CatalogDeps {
   db: Db;
+  /** The catalogue's list of services (and, without `offerSource`, its prices and stock). */
   textVerified: TextVerifiedClient | undefined;
+  offerSource?: OfferSource | undefined;
   tiers: TiersService;
   settings: CatalogSettings;
   /** Absent: every service shows no delivery figures. */

@@ -4,9 +4,9 @@
  * unreachable, again by `retryUpstreamActions`.
  */
 import { AppError, notFound } from '../../platform/errors.js';
-import { isTextVerifiedError, type TextVerifiedClient } from '../../providers/textverified/index.js';
+import type { Upstream } from '../routing/index.js';
 import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
-import { providerIdempotencyKey, refusalOfRetry, type UpstreamAction } from './domain.js';
+import { refusalOfRetry, type UpstreamAction } from './domain.js';
 import { findRenewalOf } from './renewers.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
@@ -86,18 +86,21 @@ async function reportCompletedOnce(deps: VerificationDeps, order: store.Verifica
   return marked ?? (await store.findById(deps.db, order.id)) ?? order;
 }
 
-/** Tells the provider now; unless `bestEffort`, a refusal leaves the action owed for the retry job. */
+/**
+ * Tells the order's own provider now; unless `bestEffort`, a refusal leaves the action owed for
+ * the retry job.
+ */
 export async function tellProvider(
   deps: VerificationDeps,
   order: store.VerificationRow,
   action: UpstreamAction,
   bestEffort: boolean,
 ) {
-  const client = deps.textVerified;
-  if (!order.providerId || !client) return;
+  const upstream = deps.routing.upstream(order.provider);
+  if (!order.providerId || !upstream) return;
   try {
-    if (action === 'cancel') await client.cancelVerification(order.providerId);
-    else await client.reportVerification(order.providerId);
+    if (action === 'cancel') await upstream.cancel(order.providerId);
+    else await upstream.report(order.providerId);
     if (!bestEffort) await store.settleUpstream(deps.db, order.id, true);
   } catch (error) {
     deps.logger.warn(
@@ -116,18 +119,19 @@ interface RetryOptions {
 
 /** Upstream cancels/reports the provider has not acknowledged yet; gives up after `maxAttempts`. */
 export async function retryUpstreamActions(deps: VerificationDeps, opts: RetryOptions = {}) {
-  const client = deps.textVerified;
-  if (!client) return { done: 0, pending: 0 };
+  if (deps.routing.configured().length === 0) return { done: 0, pending: 0 };
   const maxAttempts = opts.maxAttempts ?? 10;
   let done = 0;
   let pending = 0;
   for (const order of await store.owedUpstream(deps.db, opts.limit ?? 100)) {
+    const upstream = deps.routing.upstream(order.provider);
+    if (!upstream) continue;
     try {
-      if (!(await sendOwedAction(deps, client, order, opts.unboughtAfterMs ?? 30_000))) continue;
+      if (!(await sendOwedAction(deps, upstream, order, opts.unboughtAfterMs ?? 30_000))) continue;
       await store.settleUpstream(deps.db, order.id, true);
       done++;
     } catch (error) {
-      if (isTextVerifiedError(error) && error.circuitOpen) {
+      if (upstream.failureOf(error)?.circuitOpen) {
         // Nothing was sent: not an attempt, and never a reason to give up on a number we may own.
         pending++;
         continue;
@@ -147,37 +151,40 @@ export async function retryUpstreamActions(deps: VerificationDeps, opts: RetryOp
 /** The owed cancel or report; false when it is too early to ask about an order never seen bought. */
 async function sendOwedAction(
   deps: VerificationDeps,
-  client: TextVerifiedClient,
+  upstream: Upstream,
   order: store.VerificationRow,
   unboughtAfterMs: number,
 ): Promise<boolean> {
   if (!order.providerId) {
     if (Date.now() - order.updatedAt.getTime() < unboughtAfterMs) return false;
-    await cancelIfBought(deps, client, order);
-  } else if (order.upstreamAction === 'report') await client.reportVerification(order.providerId);
-  else await client.cancelVerification(order.providerId);
+    await cancelIfBought(deps, upstream, order);
+  } else if (order.upstreamAction === 'report') await upstream.report(order.providerId);
+  else await upstream.cancel(order.providerId);
   return true;
 }
 
 /**
  * Canceled while its number was being bought and the outcome never came back: ask the provider
- * with the order's own key (a purchase that happened is replayed, then canceled).
+ * with the order's own key (a purchase that happened is replayed, then canceled). A provider
+ * without keys cannot be asked without buying again: nothing more is done (a number bought
+ * there, if any, lapses unused at the end of its window).
  */
-async function cancelIfBought(
-  deps: VerificationDeps,
-  client: TextVerifiedClient,
-  order: store.VerificationRow,
-) {
+async function cancelIfBought(deps: VerificationDeps, upstream: Upstream, order: store.VerificationRow) {
   // A renewal is never repeated (no idempotency key upstream): the provider's orders are listed.
-  const bought = order.reusedFrom
-    ? await findRenewalOf(deps, order)
-    : await client
-        .createVerification(createRequestOf(order), { idempotencyKey: providerIdempotencyKey(order.id) })
-        .catch((error: unknown) => {
-          if (isTextVerifiedError(error) && refusalOfRetry(error)) return null; // nothing was bought
-          throw error;
-        });
+  if (order.reusedFrom) {
+    const renewed = await findRenewalOf(deps, order);
+    if (!renewed) return;
+    await store.attachProviderToCanceled(deps.db, order.id, renewed.providerId);
+    await upstream.cancel(renewed.providerId);
+    return;
+  }
+  if (!upstream.replaysPurchases) return;
+  const bought = await upstream.buy(createRequestOf(order)).catch((error: unknown) => {
+    const failure = upstream.failureOf(error);
+    if (failure && refusalOfRetry(failure)) return null; // nothing was bought
+    throw error;
+  });
   if (!bought) return;
-  await store.attachProviderToCanceled(deps.db, order.id, bought.id);
-  await client.cancelVerification(bought.id);
+  await store.attachProviderToCanceled(deps.db, order.id, bought.providerId);
+  await upstream.cancel(bought.providerId);
 }

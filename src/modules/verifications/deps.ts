@@ -3,20 +3,28 @@ import type { Db } from '../../platform/db/database.js';
 import { providerUnavailable } from '../../platform/errors.js';
 import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
-import type { CreateVerificationInput, TextVerifiedClient } from '../../providers/textverified/index.js';
 import type { CatalogService } from '../catalog/index.js';
 import type { LedgerService } from '../ledger/index.js';
+import type { TextVerifiedClient } from '../../providers/textverified/index.js';
+import type { BuyRequest, RoutingService, Upstream } from '../routing/index.js';
 import type { TiersService } from '../tiers/index.js';
 import type { EventType, WebhooksService } from '../webhooks/index.js';
 import type { VerificationEventBus } from './events.js';
 import type { VerificationRow } from './store.js';
+import { providerIdempotencyKey } from './domain.js';
 import { toView } from './views.js';
 
 export interface VerificationDeps {
   db: Db;
   logger: Pick<Logger, 'warn' | 'error'>;
   metrics: Pick<Metrics, 'expiryDeferrals'>;
-  textVerified: TextVerifiedClient | undefined;
+  /** The configured upstreams and the order to try them in; an order uses its own provider for life. */
+  routing: RoutingService;
+  /**
+   * Reuse and reactivation are TextVerified operations the routing adapters do not have: the
+   * renewers call its client directly (absent when TextVerified is not configured).
+   */
+  textVerified?: TextVerifiedClient | undefined;
   ledger: LedgerService;
   tiers: TiersService;
   catalog: CatalogService;
@@ -26,11 +34,11 @@ export interface VerificationDeps {
   webhooks: Pick<WebhooksService, 'emitEvent'>;
 }
 
-/** The SMS provider, or 503 when none is configured. */
-export function provider(deps: VerificationDeps): TextVerifiedClient {
-  const client = deps.textVerified;
-  if (!client) throw providerUnavailable('The SMS provider is not configured.');
-  return client;
+/** The upstream the order was bought from, or 503 when it is no longer configured. */
+export function provider(deps: VerificationDeps, order: Pick<VerificationRow, 'provider'>): Upstream {
+  const upstream = deps.routing.upstream(order.provider);
+  if (!upstream) throw providerUnavailable(`The order's SMS provider (${order.provider}) is not configured.`);
+  return upstream;
 }
 
 /** Tells every open event stream of the order that it changed (after the commit). */
@@ -47,12 +55,14 @@ export async function emitVerificationEvent(
 }
 
 /** The provider's create request for an order: the same for every attempt at it. */
-export function createRequestOf(order: VerificationRow): CreateVerificationInput {
+export function createRequestOf(order: VerificationRow): BuyRequest {
   return {
-    serviceName: order.service,
+    service: order.service,
+    country: order.country,
     capability: order.capability,
     ...(order.options.areaCodes ? { areaCodes: order.options.areaCodes } : {}),
-    ...(order.options.carrier ? { carriers: [order.options.carrier] } : {}),
+    ...(order.options.carrier ? { carrier: order.options.carrier } : {}),
     maxPriceCents: order.providerCostCents,
+    idempotencyKey: providerIdempotencyKey(order.id),
   };
 }

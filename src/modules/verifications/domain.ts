@@ -1,7 +1,7 @@
 /** Pure rules of verifications: states, dedupe keys, ids, provider refusals, cursors. No I/O. */
 import { createHash } from 'node:crypto';
 import type { Currency } from '../../platform/money.js';
-import type { TextVerifiedError } from '../../providers/textverified/index.js';
+import type { UpstreamFailure } from '../routing/index.js';
 
 export const STATUSES = ['pending', 'active', 'completed', 'canceled', 'expired', 'failed'] as const;
 export type VerificationStatus = (typeof STATUSES)[number];
@@ -10,11 +10,10 @@ export type VerificationStatus = (typeof STATUSES)[number];
 export const CHARGE_CURRENCIES = ['USD', 'CREDIT', 'INCLUDED'] as const satisfies readonly Currency[];
 export type ChargeCurrency = (typeof CHARGE_CURRENCIES)[number];
 
-/** The cancel or report still owed to the provider. */
-/** The upstream providers an order can be bought from; an order keeps its provider for life. */
-export const PROVIDERS = ['textverified', 'fivesim'] as const;
-export type ProviderName = (typeof PROVIDERS)[number];
+/** The upstream providers an order can be bought from (routing's list); an order keeps its provider for life. */
+export { PROVIDERS, type ProviderName } from '../routing/index.js';
 
+/** The cancel or report still owed to the provider. */
 export const UPSTREAM_ACTIONS = ['cancel', 'report'] as const;
 
 /** How an order renews an earlier completed one's number (at the same provider): see renew.ts. */
@@ -32,12 +31,31 @@ export const OPEN_STATUSES: readonly VerificationStatus[] = ['pending', 'active'
  * One SMS, one key — whichever path brings it. The webhook carries no SMS id, so both the webhook
  * and the poller key a message by reservation, creation instant (ms) and a hash of its text.
  */
-export function smsDedupeKey(sms: { reservationId: string; createdAt: Date; text: string | null }): string {
+export function smsDedupeKey(sms: {
+  provider?: string;
+  reservationId: string;
+  createdAt: Date;
+  text: string | null;
+}): string {
   const digest = createHash('sha256')
     .update(sms.text ?? '')
     .digest('hex')
     .slice(0, 32);
-  return `tv:${sms.reservationId}:${sms.createdAt.getTime()}:${digest}`;
+  // TextVerified's keys keep their original form (stored keys must still match); others say whose.
+  const prefix = !sms.provider || sms.provider === 'textverified' ? 'tv' : sms.provider;
+  return `${prefix}:${sms.reservationId}:${sms.createdAt.getTime()}:${digest}`;
+}
+
+/**
+ * The most an order may cost us at the provider: the quoted provider cost, or — when routing falls
+ * over to a dearer provider — up to the user's price before option surcharges. The user pays the
+ * quote either way; what the platform accepts is never above what the user pays it.
+ */
+export function acceptedProviderCost(quote: {
+  providerCostCents: number;
+  tierAdjustedCents: number;
+}): number {
+  return Math.max(quote.providerCostCents, quote.tierAdjustedCents);
 }
 
 /** A stable UUID (v4 layout) from a caller's Idempotency-Key, so a retried purchase finds its order. */
@@ -86,7 +104,7 @@ const REFUSALS: Record<Refusal['code'], Refusal> = {
  * answered without acting on it (or that was never sent: circuit open) is a refusal here, because
  * no earlier attempt with this order's key exists.
  */
-export function refusalOf(error: TextVerifiedError): Refusal | null {
+export function refusalOf(error: UpstreamFailure): Refusal | null {
   if (error.ambiguous) return null;
   switch (error.kind) {
     case 'unavailable':
@@ -108,7 +126,7 @@ export function refusalOf(error: TextVerifiedError): Refusal | null {
  * (contract §A: "Idempotent replays return the same 201"). An open circuit (nothing sent), a rate
  * limit, an auth failure, a 5xx or a timeout says nothing about the first attempt: `null`, try later.
  */
-export function refusalOfRetry(error: TextVerifiedError): Refusal | null {
+export function refusalOfRetry(error: UpstreamFailure): Refusal | null {
   if (error.ambiguous || error.circuitOpen) return null;
   switch (error.kind) {
     case 'unavailable':
@@ -120,6 +138,14 @@ export function refusalOfRetry(error: TextVerifiedError): Refusal | null {
     default:
       return null;
   }
+}
+
+/**
+ * What a purchase every provider refused is answered with: "no numbers" when any of them said so
+ * (the clearest thing to tell a user: try later or elsewhere), else the last refusal.
+ */
+export function refusalOfAll(refusals: readonly Refusal[]): Refusal {
+  return refusals.find((r) => r.code === 'out_of_stock') ?? refusals.at(-1) ?? REFUSALS.provider_unavailable;
 }
 
 /** The refusal a failed order was answered with, from its stored failure code. */

@@ -68,7 +68,12 @@ async function takeIn(
   const open = order.status === 'active' || order.status === 'completed';
   const message = await store.insertMessage(tx, {
     verificationId: order.id,
-    dedupeKey: smsDedupeKey({ reservationId: sms.reservationId, createdAt: sms.createdAt, text: sms.text }),
+    dedupeKey: smsDedupeKey({
+      provider: sms.provider,
+      reservationId: sms.reservationId,
+      createdAt: sms.createdAt,
+      text: sms.text,
+    }),
     providerMessageId: sms.providerMessageId ?? null,
     sender: sms.from,
     text: sms.text,
@@ -96,13 +101,13 @@ async function completeAndCapture(deps: VerificationDeps, tx: Db, id: string, co
   await emitVerificationEvent(deps, tx, 'verification.completed', completed);
 }
 
-/** Reads one order's SMS from the provider and takes in any not seen yet. */
+/** Reads one order's SMS from its own provider and takes in any not seen yet. */
 export async function pollVerification(
   deps: VerificationDeps,
   order: Pick<store.VerificationRow, 'provider' | 'providerId'>,
 ) {
   if (!order.providerId) return 0;
-  const list = await provider(deps).listSms({ reservationId: order.providerId });
+  const list = await provider(deps, order).listSms(order.providerId);
   let taken = 0;
   for (const m of list) {
     const outcome = await intakeSms(deps, {
@@ -134,7 +139,7 @@ export async function pollActive(
   deps: VerificationDeps,
   opts: { limit?: number; concurrency?: number } = {},
 ) {
-  if (!deps.textVerified) return { polled: 0, taken: 0 };
+  if (deps.routing.configured().length === 0) return { polled: 0, taken: 0 };
   const rows = await store.activeWithProvider(deps.db, opts.limit ?? 500);
   let taken = 0;
   await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
@@ -208,7 +213,9 @@ async function expireAndRelease(deps: VerificationDeps, id: string, now: Date) {
 }
 
 async function lastLook(deps: VerificationDeps, row: store.VerificationRow): Promise<LastLook> {
-  if (!deps.textVerified) return { ok: false, error: new Error('no SMS provider configured') };
+  if (!deps.routing.upstream(row.provider)) {
+    return { ok: false, error: new Error(`SMS provider ${row.provider} not configured`) };
+  }
   try {
     await pollVerification(deps, row);
     return { ok: true };

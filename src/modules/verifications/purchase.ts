@@ -1,28 +1,29 @@
 /**
  * Buying a number, read top to bottom as named phases with recovery points (never a database
  * transaction across an HTTP call):
- *   (1) transaction: order `pending` + ledger hold → (2) provider create, keyed by the order →
- *   (3) transaction: `active` with the number | refused: `failed` + release | unknown: stays
- *   `pending` and `reconcilePending` asks again with the SAME key.
+ *   (1) transaction: order `pending` + ledger hold → (2) provider create, keyed by the order; a
+ *   provider that refuses hands the order to the next one routing names (failover inside the same
+ *   purchase and the same hold: charged once, at the quote) → (3) transaction: `active` with the
+ *   number | every provider refused: `failed` + release | unknown: stays `pending` and
+ *   `reconcilePending` asks that provider again with the SAME key.
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, notFound } from '../../platform/errors.js';
-import {
-  isTextVerifiedError,
-  type TextVerifiedClient,
-  type TextVerifiedVerification,
-} from '../../providers/textverified/index.js';
+import { providerUnavailable } from '../../platform/errors.js';
 import type { Capability, Quote } from '../catalog/index.js';
+import type { BoughtNumber, ProviderName, Upstream } from '../routing/index.js';
 import { INCLUDED_USAGE_CURRENCY, WALLET_CURRENCY } from '../ledger/index.js';
 import { tellProvider } from './cancel.js';
-import { announce, createRequestOf, emitVerificationEvent, provider, type VerificationDeps } from './deps.js';
+import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
 import {
+  acceptedProviderCost,
   type ChargeCurrency,
   holdReference,
-  providerIdempotencyKey,
+  type Refusal,
   refusalFor,
   refusalOf,
+  refusalOfAll,
   refusalOfRetry,
   verificationIdFor,
 } from './domain.js';
@@ -60,28 +61,99 @@ export async function purchase(
   input: PurchaseInput,
   opts: { idempotencyKey?: string | null } = {},
 ): Promise<VerificationView> {
-  const client = provider(deps);
+  if (deps.routing.configured().length === 0)
+    throw providerUnavailable('The SMS provider is not configured.');
   const request = orderRequestOf(input);
   const quote = await quoteWithin(deps, principal.tier, request);
   const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
   const known = await store.findForUser(deps.db, id, principal.userId);
   if (known) return replayOf(known);
+  const maxCostCents = acceptedProviderCost(quote);
+  const route = await routeOf(deps, request, quote, maxCostCents);
 
   // Phase 1 (transaction): the order and its hold, together.
-  const order = await openOrderWithHold(deps, principal, id, request, quote);
+  const order = await openOrderWithHold(deps, principal, id, request, quote, route[0]!.name, maxCostCents);
   // The same Idempotency-Key raced us to the insert: answer with that order.
   if (!order) return replayOf(await ownOrder(deps.db, id, principal.userId));
   await announce(deps, id);
 
-  // Phase 2 (provider): keyed by the order so any retry is the same purchase.
-  let bought: TextVerifiedVerification;
-  try {
-    bought = await buyNumber(client, order);
-  } catch (error) {
-    return settleCreateFailure(deps, order, error, { throwRefusal: true, retry: false });
+  // Phases 2 and 3, provider by provider until one sells or all refuse.
+  return buyAlongRoute(deps, order, route);
+}
+
+/**
+ * The providers to try, first choice first: those routing allows for the service, minus those
+ * whose known cost is above what the order may cost (they could only refuse).
+ */
+async function routeOf(
+  deps: VerificationDeps,
+  request: OrderRequest,
+  quote: Quote,
+  maxCostCents: number,
+): Promise<Upstream[]> {
+  const candidates = await deps.routing.candidates({
+    service: quote.service,
+    country: quote.country,
+    capability: request.capability,
+    areaCode: request.areaCodes !== undefined,
+    carrier: request.carrier !== undefined,
+  });
+  if (candidates.length === 0) {
+    throw providerUnavailable('No SMS provider is enabled for this service right now.');
   }
-  // Phase 3 (transaction): active with its number.
-  return toView(await activate(deps, order, bought));
+  const affordable = candidates.filter(
+    (c) => c.facts.costCents === null || c.facts.costCents <= maxCostCents,
+  );
+  if (affordable.length === 0) {
+    throw new AppError(409, 'price_changed', 'The provider price changed; get a new quote.');
+  }
+  return affordable.map((c) => c.upstream);
+}
+
+/**
+ * Phase 2 along the route: buy from each provider in turn; a refusal (no numbers, our balance
+ * there, its circuit open, its price) hands the still-unbought order to the next one — the order
+ * row and its hold stay the same, so the user is charged once. An unknown outcome stops the route
+ * (the number may exist): the order stays pending for the reconciler of that provider.
+ */
+async function buyAlongRoute(
+  deps: VerificationDeps,
+  order: store.VerificationRow,
+  route: Upstream[],
+): Promise<VerificationView> {
+  const refusals: Refusal[] = [];
+  let current = order;
+  for (const [index, upstream] of route.entries()) {
+    if (index > 0) {
+      const moved = await store.switchProvider(deps.db, order.id, route[index - 1]!.name, upstream.name);
+      if (!moved) {
+        // Canceled meanwhile (already refunded): nothing was bought anywhere, nothing is owed.
+        await store.settleUpstreamIfUnbought(deps.db, order.id);
+        return toView((await store.findById(deps.db, order.id)) ?? current);
+      }
+      current = moved;
+    }
+    let bought: BoughtNumber;
+    try {
+      bought = await upstream.buy(createRequestOf(current));
+    } catch (error) {
+      const failure = upstream.failureOf(error);
+      const refusal = failure ? refusalOf(failure) : null;
+      if (!refusal) return settleCreateFailure(deps, current, null, error, { throwRefusal: true });
+      refusals.push(refusal);
+      if (index < route.length - 1) {
+        deps.logger.warn(
+          { err: error, verificationId: order.id, provider: upstream.name, next: route[index + 1]!.name },
+          'provider refused the purchase; trying the next one',
+        );
+        continue;
+      }
+      return settleCreateFailure(deps, current, refusalOfAll(refusals), error, { throwRefusal: true });
+    }
+    // Phase 3 (transaction): active with its number.
+    return toView(await activate(deps, current, bought));
+  }
+  throw new Error('empty route'); // routeOf never returns one
 }
 
 function orderRequestOf(input: PurchaseInput): OrderRequest {
@@ -126,6 +198,8 @@ async function openOrderWithHold(
   id: string,
   request: OrderRequest,
   quote: Quote,
+  provider: ProviderName,
+  maxCostCents: number,
 ): Promise<store.VerificationRow | undefined> {
   const tier = await deps.tiers.get(principal.tier);
   return deps.db.transaction(async (tx) => {
@@ -145,7 +219,8 @@ async function openOrderWithHold(
       // Provisional until the hold below says what pays for it.
       chargeAmount: quote.totalCents,
       currency: WALLET_CURRENCY,
-      providerCostCents: quote.providerCostCents,
+      providerCostCents: maxCostCents,
+      provider,
       status: 'pending',
     });
     if (!created) return undefined;
@@ -189,12 +264,6 @@ export async function holdCharge(
   return { id: hold.id, amount: quote.totalCents, currency: WALLET_CURRENCY };
 }
 
-function buyNumber(client: TextVerifiedClient, order: store.VerificationRow) {
-  return client.createVerification(createRequestOf(order), {
-    idempotencyKey: providerIdempotencyKey(order.id),
-  });
-}
-
 /**
  * A purchase retried with the same Idempotency-Key whose first answer was not stored (a 503 is not,
  * so that a transient failure may be retried): answer what that first attempt was. A failed order
@@ -216,10 +285,10 @@ function replayOf(order: store.VerificationRow): VerificationView {
 export async function activate(
   deps: VerificationDeps,
   order: store.VerificationRow,
-  bought: Pick<TextVerifiedVerification, 'id' | 'e164' | 'endsAt'>,
+  bought: Pick<BoughtNumber, 'providerId' | 'e164' | 'endsAt'>,
 ): Promise<store.VerificationRow> {
   const row = await store.transition(deps.db, order.id, 'pending', 'active', {
-    providerId: bought.id,
+    providerId: bought.providerId,
     phoneNumber: bought.e164,
     endsAt: bought.endsAt,
   });
@@ -228,23 +297,19 @@ export async function activate(
     return row;
   }
   // Canceled while the number was being bought: the user is already refunded; give it back upstream.
-  const abandoned = await store.attachProviderToCanceled(deps.db, order.id, bought.id);
+  const abandoned = await store.attachProviderToCanceled(deps.db, order.id, bought.providerId);
   if (abandoned) await tellProvider(deps, abandoned, 'cancel', false);
   return (await store.findById(deps.db, order.id)) ?? order;
 }
 
-/**
- * A refused create fails the order and releases its hold; an unknown outcome leaves it pending.
- * A `retry` (same key as an earlier attempt whose outcome is unknown) is refused only by an answer
- * that proves nothing was bought (see `refusalOfRetry`).
- */
+/** A refused create fails the order and releases its hold; an unknown outcome (null) leaves it pending. */
 async function settleCreateFailure(
   deps: VerificationDeps,
   order: store.VerificationRow,
+  refusal: Refusal | null,
   error: unknown,
-  opts: { throwRefusal: boolean; retry: boolean },
+  opts: { throwRefusal: boolean },
 ): Promise<VerificationView> {
-  const refusal = isTextVerifiedError(error) ? (opts.retry ? refusalOfRetry(error) : refusalOf(error)) : null;
   if (!refusal) {
     deps.logger.warn(
       { err: error, verificationId: order.id },
@@ -277,31 +342,115 @@ export async function failOrder(deps: VerificationDeps, id: string, failureCode:
  */
 export async function reconcilePending(
   deps: VerificationDeps,
-  opts: { olderThanMs?: number; limit?: number } = {},
+  opts: { olderThanMs?: number; limit?: number; attemptWindowMs?: number } = {},
 ): Promise<{ activated: number; failed: number; unresolved: number }> {
   const result = { activated: 0, failed: 0, unresolved: 0 };
-  const client = deps.textVerified;
-  if (!client) return result;
-  const olderThan = new Date(Date.now() - (opts.olderThanMs ?? 30_000));
+  if (deps.routing.configured().length === 0) return result;
+  const olderThanMs = opts.olderThanMs ?? 30_000;
+  const olderThan = new Date(Date.now() - olderThanMs);
   for (const order of await store.stalePending(deps.db, olderThan, opts.limit ?? 100)) {
     if (!order.holdId) continue;
-    const outcome = await reconcileOne(deps, client, order);
+    const upstream = deps.routing.upstream(order.provider);
+    if (!upstream) continue;
+    // Handed over to this provider by a failover since: its own attempt may still be under way.
+    if (order.updatedAt.getTime() > olderThan.getTime()) continue;
+    const outcome = upstream.replaysPurchases
+      ? await reconcileOne(deps, upstream, order)
+      : await reconcileUnkeyed(deps, upstream, order, {
+          settleMs: olderThanMs,
+          attemptMs: opts.attemptWindowMs ?? UNKEYED_ATTEMPT_MS,
+        });
     if (outcome) result[outcome]++;
   }
   return result;
 }
 
+/** How long after its purchase an order of a provider without keys may wait to be found there. */
+const UNKEYED_SEARCH_MS = 30 * 60_000;
+/**
+ * How long one purchase attempt can take (well over the client's timeout): a number the provider
+ * created within this of the attempt's start may be the order's.
+ */
+const UNKEYED_ATTEMPT_MS = 60_000;
+
+/**
+ * A provider without idempotency keys (5sim) cannot be asked what an unanswered purchase did, and
+ * buying again would buy a second number. Its recent open numbers for the service that no order
+ * claims are searched instead (bought while the order was being bought, finished by now): one
+ * found becomes the order's. None found: the user gets the money back (the order fails). Only
+ * while the provider cannot be read at all does the order wait, for a bounded time.
+ */
+async function reconcileUnkeyed(
+  deps: VerificationDeps,
+  upstream: Upstream,
+  order: store.VerificationRow,
+  timing: { settleMs: number; attemptMs: number },
+): Promise<'activated' | 'failed' | 'unresolved' | null> {
+  // The attempt started at the hand-over to this provider (updatedAt). Only once every purchase
+  // that could have bought within its window has had its answer (settleMs more) can a number
+  // found there be told apart from another order's still on its way.
+  const windowEnd = order.updatedAt.getTime() + timing.attemptMs;
+  if (Date.now() < windowEnd + timing.settleMs) return 'unresolved';
+  if (upstream.boughtBetween) {
+    let found: BoughtNumber[];
+    try {
+      found = await upstream.boughtBetween({
+        service: order.service,
+        from: new Date(order.updatedAt.getTime() - 5_000),
+        to: new Date(windowEnd),
+      });
+    } catch (error) {
+      if (Date.now() - order.updatedAt.getTime() < UNKEYED_SEARCH_MS) {
+        deps.logger.warn(
+          { err: error, verificationId: order.id },
+          'could not search the provider; retried later',
+        );
+        return 'unresolved';
+      }
+      found = [];
+    }
+    const claimed = await store.claimedProviderIds(
+      deps.db,
+      upstream.name,
+      found.map((f) => f.providerId),
+    );
+    const mine = found.find((f) => !claimed.has(f.providerId) && f.costCents <= order.providerCostCents);
+    if (mine) {
+      try {
+        const row = await activate(deps, order, mine);
+        return row.status === 'active' ? 'activated' : null;
+      } catch (error) {
+        // Claimed by another order meanwhile (unique per provider order id): look again next run.
+        deps.logger.warn({ err: error, verificationId: order.id }, 'found number could not be attached');
+        return 'unresolved';
+      }
+    }
+  }
+  deps.logger.error(
+    { verificationId: order.id, provider: upstream.name },
+    'purchase outcome unknown and no unclaimed number found at the provider; order failed and refunded',
+  );
+  const view = await settleCreateFailure(deps, order, refusalFor('provider_unavailable'), null, {
+    throwRefusal: false,
+  });
+  return view.status === 'failed' ? 'failed' : null;
+}
+
 async function reconcileOne(
   deps: VerificationDeps,
-  client: TextVerifiedClient,
+  upstream: Upstream,
   order: store.VerificationRow,
 ): Promise<'activated' | 'failed' | 'unresolved' | null> {
   try {
-    const row = await activate(deps, order, await buyNumber(client, order));
+    const row = await activate(deps, order, await upstream.buy(createRequestOf(order)));
     // Not active: canceled while being bought (handed back upstream by `activate`).
     return row.status === 'active' ? 'activated' : null;
   } catch (error) {
-    const view = await settleCreateFailure(deps, order, error, { throwRefusal: false, retry: true });
+    // The same key as an earlier attempt whose outcome is unknown: refused only by an answer that
+    // proves nothing was bought (see `refusalOfRetry`).
+    const failure = upstream.failureOf(error);
+    const refusal = failure ? refusalOfRetry(failure) : null;
+    const view = await settleCreateFailure(deps, order, refusal, error, { throwRefusal: false });
     return view.status === 'failed' ? 'failed' : 'unresolved';
   }
 }

@@ -10,7 +10,8 @@ import * as store from './store.js';
 
 /** The provider's order that a renewal created. */
 export interface RenewedNumber {
-  id: string;
+  /** The renewal's own order id at the provider. */
+  providerId: string;
   e164: string;
   endsAt: Date;
 }
@@ -48,10 +49,12 @@ function textVerifiedRenewer(client: TextVerifiedClient): Renewer {
         canReactivate: v.canReactivate,
       };
     },
-    renew(providerId, renewal) {
-      return renewal === 'reuse'
-        ? client.reuseVerification(providerId)
-        : client.reactivateVerification(providerId);
+    async renew(providerId, renewal) {
+      const v =
+        renewal === 'reuse'
+          ? await client.reuseVerification(providerId)
+          : await client.reactivateVerification(providerId);
+      return { providerId: v.id, e164: v.e164, endsAt: v.endsAt };
     },
     classify(error) {
       if (!isTextVerifiedError(error) || error.ambiguous) return { refused: false };
@@ -72,7 +75,7 @@ function textVerifiedRenewer(client: TextVerifiedClient): Renewer {
       for (const candidate of candidates) {
         if (await store.findByProviderId(deps.db, 'textverified', candidate.id)) continue;
         const v = await client.getVerification(candidate.id);
-        return { id: v.id, e164: v.e164, endsAt: v.endsAt };
+        return { providerId: v.id, e164: v.e164, endsAt: v.endsAt };
       }
       return null;
     },

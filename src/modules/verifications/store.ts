@@ -314,3 +314,42 @@ export async function settleUpstreamIfUnbought(db: Db, id: string): Promise<void
       and(eq(verifications.id, id), eq(verifications.status, 'canceled'), isNull(verifications.providerId)),
     );
 }
+
+/**
+ * Moves a pending order, still unbought, from the provider that refused it to the next one
+ * (failover within one purchase); undefined when it changed meanwhile (e.g. canceled).
+ */
+export async function switchProvider(
+  db: Db,
+  id: string,
+  from: ProviderName,
+  to: ProviderName,
+): Promise<VerificationRow | undefined> {
+  const [row] = await db
+    .update(verifications)
+    .set({ provider: to, updatedAt: new Date() })
+    .where(
+      and(
+        eq(verifications.id, id),
+        eq(verifications.status, 'pending'),
+        eq(verifications.provider, from),
+        isNull(verifications.providerId),
+      ),
+    )
+    .returning();
+  return row;
+}
+
+/** Which of these provider order ids already belong to one of our orders. */
+export async function claimedProviderIds(
+  db: Db,
+  provider: ProviderName,
+  ids: string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db
+    .select({ providerId: verifications.providerId })
+    .from(verifications)
+    .where(and(eq(verifications.provider, provider), inArray(verifications.providerId, ids)));
+  return new Set(rows.map((r) => r.providerId).filter((id): id is string => id !== null));
+}

@@ -92,15 +92,33 @@ export interface InvariantReport {
   violations: { rule: string; subject: string; detail: string }[];
 }
 
+export type Circuit = 'closed' | 'open' | 'half_open' | 'isolated';
+
+export interface SmsProviderHealth {
+  configured: boolean;
+  circuit: Circuit | null;
+  healthy: boolean;
+  balance: Money | null;
+  error: string | null;
+}
+
 export interface Providers {
-  textVerified: {
-    configured: boolean;
-    circuit: 'closed' | 'open' | 'half_open' | 'isolated' | null;
-    healthy: boolean;
-    balance: Money | null;
-    error: string | null;
-  };
+  textVerified: SmsProviderHealth;
+  fiveSim: SmsProviderHealth;
   paystack: { configured: boolean };
+}
+
+export type ProviderName = 'textverified' | 'fivesim';
+
+export interface RoutingRule {
+  service: string;
+  pinned: ProviderName | null;
+  disabled: ProviderName[];
+}
+
+export interface Routing {
+  providers: { name: ProviderName; configured: boolean; circuit: Circuit | null }[];
+  rules: RoutingRule[];
 }
 
 export interface Markups {

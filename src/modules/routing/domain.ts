@@ -1,0 +1,61 @@
+/** Pure rules of provider routing: which upstreams may sell a service, and in what order. No I/O. */
+
+/** The upstream providers an order can be bought from; an order keeps its provider for life. */
+export const PROVIDERS = ['textverified', 'fivesim'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export const isProviderName = (value: string): value is ProviderName =>
+  PROVIDERS.some((name) => name === value);
+
+/** An admin's rule for one service: only the pinned provider, or none of the disabled ones. */
+export interface RoutingRule {
+  service: string;
+  pinned: ProviderName | null;
+  disabled: ProviderName[];
+}
+
+/** The configured providers a rule lets sell the service, in the default preference order. */
+export function allowedProviders(configured: readonly ProviderName[], rule: RoutingRule | undefined) {
+  const allowed = PROVIDERS.filter((name) => configured.includes(name));
+  if (!rule) return allowed;
+  if (rule.pinned) return allowed.filter((name) => name === rule.pinned);
+  return allowed.filter((name) => !rule.disabled.includes(name));
+}
+
+/** What routing knows of one provider for one service right now (looked up, cached). */
+export interface ProviderFacts {
+  name: ProviderName;
+  /** Its cost in cents; null when the look-up failed. */
+  costCents: number | null;
+  /** Numbers it has; null when unknown. */
+  stock: number | null;
+  /** Its circuit breaker is open: a call would fail fast without reaching it. */
+  circuitOpen: boolean;
+}
+
+/**
+ * The order to try providers in: reachable before open circuits, with stock before without,
+ * known prices before unknown ones, cheapest first; ties keep the default preference
+ * (PROVIDERS order). Nobody is dropped: a refusal is only certain once the provider says it.
+ */
+export function rankProviders(facts: readonly ProviderFacts[]): ProviderFacts[] {
+  const key = (f: ProviderFacts) => [
+    f.circuitOpen ? 1 : 0,
+    f.stock === 0 ? 1 : 0,
+    f.costCents === null ? 1 : 0,
+    f.costCents ?? 0,
+    PROVIDERS.indexOf(f.name),
+  ];
+  return [...facts].sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    for (let i = 0; i < ka.length; i++) if (ka[i] !== kb[i]) return ka[i]! - kb[i]!;
+    return 0;
+  });
+}
+
+/** The cheapest provider that can sell now (for quotes): reachable, not out of stock, priced. */
+export function cheapestOffer(facts: readonly ProviderFacts[]): ProviderFacts | undefined {
+  const ranked = rankProviders(facts).filter((f) => f.costCents !== null && f.stock !== 0);
+  return ranked.find((f) => !f.circuitOpen) ?? ranked[0];
+}
