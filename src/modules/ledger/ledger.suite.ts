@@ -258,6 +258,29 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       expect((await checkLedgerInvariants(db)).violations).toEqual([]);
     });
 
+    it('a transfer between two wallets moves the money once; a hold is never reversed, only released', async () => {
+      const [payer, payee] = [await fundedWallet(300), await fundedWallet(0)];
+      await db.transaction((tx) =>
+        ledger.transfer(tx, {
+          kind: 'adjustment',
+          legs: movement({ wallet: payer }, { wallet: payee }, 120),
+          memo: 'moved by support',
+          idempotencyKey: `move:${payer}`,
+        }),
+      );
+      expect((await ledger.walletSummary(db, payer)).balance).toBe(180);
+      expect((await ledger.walletSummary(db, payee)).balance).toBe(120);
+
+      const { hold } = await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: payee, amount: 20, reference: `nr:${payee}`, memo: 'h' }),
+      );
+      await expect(
+        db.transaction((tx) => ledger.reverse(tx, hold.holdTransactionId, 'undo')),
+      ).rejects.toThrow('undone through its hold');
+      expect(await ledger.walletSummary(db, payee)).toEqual({ balance: 100, held: 20 });
+      expect((await checkLedgerInvariants(db)).violations).toEqual([]);
+    });
+
     it('charges a subscription period once per reference and never below zero', async () => {
       const ops = ledger.createLedgerService();
       const owner = await fundedWallet(3000);

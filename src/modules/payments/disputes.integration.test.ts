@@ -10,7 +10,17 @@ import {
   spend,
   standingOf,
 } from './refunds.suite.js';
-import { app, appUrl, available, sandbox, useTopupsSuite } from './topups.suite.js';
+import { testPrincipal } from '../../../test/support/principal.js';
+import {
+  app,
+  appUrl,
+  available,
+  client,
+  initialized,
+  reconciler,
+  sandbox,
+  useTopupsSuite,
+} from './topups.suite.js';
 
 useTopupsSuite({ refundProcessDelayMs: null });
 
@@ -155,6 +165,60 @@ describe('chargebacks (Paystack disputes)', () => {
     });
     expect(await available(user.userId)).toBe(0);
     expect((await historyOf(reference)).topup.reversed.amount).toBe(500);
+    await expectInvariants();
+  });
+
+  it('a dispute of a top-up never credited (flagged) takes nothing and is recorded for an operator', async () => {
+    const user = testPrincipal();
+    const { reference } = await initialized(user, 500);
+    sandbox.control.pay(reference, { amountMinor: 400, sendWebhook: false });
+    expect((await app.services.payments.settleTopup(reference, 'callback')).outcome).toBe('flagged');
+    const id = Number(sandbox.control.openDispute(reference).id);
+    await sandbox.control.settled();
+    expect(await app.services.payments.settleDispute(id, 'test')).toBe('ignored');
+    expect((await historyOf(reference)).disputes).toEqual([]);
+    expect(await available(user.userId)).toBe(0);
+    expect(await postingsFor(reference, 'chargeback')).toBe(0);
+    expect(await auditActions(reference)).toContain('payments.dispute_uncredited');
+    await expectInvariants();
+  });
+
+  it('a dispute on a payment that is not a top-up of ours, or that Paystack does not know, changes nothing', async () => {
+    // A payment taken at the same Paystack account by something else than the app.
+    const foreign = `shop-order-${Date.now()}`;
+    await client.initializeTransaction({
+      email: 'buyer@shop.test',
+      amountMinor: 900,
+      currency: 'USD',
+      reference: foreign,
+      callbackUrl: 'https://shop.test/done',
+    });
+    sandbox.control.pay(foreign, { sendWebhook: false });
+    const id = Number(sandbox.control.openDispute(foreign).id);
+    await sandbox.control.settled();
+    expect(await app.services.payments.settleDispute(id, 'test')).toBe('ignored');
+    expect(await app.services.payments.settleDispute(987_654_321, 'test')).toBe('ignored');
+    expect((await reconciler.reconcileFollowups()).errors).toBe(0);
+    await expectInvariants();
+  });
+
+  it('a dispute webhook while the Paystack API is down is written down and settled by the reconciler', async () => {
+    const { user, reference } = await creditedTopup(400);
+    sandbox.control.setOutage(true);
+    let id: number;
+    try {
+      id = Number(sandbox.control.openDispute(reference).id);
+      await sandbox.control.settled();
+      expect(await app.services.payments.settleDispute(id, 'test')).toBe('pending');
+      expect(await available(user.userId)).toBe(400);
+      expect(await postingsFor(reference, 'chargeback')).toBe(0);
+    } finally {
+      sandbox.control.setOutage(false);
+    }
+    expect((await reconciler.reconcileFollowups()).errors).toBe(0);
+    await disputeReaches(reference, id, 'open');
+    expect(await available(user.userId)).toBe(0);
+    expect(await postingsFor(reference, 'chargeback')).toBe(1);
     await expectInvariants();
   });
 });

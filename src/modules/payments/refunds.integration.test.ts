@@ -7,6 +7,7 @@ import {
   historyOf,
   paystackIdOf,
   postingsFor,
+  query,
   refundReaches,
   requestRefund,
   spend,
@@ -236,5 +237,80 @@ describe('refunds of top-ups through Paystack', () => {
     expect(refused).toMatchObject({ status: 422, code: 'provider_rejected' });
     expect((await historyOf(reference)).refunds).toEqual([expect.objectContaining({ status: 'rejected' })]);
     expect((await requestRefund(reference)).amount.amount).toBe(300);
+  });
+
+  it('Paystack not answering a refund request: 503, recorded as unknown, and nothing taken', async () => {
+    const { user, reference } = await creditedTopup(300);
+    sandbox.control.failNext({ path: '/refund', method: 'POST', mode: 'error', status: 502 });
+    const refused = await refusal(requestRefund(reference));
+    expect(refused).toMatchObject({ status: 503, code: 'provider_unavailable' });
+    expect((await historyOf(reference)).refunds).toEqual([expect.objectContaining({ status: 'unknown' })]);
+    expect(await available(user.userId)).toBe(300);
+    expect(await postingsFor(reference, 'refund')).toBe(0);
+    await expectInvariants();
+  });
+
+  it('a refund webhook while the Paystack API is down is settled by the reconciler, once', async () => {
+    const { user, reference } = await creditedTopup(250);
+    const refund = await requestRefund(reference);
+    const paystackId = await paystackIdOf(reference, refund.id);
+    sandbox.control.setOutage(true);
+    try {
+      sandbox.control.processRefund(paystackId);
+      await sandbox.control.settled();
+      expect(await app.services.payments.settleRefund(paystackId, 'test')).toBe('pending');
+      expect(await available(user.userId)).toBe(250);
+    } finally {
+      sandbox.control.setOutage(false);
+    }
+    await Promise.all([reconciler.reconcileFollowups(), reconciler.reconcileFollowups()]);
+    await refundReaches(reference, refund.id, 'processed');
+    expect(await available(user.userId)).toBe(0);
+    expect(await postingsFor(reference, 'refund')).toBe(1);
+    await expectInvariants();
+  });
+
+  it('a refund of a payment that is not a top-up of ours, or that Paystack does not know, changes nothing', async () => {
+    const foreign = `shop-order-${Date.now()}`;
+    await client.initializeTransaction({
+      email: 'buyer@shop.test',
+      amountMinor: 900,
+      currency: 'USD',
+      reference: foreign,
+      callbackUrl: 'https://shop.test/done',
+    });
+    sandbox.control.pay(foreign, { sendWebhook: false });
+    const refund = await client.refund({ transaction: foreign });
+    sandbox.control.processRefund(refund.id);
+    await sandbox.control.settled();
+    expect(await app.services.payments.settleRefund(refund.id, 'test')).toBe('ignored');
+    expect(await app.services.payments.settleRefund(987_654_321, 'test')).toBe('ignored');
+    const rows = await query<{ n: number }>(
+      `select count(*)::int as n from ledger_transactions where kind = 'refund' and metadata->>'paystackRefundId' = $1`,
+      [String(refund.id)],
+    );
+    expect(rows[0]!.n).toBe(0);
+    await expectInvariants();
+  });
+
+  it('a pending refund webhook does not end the follow-up: a lost processed webhook is still found by the reconciler', async () => {
+    const { user, reference } = await creditedTopup(150);
+    const refund = await requestRefund(reference);
+    const paystackId = await paystackIdOf(reference, refund.id);
+    // Paystack's `refund.pending` arrives (a replay of it too), then the `refund.processed` is lost.
+    await sandbox.control.resendRefundWebhook(paystackId, 2);
+    await sandbox.control.settled();
+    sandbox.control.setWebhookUrl(undefined);
+    try {
+      sandbox.control.processRefund(paystackId);
+      expect(await available(user.userId)).toBe(150);
+      await reconciler.reconcileFollowups();
+      await refundReaches(reference, refund.id, 'processed');
+      expect(await available(user.userId)).toBe(0);
+      expect(await postingsFor(reference, 'refund')).toBe(1);
+    } finally {
+      sandbox.control.setWebhookUrl(`${appUrl}/api/v1/hooks/paystack`);
+    }
+    await expectInvariants();
   });
 });

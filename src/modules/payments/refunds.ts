@@ -243,7 +243,9 @@ export function createRefunds(ctx: PaymentsContext, takeBacks: ReturnType<typeof
       });
       return 'processed';
     });
-    const final = outcome === 'processed' || outcome === 'already_settled' || status === 'failed';
+    // Done only once Paystack's own answer is final: a replayed `refund.pending` matching the row
+    // ('already_settled') must not end the follow-up, or a lost `refund.processed` is never found.
+    const final = status === 'processed' || status === 'failed';
     await reversals.markFollowupChecked(db, 'refund', verified.id, final);
     if (outcome === 'processed') logger.info({ paystackRefundId: verified.id, source }, 'refund taken back');
     return outcome;

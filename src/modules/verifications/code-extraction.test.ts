@@ -101,6 +101,9 @@ const otherLanguages: Case[] = [
   ['認証コード：123456', '123456'],
   ['[Web발신] 인증번호 [482913]를 입력해주세요.', '482913'],
   ['Doğrulama kodunuz: 482913', '482913'],
+  // 'İ' lowers to two characters: positions must still line up with the original text.
+  ['İŞ BANKASI: İşlem doğrulama kodunuz 615204. Kimseyle paylaşmayın.', '615204'],
+  ['کد تأیید شما: ۴۸۲۹۱۳', '482913'],
   ['Twój kod weryfikacyjny to 583920', '583920'],
   ['Kode verifikasi Anda adalah 771203', '771203'],
   ['Il tuo codice di verifica è 640182', '640182'],

@@ -14,6 +14,7 @@ import {
   fundedUser,
   buy,
   buyWithLostAnswer,
+  bought,
   read,
   providerIdOf,
   wallet,
@@ -169,6 +170,81 @@ describe('provider failures', () => {
       sandbox.control.setStock('whatsapp', 1_000_000);
     }
     expect(await read(user, id)).toMatchObject({ status: 'failed', failureCode: 'out_of_stock' });
+    expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
+  });
+
+  it('a cancel or report the provider refuses stays owed: the job retries it, and gives up after its attempts', async () => {
+    const user = await fundedUser(1_000);
+    const [toCancel, toReport, abandoned] = [await bought(user), await bought(user), await bought(user)];
+    const act = (id: string, action: 'cancel' | 'report') =>
+      app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${id}/${action}`,
+        headers: asPrincipal(user),
+      });
+    const upstream = async (id: string) => {
+      const row = (await store.findById(db, id))!;
+      return { action: row.upstreamAction, attempts: row.upstreamAttempts };
+    };
+    const providerState = async (id: string) => sandbox.control.verification(await providerIdOf(id))!.state;
+
+    // The provider answers 500 to every cancel and report: the user is refunded at once all the same.
+    for (const action of ['cancel', 'report'])
+      sandbox.control.injectFault({
+        path: `verifications/:id/${action}`,
+        method: 'POST',
+        mode: 'error',
+        count: 1_000,
+      });
+    for (const [id, action] of [
+      [toCancel.id, 'cancel'],
+      [toReport.id, 'report'],
+      [abandoned.id, 'cancel'],
+    ] as const) {
+      const answered = await act(id, action);
+      expect(answered.statusCode, answered.body).toBe(200);
+      expect(answered.json<VerificationView>().status).toBe('canceled');
+    }
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+    expect(await upstream(toCancel.id)).toEqual({ action: 'cancel', attempts: 1 });
+    expect(await upstream(toReport.id)).toEqual({ action: 'report', attempts: 1 });
+
+    // Still refused: each stays owed and counts an attempt; the one at its last attempt is given up.
+    await verificationService.retryUpstreamActions({ maxAttempts: 3 });
+    expect(await upstream(toCancel.id)).toEqual({ action: 'cancel', attempts: 2 });
+    expect(await upstream(toReport.id)).toEqual({ action: 'report', attempts: 2 });
+    await store.settleUpstream(db, abandoned.id, false); // one more failed attempt than the others
+    await verificationService.retryUpstreamActions({ maxAttempts: 4 });
+    expect(await upstream(abandoned.id)).toMatchObject({ action: null });
+    expect(await upstream(toCancel.id)).toEqual({ action: 'cancel', attempts: 3 });
+    expect(await providerState(abandoned.id)).toBe('verificationPending');
+
+    // The provider answers again: the owed cancel and report are sent, each once.
+    sandbox.control.clearFaults();
+    await verificationService.retryUpstreamActions({ maxAttempts: 4 });
+    expect(await upstream(toCancel.id)).toMatchObject({ action: null });
+    expect(await upstream(toReport.id)).toMatchObject({ action: null });
+    expect(await providerState(toCancel.id)).toBe('verificationCanceled');
+    expect(await providerState(toReport.id)).toBe('verificationReported');
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+    await expectLedgerOk();
+  });
+
+  it('an expired order can be neither canceled nor reported', async () => {
+    const user = await fundedUser(500);
+    const view = await bought(user);
+    const { expired } = await verificationService.sweepExpired({ now: new Date(Date.now() + 86_400_000) });
+    expect(expired).toBeGreaterThanOrEqual(1);
+    for (const action of ['cancel', 'report']) {
+      const refused = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/${action}`,
+        headers: asPrincipal(user),
+      });
+      expect(refused.statusCode).toBe(409);
+      expect(refused.json<{ error: { code: string } }>().error.code).toBe('not_cancelable');
+    }
+    expect(await read(user, view.id)).toMatchObject({ status: 'expired' });
     expect(await wallet(user.userId)).toEqual({ balance: 500, held: 0 });
   });
 });

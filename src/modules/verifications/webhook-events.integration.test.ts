@@ -142,4 +142,15 @@ describe('verification webhook events', () => {
       renewal: 'reuse',
     });
   });
+
+  it('an instance with no TextVerified webhook secret answers its webhooks 503, so the provider delivers again later', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/v1/hooks/textverified',
+      headers: { 'content-type': 'application/json', 'x-webhook-signature': 'v1=forged' },
+      payload: JSON.stringify({ type: 'sms.received', data: { reservationId: 'r-1', text: 'code 123456' } }),
+    });
+    expect(response.statusCode).toBe(503);
+    expect(response.json<{ error: { code: string } }>().error.code).toBe('service_unavailable');
+  });
 });
