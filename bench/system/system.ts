@@ -61,6 +61,12 @@ export interface BenchSystem {
   fund(userId: string, cents: number): Promise<void>;
   money(): Promise<MoneyTotals>;
   ledgerCheck(): Promise<InvariantReport>;
+  /**
+   * Stops the app processes (SIGTERM, then SIGKILL after 10 s): pgbench then has the database's
+   * connections and the CPU to itself (three instances' pools plus 50 pgbench clients would pass
+   * a default max_connections of 100).
+   */
+  stopApps(): Promise<void>;
   paystackControl(pathname: string, body?: unknown): Promise<unknown>;
   tvControl(method: string, pathname: string, body?: unknown): Promise<unknown>;
   dispose(): Promise<void>;
@@ -217,6 +223,20 @@ export async function startBenchSystem(options: {
     return text ? (JSON.parse(text) as unknown) : undefined;
   };
 
+  const stopApps = async () => {
+    for (const app of apps.splice(0)) {
+      app.child.kill('SIGTERM');
+      const stopped = await Promise.race([
+        app.exited.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 10_000)),
+      ]);
+      if (!stopped) {
+        app.child.kill('SIGKILL');
+        await app.exited;
+      }
+    }
+  };
+
   return {
     base,
     instances,
@@ -273,18 +293,9 @@ export async function startBenchSystem(options: {
     ledgerCheck: () => checkLedgerInvariants(database.db),
     paystackControl: (pathname, body) => control(urls.paystack, 'POST', pathname, body ?? {}),
     tvControl: (method, pathname, body) => control(urls.tv, method, pathname, body),
+    stopApps,
     async dispose() {
-      for (const app of apps) {
-        app.child.kill('SIGTERM');
-        const stopped = await Promise.race([
-          app.exited.then(() => true),
-          new Promise((resolve) => setTimeout(() => resolve(false), 10_000)),
-        ]);
-        if (!stopped) {
-          app.child.kill('SIGKILL');
-          await app.exited;
-        }
-      }
+      await stopApps();
       sandboxProcess.child.stdin!.end();
       sandboxProcess.child.kill('SIGTERM');
       await sandboxProcess.exited;
