@@ -266,12 +266,18 @@ try {
       check,
     });
     const own = await pgbenchOwnSql(system, counts.pgbenchClients, counts.pgbenchPerClient);
-    if (own.failed > 0 || !(own.tps > 0)) failed = true;
+    if (own.failed > 0 || !(own.tps > 0) || !own.complete) failed = true;
     rows.push(
       pgbenchRow(
         "purchase's own SQL",
         own,
-        `captured from a real purchase: ${own.statements} statements, ${own.dbTransactions} transaction(s) + ${own.autocommit} autocommit`,
+        `captured from a real purchase: ${own.statements} statements, ${own.dbTransactions} transaction(s) + ${own.autocommit} autocommit; afterwards ${Object.entries(
+          own.orders,
+        )
+          .map(([status, n]) => `${n} ${status}`)
+          .join(
+            ', ',
+          )} orders${own.complete ? ', each with its hold' : ' (INCOMPLETE: orders or holds missing)'}`,
         await checks(system),
       ),
     );

@@ -86,6 +86,10 @@ export interface OwnSqlResult extends PgbenchResult {
   dbTransactions: number;
   /** Statements outside those transactions (autocommit). */
   autocommit: number;
+  /** Orders of the pgbench clients' buyers per status afterwards (the script did the whole work). */
+  orders: Record<string, number>;
+  /** Whether every transaction left an active order with its pending hold. */
+  complete: boolean;
   /** Where the generated script was kept (BENCH_KEEP_SCRIPT) or `undefined`. */
   scriptPath: string | undefined;
 }
@@ -106,8 +110,26 @@ export async function pgbenchOwnSql(
   try {
     writeFileSync(scriptPath, generated.script);
     const result = await pgbench(system, scriptPath, clients, perClient);
+    const owners = Array.from({ length: clients }, (_, client) => ownerOf(client));
+    const { rows } = await system.database.sql.query(
+      `select status, count(*)::int as n, count(provider_id)::int as with_provider,
+              (select count(*)::int from ledger_holds h where h.owner_id = any($1::uuid[]) and h.status = 'pending') as holds
+         from verifications where user_id = any($1::uuid[]) group by status`,
+      [owners],
+    );
+    const orders = Object.fromEntries(rows.map((row) => [String(row.status), Number(row.n)]));
+    // The capture's own two purchases are among them.
+    const expected = result.transactions + 2;
+    const active = rows.find((row) => row.status === 'active');
+    const complete =
+      Number(active?.n ?? 0) === expected &&
+      Number(active?.with_provider ?? 0) === expected &&
+      Number(rows[0]?.holds ?? 0) === expected &&
+      rows.length === 1;
     return {
       ...result,
+      orders,
+      complete,
       statements: generated.statements,
       dbTransactions: generated.transactions,
       autocommit: generated.outside,
