@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { type RoundResult, purchaseRound, readRound } from './system/load.js';
+import { type RoundResult, allAnswered, purchaseRound, readRound } from './system/load.js';
 import { paymentsRun } from './system/payments.js';
 import { type PgbenchResult, pgbenchLean, pgbenchOwnSql } from './system/pgbench.js';
 import { sseAcrossInstances } from './system/sse.js';
@@ -165,7 +165,7 @@ try {
       const result = await purchaseRound(system, buyers, perBuyer);
       if (concurrency === 50) product50 = result;
       if (readers.length === 0) readers.push(...buyers);
-      const ok = (result.statuses['201'] ?? 0) === result.count;
+      const ok = allAnswered(result, 201);
       if (!ok) failed = true;
       rows.push(
         roundRow(
@@ -181,10 +181,7 @@ try {
   if (parts.has('payments')) {
     const result = await paymentsRun(system, counts.payments);
     const t = result.topups;
-    const ok =
-      t.paid === t.started &&
-      t.credited === t.paid &&
-      (result.purchases.statuses['201'] ?? 0) === result.purchases.count;
+    const ok = t.paid === t.started && t.credited === t.paid && allAnswered(result.purchases, 201);
     if (!ok) failed = true;
     rows.push(
       roundRow(
@@ -217,7 +214,7 @@ try {
     ];
     for (const [what, url] of endpoints) {
       const result = await readRound(system, readers, url, counts.reads, 50);
-      if ((result.statuses['200'] ?? 0) !== result.count) failed = true;
+      if (!allAnswered(result, 200)) failed = true;
       rows.push(roundRow('read', `${what} (GET ${url}), 50 clients`, result, statuses(result), ''));
     }
     rows.at(-1)!.check = await checks(system);

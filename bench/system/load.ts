@@ -7,6 +7,8 @@ export interface Answer {
   status: number;
   ms: number;
   body: Record<string, unknown>;
+  /** The Retry-After header, when the answer had one (a 503 or 429 must). */
+  retryAfter?: string | null;
 }
 
 export async function call(
@@ -34,7 +36,12 @@ export async function call(
     } catch {
       body = { raw: text.slice(0, 200) };
     }
-    return { status: response.status, ms: performance.now() - started, body };
+    return {
+      status: response.status,
+      ms: performance.now() - started,
+      body,
+      retryAfter: response.headers.get('retry-after'),
+    };
   } catch (error) {
     // 0: no HTTP answer at all (refused, reset, or the client's own deadline).
     return { status: 0, ms: performance.now() - started, body: { error: String(error) } };
@@ -57,12 +64,23 @@ export interface RoundResult {
   statuses: Record<string, number>;
 }
 
+/**
+ * Whether every answer is `expected`, or load shed as the API promises it (503 or 429 with
+ * Retry-After: a client comes back later, nothing was bought or charged).
+ */
+export function allAnswered(result: RoundResult, expected: number): boolean {
+  return Object.entries(result.statuses).every(
+    ([label]) => label === String(expected) || /^(503|429) .*\(Retry-After\)$/.test(label),
+  );
+}
+
 export function summarize(answers: Answer[], seconds: number): RoundResult {
   const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
   const statuses: Record<string, number> = {};
   for (const a of answers) {
     const code = (a.body.error as { code?: string } | undefined)?.code;
-    const label = code && a.status >= 400 ? `${a.status} ${code}` : String(a.status);
+    let label = code && a.status >= 400 ? `${a.status} ${code}` : String(a.status);
+    if (a.status === 503 || a.status === 429) label += a.retryAfter ? ' (Retry-After)' : ' (NO Retry-After)';
     statuses[label] = (statuses[label] ?? 0) + 1;
   }
   return {
