@@ -25,6 +25,12 @@ export interface CapturedStatement {
   rows: Record<string, unknown>[];
 }
 
+export interface Capture {
+  statements: CapturedStatement[];
+  /** The provider's order id of the captured purchase (unique: the script must vary it). */
+  providerId: string;
+}
+
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 /** The buyer of pgbench client `c` (0-based) and of the capture (client 0). */
 export const ownerSql = `('00000000-0000-4000-8000-' || lpad((:client_id + 1)::text, 12, '0'))`;
@@ -48,7 +54,7 @@ function asText(value: unknown): string | null {
 type QueryFn = (...args: unknown[]) => unknown;
 
 /** Records the statements one purchase sends (after one unrecorded warm-up purchase). */
-export async function capturePurchase(system: BenchSystem): Promise<CapturedStatement[]> {
+export async function capturePurchase(system: BenchSystem): Promise<Capture> {
   const database = await openDatabase({ kind: 'pg', url: system.databaseUrl, poolSize: 4 });
   const textVerified = createTextVerifiedClient({
     baseUrl: system.sandboxes.tv,
@@ -129,8 +135,7 @@ export async function capturePurchase(system: BenchSystem): Promise<CapturedStat
     const { rows } = await database.sql.query('select provider_id from verifications where id = $1', [
       String((JSON.parse(measured.body) as { id: string }).id),
     ]);
-    providerIds.set(recorded, String(rows[0]!.provider_id));
-    return recorded;
+    return { statements: recorded, providerId: String(rows[0]!.provider_id) };
   } finally {
     recording = false;
     prototype.query = original;
@@ -139,18 +144,14 @@ export async function capturePurchase(system: BenchSystem): Promise<CapturedStat
   }
 }
 
-/** The provider's order id of a capture (a unique value the script must vary). */
-const providerIds = new WeakMap<CapturedStatement[], string>();
-
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
-/** The pgbench script for a capture; `types` are the parameter types of each statement. */
+/** The pgbench script for a capture (PostgreSQL at `databaseUrl` tells the parameters' types). */
 export async function pgbenchScript(
   databaseUrl: string,
-  statements: CapturedStatement[],
+  { statements, providerId }: Capture,
 ): Promise<{ script: string; statements: number; transactions: number; outside: number }> {
   const owner = ownerOf(0);
-  const providerId = providerIds.get(statements);
   const fresh = new Map<string, string>();
   const header: string[] = [];
   const freshVar = (value: string, kind: 'uuid' | 'text') => {
@@ -221,7 +222,7 @@ export async function pgbenchScript(
       if (statement.rows.length > 1 && /^\s*select\b/i.test(statement.text)) {
         for (const row of statement.rows) {
           const where = Object.entries(row)
-            .filter(([column, value]) => !/id$/i.test(column) || column === 'owner_id' || value === null)
+            .filter(([column, value]) => !/id$/i.test(column) || value === null || String(value) === owner)
             .filter(([, value]) => value === null || ['string', 'number', 'boolean'].includes(typeof value))
             .map(([column, value]) =>
               value === null

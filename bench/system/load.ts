@@ -65,14 +65,23 @@ export interface RoundResult {
 }
 
 /**
- * Whether every answer is `expected`, or load shed as the API promises it (503 or 429 with
- * Retry-After: a client comes back later, nothing was bought or charged).
+ * Whether every answer is `expected` (or one of `alsoFine`), or load shed as the API promises it
+ * (503 or 429 with Retry-After: a client comes back later, nothing was bought or charged).
  */
-export function allAnswered(result: RoundResult, expected: number): boolean {
+export function allAnswered(result: RoundResult, expected: number, alsoFine: number[] = []): boolean {
   return Object.entries(result.statuses).every(
-    ([label]) => label === String(expected) || /^(503|429) .*\(Retry-After\)$/.test(label),
+    ([label]) =>
+      label === String(expected) ||
+      alsoFine.map(String).includes(label) ||
+      /^(503|429) .*\(Retry-After\)$/.test(label),
   );
 }
+
+/**
+ * A purchase answered 202 is pending: the provider's answer did not come in time, the money is
+ * held and the reconciler finishes the order (the API's documented outcome, not an error).
+ */
+export const PURCHASE_PENDING = 202;
 
 export function summarize(answers: Answer[], seconds: number): RoundResult {
   const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
