@@ -148,6 +148,10 @@ const started = performance.now();
 const loadAtStart = os.loadavg();
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? (instances > 1 ? 10 : 20));
 const system = await startBenchSystem({ instances, poolSize });
+// Ctrl+C: the app processes, the sandboxes and the database go too.
+process.once('SIGINT', () => {
+  void system.dispose().finally(() => process.exit(130));
+});
 try {
   // Warm the catalogue cache and the provider token of every instance.
   const [warm] = await system.buyers(1);

@@ -202,13 +202,25 @@ export async function startBenchSystem(options: {
 
   const apps: Child[] = [];
   // One after another: the first migrates (nothing to do here) and the others find it done.
-  for (const [i, port] of ports.entries()) {
-    const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port) });
-    apps.push(app);
-    await waitFor(`app instance ${i + 1}`, app, async () => {
-      const response = await fetch(`${instances[i]}/healthz`);
-      return response.status === 200;
-    });
+  try {
+    for (const [i, port] of ports.entries()) {
+      const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port) });
+      apps.push(app);
+      await waitFor(`app instance ${i + 1}`, app, async () => {
+        const response = await fetch(`${instances[i]}/healthz`);
+        return response.status === 200;
+      });
+    }
+  } catch (error) {
+    // Nothing left behind: the processes started so far, the proxy, the database.
+    for (const app of apps) app.child.kill('SIGKILL');
+    sandboxProcess.child.kill('SIGKILL');
+    await proxy?.close();
+    await helper.close().catch(() => undefined);
+    await database.close().catch(() => undefined);
+    await admin.query(`drop database if exists "${databaseName}" with (force)`).catch(() => undefined);
+    await admin.end();
+    throw error;
   }
 
   let directlyFunded = 0;
