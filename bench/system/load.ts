@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import type { Buyer, BenchSystem } from './system.js';
+
+/** The benchmark's clients: plain HTTP (fetch, keep-alive) against the app processes. */
+
+export interface Answer {
+  status: number;
+  ms: number;
+  body: Record<string, unknown>;
+  /** The Retry-After header, when the answer had one (a 503 or 429 must). */
+  retryAfter?: string | null;
+}
+
+export async function call(
+  base: string,
+  method: string,
+  url: string,
+  options: { token?: string; body?: unknown; idempotencyKey?: string; timeoutMs?: number } = {},
+): Promise<Answer> {
+  const started = performance.now();
+  try {
+    const response = await fetch(`${base}${url}`, {
+      method,
+      headers: {
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
+      },
+      body: options.body !== undefined ? JSON.stringify(options.body) : null,
+      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
+    });
+    const text = await response.text();
+    let body: Record<string, unknown> = {};
+    try {
+      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      body = { raw: text.slice(0, 200) };
+    }
+    return {
+      status: response.status,
+      ms: performance.now() - started,
+      body,
+      retryAfter: response.headers.get('retry-after'),
+    };
+  } catch (error) {
+    // 0: no HTTP answer at all (refused, reset, or the client's own deadline).
+    return { status: 0, ms: performance.now() - started, body: { error: String(error) } };
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export interface RoundResult {
+  count: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Answers per HTTP status (and error code), e.g. `{"201": 2000}`. */
+  statuses: Record<string, number>;
+}
+
+/**
+ * Whether every answer is `expected` (or one of `alsoFine`), or load shed as the API promises it
+ * (503 or 429 with Retry-After: a client comes back later, nothing was bought or charged).
+ */
+export function allAnswered(result: RoundResult, expected: number, alsoFine: number[] = []): boolean {
+  return Object.entries(result.statuses).every(
+    ([label]) =>
+      label === String(expected) ||
+      alsoFine.map(String).includes(label) ||
+      /^(503|429) .*\(Retry-After\)$/.test(label),
+  );
+}
+
+/**
+ * A purchase answered 202 is pending: the provider's answer did not come in time, the money is
+ * held and the reconciler finishes the order (the API's documented outcome, not an error).
+ */
+export const PURCHASE_PENDING = 202;
+
+export function summarize(answers: Answer[], seconds: number): RoundResult {
+  const latencies = answers.map((a) => a.ms).sort((a, b) => a - b);
+  const statuses: Record<string, number> = {};
+  for (const a of answers) {
+    const code = (a.body.error as { code?: string } | undefined)?.code;
+    let label = code && a.status >= 400 ? `${a.status} ${code}` : String(a.status);
+    if (a.status === 503 || a.status === 429) label += a.retryAfter ? ' (Retry-After)' : ' (NO Retry-After)';
+    statuses[label] = (statuses[label] ?? 0) + 1;
+  }
+  return {
+    count: answers.length,
+    seconds,
+    perSecond: answers.length / seconds,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    statuses,
+  };
+}
+
+export const buy = (system: BenchSystem, buyer: Buyer) =>
+  call(system.base, 'POST', '/api/v1/verifications', {
+    token: buyer.token,
+    body: { service: 'whatsapp', country: 'US' },
+    idempotencyKey: randomUUID(),
+  });
+
+/** Every buyer buys `perBuyer` numbers one after another; all buyers at once. */
+export async function purchaseRound(
+  system: BenchSystem,
+  buyers: Buyer[],
+  perBuyer: number,
+): Promise<RoundResult> {
+  const answers: Answer[] = [];
+  const started = performance.now();
+  await Promise.all(
+    buyers.map(async (buyer) => {
+      for (let i = 0; i < perBuyer; i++) answers.push(await buy(system, buyer));
+    }),
+  );
+  return summarize(answers, (performance.now() - started) / 1000);
+}
+
+/** `total` GETs of `url` by `concurrency` clients, each signed in as one of `buyers` in turn. */
+export async function readRound(
+  system: BenchSystem,
+  buyers: Buyer[],
+  url: string,
+  total: number,
+  concurrency: number,
+): Promise<RoundResult> {
+  const answers: Answer[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const buyer = buyers[next++ % buyers.length]!;
+        answers.push(await call(system.base, 'GET', url, { token: buyer.token }));
+      }
+    }),
+  );
+  return summarize(answers, (performance.now() - started) / 1000);
+}
