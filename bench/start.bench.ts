@@ -6,7 +6,7 @@
  * and migration set). BENCH_START_ROUNDS rounds (default 3).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensurePgliteTemplate } from '../src/platform/db/pglite-template.js';
@@ -28,12 +28,19 @@ async function healthy(port: number): Promise<boolean> {
   return response?.status === 200;
 }
 
-/** One start of the server process (node + tsx, as `npm start` runs it): ms to /healthz, peak MB. */
-async function startOnce(dataDir: string): Promise<{ ms: number; peakMb: number }> {
+/** How the server is started: from source through tsx (`npm start`) or the build (`node dist/main.js`). */
+const RUNNERS = {
+  'npm start (tsx)': ['--import', 'tsx', 'src/main.ts'],
+  'node dist/main.js': ['dist/main.js'],
+} as const;
+type Runner = keyof typeof RUNNERS;
+
+/** One start of the server process: ms to /healthz, peak MB. */
+async function startOnce(dataDir: string, runner: Runner): Promise<{ ms: number; peakMb: number }> {
   const port = await freePort();
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env;
   const started = performance.now();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child: ChildProcess = spawn(process.execPath, [...RUNNERS[runner]], {
     cwd: root,
     env: { ...env, DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -57,14 +64,10 @@ async function startOnce(dataDir: string): Promise<{ ms: number; peakMb: number 
 async function buildTemplateOnce(): Promise<{ ms: number; peakMb: number }> {
   const folder = mkdtempSync(path.join(tmpdir(), 'namaskah-template-bench-'));
   const started = performance.now();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/platform/db/pglite-template-cli.ts', folder],
-    {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/embedded-template-cli.ts', folder], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   let peakMb = 0;
   const sampler = setInterval(() => {
     try {
@@ -96,25 +99,31 @@ console.log(
     `peak RSS ${fmt(build.peakMb, 0)} MB`,
 );
 
-const first: { ms: number; peakMb: number }[] = [];
-const later: { ms: number; peakMb: number }[] = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-start-bench-'));
-  try {
-    first.push(await startOnce(dataDir));
-    later.push(await startOnce(dataDir));
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
+const runners: Runner[] = ['npm start (tsx)'];
+if (existsSync(path.join(root, 'dist/main.js'))) runners.push('node dist/main.js');
+else console.log('node dist/main.js: not measured (run `npm run build` first)');
+
+for (const runner of runners) {
+  const first: { ms: number; peakMb: number }[] = [];
+  const later: { ms: number; peakMb: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'namaskah-start-bench-'));
+    try {
+      first.push(await startOnce(dataDir, runner));
+      later.push(await startOnce(dataDir, runner));
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }
-}
-for (const [what, runs, limitS] of [
-  ['first start', first, 3],
-  ['later start', later, 2],
-] as const) {
-  const seconds = runs.map((r) => r.ms / 1000);
-  const peak = Math.max(...runs.map((r) => r.peakMb));
-  console.log(
-    `${what}: to /healthz median ${fmt(median(seconds), 2)} s (max ${fmt(Math.max(...seconds), 2)} s, goal < ${limitS} s); ` +
-      `peak RSS max ${fmt(peak, 0)} MB (goal < 300 MB)`,
-  );
+  for (const [what, runs, limitS] of [
+    ['first start', first, 3],
+    ['later start', later, 2],
+  ] as const) {
+    const seconds = runs.map((r) => r.ms / 1000);
+    const peak = Math.max(...runs.map((r) => r.peakMb));
+    console.log(
+      `${runner}, ${what}: to /healthz median ${fmt(median(seconds), 2)} s (max ${fmt(Math.max(...seconds), 2)} s, goal < ${limitS} s); ` +
+        `peak RSS max ${fmt(peak, 0)} MB (goal < 300 MB)`,
+    );
+  }
 }

@@ -55,6 +55,14 @@ export async function startRuntime(
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   };
   const logger = createLogger(initialConfig.logLevel, options.logStream);
+  // How long each step of the start took: logged once, so a slow start says where its time went.
+  const phases: Record<string, number> = {};
+  let phaseStarted = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - phaseStarted);
+    phaseStarted = now;
+  };
   try {
     let config = initialConfig;
     let sandboxes: EmbeddedSandboxes | undefined;
@@ -62,11 +70,14 @@ export async function startRuntime(
       sandboxes = await startEmbeddedSandboxes(config);
       cleanup.push(() => sandboxes!.close());
       config = { ...config, ...sandboxes.settings };
+      phase('sandboxes');
     }
 
     const database = await openDatabase(config.database);
     cleanup.push(() => database.close());
+    phase('database');
     await database.migrate();
+    phase('migrations');
 
     let redis: Redis | undefined;
     if (config.redisUrl) {
@@ -107,8 +118,10 @@ export async function startRuntime(
     defineSubscriptionsJobs(jobs, { logger, subscriptions: services.subscriptions });
     defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
+    phase('services');
     await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
+    phase('jobs');
 
     const app = await buildApp(platform, services);
     cleanup.push(() => app.close());
@@ -134,6 +147,8 @@ export async function startRuntime(
     } else {
       await app.ready();
     }
+    phase('http');
+    logger.info({ startMs: phases }, 'started');
     let metricsUrl: string | undefined;
     if (options.listen !== false && config.metrics.port !== undefined) {
       const listener = await startMetricsListener({ config, metrics, logger });

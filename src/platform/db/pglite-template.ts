@@ -38,6 +38,10 @@ function templateKey(): string {
   const hash = createHash('sha256');
   const pglite = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
   hash.update(readFileSync(path.resolve(path.dirname(pglite), '../package.json')));
+  // The job queue's own schema is in the template too.
+  hash.update(
+    readFileSync(path.resolve(fileURLToPath(import.meta.resolve('pg-boss')), '../../package.json')),
+  );
   for (const file of readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith('.sql'))
     .sort()) {
@@ -81,7 +85,9 @@ function runBuilder(folder: string): Promise<void> {
   // The sibling CLI file; from TypeScript sources (tsx, or vitest whose loader a child does not
   // inherit) it runs through tsx, a runtime dependency.
   const extension = path.extname(fileURLToPath(import.meta.url));
-  const cli = path.join(here, `pglite-template-cli${extension}`);
+  // The builder is the application's (src/embedded-template-cli.ts), not the platform's: it also
+  // prepares the job queues the modules define. It is run, never imported, so layers stay apart.
+  const cli = path.resolve(here, `../../embedded-template-cli${extension}`);
   const loader = extension === '.ts' ? ['--import', 'tsx'] : [];
   const child = spawn(process.execPath, [...loader, cli, folder], {
     cwd: path.resolve(here, '../../..'),
