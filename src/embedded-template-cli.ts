@@ -1,3 +1,4 @@
+/* eslint-disable security/detect-non-literal-fs-filename -- the folder is the one ensurePgliteTemplate gave this process */
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from './platform/config.js';
