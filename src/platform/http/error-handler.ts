@@ -6,6 +6,8 @@ import { AppError, type ErrorBody, type ErrorCode } from '../errors.js';
 /** The one error shape, for routes' `response` schemas (e.g. `{ '4xx': errorBody }`). */
 export { errorBody } from '../errors.js';
 
+/** What a 503 tells a client to wait before retrying (a provider's breaker probes again within 30 s). */
+const RETRY_AFTER_SECONDS = 5;
 /** One place turns every failure into `{"error":{"code","message"}}`; nothing else leaks. */
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | AppError | Error, request, reply) => {
@@ -29,6 +31,9 @@ export function describeError(error: unknown): {
   headers?: Record<string, string>;
 } {
   if (error instanceof AppError) {
+    // Every 503 says when to come back, as the API promises; a refusal that knows better says so.
+    const headers =
+      error.status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS), ...error.headers } : error.headers;
     return {
       status: error.status,
       body: {
@@ -38,7 +43,7 @@ export function describeError(error: unknown): {
           ...(error.details ? { details: error.details } : {}),
         },
       },
-      ...(error.headers ? { headers: error.headers } : {}),
+      ...(headers ? { headers } : {}),
     };
   }
   if (hasZodFastifySchemaValidationErrors(error)) {
@@ -67,7 +72,7 @@ export function describeError(error: unknown): {
           message: 'The service is temporarily unavailable; please retry shortly.',
         },
       },
-      headers: { 'retry-after': '5' },
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
     };
   }
   const fastifyError = error as Partial<FastifyError>;
