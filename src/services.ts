@@ -128,7 +128,14 @@ export function createServices(platform: Platform): Services {
   const upstreams: Upstream[] = [];
   if (providers.textVerified) upstreams.push(textVerifiedUpstream(providers.textVerified));
   if (providers.fiveSim) upstreams.push(fiveSimUpstream(providers.fiveSim));
-  const routing = createRoutingService({ db, upstreams, cacheTtlMs: config.catalog.cacheTtlSeconds * 1000 });
+  const routing = createRoutingService({
+    db,
+    upstreams,
+    cacheTtlMs: config.catalog.cacheTtlSeconds * 1000,
+    // Routing weighs each provider's measured success (7 days) against its price.
+    successRate: async (service, country, provider) =>
+      (await deliveryStats.snapshot()).forProvider(service, country, provider).last7d?.successRate ?? null,
+  });
   const catalog = createCatalogService({
     db,
     textVerified: providers.textVerified,

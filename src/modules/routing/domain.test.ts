@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type ProviderFacts, allowedProviders, cheapestOffer, rankProviders } from './domain.js';
+import {
+  type ProviderFacts,
+  SUCCESS_RATE_MARGIN,
+  allowedProviders,
+  cheapestOffer,
+  rankProviders,
+} from './domain.js';
 
 const facts = (f: Partial<ProviderFacts> & Pick<ProviderFacts, 'name'>): ProviderFacts => ({
   costCents: 100,
@@ -54,6 +60,37 @@ describe('rankProviders', () => {
       facts({ name: 'fivesim', costCents: 900 }),
     ]);
     expect(unknown.map((f) => f.name)).toEqual(['fivesim', 'textverified']);
+  });
+});
+
+describe('rankProviders with measured success', () => {
+  it('a provider clearly less successful goes after the others, however cheap', () => {
+    const ranked = rankProviders([
+      facts({ name: 'textverified', costCents: 80, successRate: 0.55 }),
+      facts({ name: 'fivesim', costCents: 120, successRate: 0.9 }),
+    ]);
+    expect(ranked.map((f) => f.name)).toEqual(['fivesim', 'textverified']);
+  });
+
+  it('within the margin price decides; an unmeasured provider competes on price', () => {
+    const close = rankProviders([
+      facts({ name: 'textverified', costCents: 120, successRate: 0.9 }),
+      facts({ name: 'fivesim', costCents: 80, successRate: 0.9 - SUCCESS_RATE_MARGIN }),
+    ]);
+    expect(close.map((f) => f.name)).toEqual(['fivesim', 'textverified']);
+    const unmeasured = rankProviders([
+      facts({ name: 'textverified', costCents: 120, successRate: 0.95 }),
+      facts({ name: 'fivesim', costCents: 80, successRate: null }),
+    ]);
+    expect(unmeasured.map((f) => f.name)).toEqual(['fivesim', 'textverified']);
+  });
+
+  it('reachability and stock still come first', () => {
+    const ranked = rankProviders([
+      facts({ name: 'textverified', successRate: 0.99, circuitOpen: true }),
+      facts({ name: 'fivesim', successRate: 0.3 }),
+    ]);
+    expect(ranked.map((f) => f.name)).toEqual(['fivesim', 'textverified']);
   });
 });
 

@@ -31,17 +31,35 @@ export interface ProviderFacts {
   stock: number | null;
   /** Its circuit breaker is open: a call would fail fast without reaching it. */
   circuitOpen: boolean;
+  /**
+   * Share of its orders for this service and country that got their code over the last 7 days
+   * (our own orders); null below the statistics' minimum sample or when not measured.
+   */
+  successRate?: number | null;
 }
 
 /**
+ * How far below the best measured success rate a provider may be and still compete on price:
+ * within it the cheaper one goes first, beyond it the more reliable one does (a number that never
+ * gets its code costs the user a retry, whatever it saved).
+ */
+export const SUCCESS_RATE_MARGIN = 0.1;
+
+/**
  * The order to try providers in: reachable before open circuits, with stock before without,
- * known prices before unknown ones, cheapest first; ties keep the default preference
+ * measured clearly less successful (more than SUCCESS_RATE_MARGIN below the best) after the
+ * rest, known prices before unknown ones, cheapest first; ties keep the default preference
  * (PROVIDERS order). Nobody is dropped: a refusal is only certain once the provider says it.
  */
 export function rankProviders(facts: readonly ProviderFacts[]): ProviderFacts[] {
+  const rates = facts.map((f) => f.successRate).filter((r): r is number => typeof r === 'number');
+  const best = rates.length > 0 ? Math.max(...rates) : null;
+  const lessReliable = (f: ProviderFacts) =>
+    best !== null && typeof f.successRate === 'number' && best - f.successRate > SUCCESS_RATE_MARGIN;
   const key = (f: ProviderFacts) => [
     f.circuitOpen ? 1 : 0,
     f.stock === 0 ? 1 : 0,
+    lessReliable(f) ? 1 : 0,
     f.costCents === null ? 1 : 0,
     f.costCents ?? 0,
     PROVIDERS.indexOf(f.name),

@@ -13,6 +13,7 @@ import { type TestApp, createTestApp } from '../../../test/support/app.js';
 import { nextIp } from '../../../test/support/attacker.js';
 import { type TestDatabase, createPostgresTestDatabase } from '../../../test/support/database.js';
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
+import { insertKnownOrders } from '../../../test/support/delivery-orders.js';
 import { fundWallet } from '../../../test/support/wallet.js';
 import type { Principal } from '../../platform/http/principal.js';
 import { createFiveSimClient } from '../../providers/fivesim/index.js';
@@ -588,6 +589,63 @@ describe('money races with two providers', () => {
       await app.services.tiers.update('custom', { maxActiveOrders: 100, purchaseRatePerMinute: 120 });
     }
   }, 300_000);
+});
+
+describe('measured success', () => {
+  beforeEach(reset);
+
+  it('a provider whose numbers clearly deliver less goes second, even when cheaper; charged at the quote', async () => {
+    const request = {
+      service: 'telegram',
+      country: 'US',
+      capability: 'sms',
+      areaCode: false,
+      carrier: false,
+    } as const;
+    const tvCost = (await app.services.routing.candidates(request)).find(
+      (c) => c.upstream.name === 'textverified',
+    )!.facts.costCents!;
+    // 5sim dearer than TextVerified (within the price the user pays): on price alone TextVerified goes first.
+    fs.control.setStock('telegram', 1_000);
+    fs.control.setPrice('telegram', tvCost + 10);
+    app.services.routing.invalidate();
+    expect((await app.services.routing.candidates(request)).map((c) => c.upstream.name)).toEqual([
+      'textverified',
+      'fivesim',
+    ]);
+    // Our own last week: TextVerified's telegram numbers got their code 10 times in 20, 5sim's 19 in 20.
+    const now = new Date();
+    const week = (provider: 'textverified' | 'fivesim', delivered: number) =>
+      Array.from({ length: 20 }, (_, i) => ({
+        service: 'telegram',
+        country: 'US',
+        provider,
+        status: i < delivered ? ('completed' as const) : ('expired' as const),
+        agoMs: (i + 1) * 3_600_000,
+        secondsToCode: 40,
+      }));
+    await insertKnownOrders(db(), now, [...week('textverified', 10), ...week('fivesim', 19)]);
+    app.services.deliveryStats.invalidate();
+    try {
+      const ranked = await app.services.routing.candidates(request);
+      expect(ranked.map((c) => [c.upstream.name, c.facts.successRate])).toEqual([
+        ['fivesim', 0.95],
+        ['textverified', 0.5],
+      ]);
+      const quoted = await app.inject({ url: '/api/v1/catalog/quote?service=telegram&country=US' });
+      const price = quoted.json<{ price: { amount: number } }>().price.amount;
+      const user = await fundedUser(1_000);
+      const response = await buy(user, { service: 'telegram', country: 'US' });
+      expect(response.statusCode, response.body).toBe(201);
+      expect((await orderRow(response.json<{ id: string }>().id)).provider).toBe('fivesim');
+      expect(tvCreates()).toHaveLength(0);
+      expect(await wallet(user.userId)).toEqual({ balance: 1_000 - price, held: price });
+      await expectLedgerOk();
+    } finally {
+      await sql(`delete from verifications where service = 'telegram' and provider_id like 'up-%'`);
+      app.services.deliveryStats.invalidate();
+    }
+  });
 });
 
 describe('an open circuit is routed around at once', () => {

@@ -24,6 +24,11 @@ export interface RoutingDeps {
   cacheTtlMs: number;
   /** How long a purchase waits for offers before ranking without the missing ones (default 2 s). */
   offerWaitMs?: number;
+  /**
+   * Measured success of a provider for a service and country (the delivery statistics of our own
+   * orders), or null when too few orders; without it routing ranks on reachability, stock and price.
+   */
+  successRate?: (service: string, country: string, provider: ProviderName) => Promise<number | null>;
 }
 
 export interface Candidate {
@@ -62,6 +67,12 @@ export function createRoutingService(deps: RoutingDeps) {
     return value;
   }
 
+  /** A missing or failing statistics source never stops a purchase: it ranks without it. */
+  async function measuredSuccess(request: OfferRequest, provider: ProviderName): Promise<number | null> {
+    if (!deps.successRate) return null;
+    return deps.successRate(request.service, request.country, provider).catch(() => null);
+  }
+
   /** The upstreams allowed to sell this request, with what is known of each. */
   async function factsFor(request: OfferRequest): Promise<Candidate[]> {
     const rule = (await rules()).get(request.service.toLowerCase());
@@ -75,16 +86,16 @@ export function createRoutingService(deps: RoutingDeps) {
     try {
       const looked = await Promise.all(
         allowed.map(async (upstream) => {
-          const offer = await Promise.race([
-            offerOf(upstream, request).catch(() => 'failed' as const),
-            deadline,
+          const [offer, successRate] = await Promise.all([
+            Promise.race([offerOf(upstream, request).catch(() => 'failed' as const), deadline]),
+            measuredSuccess(request, upstream.name),
           ]);
-          return { upstream, offer };
+          return { upstream, offer, successRate };
         }),
       );
       return looked
         .filter(({ offer }) => offer !== null) // it said it does not sell this
-        .map(({ upstream, offer }) => {
+        .map(({ upstream, offer, successRate }) => {
           const known = offer === 'failed' || offer === 'late' ? null : offer;
           return {
             upstream,
@@ -93,6 +104,7 @@ export function createRoutingService(deps: RoutingDeps) {
               costCents: known?.costCents ?? null,
               stock: known?.stock ?? null,
               circuitOpen: upstream.circuitState() === 'open',
+              successRate,
             },
           };
         });
