@@ -46,6 +46,28 @@ describe.each([
   }, 40_000);
 });
 
+describe('starting', () => {
+  it('a cron job marked startNow runs as soon as the process works, not at the next minute; others wait', async () => {
+    const testDb = await createPostgresTestDatabase(4);
+    const jobs = new Jobs(testDb.database.sql, quietLogger);
+    const ran: string[] = [];
+    jobs.define({
+      name: 'test.now',
+      cron: '0 0 1 1 *',
+      startNow: true,
+      handler: async () => void ran.push('now'),
+    });
+    jobs.define({ name: 'test.later', cron: '0 0 1 1 *', handler: async () => void ran.push('later') });
+    try {
+      await jobs.start({ work: true });
+      await expect.poll(() => ran, { timeout: 15_000, interval: 100 }).toEqual(['now']);
+    } finally {
+      await jobs.stop();
+      await testDb.dispose();
+    }
+  }, 30_000);
+});
+
 describe('stopping', () => {
   it('tells long-running handlers to end, so a stop does not wait out their slot', async () => {
     const testDb = await createPgliteTestDatabase();

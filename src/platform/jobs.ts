@@ -13,6 +13,11 @@ export interface JobDefinition<T extends object = object> {
   handler: (data: T, context: { signal: AbortSignal }) => Promise<void>;
   /** Cron expression, for periodic work such as sweeps and pruning. */
   cron?: string;
+  /**
+   * Also run once as soon as this process starts working: a cron job otherwise first runs at the
+   * next minute, which is too late for work a person waits on (polling for an SMS).
+   */
+  startNow?: boolean;
   retryLimit?: number;
 }
 
@@ -40,6 +45,8 @@ export class Jobs {
       schema: 'pgboss',
       supervise: true,
       schedule: true,
+      // A cron job is sent at most this late after its minute (pg-boss's default is 30 s).
+      cronMonitorIntervalSeconds: 5,
       migrate: true,
     });
     this.boss.on('error', (error) => this.logger.error({ err: error }, 'job queue error'));
@@ -61,6 +68,7 @@ export class Jobs {
       });
       if (definition.cron) await this.boss.schedule(definition.name, definition.cron);
       if (work) {
+        if (definition.startNow) await this.boss.send(definition.name, {});
         await this.boss.work<object>(definition.name, async (jobs) => {
           for (const job of jobs) {
             try {

@@ -92,9 +92,10 @@ describe('web app journeys in Chromium', () => {
 
     // The sign-up credit pays for the first number; the second is paid from the wallet.
     // Before it, others' finished orders (the minimum sample of 20: 18 codes in 30 s, 2 expired)
-    // give whatsapp delivery figures, shown with its price.
+    // give telegram delivery figures, shown with its price (telegram: no journey buys it, so the
+    // figures are exactly these orders).
     const finished = {
-      service: 'whatsapp',
+      service: 'telegram',
       country: 'US',
       provider: 'textverified',
       agoMs: 3_600_000,
@@ -106,7 +107,7 @@ describe('web app journeys in Chromium', () => {
     runtime.services.deliveryStats.invalidate();
     await page.goto(url('/verify'));
     await page.waitForSelector('#service-select option[value="whatsapp"]', { state: 'attached' });
-    await page.selectOption('#service-select', 'whatsapp');
+    await page.selectOption('#service-select', 'telegram');
     expect(await waitForText(page, '#delivery-figures', /delivered/)).toBe(
       '90% delivered · median 30 s (7 days, 20 orders) · 90% delivered · median 30 s (24 h, 20 orders)',
     );
@@ -293,7 +294,12 @@ describe('web app journeys in Chromium', () => {
       );
       await page.click('.rotate-secret-btn');
       await page.click('.confirm-btn');
-      const rotated = (await waitForText(page, '#new-webhook-secret', /^whsec_/)).trim();
+      // The old secret is still on the page until the rotation answers: wait for a different one.
+      await page.waitForFunction((old) => {
+        const shown = document.querySelector('#new-webhook-secret')?.textContent?.trim() ?? '';
+        return shown.startsWith('whsec_') && shown !== old;
+      }, secret);
+      const rotated = String(await page.textContent('#new-webhook-secret')).trim();
       expect(rotated).not.toBe(secret);
       await page.waitForSelector('text=The previous secret also signs until');
 

@@ -23,6 +23,8 @@ export function defineVerificationJobs(jobs: Jobs, deps: VerificationJobsDeps): 
   jobs.define({
     name: VERIFICATION_JOBS.poll,
     cron: '* * * * *',
+    // Orders of a provider without webhooks (5sim) get their code only through this poller.
+    startNow: true,
     retryLimit: 0,
     handler: async (_data, { signal }) => {
       const started = Date.now();
