@@ -336,4 +336,34 @@ describe('unknown outcome', () => {
     expect(await wallet(other.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: 0 });
     await expectLedgerOk();
   });
+  it('canceled while its reuse was in flight: refunded now, the number found at 5sim and canceled', async () => {
+    const user = await fundedUser();
+    const original = await completedAt5sim(user);
+    fs.control.injectFault({ path: '/v1/user/reuse/', mode: 'hang', afterEffect: true });
+    const lost = await reuse(user, original.id, 'lost-then-canceled');
+    expect(lost.statusCode, lost.body).toBe(202);
+    const id = lost.json<VerificationView>().id;
+    const canceled = await app.inject({
+      method: 'POST',
+      url: `/api/v1/verifications/${id}/cancel`,
+      headers: asPrincipal(user),
+    });
+    expect(canceled.statusCode, canceled.body).toBe(200);
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: 0 });
+
+    fs.control.clearRequests();
+    const fsBalance = fs.control.getBalance();
+    await app.services.verifications.retryUpstreamActions({ unboughtAfterMs: 0 });
+    // Found by listing, never by reusing (or buying) again; 5sim refunds the canceled number.
+    expect(fsCalls('reuse')).toHaveLength(0);
+    expect(fsCalls('buy')).toHaveLength(0);
+    const row = await rowOf(id);
+    expect(row).toMatchObject({ status: 'canceled', upstreamAction: null });
+    expect(fs.control.order(row.providerId!)).toMatchObject({
+      status: 'CANCELED',
+      phone: original.phoneNumber,
+    });
+    expect(fs.control.getBalance()).toBe(fsBalance + 95);
+    await expectLedgerOk();
+  });
 });
