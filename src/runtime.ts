@@ -174,6 +174,7 @@ function createProviders(config: Config, logger: Platform['logger']): Platform['
           baseUrl: fiveSim.baseUrl ?? 'https://5sim.net',
           apiKey: fiveSim.apiKey,
           centsPerUnit: fiveSim.centsPerUnit,
+          reuseWindowMs: fiveSim.reuseWindowMs,
         })
       : undefined,
     paystack: paystack.secretKey

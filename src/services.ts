@@ -157,6 +157,7 @@ export function createServices(platform: Platform): Services {
     metrics: platform.metrics,
     routing,
     textVerified: providers.textVerified,
+    fiveSim: providers.fiveSim,
     ledger,
     tiers,
     catalog,

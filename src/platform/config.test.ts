@@ -22,15 +22,22 @@ describe('configuration', () => {
   });
 
   it('5sim is optional: configured by its key, its currency rate checked', () => {
-    expect(loadConfig({}).fiveSim).toEqual({ baseUrl: undefined, apiKey: undefined, centsPerUnit: 100 });
+    expect(loadConfig({}).fiveSim).toEqual({
+      baseUrl: undefined,
+      apiKey: undefined,
+      centsPerUnit: 100,
+      reuseWindowMs: 15 * 60_000,
+    });
     expect(
       loadConfig({
         FIVESIM_API_KEY: ' eyJ.key ',
         FIVESIM_BASE_URL: 'https://5sim.net',
         FIVESIM_CENTS_PER_UNIT: '1.1',
+        FIVESIM_REUSE_WINDOW_SECONDS: '120',
       }).fiveSim,
-    ).toEqual({ baseUrl: 'https://5sim.net', apiKey: 'eyJ.key', centsPerUnit: 1.1 });
+    ).toEqual({ baseUrl: 'https://5sim.net', apiKey: 'eyJ.key', centsPerUnit: 1.1, reuseWindowMs: 120_000 });
     expect(() => loadConfig({ FIVESIM_CENTS_PER_UNIT: '0' })).toThrow(/FIVESIM_CENTS_PER_UNIT/);
+    expect(() => loadConfig({ FIVESIM_REUSE_WINDOW_SECONDS: '-1' })).toThrow(/FIVESIM_REUSE_WINDOW_SECONDS/);
   });
 
   it('uses PostgreSQL when DATABASE_URL is set, with sandboxes off unless asked', () => {

@@ -55,6 +55,8 @@ const envSchema = z
     FIVESIM_API_KEY: optionalText,
     /** Cents of USD per unit of the 5sim account's currency (100 for a dollar account). */
     FIVESIM_CENTS_PER_UNIT: z.coerce.number().positive().max(100_000).default(100),
+    /** How long after its code a 5sim number is offered for reuse (5sim does not publish it). */
+    FIVESIM_REUSE_WINDOW_SECONDS: z.coerce.number().int().min(0).max(86_400).default(900),
     SANDBOX_SMS_DELAY_MS: z.coerce.number().int().min(0).default(8000),
     PAYSTACK_BASE_URL: optionalText,
     PAYSTACK_SECRET_KEY: optionalText,
@@ -173,7 +175,7 @@ export interface Config {
   sandboxSmsDelayMs: number;
   textVerified: { baseUrl?: string; apiKey?: string; username?: string; webhookSecret?: string };
   /** The optional second SMS provider; configured when an API key is set. */
-  fiveSim: { baseUrl?: string; apiKey?: string; centsPerUnit: number };
+  fiveSim: { baseUrl?: string; apiKey?: string; centsPerUnit: number; reuseWindowMs: number };
   paystack: { baseUrl?: string; secretKey?: string; publicKey?: string };
   ngnPerUsd: number;
   smtpUrl: string | undefined;
@@ -248,6 +250,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       baseUrl: env.FIVESIM_BASE_URL,
       apiKey: env.FIVESIM_API_KEY,
       centsPerUnit: env.FIVESIM_CENTS_PER_UNIT,
+      reuseWindowMs: env.FIVESIM_REUSE_WINDOW_SECONDS * 1000,
     },
     paystack: {
       baseUrl: env.PAYSTACK_BASE_URL,

@@ -9,12 +9,14 @@ export interface EmbeddingApp {
   /** Where the app's webhook endpoints are reached, e.g. `http://localhost:3000`. */
   publicUrl: string;
   sandboxSmsDelayMs: number;
+  /** The client's assumed reuse window: the sandbox re-sells numbers for just as long. */
+  fiveSim: { reuseWindowMs: number };
 }
 
 /** Settings in the shape of the app's config, so they can be spread over it. */
 export interface EmbeddedSandboxSettings {
   textVerified: { baseUrl: string; apiKey: string; username: string; webhookSecret: string };
-  fiveSim: { baseUrl: string; apiKey: string; centsPerUnit: number };
+  fiveSim: { baseUrl: string; apiKey: string; centsPerUnit: number; reuseWindowMs: number };
   paystack: { baseUrl: string; secretKey: string; publicKey: string };
   smtpUrl: string;
 }
@@ -45,7 +47,12 @@ export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<Embe
     smsDelayMs: config.sandboxSmsDelayMs,
   });
   const fiveSimKey = `eyJ.sandbox.${secret()}`;
-  const fiveSim = await startFiveSimSandbox({ apiKey: fiveSimKey, smsDelayMs: config.sandboxSmsDelayMs });
+  const { reuseWindowMs } = config.fiveSim;
+  const fiveSim = await startFiveSimSandbox({
+    apiKey: fiveSimKey,
+    smsDelayMs: config.sandboxSmsDelayMs,
+    reuseWindowMs,
+  });
   const paystack = await startPaystackSandbox({
     secretKey: paystackSecret,
     webhookUrl: `${config.publicUrl}/api/v1/hooks/paystack`,
@@ -54,7 +61,7 @@ export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<Embe
   return {
     settings: {
       textVerified: { baseUrl: tv.url, ...textVerified },
-      fiveSim: { baseUrl: fiveSim.url, apiKey: fiveSimKey, centsPerUnit: 100 },
+      fiveSim: { baseUrl: fiveSim.url, apiKey: fiveSimKey, centsPerUnit: 100, reuseWindowMs },
       paystack: { baseUrl: paystack.url, secretKey: paystackSecret, publicKey: `pk_test_${secret()}` },
       smtpUrl: smtp.smtpUrl,
     },

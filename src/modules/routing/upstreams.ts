@@ -180,6 +180,8 @@ export function fiveSimUpstream(client: FiveSimClient): Upstream {
         country,
         product: productOf(request.service),
         maxPriceCents: request.maxPriceCents,
+        // Only a number bought with reuse=1 can be bought again (the renewals' reuse, docs/reuse.md).
+        reuse: true,
       });
       return {
         providerId: order.id,

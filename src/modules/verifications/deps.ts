@@ -5,6 +5,7 @@ import type { Logger } from '../../platform/logger.js';
 import type { Metrics } from '../../platform/metrics.js';
 import type { CatalogService } from '../catalog/index.js';
 import type { LedgerService } from '../ledger/index.js';
+import type { FiveSimClient } from '../../providers/fivesim/index.js';
 import type { TextVerifiedClient } from '../../providers/textverified/index.js';
 import type { BuyRequest, RoutingService, Upstream } from '../routing/index.js';
 import type { TiersService } from '../tiers/index.js';
@@ -21,10 +22,11 @@ export interface VerificationDeps {
   /** The configured upstreams and the order to try them in; an order uses its own provider for life. */
   routing: RoutingService;
   /**
-   * Reuse and reactivation are TextVerified operations the routing adapters do not have: the
-   * renewers call its client directly (absent when TextVerified is not configured).
+   * Reuse and reactivation are provider operations the routing adapters do not have: the renewers
+   * call the clients directly (each absent when its provider is not configured).
    */
   textVerified?: TextVerifiedClient | undefined;
+  fiveSim?: FiveSimClient | undefined;
   ledger: LedgerService;
   tiers: TiersService;
   catalog: CatalogService;

@@ -3,6 +3,12 @@
  * one shape so that a second provider plugs in by adding its entry to `renewerOf`. A provider
  * without an entry offers neither (its orders answer `reuse_not_available`).
  */
+import {
+  FiveSimError,
+  isFiveSimError,
+  type FiveSimClient,
+  type FiveSimOrder,
+} from '../../providers/fivesim/index.js';
 import { isTextVerifiedError, toE164, type TextVerifiedClient } from '../../providers/textverified/index.js';
 import type { VerificationDeps } from './deps.js';
 import { type ProviderName, type Refusal, type Renewal, refusalOf } from './domain.js';
@@ -82,13 +88,82 @@ function textVerifiedRenewer(client: TextVerifiedClient): Renewer {
   };
 }
 
+/**
+ * 5sim's reuse (contract §B.2 `/user/reuse/{product}/{number}`): a new order on the same number at
+ * the product's price, no reactivation. 5sim publishes no offer to read, so eligibility is worked
+ * out from the order as 5sim (and its sandbox) decide it (docs/reuse.md): the order received an SMS
+ * and was not canceled or banned, its first SMS is less than the reuse window old, and no later
+ * order of ours has the number (a reuse moves it on). Numbers are bought with `reuse=1`
+ * (routing's 5sim upstream); one bought without it looks eligible here and is refused by 5sim
+ * (`reuse false`) after the hold, which is then released.
+ */
+function fiveSimRenewer(client: FiveSimClient): Renewer {
+  const OPEN_OR_DONE = new Set(['pending', 'received', 'finished']);
+  const sameNumber = (a: FiveSimOrder, b: FiveSimOrder) => a.phone === b.phone && a.product === b.product;
+  return {
+    async eligibility(providerId) {
+      const order = await client.checkOrder(providerId);
+      const first = order.sms.reduce<Date | null>(
+        (min, m) => (min && min.getTime() <= m.createdAt.getTime() ? min : m.createdAt),
+        null,
+      );
+      const until = first ? new Date(first.getTime() + client.reuseWindowMs) : null;
+      const none = { reusableUntil: null, canReactivate: false };
+      if (!until || until.getTime() <= Date.now() || !OPEN_OR_DONE.has(order.status)) return none;
+      // The newest orders are listed first; a later one on the number has taken it over.
+      const later = (await client.listOrders({ limit: 100 })).some(
+        (o) => o.id !== order.id && sameNumber(o, order) && Number(o.id) > Number(order.id),
+      );
+      return later ? none : { reusableUntil: until, canReactivate: false };
+    },
+    async renew(providerId, renewal) {
+      if (renewal !== 'reuse') {
+        // Never reached: eligibility offers no reactivation at 5sim.
+        throw new FiveSimError('not_eligible', '5sim offers no reactivation');
+      }
+      const order = await client.checkOrder(providerId);
+      // 5sim reuses the number of a finished order; ours stays open at 5sim until its window ends
+      // (the code was all we needed), so it is finished first. It has its SMS: nothing is lost.
+      if ((order.status === 'received' || order.status === 'pending') && order.sms.length > 0) {
+        await client.finishOrder(providerId);
+      }
+      const reused = await client.reuse(order.product, order.phone);
+      return { providerId: reused.id, e164: reused.phone, endsAt: reused.expiresAt };
+    },
+    classify(error) {
+      if (!isFiveSimError(error) || error.ambiguous) return { refused: false };
+      if (error.kind === 'not_eligible') return { refused: true, refusal: 'not_eligible' };
+      const refusal = refusalOf(error);
+      return refusal ? { refused: true, refusal } : { refused: false };
+    },
+    async findCreated(deps, q) {
+      const product = q.service.toLowerCase();
+      const candidates = (await client.listOrders({ limit: 100 }))
+        .filter(
+          (o) =>
+            o.id !== q.originalProviderId &&
+            o.phone === q.phoneNumber &&
+            o.product === product &&
+            o.createdAt.getTime() >= q.since.getTime(),
+        )
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+      for (const candidate of candidates) {
+        if (await store.findByProviderId(deps.db, 'fivesim', candidate.id)) continue;
+        return { providerId: candidate.id, e164: candidate.phone, endsAt: candidate.expiresAt };
+      }
+      return null;
+    },
+  };
+}
+
 /** The renewer of `provider`, or undefined when it offers no renewal (or is not configured). */
 export function renewerOf(deps: VerificationDeps, provider: ProviderName): Renewer | undefined {
   switch (provider) {
     case 'textverified':
       return deps.textVerified ? textVerifiedRenewer(deps.textVerified) : undefined;
+    case 'fivesim':
+      return deps.fiveSim ? fiveSimRenewer(deps.fiveSim) : undefined;
     default:
-      // 5sim's reuse is not built yet.
       return undefined;
   }
 }

@@ -10,7 +10,7 @@ const open: FiveSimSandbox[] = [];
 
 async function setup(
   clientOpts: Partial<FiveSimClientOptions> = {},
-  sandboxOpts: { noFreePhonesStatus?: number; hangMs?: number } = {},
+  sandboxOpts: { noFreePhonesStatus?: number; hangMs?: number; reuseWindowMs?: number } = {},
 ): Promise<{ sandbox: FiveSimSandbox; client: FiveSimClient }> {
   const sandbox = await startFiveSimSandbox({ apiKey: API_KEY, smsDelayMs: 60_000, ...sandboxOpts });
   open.push(sandbox);
@@ -105,6 +105,70 @@ describe('5sim client against its sandbox', () => {
     const stranger = createFiveSimClient({ baseUrl: sandbox.url, apiKey: 'wrong', timeoutMs: 1_000 });
     expect((await caught(stranger.getBalance())).kind).toBe('unauthorized');
     expect(await stranger.prices({ country: 'usa', product: 'whatsapp' })).toHaveLength(3); // guest
+  });
+
+  it('buys with reuse=1 on request, and reuses a finished number: a new order, same number', async () => {
+    const { sandbox, client } = await setup();
+    expect(client.reuseWindowMs).toBe(15 * 60_000);
+    const order = await client.buyActivation({ country: 'usa', product: 'telegram', reuse: true });
+    expect(sandbox.control.requests().at(-1)!.url).toContain('reuse=1');
+    sandbox.control.deliverSms(order.id, { code: '101010' });
+    await client.finishOrder(order.id);
+    const balance = await client.getBalance();
+    sandbox.control.clearRequests();
+    const reused = await client.reuse('telegram', order.phone);
+    expect(reused).toMatchObject({ phone: order.phone, product: 'telegram', status: 'received', sms: [] });
+    expect(reused.id).not.toBe(order.id);
+    expect(await client.getBalance()).toBe(balance - reused.priceCents);
+    // The E.164 number goes as its digits, without the plus (§B.2).
+    expect(sandbox.control.requests()[0]!.path).toBe(`/v1/user/reuse/telegram/${order.phone.slice(1)}`);
+  });
+
+  it('maps the reuse refusals to not_eligible; a bad number is refused before sending', async () => {
+    const { sandbox, client } = await setup(
+      { circuitBreaker: { consecutiveFailures: 100 } },
+      { hangMs: 5_000 },
+    );
+    const plain = await client.buyActivation({ country: 'usa', product: 'telegram' });
+    const reusable = await client.buyActivation({ country: 'usa', product: 'uber', reuse: true });
+    for (const o of [plain, reusable]) {
+      sandbox.control.deliverSms(o.id);
+      await client.finishOrder(o.id);
+    }
+    expect(await caught(client.reuse('telegram', plain.phone))).toMatchObject({
+      kind: 'not_eligible',
+      providerText: 'reuse false',
+      ambiguous: false,
+    });
+    expect(await caught(client.reuse('telegram', '+15550001111'))).toMatchObject({
+      kind: 'not_eligible',
+      providerText: 'reuse not possible',
+    });
+    sandbox.control.endReuseWindow(reusable.id);
+    expect(await caught(client.reuse('uber', reusable.phone))).toMatchObject({
+      kind: 'not_eligible',
+      providerText: 'reuse expired',
+    });
+    sandbox.control.clearRequests();
+    for (const bad of ['+123', 'abc', '+1234567890123456']) {
+      expect((await caught(client.reuse('uber', bad))).kind).toBe('bad_request');
+    }
+    expect(sandbox.control.requests()).toHaveLength(0);
+
+    // Refusals shared with a purchase keep their kinds; a lost answer may have bought.
+    const other = await client.buyActivation({ country: 'usa', product: 'amazon', reuse: true });
+    sandbox.control.deliverSms(other.id);
+    await client.finishOrder(other.id);
+    sandbox.control.setBalance(0);
+    expect((await caught(client.reuse('amazon', other.phone))).kind).toBe('insufficient_balance');
+    sandbox.control.setBalance(10_000);
+    sandbox.control.injectFault({ path: '/v1/user/reuse/', mode: 'hang', afterEffect: true });
+    expect(await caught(client.reuse('amazon', other.phone))).toMatchObject({
+      kind: 'timeout',
+      ambiguous: true,
+    });
+    const listed = await client.listOrders();
+    expect(listed[0]).toMatchObject({ phone: other.phone, product: 'amazon', status: 'received' });
   });
 
   it('prices per operator, cheapest first; an unknown pair is empty', async () => {

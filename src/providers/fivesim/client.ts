@@ -27,6 +27,12 @@ export interface FiveSimClientOptions {
   apiKey: string;
   /** Cents of USD per unit of the account's currency (default 100: a dollar account). */
   centsPerUnit?: number;
+  /**
+   * How long after its first SMS a number bought with `reuse` stays offered for reuse. 5sim does
+   * not publish it (§B.2 names only `reuse expired`); default 15 min, the length of an activation,
+   * a guess on the short side so that a number shown as reusable is rarely refused.
+   */
+  reuseWindowMs?: number;
   /** Per-attempt timeout (default 10 000 ms). */
   timeoutMs?: number;
   retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
@@ -38,6 +44,14 @@ export interface FiveSimClientOptions {
 export interface FiveSimClient {
   /** Buys an activation number. Never retried (5sim has no idempotency key). */
   buyActivation(input: BuyActivationInput): Promise<FiveSimOrder>;
+  /**
+   * Buys `number` again for `product` (`/user/reuse`, §B.2): a new order on the same number, at the
+   * product's price. Never retried. Refusals (`reuse not possible`, `reuse false`, `reuse expired`)
+   * are `not_eligible`. `number` may be E.164 (`+1…`): 5sim takes the 4–15 digits without `+`.
+   */
+  reuse(product: string, number: string): Promise<FiveSimOrder>;
+  /** The reuse window this client assumes (see `reuseWindowMs`). */
+  readonly reuseWindowMs: number;
   checkOrder(id: string): Promise<FiveSimOrder>;
   /** Gives the number back before an SMS (5sim refuses with `order has sms` after one). */
   cancelOrder(id: string): Promise<FiveSimOrder>;
@@ -84,6 +98,15 @@ export function createFiveSimClient(options: FiveSimClientOptions): FiveSimClien
     );
   };
 
+  /** A 200 to a purchase that cannot be read: something may have been bought. */
+  const boughtOrder = (answer: unknown, what: string) => {
+    try {
+      return expectOrder(answer, what);
+    } catch (error) {
+      throw new FiveSimError('server_error', (error as Error).message, { ambiguous: true, cause: error });
+    }
+  };
+
   return {
     async buyActivation(input) {
       const operator = input.operator ?? 'any';
@@ -93,6 +116,7 @@ export function createFiveSimClient(options: FiveSimClientOptions): FiveSimClien
       if (input.maxPriceCents !== undefined && operator === 'any') {
         query.maxPrice = String(centsToUnits(input.maxPriceCents, centsPerUnit));
       }
+      if (input.reuse) query.reuse = '1';
       const answer = await transport.send({
         path: `/user/buy/activation/${seg(input.country)}/${seg(operator)}/${seg(input.product)}`,
         query,
@@ -100,13 +124,26 @@ export function createFiveSimClient(options: FiveSimClientOptions): FiveSimClien
         auth: true,
         what,
       });
-      try {
-        return expectOrder(answer, what);
-      } catch (error) {
-        // It answered 200, so something may have been bought; we just cannot read it.
-        throw new FiveSimError('server_error', (error as Error).message, { ambiguous: true, cause: error });
-      }
+      return boughtOrder(answer, what);
     },
+
+    async reuse(product, number) {
+      const what = 'reuse number';
+      const digits = number.startsWith('+') ? number.slice(1) : number;
+      // Checked here: a malformed number would only come back as an undocumented error.
+      if (!/^\d{4,15}$/.test(digits)) {
+        throw new FiveSimError('bad_request', `5sim ${what}: not a phone number: ${number}`);
+      }
+      const answer = await transport.send({
+        path: `/user/reuse/${seg(product)}/${digits}`,
+        write: true,
+        auth: true,
+        what,
+      });
+      return boughtOrder(answer, what);
+    },
+
+    reuseWindowMs: options.reuseWindowMs ?? 15 * 60_000,
 
     checkOrder: (id) => orderAction('check', id),
     cancelOrder: (id) => orderAction('cancel', id),

@@ -9,6 +9,7 @@ export type FiveSimErrorKind =
   | 'unavailable'
   | 'not_enough_rating'
   | 'order_has_sms'
+  | 'not_eligible'
   | 'bad_request'
   | 'not_found'
   | 'unauthorized'
@@ -72,9 +73,11 @@ const TEXT_KINDS: Record<string, FiveSimErrorKind> = {
   'country is incorrect': 'bad_request',
   'product is incorrect': 'bad_request',
   'hosting order': 'bad_request',
-  'reuse not possible': 'bad_request',
-  'reuse false': 'bad_request',
-  'reuse expired': 'bad_request',
+  // Reuse refusals (§B.3): the number is not offered again (never bought with reuse=1, busy, window
+  // over). Named like TextVerified's so the renewals read both alike.
+  'reuse not possible': 'not_eligible',
+  'reuse false': 'not_eligible',
+  'reuse expired': 'not_eligible',
   'order not found': 'not_found',
   'record not found': 'not_found',
   'order has sms': 'order_has_sms',

@@ -88,4 +88,9 @@ export interface BuyActivationInput {
   operator?: string;
   product: string;
   maxPriceCents?: number;
+  /**
+   * Buy with the ability to reuse the number later (`reuse=1`, §B.2): 5sim re-sells a number
+   * through `/user/reuse` only when its purchase asked for this.
+   */
+  reuse?: boolean;
 }

@@ -1,6 +1,6 @@
 /**
  * The test-only control of the 5sim sandbox: the in-process `control` object and the same
- * operations over HTTP under `/_control/`: deliver SMS, end windows, set stock, prices and
+ * operations over HTTP under `/_control/`: deliver SMS, end windows (order, reuse), set stock, prices and
  * balance, slow purchases down, inject faults, read what the sandbox saw.
  */
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +13,8 @@ export interface FiveSimSandboxControl {
   deliverSms(orderId: string | number, opts?: { text?: string; code?: string; sender?: string }): SandboxSms;
   /** Ends the order's window now (no SMS → TIMEOUT, refunded). */
   expire(orderId: string | number): SandboxOrder;
+  /** Ends the order's reuse window now: reusing its number answers `reuse expired`. */
+  endReuseWindow(orderId: string | number): SandboxOrder;
   /** Stock of a product (every operator, or one), in `country` (default `usa`). */
   setStock(product: string, count: number, opts?: { operator?: string; country?: string }): void;
   /** Price in cents of a product (every operator, or one), in `country` (default `usa`). */
@@ -45,6 +47,7 @@ export function createControl(deps: { state: SandboxState; faults: SandboxFaults
   return {
     deliverSms: (id, opts) => state.deliverSms(Number(id), opts),
     expire: (id) => state.expire(Number(id)),
+    endReuseWindow: (id) => state.endReuseWindow(Number(id)),
     setStock(product, count, opts) {
       for (const offer of operatorsOf(product, opts)) offer.count = int(count, 'count');
     },
@@ -89,6 +92,9 @@ export function registerControlRoutes(app: FastifyInstance, control: FiveSimSand
       });
       ctl.post('/orders/:id/expire', async (request) =>
         orderJson(control.expire((request.params as { id: string }).id)),
+      );
+      ctl.post('/orders/:id/end-reuse-window', async (request) =>
+        orderJson(control.endReuseWindow((request.params as { id: string }).id)),
       );
       ctl.put('/products/:product', async (request, reply) => {
         const body = bodyOf(request.body);

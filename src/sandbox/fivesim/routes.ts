@@ -99,7 +99,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRoutesDeps): vo
 
     user.get(`${API}/user/buy/activation/:country/:operator/:product`, async (request) => {
       const { country, operator, product } = request.params as Record<string, string>;
-      const query = request.query as { maxPrice?: string };
+      const query = request.query as { maxPrice?: string; reuse?: string };
       let maxPriceCents: number | null = null;
       if (query.maxPrice !== undefined) {
         const value = Number(query.maxPrice);
@@ -108,7 +108,15 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiRoutesDeps): vo
         if (operator === 'any') maxPriceCents = Math.round(value * 100);
       }
       if (state.buyLatencyMs > 0) await sleep(state.buyLatencyMs);
-      return orderJson(state.buy(country!, operator!, product!, maxPriceCents));
+      return orderJson(
+        state.buy(country!, operator!, product!, maxPriceCents, { reuse: query.reuse === '1' }),
+      );
+    });
+
+    user.get(`${API}/user/reuse/:product/:number`, async (request) => {
+      const { product, number } = request.params as Record<string, string>;
+      if (state.buyLatencyMs > 0) await sleep(state.buyLatencyMs);
+      return orderJson(state.reuse(product!, number!));
     });
 
     user.get(`${API}/user/orders`, async (request) => {

@@ -90,3 +90,77 @@ describe('5sim sandbox wire', () => {
     expect(sandbox.control.getBalance()).toBe(before);
   });
 });
+
+describe('5sim sandbox reuse', () => {
+  it('re-sells a finished number bought with reuse=1 within its window, at the current price', async () => {
+    let skewMs = 0;
+    const own = await startFiveSimSandbox({
+      apiKey: KEY,
+      smsDelayMs: 60_000,
+      reuseWindowMs: 10 * 60_000,
+      now: () => new Date(Date.now() + skewMs),
+    });
+    try {
+      const call = async (path: string) => {
+        const response = await fetch(`${own.url}${path}`, { headers: { Authorization: `Bearer ${KEY}` } });
+        const text = await response.text();
+        return { status: response.status, text, json: () => JSON.parse(text) as Record<string, unknown> };
+      };
+      const plain = (await call('/v1/user/buy/activation/usa/any/uber')).json();
+      const first = (await call('/v1/user/buy/activation/usa/any/telegram?reuse=1')).json();
+      const digits = (phone: unknown) => String(phone).slice(1);
+      // Still waiting for its SMS: the number is held by the order.
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe('reuse not possible');
+      own.control.deliverSms(first.id as number, { code: '111111' });
+      own.control.deliverSms(plain.id as number, { code: '222222' });
+      // Received but not finished yet: still the order's.
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe('reuse not possible');
+      await call(`/v1/user/finish/${String(first.id)}`);
+      await call(`/v1/user/finish/${String(plain.id)}`);
+      // Not bought with reuse=1; another product; not ours; not a number.
+      expect((await call(`/v1/user/reuse/uber/${digits(plain.phone)}`)).text).toBe('reuse false');
+      expect((await call(`/v1/user/reuse/uber/${digits(first.phone)}`)).text).toBe('reuse not possible');
+      expect((await call('/v1/user/reuse/telegram/15550000000')).text).toBe('reuse not possible');
+      expect((await call('/v1/user/reuse/telegram/12')).status).toBe(400);
+
+      own.control.setPrice('telegram', 77, { operator: String(first.operator) });
+      const balance = own.control.getBalance();
+      const again = await call(`/v1/user/reuse/telegram/${digits(first.phone)}`);
+      expect(again.status).toBe(200);
+      const reused = again.json();
+      expect(reused).toMatchObject({ phone: first.phone, operator: first.operator, price: 0.77 });
+      expect(reused.status).toBe('RECEIVED');
+      expect(reused.sms).toBeNull();
+      expect(reused.id).not.toBe(first.id);
+      expect(own.control.getBalance()).toBe(balance - 77);
+      // The number moved on: the open reuse holds it.
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe('reuse not possible');
+
+      // A reuse is reusable in turn; past the window of its first SMS it is expired.
+      own.control.deliverSms(reused.id as number, { code: '333333' });
+      await call(`/v1/user/finish/${String(reused.id)}`);
+      skewMs = 10 * 60_000;
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe('reuse expired');
+      skewMs = 0;
+      own.control.setBalance(10);
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe(
+        'not enough user balance',
+      );
+      own.control.setBalance(10_000);
+      const third = (await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).json();
+      expect(third.phone).toBe(first.phone);
+      // The control API ends a window at once.
+      own.control.deliverSms(third.id as number);
+      await call(`/v1/user/finish/${String(third.id)}`);
+      expect((await controlAt(own.url, 'POST', `/orders/${String(third.id)}/end-reuse-window`)).status).toBe(
+        200,
+      );
+      expect((await call(`/v1/user/reuse/telegram/${digits(first.phone)}`)).text).toBe('reuse expired');
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+const controlAt = (base: string, method: string, path: string) =>
+  fetch(`${base}/_control${path}`, { method });

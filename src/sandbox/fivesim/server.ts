@@ -1,7 +1,7 @@
 /**
  * A local 5sim API (contract §B) for the embedded demo and the tests: the same `/v1/` paths,
  * bearer auth, JSON shapes and plain-text error strings, prices and stock per operator, SMS after
- * a delay or on command, the 15-minute window. Plus a test-only control API under `/_control/`
+ * a delay or on command, the 15-minute window, reuse of a number. Plus a test-only control API under `/_control/`
  * (and the same controls in-process).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -20,6 +20,8 @@ export interface FiveSimSandboxOptions {
   smsDelayMs?: number;
   /** Order window, `expires - created_at` (default 15 min). */
   orderTtlMs?: number;
+  /** How long after its first SMS a number bought with `reuse=1` can be reused (default 15 min). */
+  reuseWindowMs?: number;
   /** Starting balance in cents (default 10 000 = $100.00). */
   balanceCents?: number;
   /** Replaces the demo catalogue. */
@@ -47,6 +49,7 @@ export async function startFiveSimSandbox(options: FiveSimSandboxOptions): Promi
     random: options.random ?? Math.random,
     smsDelayMs: options.smsDelayMs ?? 8_000,
     orderTtlMs: options.orderTtlMs ?? 15 * 60_000,
+    reuseWindowMs: options.reuseWindowMs ?? 15 * 60_000,
     balanceCents: options.balanceCents ?? 10_000,
     catalogue: options.catalogue ?? defaultCatalogue(),
     noFreePhonesStatus: options.noFreePhonesStatus ?? 200,

@@ -1,6 +1,7 @@
 /**
  * The 5sim sandbox's account and orders: buying (cheapest operator with stock within maxPrice),
- * SMS on a delay or on command, cancel / ban / finish, the 15-minute window, the balance.
+ * SMS on a delay or on command, cancel / ban / finish, the 15-minute window, the balance, and
+ * reuse of a number (see `reuse` for the rules this sandbox assumes).
  */
 import { type Catalogue, type OperatorOffer, COUNTRIES, makeCode, smsTextFor } from './catalog.js';
 
@@ -35,6 +36,10 @@ export interface SandboxOrder {
   createdAt: Date;
   expires: Date;
   sms: SandboxSms[];
+  /** Bought with `reuse=1` (or itself a reuse): its number may be bought again. */
+  reusable: boolean;
+  /** Set at the first SMS: until then the number can be bought again (`reuseWindowMs`). */
+  reuseUntil: Date | null;
 }
 
 export interface SandboxStateOptions {
@@ -42,6 +47,8 @@ export interface SandboxStateOptions {
   random: () => number;
   smsDelayMs: number;
   orderTtlMs: number;
+  /** How long after its first SMS a reusable number can be bought again. */
+  reuseWindowMs: number;
   balanceCents: number;
   catalogue: Catalogue;
   /** The HTTP status `no free phones` comes with (5sim has been seen answering it with a 200). */
@@ -84,7 +91,13 @@ export class SandboxState {
     return `${prefix}${digits}`;
   }
 
-  buy(country: string, operator: string, product: string, maxPriceCents: number | null): SandboxOrder {
+  buy(
+    country: string,
+    operator: string,
+    product: string,
+    maxPriceCents: number | null,
+    opts: { reuse?: boolean } = {},
+  ): SandboxOrder {
     const products = this.catalogue.get(country);
     if (!products) throw new FiveSimSandboxError(400, 'bad country');
     const operators = products.get(product);
@@ -104,25 +117,85 @@ export class SandboxState {
     if (this.balanceCents < offer.priceCents) throw new FiveSimSandboxError(400, 'not enough user balance');
     this.balanceCents -= offer.priceCents;
     offer.count -= 1;
-    const now = this.opts.now();
-    const order: SandboxOrder = {
-      id: this.nextId++,
+    return this.open({
       phone: this.phoneFor(country),
       operator: name,
       product,
       country,
       priceCents: offer.priceCents,
-      // Allocated at once: RECEIVED means "waiting for the SMS" (§B.2).
+      reusable: opts.reuse === true,
+    });
+  }
+
+  /** A new order, allocated at once: RECEIVED means "waiting for the SMS" (§B.2). */
+  private open(
+    fields: Pick<SandboxOrder, 'phone' | 'operator' | 'product' | 'country' | 'priceCents' | 'reusable'>,
+  ): SandboxOrder {
+    const now = this.opts.now();
+    const order: SandboxOrder = {
+      ...fields,
+      id: this.nextId++,
       status: 'RECEIVED',
       createdAt: now,
       expires: new Date(now.getTime() + this.opts.orderTtlMs),
       sms: [],
+      reuseUntil: null,
     };
     this.orders.set(order.id, order);
     this.later(this.opts.smsDelayMs, () => {
       if (order.status === 'RECEIVED' && order.sms.length === 0) this.deliverSms(order.id);
     });
     this.later(this.opts.orderTtlMs, () => this.refresh(order));
+    return order;
+  }
+
+  /**
+   * `/user/reuse/{product}/{number}` (§B.2). 5sim documents the call and its three refusals but not
+   * the rules; this sandbox assumes (docs/reuse.md):
+   * - the number is this account's, bought for `product` (else `reuse not possible`);
+   * - its latest order was bought with `reuse=1` or is itself a reuse (else `reuse false`);
+   * - that order received an SMS and is finished — not still open, canceled or banned (else
+   *   `reuse not possible`): an open order still holds the number, so of two reuses at once one wins;
+   * - within `reuseWindowMs` of that order's first SMS (else `reuse expired`);
+   * - charged the operator's current price for the product (no stock needed: the number is ours),
+   *   `not enough user balance` otherwise.
+   * The new order has its own id, the same number, and lives like a purchase (SMS on the delay or
+   * on command, the same window); once finished with an SMS it can be reused in turn.
+   */
+  reuse(product: string, number: string): SandboxOrder {
+    if (!/^\d{4,15}$/.test(number)) throw new FiveSimSandboxError(400, 'reuse not possible');
+    const latest = [...this.orders.values()]
+      .filter((o) => o.phone === `+${number}` && o.product === product)
+      .sort((a, b) => b.id - a.id)[0];
+    if (!latest) throw new FiveSimSandboxError(400, 'reuse not possible');
+    this.refresh(latest);
+    if (!latest.reusable) throw new FiveSimSandboxError(400, 'reuse false');
+    if (latest.status !== 'FINISHED' || !latest.reuseUntil) {
+      throw new FiveSimSandboxError(400, 'reuse not possible');
+    }
+    if (this.opts.now().getTime() >= latest.reuseUntil.getTime()) {
+      throw new FiveSimSandboxError(400, 'reuse expired');
+    }
+    const offer = this.catalogue.get(latest.country)?.get(product)?.get(latest.operator);
+    const priceCents = offer?.priceCents ?? latest.priceCents;
+    if (this.balanceCents < priceCents) throw new FiveSimSandboxError(400, 'not enough user balance');
+    this.balanceCents -= priceCents;
+    // The old order's window is spent: the number now belongs to the new order.
+    latest.reuseUntil = null;
+    return this.open({
+      phone: latest.phone,
+      operator: latest.operator,
+      product,
+      country: latest.country,
+      priceCents,
+      reusable: true,
+    });
+  }
+
+  /** Ends an order's reuse window now (`reuse expired` afterwards). */
+  endReuseWindow(id: number): SandboxOrder {
+    const order = this.get(id);
+    if (order.reuseUntil) order.reuseUntil = this.opts.now();
     return order;
   }
 
@@ -156,6 +229,9 @@ export class SandboxState {
       text: opts.text ?? smsTextFor(order.product, code),
       code: opts.text !== undefined && opts.code === undefined ? '' : code,
     };
+    if (order.sms.length === 0) {
+      order.reuseUntil = new Date(sms.createdAt.getTime() + this.opts.reuseWindowMs);
+    }
     order.sms.push(sms);
     return sms;
   }
