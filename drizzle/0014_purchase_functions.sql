@@ -37,6 +37,7 @@ DECLARE
   opened verifications;
   open_count bigint;
   held jsonb;
+  covered text[];
 BEGIN
   IF p_event_type IS NOT NULL AND EXISTS (
     SELECT 1 FROM webhook_endpoints
@@ -59,7 +60,14 @@ BEGIN
   IF open_count >= p_max_open THEN
     RETURN jsonb_build_object('outcome', 'active_limit_reached');
   END IF;
+  -- The wallets that look able to pay, in one read: the others are not asked (ledger_hold would
+  -- refuse them, writing nothing). One that looked able but is refused (spent meanwhile) hands
+  -- over to the next, as before.
+  SELECT coalesce(array_agg(c.currency), '{}') INTO covered
+    FROM unnest(p_charge_currencies, p_charge_amounts) AS c(currency, amount)
+    JOIN wallets w ON w.owner_id = owner AND w.currency = c.currency AND w.balance >= c.amount;
   FOR i IN 1 .. coalesce(array_length(p_charge_currencies, 1), 0) LOOP
+    CONTINUE WHEN NOT p_charge_currencies[i] = ANY (covered);
     held := ledger_hold(owner, p_charge_currencies[i], p_charge_amounts[i], p_hold_reference, p_memo);
     EXIT WHEN held->>'outcome' <> 'insufficient_funds';
   END LOOP;
