@@ -46,6 +46,17 @@ describe('configuration', () => {
     expect(config.sandboxes).toBe(false);
   });
 
+  it('prepares hot statements under a name unless DATABASE_NAMED_STATEMENTS=false (an old pooler)', () => {
+    const pg = { DATABASE_URL: 'postgres://u@db:5432/namaskah', APP_SECRET: 'z'.repeat(32) };
+    expect(loadConfig(pg).database).toMatchObject({ namedStatements: true });
+    expect(loadConfig({ ...pg, DATABASE_NAMED_STATEMENTS: 'false' }).database).toMatchObject({
+      namedStatements: false,
+    });
+    expect(() => loadConfig({ ...pg, DATABASE_NAMED_STATEMENTS: 'sometimes' })).toThrow(
+      /DATABASE_NAMED_STATEMENTS/,
+    );
+  });
+
   it.each([
     [{ DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL must be a postgres/],
     [{ PORT: 'eighty' }, /PORT/],

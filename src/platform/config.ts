@@ -36,6 +36,15 @@ const envSchema = z
     DATA_DIR: z.string().min(1).default('./data'),
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
+    /**
+     * Hot statements are prepared under a name, once per connection. `false` behind a pooler that
+     * cannot track named statements (PgBouncer in transaction mode before 1.21, or with
+     * `max_prepared_statements = 0`): they are then sent unnamed, parsed each time.
+     */
+    DATABASE_NAMED_STATEMENTS: z
+      .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+      .optional()
+      .transform((v) => v === undefined || v === '' || v === 'true' || v === '1' || v === 'yes'),
     REDIS_URL: redisUrl,
     APP_SECRET: optionalText,
     /** Secrets still accepted during an APP_SECRET rotation, comma-separated (docs/deploy.md). */
@@ -162,7 +171,15 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   /** `pg` for a PostgreSQL server, `pglite` for the embedded default. */
-  database: { kind: 'pg'; url: string; poolSize: number } | { kind: 'pglite'; dataDir: string };
+  database:
+    | {
+        kind: 'pg';
+        url: string;
+        poolSize: number;
+        /** Prepare hot statements under a name (default); false: unnamed (see DATABASE_NAMED_STATEMENTS). */
+        namedStatements?: boolean;
+      }
+    | { kind: 'pglite'; dataDir: string };
   redisUrl: string | undefined;
   appSecret: string;
   /** Read-only secrets of a rotation: what they signed or sealed is accepted, nothing new uses them. */
@@ -215,7 +232,12 @@ export function loadConfig(source: Record<string, string | undefined> = process.
   }
   const env = parsed.data;
   const database: Config['database'] = env.DATABASE_URL
-    ? { kind: 'pg', url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE }
+    ? {
+        kind: 'pg',
+        url: env.DATABASE_URL,
+        poolSize: env.DATABASE_POOL_SIZE,
+        namedStatements: env.DATABASE_NAMED_STATEMENTS,
+      }
     : { kind: 'pglite', dataDir: env.DATA_DIR };
   const sandboxes = source.SANDBOXES === undefined ? database.kind === 'pglite' : env.SANDBOXES;
   return {

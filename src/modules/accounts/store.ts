@@ -1,5 +1,6 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import { preparedPer, statementName } from '../../platform/db/prepared.js';
 import type { EmailTokenPurpose, UserRole } from './domain.js';
 import { captchaUses, emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
 
@@ -196,20 +197,29 @@ export async function activeUserIds(db: Db, ids: readonly string[]): Promise<str
 }
 
 /** The live session and its user, for authenticating one request (one query). */
-export async function liveSessionWithUser(db: Db, sessionId: string, userId: string) {
-  const rows = await db
+/**
+ * Every request with an access token or session cookie reads this: prepared once per database
+ * handle (built by drizzle once, parsed by PostgreSQL once per connection).
+ */
+const liveSessionQuery = preparedPer((db: Db) =>
+  db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.id, sessionId),
-        eq(sessions.userId, userId),
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, sql`now()`),
       ),
     )
-    .limit(1);
+    .limit(1)
+    .prepare(statementName(db, 'accounts_live_session')),
+);
+
+export async function liveSessionWithUser(db: Db, sessionId: string, userId: string) {
+  const rows = await liveSessionQuery(db).execute({ sessionId, userId });
   return rows[0];
 }
 

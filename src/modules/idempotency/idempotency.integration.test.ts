@@ -311,6 +311,39 @@ describe('idempotency keys', () => {
     }
   }, 40_000);
 
+  it.each([
+    { named: true, prepared: ['idempotency_claim', 'idempotency_complete'] },
+    // Behind a pooler that cannot track named statements (DATABASE_NAMED_STATEMENTS=false).
+    { named: false, prepared: [] },
+  ])('claims and replays with named statements $named', async ({ named, prepared }) => {
+    const user = await userWith(100);
+    // One connection: the statements it has prepared are those the key's requests prepared.
+    const database = await openDatabase({
+      kind: 'pg',
+      url: testDb.url!,
+      poolSize: 1,
+      namedStatements: named,
+    });
+    const instance = await createTestApp({ database, env: NO_GLOBAL_LIMIT });
+    addHoldRoutes(instance, database);
+    try {
+      const first = await post(user, `prepared-${named}`, { amount: 30 }, instance);
+      expect(first.statusCode, first.body).toBe(201);
+      const again = await post(user, `prepared-${named}`, { amount: 30 }, instance);
+      expect(again.statusCode).toBe(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toBe(first.body);
+      const { rows } = await database.sql.query(
+        `select name from pg_prepared_statements where name like 'idempotency%' order by name`,
+      );
+      expect(rows.map((row) => row.name)).toEqual(prepared);
+      expect(await ledger.walletSummary(testDb.database.db, user)).toEqual({ balance: 70, held: 30 });
+    } finally {
+      await instance.close();
+      await database.close();
+    }
+  });
+
   it('a live request keeps its key for as long as it runs (the lease is renewed)', async () => {
     const user = await userWith(100);
     let open!: () => void;

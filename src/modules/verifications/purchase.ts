@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../platform/db/database.js';
-import { AppError, notFound } from '../../platform/errors.js';
+import { AppError, insufficientFunds, notFound } from '../../platform/errors.js';
 import { providerUnavailable } from '../../platform/errors.js';
 import type { Capability, Quote } from '../catalog/index.js';
 import type { BoughtNumber, ProviderName, Upstream } from '../routing/index.js';
@@ -66,15 +66,23 @@ export async function purchase(
   const request = orderRequestOf(input);
   const quote = await quoteWithin(deps, principal.tier, request);
   const id = opts.idempotencyKey ? verificationIdFor(principal.userId, opts.idempotencyKey) : randomUUID();
-  const known = await store.findForUser(deps.db, id, principal.userId);
-  if (known) return replayOf(known);
   const maxCostCents = acceptedProviderCost(quote);
-  const route = await routeOf(deps, request, quote, maxCostCents);
+  let route: Upstream[];
+  try {
+    route = await routeOf(deps, request, quote, maxCostCents);
+  } catch (error) {
+    // An order this key opened before is answered as it is, whatever routing says now (phase 1
+    // finds it too, without a round trip of its own, when routing has a way).
+    const known = opts.idempotencyKey ? await store.findForUser(deps.db, id, principal.userId) : undefined;
+    if (known) return replayOf(known);
+    throw error;
+  }
 
-  // Phase 1 (transaction): the order and its hold, together.
-  const order = await openOrderWithHold(deps, principal, id, request, quote, route[0]!.name, maxCostCents);
-  // The same Idempotency-Key raced us to the insert: answer with that order.
-  if (!order) return replayOf(await ownOrder(deps.db, id, principal.userId));
+  // Phase 1 (one statement, or a transaction when a webhook event goes with it): the order and
+  // its hold, together; or the order this Idempotency-Key opened before.
+  const opened = await openOrderWithHold(deps, principal, id, request, quote, route[0]!.name, maxCostCents);
+  if (!opened.created) return replayOf(opened.order);
+  const order = opened.order;
   await announce(deps, id);
 
   // Phases 2 and 3, provider by provider until one sells or all refuse.
@@ -185,13 +193,11 @@ async function quoteWithin(deps: VerificationDeps, tierName: string, request: Or
   return quote;
 }
 
-async function ownOrder(db: Db, id: string, userId: string): Promise<store.VerificationRow> {
-  const order = await store.findForUser(db, id, userId);
-  if (!order) throw notFound('Verification');
-  return order;
-}
-
-/** The `pending` order and the hold of its price, or undefined when an order with this id exists. */
+/**
+ * The `pending` order and the hold of its price (`created`), or the order with this id that exists
+ * (an earlier attempt with the same Idempotency-Key). One round trip (`verification_open`): lock,
+ * replay check, open-order limit, hold, order; a refusal has written nothing.
+ */
 async function openOrderWithHold(
   deps: VerificationDeps,
   principal: Purchaser,
@@ -200,41 +206,78 @@ async function openOrderWithHold(
   quote: Quote,
   provider: ProviderName,
   maxCostCents: number,
-): Promise<store.VerificationRow | undefined> {
+): Promise<{ order: store.VerificationRow; created: boolean }> {
   const tier = await deps.tiers.get(principal.tier);
-  return deps.db.transaction(async (tx) => {
-    await store.lockUserPurchases(tx, principal.userId);
-    await refuseOverActiveLimit(tx, principal.userId, tier.maxActiveOrders);
-    const created = await store.insertPending(tx, {
-      id,
-      userId: principal.userId,
-      service: quote.service,
-      country: quote.country,
-      capability: request.capability,
-      options: {
-        ...(request.areaCodes ? { areaCodes: request.areaCodes } : {}),
-        ...(request.carrier ? { carrier: request.carrier } : {}),
-      },
-      priceCents: quote.totalCents,
-      // Provisional until the hold below says what pays for it.
-      chargeAmount: quote.totalCents,
-      currency: WALLET_CURRENCY,
-      providerCostCents: maxCostCents,
-      provider,
-      status: 'pending',
+  if (!Number.isSafeInteger(quote.totalCents) || quote.totalCents <= 0) {
+    throw new Error(`a purchase's price must be a positive whole number of cents, not ${quote.totalCents}`);
+  }
+  const input: store.OpenOrderInput = {
+    id,
+    userId: principal.userId,
+    maxOpenOrders: tier.maxActiveOrders,
+    service: quote.service,
+    country: quote.country,
+    capability: request.capability,
+    options: {
+      ...(request.areaCodes ? { areaCodes: request.areaCodes } : {}),
+      ...(request.carrier ? { carrier: request.carrier } : {}),
+    },
+    priceCents: quote.totalCents,
+    providerCostCents: maxCostCents,
+    provider,
+    holdReference: holdReference(id),
+    memo: `Verification ${quote.service}`,
+    charges: chargeOptions(quote.totalCents),
+  };
+  let answer = await store.openOrder(deps.db, input, CREATED_EVENT);
+  if (answer.outcome === 'needs_event') {
+    // One of the user's webhook endpoints takes the event: it commits with the order or not at all.
+    answer = await deps.db.transaction(async (tx) => {
+      const inTx = await store.openOrder(tx, input, null);
+      if (inTx.outcome === 'created') await emitVerificationEvent(deps, tx, CREATED_EVENT, inTx.order);
+      return inTx;
     });
-    if (!created) return undefined;
-    const opened = await store.setHold(tx, id, await holdCharge(deps, tx, principal.userId, id, quote));
-    await emitVerificationEvent(deps, tx, 'verification.created', opened);
-    return opened;
+  }
+  switch (answer.outcome) {
+    case 'created':
+      return { order: answer.order, created: true };
+    case 'exists':
+      return { order: answer.order, created: false };
+    case 'not_found':
+      throw notFound('Verification');
+    case 'active_limit_reached':
+      throw activeLimitReached(tier.maxActiveOrders);
+    case 'insufficient_funds':
+      throw insufficientFunds();
+    case 'needs_event':
+      throw new Error('verification_open asked for its event inside the transaction made for it');
+  }
+}
+
+const CREATED_EVENT = 'verification.created';
+
+/**
+ * What pays for an order, in the order to try: the free verification credit, else the plan's
+ * included usage when it covers the whole price (never split across currencies), else the wallet.
+ * (`holdCharge` below makes the same choice statement by statement, for renewals.)
+ */
+function chargeOptions(priceCents: number): store.OpenOrderInput['charges'] {
+  return [
+    { currency: 'CREDIT', amount: 1 },
+    { currency: INCLUDED_USAGE_CURRENCY, amount: priceCents },
+    { currency: WALLET_CURRENCY, amount: priceCents },
+  ];
+}
+
+function activeLimitReached(limit: number): AppError {
+  return new AppError(409, 'active_limit_reached', `Your tier allows ${limit} open orders at once.`, {
+    limit,
   });
 }
 
 export async function refuseOverActiveLimit(tx: Db, userId: string, limit: number): Promise<void> {
   if ((await store.countOpen(tx, userId)) < limit) return;
-  throw new AppError(409, 'active_limit_reached', `Your tier allows ${limit} open orders at once.`, {
-    limit,
-  });
+  throw activeLimitReached(limit);
 }
 
 /**
@@ -287,7 +330,7 @@ export async function activate(
   order: store.VerificationRow,
   bought: Pick<BoughtNumber, 'providerId' | 'e164' | 'endsAt'>,
 ): Promise<store.VerificationRow> {
-  const row = await store.transition(deps.db, order.id, 'pending', 'active', {
+  const row = await store.activatePending(deps.db, order.id, {
     providerId: bought.providerId,
     phoneNumber: bought.e164,
     endsAt: bought.endsAt,

@@ -15,6 +15,8 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import { preparedPer, statementName } from '../../platform/db/prepared.js';
+import { jsonOf, rawRows, rowFromJson } from '../../platform/db/raw.js';
 import { OPEN_STATUSES, type ProviderName, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
 
@@ -60,6 +62,72 @@ export async function setHold(
     .returning();
   if (!row) throw new Error(`verification ${id} vanished while being opened`);
   return row;
+}
+
+/** What phase 1 of a purchase opens: the order, and what may pay for it in the order to try. */
+export interface OpenOrderInput {
+  id: string;
+  userId: string;
+  maxOpenOrders: number;
+  service: string;
+  country: string;
+  capability: NewVerification['capability'];
+  options: NonNullable<NewVerification['options']>;
+  priceCents: number;
+  providerCostCents: number;
+  provider: ProviderName;
+  holdReference: string;
+  memo: string;
+  /** The first whose wallet covers its amount pays (a refused hold writes nothing). */
+  charges: ReadonlyArray<{ currency: VerificationRow['currency']; amount: number }>;
+}
+
+export type OpenOrderAnswer =
+  | { outcome: 'created' | 'exists'; order: VerificationRow }
+  | { outcome: 'needs_event' | 'not_found' | 'active_limit_reached' | 'insufficient_funds' };
+
+/** `{a,b}`: an array literal of our own constants (never input), so no element needs quoting. */
+function arrayLiteral(values: ReadonlyArray<string | number>): string {
+  for (const value of values) {
+    if (!/^[A-Za-z0-9_]+$/.test(String(value))) throw new Error(`not an array constant: ${value}`);
+  }
+  return `{${values.join(',')}}`;
+}
+
+/**
+ * Phase 1 of a purchase in one round trip (`verification_open`, migration 0014): the user's
+ * purchase lock, the replay of an existing order, the open-order limit, the hold and the order.
+ * With `eventType`, answers `needs_event` having written nothing when one of the user's webhook
+ * endpoints takes that event (the caller then opens the order in a transaction with its event).
+ */
+export async function openOrder(
+  db: Db,
+  input: OpenOrderInput,
+  eventType: string | null,
+): Promise<OpenOrderAnswer> {
+  const [row] = await rawRows<{ answer: { outcome: string; order?: Record<string, unknown> } | string }>(
+    db,
+    sql`select verification_open(${input.id}::uuid, ${input.userId}, ${input.maxOpenOrders}::bigint,
+          ${arrayLiteral(OPEN_STATUSES)}::text[], ${input.service}, ${input.country}, ${input.capability},
+          ${JSON.stringify(input.options)}::jsonb, ${input.priceCents}::bigint, ${input.providerCostCents}::bigint,
+          ${input.provider}, ${input.holdReference}, ${input.memo},
+          ${arrayLiteral(input.charges.map((c) => c.currency))}::text[],
+          ${arrayLiteral(input.charges.map((c) => c.amount))}::bigint[], ${eventType}::text) as answer`,
+  );
+  if (!row) throw new Error('verification_open answered nothing');
+  const answer = jsonOf(row.answer);
+  switch (answer.outcome) {
+    case 'created':
+    case 'exists':
+      if (!answer.order) break;
+      return { outcome: answer.outcome, order: rowFromJson(verifications, answer.order) };
+    case 'needs_event':
+    case 'not_found':
+    case 'active_limit_reached':
+    case 'insufficient_funds':
+      return { outcome: answer.outcome };
+  }
+  throw new Error(`verification_open answered ${answer.outcome}`);
 }
 
 export async function findById(db: Db, id: string): Promise<VerificationRow | undefined> {
@@ -124,6 +192,42 @@ export async function transition(
 ): Promise<VerificationRow | undefined> {
   return transitionWhere(tx, id, from, to, set);
 }
+
+/**
+ * `pending` → `active` with its number: the purchase's last statement, prepared once per
+ * database handle (built by drizzle once, parsed by PostgreSQL once per connection). The same
+ * conditional UPDATE as `transition`; undefined when the order left `pending` meanwhile.
+ */
+export async function activatePending(
+  db: Db,
+  id: string,
+  set: { providerId: string; phoneNumber: string; endsAt: Date | null },
+): Promise<VerificationRow | undefined> {
+  const [row] = await activation(db).execute({
+    id,
+    providerId: set.providerId,
+    phoneNumber: set.phoneNumber,
+    endsAt: set.endsAt?.toISOString() ?? null,
+    updatedAt: new Date().toISOString(),
+  });
+  return row;
+}
+
+const activation = preparedPer((db: Db) =>
+  db
+    .update(verifications)
+    .set({
+      status: 'active',
+      // Placeholders are not typed as column values: passed as text, cast by PostgreSQL.
+      providerId: sql`${sql.placeholder('providerId')}::text`,
+      phoneNumber: sql`${sql.placeholder('phoneNumber')}::text`,
+      endsAt: sql`${sql.placeholder('endsAt')}::timestamptz`,
+      updatedAt: sql`${sql.placeholder('updatedAt')}::timestamptz`,
+    })
+    .where(and(eq(verifications.id, sql.placeholder('id')), eq(verifications.status, 'pending')))
+    .returning()
+    .prepare(statementName(db, 'verification_activate_pending')),
+);
 
 /** A completed order whose first SMS carried no code found one in a later SMS (names it once). */
 export function nameLateCode(tx: Db, id: string, code: string): Promise<VerificationRow | undefined> {

@@ -1,10 +1,13 @@
+import { sql } from 'drizzle-orm';
 import { eventually } from '../../../test/support/eventually.js';
 import { describe, expect, it } from 'vitest';
 import { asPrincipal, testPrincipal } from '../../../test/support/principal.js';
+import { rawRows } from '../../platform/db/raw.js';
 import { signWebhookBody } from '../../providers/textverified/index.js';
 import type { VerificationView } from './views.js';
 import {
   useVerificationsSuite,
+  db,
   sandbox,
   app,
   verificationService,
@@ -127,7 +130,25 @@ describe('concurrency', () => {
       const responses = await Promise.all(Array.from({ length: 1000 }, () => buy(user)));
       const byStatus = new Map<number, number>();
       for (const r of responses) byStatus.set(r.statusCode, (byStatus.get(r.statusCode) ?? 0) + 1);
-      expect(Object.fromEntries(byStatus)).toEqual({ 201: 300, 402: 700 });
+      // Accepted: 201 with the number, or 202 when the sandbox (in this process, 300 creates at
+      // once on a loaded machine) did not answer within the client's 800 ms: the order stays
+      // pending, held, and the reconciler finishes it with the same key.
+      const accepted = (byStatus.get(201) ?? 0) + (byStatus.get(202) ?? 0);
+      expect({ accepted, refused: byStatus.get(402) }).toEqual({ accepted: 300, refused: 700 });
+      expect(byStatus.size).toBeLessThanOrEqual(3);
+      await expect
+        .poll(
+          async () => {
+            await verificationService.reconcilePending({ olderThanMs: 0 });
+            const rows = await rawRows<{ status: string; n: number }>(
+              db,
+              sql`select status, count(*)::int as n from verifications where user_id = ${user.userId} group by status`,
+            );
+            return Object.fromEntries(rows.map((row) => [row.status, row.n]));
+          },
+          { timeout: 30_000, interval: 200 },
+        )
+        .toEqual({ active: 300 });
       expect(
         responses
           .filter((r) => r.statusCode === 402)

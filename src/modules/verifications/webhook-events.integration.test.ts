@@ -143,6 +143,38 @@ describe('verification webhook events', () => {
     });
   });
 
+  it('created with the order, and only once, when the same Idempotency-Key buys again', async () => {
+    const user = await developer();
+    const input = { service: 'whatsapp', country: 'US' };
+    const first = await app.services.verifications.purchase(user, input, { idempotencyKey: 'again-1' });
+    const again = await app.services.verifications.purchase(user, input, { idempotencyKey: 'again-1' });
+    expect(again.id).toBe(first.id);
+    const events = await eventsOf(user.userId);
+    expect(events.map((e) => e.type)).toEqual(['verification.created']);
+    // The event carries the order as opened: pending, with what its hold is in.
+    expect(events[0]!.data).toMatchObject({
+      id: first.id,
+      status: 'pending',
+      service: 'whatsapp',
+      price: first.price,
+    });
+  });
+
+  it('nothing is written for endpoints that do not take the event, or are disabled', async () => {
+    const user = await developer();
+    const [endpoint] = await app.services.webhooks.listEndpoints(user.userId);
+    await app.services.webhooks.updateEndpoint(user.userId, 'payg', endpoint!.id, {
+      events: ['verification.completed'],
+    });
+    await bought(user);
+    const other = await developer();
+    const [otherEndpoint] = await app.services.webhooks.listEndpoints(other.userId);
+    await app.services.webhooks.updateEndpoint(other.userId, 'payg', otherEndpoint!.id, { enabled: false });
+    await bought(other);
+    expect(await eventsOf(user.userId)).toEqual([]);
+    expect(await eventsOf(other.userId)).toEqual([]);
+  });
+
   it('an instance with no TextVerified webhook secret answers its webhooks 503, so the provider delivers again later', async () => {
     const response = await app.inject({
       method: 'POST',

@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { PGLITE_START_PARAMS, seedPgliteFolder } from './pglite-template.js';
+import { useUnnamedStatements } from './prepared.js';
 
 /**
  * One type for both drivers; a transaction handle is also a `Db`. No schema is attached: every
@@ -45,11 +46,21 @@ export async function openDatabase(
   options: { connectionTimeoutMs?: number } = {},
 ): Promise<Database> {
   return config.kind === 'pg'
-    ? openPostgres(config.url, config.poolSize, options.connectionTimeoutMs ?? 10_000)
+    ? openPostgres(
+        config.url,
+        config.poolSize,
+        options.connectionTimeoutMs ?? 10_000,
+        config.namedStatements ?? true,
+      )
     : openPglite(config.dataDir);
 }
 
-function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number): Database {
+function openPostgres(
+  url: string,
+  poolSize: number,
+  connectionTimeoutMs: number,
+  namedStatements: boolean,
+): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -65,6 +76,7 @@ function openPostgres(url: string, poolSize: number, connectionTimeoutMs: number
   pool.on('error', () => undefined);
   pool.on('connect', (client) => client.on('error', () => undefined));
   const db = drizzlePg({ client: pool }) as unknown as Db;
+  if (!namedStatements) useUnnamedStatements(db);
   const sql: SqlClient = {
     query: async (text, values) => pool.query(text, values as unknown[] | undefined),
     exec: async (text) => {
