@@ -591,6 +591,76 @@ describe('money races with two providers', () => {
   }, 300_000);
 });
 
+describe('when no provider may sell', () => {
+  beforeEach(reset);
+
+  const disableBoth = async () => {
+    await app.services.routing.setRule(db(), {
+      service: 'whatsapp',
+      pinned: null,
+      disabled: ['textverified', 'fivesim'],
+    });
+    app.services.routing.invalidate();
+  };
+
+  it('both disabled while a quote is still cached → 503 with Retry-After, nothing held or bought', async () => {
+    await disableBoth();
+    const user = await fundedUser(1_000);
+    const response = await buy(user);
+    expect(response.statusCode, response.body).toBe(503);
+    expect(response.json<{ error: { code: string } }>().error.code).toBe('provider_unavailable');
+    expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000, held: 0 });
+    expect(tvCreates()).toHaveLength(0);
+    expect(fsCalls('buy')).toHaveLength(0);
+  });
+
+  it('a retried purchase whose stored answer is gone gets its order back, though no provider may sell now', async () => {
+    const user = await fundedUser(1_000);
+    const key = randomUUID();
+    const request = { service: 'whatsapp', country: 'US' };
+    const first = await app.services.verifications.purchase(user, request, { idempotencyKey: key });
+    await disableBoth();
+    const again = await app.services.verifications.purchase(user, request, { idempotencyKey: key });
+    expect(again.id).toBe(first.id);
+    expect(again.status).toBe('active');
+    expect(tvCreates()).toHaveLength(1);
+    expect(await wallet(user.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: WHATSAPP_PAYG });
+  });
+});
+
+describe('polling', () => {
+  beforeEach(reset);
+
+  it("one provider's SMS list failing leaves the other provider's orders polled; the code comes once it answers", async () => {
+    const atTv = await fundedUser(1_000);
+    const tvOrder = (await buy(atTv)).json<{ id: string }>().id;
+    await app.services.routing.setRule(db(), { service: 'whatsapp', pinned: 'fivesim', disabled: [] });
+    app.services.routing.invalidate();
+    const atFs = await fundedUser(1_000);
+    const fsOrder = (await buy(atFs)).json<{ id: string }>().id;
+    const fsId = (await orderRow(fsOrder)).provider_id!;
+    const tvId = (await orderRow(tvOrder)).provider_id!;
+    expect([(await orderRow(tvOrder)).provider, (await orderRow(fsOrder)).provider]).toEqual([
+      'textverified',
+      'fivesim',
+    ]);
+    tv.control.deliverSms(tvId, { code: '112233' });
+    fs.control.deliverSms(fsId, { code: '445566' });
+    tv.control.injectFault({ path: 'sms', method: 'GET', mode: 'error', count: 100 });
+
+    await app.services.verifications.pollActive();
+    expect(await orderRow(fsOrder)).toMatchObject({ status: 'completed' });
+    expect(await orderRow(tvOrder)).toMatchObject({ status: 'active' });
+
+    tv.control.clearFaults();
+    await app.services.verifications.pollActive();
+    expect(await orderRow(tvOrder)).toMatchObject({ status: 'completed' });
+    expect(await wallet(atTv.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: 0 });
+    await expectLedgerOk();
+  });
+});
+
 describe('measured success', () => {
   beforeEach(reset);
 
