@@ -9,7 +9,7 @@ export function registerLedgerMetrics(metrics: Metrics, db: Db, cacheMs = 30_000
     'namaskah_ledger_invariant_violations',
     'Ledger invariant violations found by the checker (must be 0)',
     async () => {
-      if (!last || Date.now() - last.at > cacheMs) {
+      if (!last || Date.now() - last.at >= cacheMs) {
         const report = await checkLedgerInvariants(db);
         last = { at: Date.now(), value: report.violations.length };
       }

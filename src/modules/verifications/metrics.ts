@@ -21,7 +21,7 @@ export function registerVerificationMetrics(metrics: Metrics, db: Db, cacheMs = 
     labelNames: ['status'] as const,
     registers: [metrics.registry],
     async collect() {
-      if (!last || Date.now() - last.at > cacheMs) {
+      if (!last || Date.now() - last.at >= cacheMs) {
         const [row] = await rawRows<{ pending: number; active: number }>(
           db,
           sql`select

@@ -16,7 +16,7 @@ const ATTEMPT_WINDOW_MINUTES = 15;
 export function registerWebhooksMetrics(metrics: Metrics, db: Db, cacheMs = 30_000): void {
   let last: { at: number; failed: number; succeeded: number; overdue: number } | undefined;
   const read = async () => {
-    if (!last || Date.now() - last.at > cacheMs) {
+    if (!last || Date.now() - last.at >= cacheMs) {
       const [attempts] = await rawRows<{ failed: number; succeeded: number }>(
         db,
         sql`select count(*) filter (where error is not null)::int as failed,
