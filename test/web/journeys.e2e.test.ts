@@ -52,6 +52,21 @@ const { url, visited, waitForText, register, confirmByMail, login, signUp, topUp
   findings,
 });
 
+/**
+ * The text of `selector` once it starts with `prefix` and differs from `old`: after a rotation the
+ * old secret stays on the page until the answer replaces it.
+ */
+async function waitForReplaced(page: Page, selector: string, prefix: string, old: string): Promise<string> {
+  await page.waitForFunction(
+    ([sel, pre, prev]) => {
+      const shown = document.querySelector(sel)?.textContent?.trim() ?? '';
+      return shown.startsWith(pre) && shown !== prev;
+    },
+    [selector, prefix, old.trim()] as const,
+  );
+  return String(await page.textContent(selector)).trim();
+}
+
 const balanceShown = (page: Page) => page.textContent('.sidebar-balance strong');
 
 describe('web app journeys in Chromium', () => {
@@ -294,12 +309,7 @@ describe('web app journeys in Chromium', () => {
       );
       await page.click('.rotate-secret-btn');
       await page.click('.confirm-btn');
-      // The old secret is still on the page until the rotation answers: wait for a different one.
-      await page.waitForFunction((old) => {
-        const shown = document.querySelector('#new-webhook-secret')?.textContent?.trim() ?? '';
-        return shown.startsWith('whsec_') && shown !== old;
-      }, secret);
-      const rotated = String(await page.textContent('#new-webhook-secret')).trim();
+      const rotated = await waitForReplaced(page, '#new-webhook-secret', 'whsec_', secret);
       expect(rotated).not.toBe(secret);
       await page.waitForSelector('text=The previous secret also signs until');
 
@@ -340,7 +350,7 @@ describe('web app journeys in Chromium', () => {
     // Rotation: a new secret shown once; the replaced one keeps working through the overlap.
     await page.click('.rotate-btn');
     await page.click('.rotate-confirm');
-    const rotated = await waitForText(page, '#new-api-key', /^nmk_live_/);
+    const rotated = await waitForReplaced(page, '#new-api-key', 'nmk_live_', key);
     expect(rotated.trim()).not.toBe(key.trim());
     await page.waitForSelector('text=previous key until');
     expect((await callWith(rotated, '/api/v1/wallet')).status).toBe(200);
