@@ -30,8 +30,11 @@ function locate(file) {
 /**
  * What each part of production code may import (packages are always allowed). Providers are
  * clients of one upstream each: they get their settings as options, and from the platform only
- * money.ts, the one shared conversion between decimal strings and minor units.
+ * money.ts, the one shared conversion between decimal strings and minor units, and
+ * net/upstream-policy.ts, the one shared timeout/retry/circuit-breaker policy of upstream calls.
  */
+const PROVIDER_SHARED = ['src/platform/money.ts', 'src/platform/net/upstream-policy.ts'];
+
 const layers = {
   platform: {
     allows: (to) => to.kind === 'platform',
@@ -44,8 +47,8 @@ const layers = {
     fix: 'write the wire shape or parser here: sharing it with the client under test would hide a symmetric bug',
   },
   provider: {
-    allows: (to, from) => to.unit === from.unit || to.source === 'src/platform/money.ts',
-    rule: 'a provider imports only its own folder, src/platform/money.ts and packages',
+    allows: (to, from) => to.unit === from.unit || PROVIDER_SHARED.includes(to.source),
+    rule: 'a provider imports only its own folder, src/platform/money.ts, src/platform/net/upstream-policy.ts and packages',
     fix: 'take what the client needs as an option, passed in by the composition root',
   },
   module: {

@@ -5,28 +5,17 @@
  * `ambiguous`. A consecutive-failure circuit breaker fails fast while the provider is down.
  */
 import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  IsolatedCircuitError,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
-} from 'cockatiel';
+  type UpstreamPolicyOptions,
+  createUpstreamPolicy,
+  networkFailure,
+} from '../../platform/net/upstream-policy.js';
 import { FiveSimError, errorFromResponse, kindOfText } from './errors.js';
 
 const API_PREFIX = '/v1';
 
-export interface TransportOptions {
+export interface TransportOptions extends UpstreamPolicyOptions {
   baseUrl: string;
   apiKey: string;
-  timeoutMs?: number;
-  retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
-  circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
   fetch?: typeof globalThis.fetch;
 }
 
@@ -46,30 +35,22 @@ export type Transport = ReturnType<typeof createTransport>;
 export function createTransport(options: TransportOptions) {
   const origin = new URL(options.baseUrl);
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-
-  const timeoutPolicy = timeout(timeoutMs, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-  const breaker = circuitBreaker(
-    handleWhen(
-      (e) =>
-        e instanceof FiveSimError &&
-        (e.kind === 'server_error' || e.kind === 'timeout' || e.kind === 'network'),
-    ),
-    {
-      halfOpenAfter: options.circuitBreaker?.halfOpenAfterMs ?? 30_000,
-      breaker: new ConsecutiveBreaker(options.circuitBreaker?.consecutiveFailures ?? 5),
-    },
-  );
-  const readRetry = retry(
-    handleWhen((e) => e instanceof FiveSimError && e.transient),
-    {
-      maxAttempts: options.retry?.retries ?? 3,
-      backoff: new ExponentialBackoff({
-        initialDelay: options.retry?.initialDelayMs ?? 500,
-        maxDelay: options.retry?.maxDelayMs ?? 8_000,
+  const policy = createUpstreamPolicy(options, {
+    isOutage: (e) =>
+      e instanceof FiveSimError &&
+      (e.kind === 'server_error' || e.kind === 'timeout' || e.kind === 'network'),
+    isTransient: (e) => e instanceof FiveSimError && e.transient,
+    timedOut: (call, ms, cause) =>
+      new FiveSimError('timeout', `5sim ${call.what}: no answer within ${ms} ms`, {
+        ambiguous: call.write,
+        cause,
       }),
-    },
-  );
+    circuitOpen: (call, cause) =>
+      new FiveSimError('server_error', `5sim ${call.what}: circuit open, provider presumed down`, {
+        circuitOpen: true,
+        cause,
+      }),
+  });
 
   const urlOf = (op: Operation) => {
     // Path segments are encoded by the caller; the origin is always the configured one.
@@ -88,14 +69,11 @@ export function createTransport(options: TransportOptions) {
       text = await response.text();
     } catch (cause) {
       if (signal.aborted) throw cause; // the timeout policy reports this one
-      const code = (cause as { cause?: { code?: unknown } }).cause?.code;
-      // A refused connection never reached the provider, so it cannot have taken effect.
-      const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-      throw new FiveSimError(
-        'network',
-        `5sim ${op.what}: network error (${String(code ?? (cause as Error).message)})`,
-        { ambiguous: op.write && !refused, cause },
-      );
+      const { code, refused } = networkFailure(cause);
+      throw new FiveSimError('network', `5sim ${op.what}: network error (${code})`, {
+        ambiguous: op.write && !refused,
+        cause,
+      });
     }
     if (response.status >= 300) throw errorFromResponse(response.status, text, op);
     // Errors arrive as plain text, `no free phones` even with a 200 (§B.3).
@@ -113,47 +91,7 @@ export function createTransport(options: TransportOptions) {
     }
   }
 
-  async function guarded(op: Operation): Promise<unknown> {
-    try {
-      return await breaker.execute(async () => {
-        try {
-          return await timeoutPolicy.execute(({ signal }) => attempt(op, signal));
-        } catch (error) {
-          if (error instanceof TaskCancelledError) {
-            throw new FiveSimError('timeout', `5sim ${op.what}: no answer within ${timeoutMs} ms`, {
-              ambiguous: op.write,
-              cause: error,
-            });
-          }
-          throw error;
-        }
-      });
-    } catch (error) {
-      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-        throw new FiveSimError('server_error', `5sim ${op.what}: circuit open, provider presumed down`, {
-          circuitOpen: true,
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
+  const send = (op: Operation): Promise<unknown> => policy.run(op, (signal) => attempt(op, signal));
 
-  const send = (op: Operation): Promise<unknown> =>
-    op.write ? guarded(op) : readRetry.execute(() => guarded(op));
-
-  function circuitState(): 'closed' | 'open' | 'half_open' | 'isolated' {
-    switch (breaker.state) {
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half_open';
-      case CircuitState.Isolated:
-        return 'isolated';
-      default:
-        return 'closed';
-    }
-  }
-
-  return { send, circuitState };
+  return { send, circuitState: policy.circuitState };
 }

@@ -5,31 +5,17 @@
  * `ambiguous`). A consecutive-failure circuit breaker fails fast while the provider is down.
  */
 import {
-  BrokenCircuitError,
-  CircuitState,
-  ConsecutiveBreaker,
-  ExponentialBackoff,
-  IsolatedCircuitError,
-  TaskCancelledError,
-  TimeoutStrategy,
-  circuitBreaker,
-  handleWhen,
-  retry,
-  timeout,
-  type CircuitBreakerPolicy,
-  type RetryPolicy,
-  type TimeoutPolicy,
-} from 'cockatiel';
+  type UpstreamPolicyOptions,
+  createUpstreamPolicy,
+  networkFailure,
+} from '../../platform/net/upstream-policy.js';
 import { TextVerifiedError, errorFromResponse } from './errors.js';
 import type { WireError } from './types.js';
 
 const API_PREFIX = '/api/pub/v2';
 
-export interface TransportOptions {
+export interface TransportOptions extends UpstreamPolicyOptions {
   baseUrl: string;
-  timeoutMs?: number;
-  retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
-  circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
   fetch?: typeof globalThis.fetch;
 }
 
@@ -58,33 +44,26 @@ export type Transport = ReturnType<typeof createTransport>;
 export function createTransport(options: TransportOptions) {
   const origin = new URL(options.baseUrl);
   const fetchImpl = options.fetch ?? globalThis.fetch;
-  const timeoutMs = options.timeoutMs ?? 10_000;
-
-  const timeoutPolicy: TimeoutPolicy = timeout(timeoutMs, {
-    strategy: TimeoutStrategy.Aggressive,
-    abortOnReturn: false,
-  });
-  const breaker: CircuitBreakerPolicy = circuitBreaker(
-    handleWhen(
-      (e) =>
-        e instanceof TextVerifiedError &&
-        (e.kind === 'server_error' || e.kind === 'timeout' || e.kind === 'network'),
-    ),
-    {
-      halfOpenAfter: options.circuitBreaker?.halfOpenAfterMs ?? 30_000,
-      breaker: new ConsecutiveBreaker(options.circuitBreaker?.consecutiveFailures ?? 5),
-    },
-  );
-  const readRetry: RetryPolicy = retry(
-    handleWhen((e) => e instanceof TextVerifiedError && e.transient),
-    {
-      maxAttempts: options.retry?.retries ?? 3,
-      backoff: new ExponentialBackoff({
-        initialDelay: options.retry?.initialDelayMs ?? 500,
-        maxDelay: options.retry?.maxDelayMs ?? 8_000,
+  const policy = createUpstreamPolicy(options, {
+    isOutage: (e) =>
+      e instanceof TextVerifiedError &&
+      (e.kind === 'server_error' || e.kind === 'timeout' || e.kind === 'network'),
+    isTransient: (e) => e instanceof TextVerifiedError && e.transient,
+    timedOut: (call, ms, cause) =>
+      new TextVerifiedError('timeout', `TextVerified ${call.what}: no answer within ${ms} ms`, {
+        ambiguous: call.write,
+        cause,
       }),
-    },
-  );
+    circuitOpen: (call, cause) =>
+      new TextVerifiedError(
+        'server_error',
+        `TextVerified ${call.what}: circuit open, provider presumed down`,
+        {
+          circuitOpen: true,
+          cause,
+        },
+      ),
+  });
 
   const url = (path: string, query?: Record<string, string | undefined>) => {
     const target = new URL(`${API_PREFIX}${path}`, origin);
@@ -129,17 +108,11 @@ export function createTransport(options: TransportOptions) {
       text = await response.text();
     } catch (cause) {
       if (signal.aborted) throw cause; // the timeout policy reports this one
-      const code = (cause as { cause?: { code?: unknown } }).cause?.code;
-      // A refused connection never reached the provider, so it cannot have taken effect.
-      const refused = code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
-      throw new TextVerifiedError(
-        'network',
-        `TextVerified ${op.what}: network error (${String(code ?? (cause as Error).message)})`,
-        {
-          ambiguous: op.write && !refused,
-          cause,
-        },
-      );
+      const { code, refused } = networkFailure(cause);
+      throw new TextVerifiedError('network', `TextVerified ${op.what}: network error (${code})`, {
+        ambiguous: op.write && !refused,
+        cause,
+      });
     }
     let json: unknown = null;
     if (text.length > 0) {
@@ -156,55 +129,8 @@ export function createTransport(options: TransportOptions) {
     return { status: response.status, headers: response.headers, json };
   }
 
-  async function guarded(op: Operation, token: string | undefined): Promise<RawResponse> {
-    try {
-      return await breaker.execute(async () => {
-        try {
-          return await timeoutPolicy.execute(({ signal }) => attempt(op, token, signal));
-        } catch (error) {
-          if (error instanceof TaskCancelledError) {
-            throw new TextVerifiedError(
-              'timeout',
-              `TextVerified ${op.what}: no answer within ${timeoutMs} ms`,
-              {
-                ambiguous: op.write,
-                cause: error,
-              },
-            );
-          }
-          throw error;
-        }
-      });
-    } catch (error) {
-      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-        throw new TextVerifiedError(
-          'server_error',
-          `TextVerified ${op.what}: circuit open, provider presumed down`,
-          {
-            circuitOpen: true,
-            cause: error,
-          },
-        );
-      }
-      throw error;
-    }
-  }
-
   const send = (op: Operation, token: string | undefined): Promise<RawResponse> =>
-    op.write ? guarded(op, token) : readRetry.execute(() => guarded(op, token));
+    policy.run(op, (signal) => attempt(op, token, signal));
 
-  function circuitState(): 'closed' | 'open' | 'half_open' | 'isolated' {
-    switch (breaker.state) {
-      case CircuitState.Open:
-        return 'open';
-      case CircuitState.HalfOpen:
-        return 'half_open';
-      case CircuitState.Isolated:
-        return 'isolated';
-      default:
-        return 'closed';
-    }
-  }
-
-  return { url, followLink, send, circuitState };
+  return { url, followLink, send, circuitState: policy.circuitState };
 }
