@@ -1,52 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { call as httpCall } from '../../test/support/http-call.js';
 import type { Buyer, BenchSystem } from './system.js';
 
 /** The benchmark's clients: plain HTTP (fetch, keep-alive) against the app processes. */
 
-export interface Answer {
-  status: number;
-  ms: number;
-  body: Record<string, unknown>;
-  /** The Retry-After header, when the answer had one (a 503 or 429 must). */
-  retryAfter?: string | null;
-}
+type HttpAnswer = Awaited<ReturnType<typeof httpCall>>;
+/** What a client saw; answers the bench makes itself (not over HTTP) carry no header or code. */
+export type Answer = Pick<HttpAnswer, 'status' | 'ms' | 'body'> &
+  Partial<Pick<HttpAnswer, 'retryAfter' | 'code'>>;
 
-export async function call(
-  base: string,
-  method: string,
-  url: string,
-  options: { token?: string; body?: unknown; idempotencyKey?: string; timeoutMs?: number } = {},
-): Promise<Answer> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-      },
-      body: options.body !== undefined ? JSON.stringify(options.body) : null,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 60_000),
-    });
-    const text = await response.text();
-    let body: Record<string, unknown> = {};
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      body = { raw: text.slice(0, 200) };
-    }
-    return {
-      status: response.status,
-      ms: performance.now() - started,
-      body,
-      retryAfter: response.headers.get('retry-after'),
-    };
-  } catch (error) {
-    // 0: no HTTP answer at all (refused, reset, or the client's own deadline).
-    return { status: 0, ms: performance.now() - started, body: { error: String(error) } };
-  }
-}
+/** The tests' HTTP client, with a benchmark's longer deadline (queues form under load). */
+export const call = (...[base, method, url, options = {}]: Parameters<typeof httpCall>): Promise<Answer> =>
+  httpCall(base, method, url, { timeoutMs: 60_000, ...options });
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;

@@ -184,57 +184,7 @@ async function waitForHealthz(base: string, app: AppProcess): Promise<void> {
   throw new Error(`the app did not answer /healthz in time:\n${app.output()}`);
 }
 
-/** One HTTP call of a client, with its own deadline (a hang fails it instead of the test). */
-export async function call(
-  base: string,
-  method: string,
-  url: string,
-  options: { token?: string; body?: unknown; timeoutMs?: number; idempotencyKey?: string } = {},
-): Promise<{
-  status: number;
-  ms: number;
-  retryAfter: string | null;
-  code: string | undefined;
-  body: Record<string, unknown>;
-}> {
-  const started = performance.now();
-  try {
-    const response = await fetch(`${base}${url}`, {
-      method,
-      headers: {
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-        ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : {}),
-      },
-      body: options.body !== undefined ? JSON.stringify(options.body) : null,
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-    const text = await response.text();
-    let body: Record<string, unknown> = {};
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      body = { raw: text.slice(0, 200) };
-    }
-    return {
-      status: response.status,
-      ms: performance.now() - started,
-      retryAfter: response.headers.get('retry-after'),
-      code: (body.error as { code?: string } | undefined)?.code,
-      body,
-    };
-  } catch (error) {
-    // 0 = no HTTP answer: refused (process down) or the client's own deadline (a hang).
-    const name = (error as Error).name;
-    return {
-      status: name === 'TimeoutError' ? -1 : 0,
-      ms: performance.now() - started,
-      retryAfter: null,
-      code: undefined,
-      body: { error: String(error) },
-    };
-  }
-}
+export { call } from '../support/http-call.js';
 
 export const newKey = () => randomUUID();
 

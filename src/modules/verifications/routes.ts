@@ -7,6 +7,7 @@ import { type AccessCheck, type AccessWatch, createAccessWatch } from '../../pla
 import { errorBody } from '../../platform/http/error-handler.js';
 import { principalOf, requireConfirmedEmail, requireScope, requireUser } from '../../platform/http/guards.js';
 import type { Principal } from '../../platform/http/principal.js';
+import type { RouteRateLimit } from '../../platform/http/rate-limit.js';
 import { SECURITY_HEADERS } from '../../platform/http/security-headers.js';
 import type { Config } from '../../platform/config.js';
 import type { Logger } from '../../platform/logger.js';
@@ -63,6 +64,14 @@ export interface VerificationRoutesDeps {
 
 export function registerVerificationRoutes(app: FastifyInstance, deps: VerificationRoutesDeps): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  // One counter for purchases and renewals alike; the tier row decides from the first purchase on
+  // (read through the tiers cache).
+  const purchaseRateLimit: RouteRateLimit = {
+    name: 'verification-purchase',
+    points: async (request) => (await deps.tiers.get(principalOf(request).tier)).purchaseRatePerMinute,
+    durationSeconds: 60,
+    key: 'user',
+  };
   const service = deps.verifications;
   const access = createAccessWatch(deps.access, deps.logger);
   app.addHook('onClose', async () => access.close());
@@ -96,16 +105,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
           'provider_rejected',
           'provider_unavailable',
         ],
-        rateLimits: [
-          {
-            name: 'verification-purchase',
-            // The tier row decides from the first purchase on (read through the tiers cache).
-            points: async (request) =>
-              (await deps.tiers.get(principalOf(request).tier)).purchaseRatePerMinute,
-            durationSeconds: 60,
-            key: 'user',
-          },
-        ],
+        rateLimits: [purchaseRateLimit],
       },
     },
     async (request, reply) => {
@@ -212,15 +212,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
             'provider_rejected',
             'provider_unavailable',
           ],
-          rateLimits: [
-            {
-              name: 'verification-purchase',
-              points: async (request) =>
-                (await deps.tiers.get(principalOf(request).tier)).purchaseRatePerMinute,
-              durationSeconds: 60,
-              key: 'user',
-            },
-          ],
+          rateLimits: [purchaseRateLimit],
         },
       },
       async (request, reply) => {
