@@ -17,12 +17,10 @@
  * A window's figure is hidden (null) when fewer than `minOrders` orders count in it. One aggregate
  * query computes every group (GROUPING SETS: per provider, all providers, and all countries) and
  * the result is kept for `cacheSeconds`, so catalogue listings and quotes never scan orders.
- * Kept apart from store.ts: a read-only aggregate over finished orders, not part of any order's life.
  */
-import { and, gte, lte, type SQL, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import type { ProviderName } from './domain.js';
-import { verifications } from './schema.js';
+import * as store from './store.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_WINDOW_MS = 24 * HOUR_MS;
@@ -97,39 +95,6 @@ export function deliveryFigure(counts: Counts, minOrders: number): DeliveryFigur
   };
 }
 
-/** The aggregate rows: one per (service, country, provider), (service, country) and (service). */
-async function aggregate(db: Db, now: Date) {
-  const v = verifications;
-  const counted = sql`(${v.status} in ('completed', 'expired') or (${v.status} = 'canceled' and ${v.phoneNumber} is not null))`;
-  const delivered = sql`${v.status} = 'completed'`;
-  const lastDay = gte(v.createdAt, new Date(now.getTime() - DAY_WINDOW_MS));
-  const secondsToCode = sql`extract(epoch from ${v.completedAt} - ${v.createdAt})::float8`;
-  const median = (filter: SQL) =>
-    sql<
-      number | null
-    >`percentile_cont(0.5) within group (order by ${secondsToCode}) filter (where ${filter})`.mapWith(Number);
-  const countWhere = (filter: SQL) => sql<number>`count(*) filter (where ${filter})`.mapWith(Number);
-  return db
-    .select({
-      service: v.service,
-      country: v.country,
-      provider: v.provider,
-      // 0: one provider, 1: all providers of a country, 3: all countries and providers.
-      level: sql<number>`grouping(${v.country}, ${v.provider})`.mapWith(Number),
-      orders7d: sql<number>`count(*)`.mapWith(Number),
-      delivered7d: countWhere(delivered),
-      median7d: median(delivered),
-      orders24h: countWhere(lastDay),
-      delivered24h: countWhere(sql`${lastDay} and ${delivered}`),
-      median24h: median(sql`${lastDay} and ${delivered}`),
-    })
-    .from(v)
-    .where(and(gte(v.createdAt, new Date(now.getTime() - WEEK_WINDOW_MS)), lte(v.createdAt, now), counted))
-    .groupBy(
-      sql`grouping sets ((${v.service}, ${v.country}, ${v.provider}), (${v.service}, ${v.country}), (${v.service}))`,
-    );
-}
-
 const key = (...parts: string[]) => parts.join('|');
 
 /** Runs the aggregate once and answers look-ups from it. */
@@ -138,7 +103,11 @@ export async function computeDeliverySnapshot(
   minOrders: number,
   now: Date = new Date(),
 ): Promise<DeliverySnapshot> {
-  const rows = await aggregate(db, now);
+  const rows = await store.deliveryAggregate(db, {
+    now,
+    weekStart: new Date(now.getTime() - WEEK_WINDOW_MS),
+    dayStart: new Date(now.getTime() - DAY_WINDOW_MS),
+  });
   const overall = new Map<string, DeliveryWindows>();
   const byProvider = new Map<string, ProviderDeliveryStats>();
   for (const row of rows) {

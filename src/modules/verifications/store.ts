@@ -6,6 +6,7 @@ import {
   count,
   desc,
   eq,
+  gte,
   inArray,
   isNotNull,
   isNull,
@@ -456,4 +457,41 @@ export async function claimedProviderIds(
     .from(verifications)
     .where(and(eq(verifications.provider, provider), inArray(verifications.providerId, ids)));
   return new Set(rows.map((r) => r.providerId).filter((id): id is string => id !== null));
+}
+
+/**
+ * Delivery figures' raw counts over finished orders created in [weekStart, now]: one row per
+ * (service, country, provider), (service, country) and (service). What counts is set out in
+ * delivery-stats.ts: completed = delivered; expired, and canceled with a number = not delivered.
+ */
+export async function deliveryAggregate(db: Db, w: { now: Date; weekStart: Date; dayStart: Date }) {
+  const v = verifications;
+  const counted = sql`(${v.status} in ('completed', 'expired') or (${v.status} = 'canceled' and ${v.phoneNumber} is not null))`;
+  const delivered = sql`${v.status} = 'completed'`;
+  const lastDay = gte(v.createdAt, w.dayStart);
+  const secondsToCode = sql`extract(epoch from ${v.completedAt} - ${v.createdAt})::float8`;
+  const median = (filter: SQL) =>
+    sql<
+      number | null
+    >`percentile_cont(0.5) within group (order by ${secondsToCode}) filter (where ${filter})`.mapWith(Number);
+  const countWhere = (filter: SQL) => sql<number>`count(*) filter (where ${filter})`.mapWith(Number);
+  return db
+    .select({
+      service: v.service,
+      country: v.country,
+      provider: v.provider,
+      // 0: one provider, 1: all providers of a country, 3: all countries and providers.
+      level: sql<number>`grouping(${v.country}, ${v.provider})`.mapWith(Number),
+      orders7d: sql<number>`count(*)`.mapWith(Number),
+      delivered7d: countWhere(delivered),
+      median7d: median(delivered),
+      orders24h: countWhere(lastDay),
+      delivered24h: countWhere(sql`${lastDay} and ${delivered}`),
+      median24h: median(sql`${lastDay} and ${delivered}`),
+    })
+    .from(v)
+    .where(and(gte(v.createdAt, w.weekStart), lte(v.createdAt, w.now), counted))
+    .groupBy(
+      sql`grouping sets ((${v.service}, ${v.country}, ${v.provider}), (${v.service}, ${v.country}), (${v.service}))`,
+    );
 }
