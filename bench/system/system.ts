@@ -78,9 +78,9 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function spawnChild(args: string[], env: Record<string, string>): Child {
+function spawnChild(args: string[], env: Record<string, string>, nodeArgs: string[] = []): Child {
   const { DATABASE_URL: _d, REDIS_URL: _r, APP_SECRET: _s, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', ...args], {
     cwd: root,
     env: { ...inherited, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -137,9 +137,11 @@ export async function startBenchSystem(options: {
     },
     paystack: { secretKey: `sk_test_${secret()}`, webhookUrl: `${base}/api/v1/hooks/paystack` },
   };
-  const sandboxProcess = spawnChild(['bench/system/sandboxes-process.ts'], {
-    BENCH_SANDBOXES: JSON.stringify(settings),
-  });
+  const sandboxProcess = spawnChild(
+    ['bench/system/sandboxes-process.ts'],
+    { BENCH_SANDBOXES: JSON.stringify(settings) },
+    process.env.BENCH_SANDBOX_NODE_ARGS?.split(' ').filter(Boolean),
+  );
   let sandboxes: { tv: string; paystack: string } | undefined;
   await waitFor('the sandboxes', sandboxProcess, async () => {
     const line = /READY (\{.*\})/.exec(sandboxProcess.output());
@@ -204,7 +206,9 @@ export async function startBenchSystem(options: {
   // One after another: the first migrates (nothing to do here) and the others find it done.
   try {
     for (const [i, port] of ports.entries()) {
-      const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port) });
+      // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the app.
+      const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port) }, nodeArgs);
       apps.push(app);
       await waitFor(`app instance ${i + 1}`, app, async () => {
         const response = await fetch(`${instances[i]}/healthz`);
@@ -314,7 +318,10 @@ export async function startBenchSystem(options: {
       await proxy?.close();
       await helper.close().catch(() => undefined);
       await database.close().catch(() => undefined);
-      await admin.query(`drop database if exists "${databaseName}" with (force)`).catch(() => undefined);
+      // BENCH_KEEP_DATABASE keeps it for a look afterwards (e.g. pgbench -r on a kept script).
+      if (!process.env.BENCH_KEEP_DATABASE) {
+        await admin.query(`drop database if exists "${databaseName}" with (force)`).catch(() => undefined);
+      }
       await admin.end();
     },
   };
