@@ -75,7 +75,8 @@ function redisBus(
   let lastFailureLog = 0;
   const connect = () => {
     if (!ready) {
-      const s = redis.duplicate();
+      // A subscriber connection takes no other commands: nothing to pipeline.
+      const s = redis.duplicate({ enableAutoPipelining: false });
       subscriber = s;
       s.on('error', () => undefined);
       s.on('message', (_channel: string, message: string) => deliver(message));
