@@ -199,9 +199,23 @@ describe('verifications', () => {
     expect(await client.getBalance()).toBe(10_000);
   });
 
-  it('refuses too many unfinished verifications', async () => {
-    const { client } = await setup({ maxUnfinished: 2 });
+  it('refuses too many unfinished verifications, and counts a slot free once its order finishes', async () => {
+    let clock = Date.parse('2026-11-25T12:00:00Z');
+    const now = () => new Date(clock);
+    const { sandbox, client } = await setup({ maxUnfinished: 2, now, verificationTtlMs: 60_000 }, { now });
+    const first = await buy(client);
+    clock += 1_000;
+    const second = await buy(client);
+    expect((await caught(buy(client))).kind).toBe('too_many_unfinished');
+    // A code ends the first: its slot is free.
+    sandbox.control.deliverSms(first.id);
+    const third = await buy(client);
+    expect((await caught(buy(client))).kind).toBe('too_many_unfinished');
+    await client.cancelVerification(third.id);
+    clock += 5_000;
     await buy(client);
+    // The second's window passes (nobody asked about it): timed out, its slot free too.
+    clock = second.createdAt.getTime() + 60_001;
     await buy(client);
     expect((await caught(buy(client))).kind).toBe('too_many_unfinished');
   });

@@ -46,6 +46,13 @@ export class SandboxState {
   createLatencyMs = 0;
   private readonly idempotency = new Map<string, { state: 'in_flight' } | { state: 'done'; id: string }>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /**
+   * Ids of the non-mock verifications in state pending, in creation order, and their numbers: the
+   * unfinished limit and the number-clash check read these instead of every verification ever made
+   * (a long benchmark holds thousands). Kept by `enterPending` / `leavePending`.
+   */
+  private readonly pending = new Set<string>();
+  private readonly pendingNumbers = new Map<string, number>();
   private closed = false;
   private readonly account: SandboxAccount;
 
@@ -65,11 +72,47 @@ export class SandboxState {
         String(Math.floor(this.opts.random() * 100)).padStart(2, '0');
       const line = String(Math.floor(this.opts.random() * 10_000)).padStart(4, '0');
       const number = `${area}${exchange}${line}`;
-      const clash = [...this.verifications.values()].some(
-        (v) => v.number === number && v.state === 'verificationPending',
-      );
-      if (!clash) return number;
+      if (!this.numberInUse(number)) return number;
     }
+  }
+
+  private numberInUse(number: string): boolean {
+    if (this.pendingNumbers.has(number)) return true;
+    for (const v of this.verifications.values()) {
+      if (v.mock && v.number === number && v.state === 'verificationPending') return true;
+    }
+    return false;
+  }
+
+  private enterPending(v: SandboxVerification): void {
+    if (v.mock) return;
+    this.pending.add(v.id);
+    this.pendingNumbers.set(v.number, (this.pendingNumbers.get(v.number) ?? 0) + 1);
+  }
+
+  /** Every way out of pending goes through here (completed, canceled, reported, timed out). */
+  private leavePending(v: SandboxVerification, state: SandboxVerification['state']): void {
+    if (this.pending.delete(v.id)) {
+      const left = (this.pendingNumbers.get(v.number) ?? 1) - 1;
+      if (left > 0) this.pendingNumbers.set(v.number, left);
+      else this.pendingNumbers.delete(v.number);
+    }
+    v.state = state;
+  }
+
+  /**
+   * Unfinished (pending) verifications, after timing out those whose window has passed. Windows all
+   * have the same length, so the oldest end first: the walk stops at the first one still running.
+   */
+  private unfinishedCount(): number {
+    const now = this.opts.now().getTime();
+    for (const id of this.pending) {
+      const v = this.verifications.get(id)!;
+      if (v.frozen) continue;
+      if (now < v.endsAt.getTime()) break;
+      this.refresh(v);
+    }
+    return this.pending.size;
   }
 
   private schedule(delayMs: number, fn: () => void): void {
@@ -165,10 +208,7 @@ export class SandboxState {
     if (original.mock) {
       v = mockRenewal(original, now, this.opts.verificationTtlMs);
     } else {
-      const unfinished = [...this.verifications.values()].filter(
-        (x) => !x.mock && this.refresh(x).state === 'verificationPending',
-      );
-      if (unfinished.length >= this.opts.maxUnfinished)
+      if (this.unfinishedCount() >= this.opts.maxUnfinished)
         throw bad('Too many unfinished verifications.', 'TooManyUnfinishedVerifications');
       const price = original.totalCostCents;
       if (this.account.balanceCents < price)
@@ -192,6 +232,7 @@ export class SandboxState {
     }
     if (!original.frozen) original.renewedBy = v.id;
     this.verifications.set(v.id, v);
+    this.enterPending(v);
     this.opts.webhooks.send('v2.reservation.created', { id: v.id, type: 'verification' });
     if (v.capability !== 'voice') {
       this.schedule(this.opts.smsDelayMs, () => {
@@ -292,10 +333,7 @@ export class SandboxState {
     }
     if (service.stock <= 0)
       throw bad(`No numbers are available for ${service.displayName} right now.`, 'Unavailable');
-    const unfinished = [...this.verifications.values()].filter(
-      (v) => !v.mock && this.refresh(v).state === 'verificationPending',
-    );
-    if (unfinished.length >= this.opts.maxUnfinished) {
+    if (this.unfinishedCount() >= this.opts.maxUnfinished) {
       throw bad(
         'Too many unfinished verifications; complete or cancel some first.',
         'TooManyUnfinishedVerifications',
@@ -328,6 +366,7 @@ export class SandboxState {
       idempotencyKey,
     };
     this.verifications.set(v.id, v);
+    this.enterPending(v);
     this.opts.webhooks.send('v2.reservation.created', { id: v.id, type: 'verification' });
     if (capability !== 'voice') {
       this.schedule(this.opts.smsDelayMs, () => {
@@ -415,7 +454,7 @@ export class SandboxState {
     v.sms.push(sms);
     // A late SMS (after timeout/cancel) is kept and shown, but does not change the state.
     if (v.state === 'verificationPending') {
-      v.state = 'verificationCompleted';
+      this.leavePending(v, 'verificationCompleted');
       v.completedAt = sms.createdAt;
       v.reusableUntil = new Date(sms.createdAt.getTime() + this.opts.reuseWindowMs);
       v.reactivatableUntil = new Date(sms.createdAt.getTime() + this.opts.reactivateWindowMs);
@@ -443,7 +482,7 @@ export class SandboxState {
       );
     }
     if (v.frozen) return;
-    v.state = 'verificationCanceled';
+    this.leavePending(v, 'verificationCanceled');
     this.refund(v);
   }
 
@@ -453,7 +492,7 @@ export class SandboxState {
       throw bad(`A verification in state ${v.state} cannot be reported.`, 'CannotReport');
     if (v.frozen) return;
     const hadSms = v.sms.length > 0;
-    v.state = 'verificationReported';
+    this.leavePending(v, 'verificationReported');
     if (!hadSms) this.refund(v);
   }
 
@@ -466,7 +505,7 @@ export class SandboxState {
   }
 
   private timeOut(v: SandboxVerification): void {
-    v.state = 'verificationTimedOut';
+    this.leavePending(v, 'verificationTimedOut');
     this.refund(v);
   }
 
@@ -476,7 +515,9 @@ export class SandboxState {
   }
 
   smsList(filter: { reservationId?: string; to?: string }): SandboxSms[] {
-    const all = this.list().flatMap((v) => v.sms);
+    // One reservation's list (what a poller asks) without walking every verification.
+    const one = filter.reservationId ? this.verifications.get(filter.reservationId) : undefined;
+    const all = filter.reservationId ? (one ? this.refresh(one).sms : []) : this.list().flatMap((v) => v.sms);
     return all
       .filter((m) => (filter.reservationId ? m.reservationId === filter.reservationId : true))
       .filter((m) => (filter.to ? m.to === filter.to.replace(/^\+1/, '') : true))
