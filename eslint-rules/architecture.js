@@ -31,9 +31,14 @@ function locate(file) {
  * What each part of production code may import (packages are always allowed). Providers are
  * clients of one upstream each: they get their settings as options, and from the platform only
  * money.ts, the one shared conversion between decimal strings and minor units, and
- * net/upstream-policy.ts, the one shared timeout/retry/circuit-breaker policy of upstream calls.
+ * net/upstream-policy.ts, the one shared timeout/retry/circuit-breaker policy of upstream calls,
+ * and net/upstream-http.ts, the HTTP call itself.
  */
-const PROVIDER_SHARED = ['src/platform/money.ts', 'src/platform/net/upstream-policy.ts'];
+const PROVIDER_SHARED = [
+  'src/platform/money.ts',
+  'src/platform/net/upstream-policy.ts',
+  'src/platform/net/upstream-http.ts',
+];
 
 const layers = {
   platform: {
@@ -48,7 +53,7 @@ const layers = {
   },
   provider: {
     allows: (to, from) => to.unit === from.unit || PROVIDER_SHARED.includes(to.source),
-    rule: 'a provider imports only its own folder, src/platform/money.ts, src/platform/net/upstream-policy.ts and packages',
+    rule: 'a provider imports only its own folder, src/platform/money.ts, src/platform/net/upstream-policy.ts, src/platform/net/upstream-http.ts and packages',
     fix: 'take what the client needs as an option, passed in by the composition root',
   },
   module: {

@@ -29,7 +29,7 @@ const sandbox = (target: string) =>
   `Import boundary: src/sandbox/ imports only src/sandbox/ and packages, not ${target}. ` +
   'Fix: write the wire shape or parser here: sharing it with the client under test would hide a symmetric bug.';
 const provider = (target: string) =>
-  `Import boundary: a provider imports only its own folder, src/platform/money.ts, src/platform/net/upstream-policy.ts and packages, not ${target}. ` +
+  `Import boundary: a provider imports only its own folder, src/platform/money.ts, src/platform/net/upstream-policy.ts, src/platform/net/upstream-http.ts and packages, not ${target}. ` +
   'Fix: take what the client needs as an option, passed in by the composition root.';
 const moduleLayer = (target: string) =>
   `Import boundary: a module imports only modules, providers, src/platform/ and packages, not ${target}. ` +
@@ -200,11 +200,12 @@ describe('providers import only themselves, src/platform/money.ts and the upstre
     expect(await boundaryErrors(filePath, importOf(spec))).toEqual([provider(target)]);
   });
 
-  it('allows its own folder, src/platform/money.ts, the upstream policy and packages', async () => {
+  it('allows its own folder, src/platform/money.ts, the upstream policy and HTTP call, and packages', async () => {
     const code = importOf(
       './mapping.js',
       '../../platform/money.js',
       '../../platform/net/upstream-policy.js',
+      '../../platform/net/upstream-http.js',
       'cockatiel',
     );
     expect(await boundaryErrors('src/providers/textverified/client.ts', code)).toEqual([]);

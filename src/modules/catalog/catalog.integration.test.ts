@@ -10,6 +10,7 @@ import {
   type TextVerifiedSandbox,
 } from '../../sandbox/textverified/index.js';
 import { type Catalog, createCatalogService, LIST_LOOKUP_CONCURRENCY } from './service.js';
+import { type UpstreamSend, upstreamSend } from '../../platform/net/upstream-http.js';
 
 const ENV = { RATE_LIMIT_GLOBAL_PER_MINUTE: '0', CATALOG_CACHE_TTL_SECONDS: '3600' };
 const SERVICE_COUNT = defaultServices().length;
@@ -34,11 +35,11 @@ beforeAll(async () => {
     smsDelayMs: 3_600_000,
     hangMs: 1_000,
   });
-  const sandboxFetch: typeof fetch = async (input, init) => {
-    const lookup = /\/(pricing|inventory)\/verifications$/.test(String(input));
+  const watchedSend: UpstreamSend = async (url, init) => {
+    const lookup = /\/(pricing|inventory)\/verifications$/.test(url);
     if (lookup) lookups.max = Math.max(lookups.max, ++lookups.inFlight);
     try {
-      return await fetch(input, init);
+      return await upstreamSend(url, init);
     } finally {
       if (lookup) lookups.inFlight -= 1;
     }
@@ -50,7 +51,7 @@ beforeAll(async () => {
     timeoutMs: 500,
     retry: { retries: 1, initialDelayMs: 10, maxDelayMs: 20 },
     circuitBreaker: { consecutiveFailures: 1_000_000 },
-    fetch: sandboxFetch,
+    send: watchedSend,
   });
   app = await createTestApp({ database: testDb.database, providers: { textVerified: client }, env: ENV });
   trustTestPrincipalHeader(app);

@@ -96,9 +96,11 @@ export function createUpstreamPolicy(options: UpstreamPolicyOptions, errors: Ups
   };
 }
 
-/** A fetch that failed before any answer: its code, and whether the provider was never reached. */
+/** A request that failed before any answer: its code, and whether the provider was never reached. */
 export function networkFailure(cause: unknown): { code: string; refused: boolean } {
-  const code = (cause as { cause?: { code?: unknown } }).cause?.code;
+  // undici's request puts the system code on the error; fetch wraps it in `cause`.
+  const failure = cause as { code?: unknown; cause?: { code?: unknown } };
+  const code = failure.cause?.code ?? failure.code;
   return {
     code: String(code ?? (cause as Error).message),
     // A refused connection never reached the provider, so it cannot have taken effect.

@@ -10,7 +10,7 @@
  */
 import { FiveSimError } from './errors.js';
 import { centsToUnits, mapOrder, unitsToCents } from './mapping.js';
-import { createTransport } from './transport.js';
+import { createTransport, type TransportOptions } from './transport.js';
 import type {
   BuyActivationInput,
   FiveSimOffer,
@@ -38,7 +38,8 @@ export interface FiveSimClientOptions {
   retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
   /** Breaker: opens after N consecutive transient failures (default 5), half-opens after 30 s. */
   circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
-  fetch?: typeof globalThis.fetch;
+  /** How requests are sent (default undici on a keep-alive agent); tests wrap it to watch calls. */
+  send?: TransportOptions['send'];
 }
 
 export interface FiveSimClient {

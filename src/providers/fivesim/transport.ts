@@ -10,13 +10,15 @@ import {
   networkFailure,
 } from '../../platform/net/upstream-policy.js';
 import { FiveSimError, errorFromResponse, kindOfText } from './errors.js';
+import { type UpstreamSend, upstreamSend } from '../../platform/net/upstream-http.js';
 
 const API_PREFIX = '/v1';
 
 export interface TransportOptions extends UpstreamPolicyOptions {
   baseUrl: string;
   apiKey: string;
-  fetch?: typeof globalThis.fetch;
+  /** How requests are sent (default `upstreamSend`); tests wrap it to watch calls. */
+  send?: UpstreamSend;
 }
 
 export interface Operation {
@@ -34,7 +36,7 @@ export type Transport = ReturnType<typeof createTransport>;
 
 export function createTransport(options: TransportOptions) {
   const origin = new URL(options.baseUrl);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const sendRequest = options.send ?? upstreamSend;
   const policy = createUpstreamPolicy(options, {
     isOutage: (e) =>
       e instanceof FiveSimError &&
@@ -62,11 +64,9 @@ export function createTransport(options: TransportOptions) {
   async function attempt(op: Operation, signal: AbortSignal): Promise<unknown> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (op.auth) headers.Authorization = `Bearer ${options.apiKey}`;
-    let response: Response;
-    let text: string;
+    let response: Awaited<ReturnType<UpstreamSend>>;
     try {
-      response = await fetchImpl(urlOf(op), { method: 'GET', headers, signal, redirect: 'manual' });
-      text = await response.text();
+      response = await sendRequest(urlOf(op), { method: 'GET', headers, signal });
     } catch (cause) {
       if (signal.aborted) throw cause; // the timeout policy reports this one
       const { code, refused } = networkFailure(cause);
@@ -75,6 +75,7 @@ export function createTransport(options: TransportOptions) {
         cause,
       });
     }
+    const text = response.text;
     if (response.status >= 300) throw errorFromResponse(response.status, text, op);
     // Errors arrive as plain text, `no free phones` even with a 200 (§B.3).
     if (kindOfText(text)) throw errorFromResponse(response.status, text, op);

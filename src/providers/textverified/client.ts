@@ -10,7 +10,7 @@ import { createAuthenticatedRequest } from './auth.js';
 import { TextVerifiedError } from './errors.js';
 import { mapSms, mapVerification, mapVerificationSummary } from './mapping.js';
 import { decimalToMinorUnits, minorUnitsToDecimalNumber } from '../../platform/money.js';
-import { createTransport, type RawResponse } from './transport.js';
+import { createTransport, type RawResponse, type TransportOptions } from './transport.js';
 import type {
   Capability,
   CreateVerificationInput,
@@ -51,8 +51,8 @@ export interface TextVerifiedClientOptions {
   retry?: { retries?: number; initialDelayMs?: number; maxDelayMs?: number };
   /** Breaker: opens after N consecutive transient failures (default 5), half-opens after 30 s. */
   circuitBreaker?: { consecutiveFailures?: number; halfOpenAfterMs?: number };
-  /** Injected fetch (default the global one). */
-  fetch?: typeof globalThis.fetch;
+  /** How requests are sent (default undici on a keep-alive agent); tests wrap it to watch calls. */
+  send?: TransportOptions['send'];
 }
 
 export interface TextVerifiedClient {
@@ -142,7 +142,7 @@ export function createTextVerifiedClient(options: TextVerifiedClientOptions): Te
    * `ambiguous` (with the id when the link named it).
    */
   async function readBackCreated(res: RawResponse, what: string): Promise<TextVerifiedVerification> {
-    const link = (res.json as Partial<WireLink> | null)?.href ?? res.headers.get('location');
+    const link = (res.json as Partial<WireLink> | null)?.href ?? res.header('location');
     let target: string;
     try {
       target = followLink(link, what);

@@ -9,6 +9,7 @@ import {
   createUpstreamPolicy,
   networkFailure,
 } from '../../platform/net/upstream-policy.js';
+import { type UpstreamSend, upstreamSend } from '../../platform/net/upstream-http.js';
 import { TextVerifiedError, errorFromResponse } from './errors.js';
 import type { WireError } from './types.js';
 
@@ -16,7 +17,8 @@ const API_PREFIX = '/api/pub/v2';
 
 export interface TransportOptions extends UpstreamPolicyOptions {
   baseUrl: string;
-  fetch?: typeof globalThis.fetch;
+  /** How requests are sent (default `upstreamSend`); tests wrap it to watch calls. */
+  send?: UpstreamSend;
 }
 
 export interface Operation {
@@ -35,7 +37,8 @@ export interface Operation {
 
 export interface RawResponse {
   status: number;
-  headers: Headers;
+  /** A response header by lower-case name. */
+  header(name: string): string | null;
   json: unknown;
 }
 
@@ -43,7 +46,7 @@ export type Transport = ReturnType<typeof createTransport>;
 
 export function createTransport(options: TransportOptions) {
   const origin = new URL(options.baseUrl);
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const sendRequest = options.send ?? upstreamSend;
   const policy = createUpstreamPolicy(options, {
     isOutage: (e) =>
       e instanceof TextVerifiedError &&
@@ -101,11 +104,9 @@ export function createTransport(options: TransportOptions) {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(op.body);
     }
-    let response: Response;
-    let text: string;
+    let response: Awaited<ReturnType<UpstreamSend>>;
     try {
-      response = await fetchImpl(op.url, { method: op.method, headers, body, signal, redirect: 'manual' });
-      text = await response.text();
+      response = await sendRequest(op.url, { method: op.method, headers, body, signal });
     } catch (cause) {
       if (signal.aborted) throw cause; // the timeout policy reports this one
       const { code, refused } = networkFailure(cause);
@@ -114,6 +115,7 @@ export function createTransport(options: TransportOptions) {
         cause,
       });
     }
+    const text = response.text;
     let json: unknown = null;
     if (text.length > 0) {
       try {
@@ -126,7 +128,7 @@ export function createTransport(options: TransportOptions) {
       const errorBody = json && typeof json === 'object' ? (json as Partial<WireError>) : null;
       throw errorFromResponse(response.status, errorBody, { write: op.write, what: op.what });
     }
-    return { status: response.status, headers: response.headers, json };
+    return { status: response.status, header: response.header, json };
   }
 
   const send = (op: Operation, token: string | undefined): Promise<RawResponse> =>
