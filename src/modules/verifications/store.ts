@@ -342,7 +342,9 @@ function dueAt(provider: ProviderName, now: Date): SQL {
   const { firstAfterMs, everyMs } = SMS_POLL_CADENCE[provider];
   // Without a delay the first poll needs no clock comparison (the app's and the database's clocks may differ).
   const firstDue =
-    firstAfterMs > 0 ? and(isNull(v.polledAt), lte(v.createdAt, before(now, firstAfterMs))) : isNull(v.polledAt);
+    firstAfterMs > 0
+      ? and(isNull(v.polledAt), lte(v.createdAt, before(now, firstAfterMs)))
+      : isNull(v.polledAt);
   return and(eq(v.provider, provider), or(firstDue, lte(v.polledAt, before(now, everyMs))))!;
 }
 
