@@ -7,6 +7,26 @@ export type ProviderName = (typeof PROVIDERS)[number];
 export const isProviderName = (value: string): value is ProviderName =>
   PROVIDERS.some((name) => name === value);
 
+/**
+ * How often the SMS poller reads one active order's SMS list at its provider: the first time
+ * `firstAfterMs` after the order's creation, then every `everyMs` after its last poll.
+ */
+export interface SmsPollCadence {
+  firstAfterMs: number;
+  everyMs: number;
+}
+
+/**
+ * Each provider's poll cadence, set by how its SMS reach us. A provider that pushes every SMS by
+ * webhook is polled only as a fallback for a lost webhook, and not right after the purchase (the
+ * webhook normally comes first; the expiry sweep still looks once more before an order expires).
+ * A provider without webhooks gets its codes only through the poller: at once, and often.
+ */
+export const SMS_POLL_CADENCE: Readonly<Record<ProviderName, SmsPollCadence>> = {
+  textverified: { firstAfterMs: 60_000, everyMs: 60_000 },
+  fivesim: { firstAfterMs: 0, everyMs: 5_000 },
+};
+
 /** An admin's rule for one service: only the pinned provider, or none of the disabled ones. */
 export interface RoutingRule {
   service: string;

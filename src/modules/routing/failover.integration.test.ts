@@ -649,12 +649,14 @@ describe('polling', () => {
     fs.control.deliverSms(fsId, { code: '445566' });
     tv.control.injectFault({ path: 'sms', method: 'GET', mode: 'error', count: 100 });
 
-    await app.services.verifications.pollActive();
+    // TextVerified's orders are polled (a fallback to its webhook) a minute after their purchase, then each minute.
+    const at = (minutes: number) => new Date(Date.now() + minutes * 61_000);
+    await app.services.verifications.pollActive({ now: at(1) });
     expect(await orderRow(fsOrder)).toMatchObject({ status: 'completed' });
     expect(await orderRow(tvOrder)).toMatchObject({ status: 'active' });
 
     tv.control.clearFaults();
-    await app.services.verifications.pollActive();
+    await app.services.verifications.pollActive({ now: at(2) });
     expect(await orderRow(tvOrder)).toMatchObject({ status: 'completed' });
     expect(await wallet(atTv.userId)).toEqual({ balance: 1_000 - WHATSAPP_PAYG, held: 0 });
     await expectLedgerOk();

@@ -3,6 +3,8 @@ export {
   PROVIDERS,
   type ProviderName,
   type RoutingRule,
+  SMS_POLL_CADENCE,
+  type SmsPollCadence,
   allowedProviders,
   isProviderName,
   rankProviders,

@@ -134,22 +134,43 @@ async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Prom
   );
 }
 
-/** The polling side of intake: every active order's SMS list (the webhook is the fast path). */
+/**
+ * The polling side of intake (the webhook is the fast path): the SMS lists of the active orders
+ * due for a poll at `now` by their provider's cadence (SMS_POLL_CADENCE), at most `limit` a cycle,
+ * least recently polled first. Every order read is marked polled at `now`, its poll failed or not:
+ * a failing one waits for its next due time instead of holding its place ahead of the rest.
+ */
 export async function pollActive(
   deps: VerificationDeps,
-  opts: { limit?: number; concurrency?: number } = {},
+  opts: { limit?: number; concurrency?: number; now?: Date } = {},
 ) {
-  if (deps.routing.configured().length === 0) return { polled: 0, taken: 0 };
-  const rows = await store.activeWithProvider(deps.db, opts.limit ?? 500);
+  if (deps.routing.configured().length === 0) return { polled: 0, taken: 0, failed: 0 };
+  const now = opts.now ?? new Date();
+  const rows = await store.dueForPoll(deps.db, now, opts.limit ?? 500);
   let taken = 0;
-  await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
-    try {
-      taken += await pollVerification(deps, row);
-    } catch (error) {
-      deps.logger.warn({ err: error, verificationId: row.id }, 'polling SMS failed');
-    }
-  });
-  return { polled: rows.length, taken };
+  let failed = 0;
+  try {
+    await eachLimited(rows, opts.concurrency ?? 8, async (row) => {
+      try {
+        // Read first, then add: `taken += await …` would add to the value read before the await
+        // and lose what the concurrent polls added meanwhile.
+        const read = await pollVerification(deps, row);
+        taken += read;
+      } catch (error) {
+        failed++;
+        deps.logger.warn({ err: error, verificationId: row.id }, 'polling SMS failed');
+      }
+    });
+  } finally {
+    // Marked at the cycle's start, the instant the due check used: with a cadence equal to the
+    // loop's period (jobs.ts), an order marked at the cycle's end would be due only a cycle later.
+    await store.markPolled(
+      deps.db,
+      rows.map((row) => row.id),
+      now,
+    );
+  }
+  return { polled: rows.length, taken, failed };
 }
 
 // ---------------------------------------------------------------- expiry

@@ -1,6 +1,7 @@
 /** Background work of verifications, on pg-boss (one scheduled run per minute across all workers). */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Jobs } from '../../platform/jobs.js';
+import { SMS_POLL_CADENCE } from '../routing/index.js';
 import type { VerificationsService } from './service.js';
 
 export const VERIFICATION_JOBS = {
@@ -10,8 +11,11 @@ export const VERIFICATION_JOBS = {
   upstream: 'verifications.upstream-actions',
 } as const;
 
-/** The poller runs every POLL_EVERY_MS inside its one-minute slot (cron has minute resolution). */
-const POLL_EVERY_MS = 5_000;
+/**
+ * The poller runs every POLL_EVERY_MS inside its one-minute slot (cron has minute resolution): as
+ * often as the most frequent provider cadence asks; each cycle polls only the orders then due.
+ */
+const POLL_EVERY_MS = Math.min(...Object.values(SMS_POLL_CADENCE).map((cadence) => cadence.everyMs));
 const POLL_SLOT_MS = 55_000;
 
 export interface VerificationJobsDeps {

@@ -79,6 +79,11 @@ export const verifications = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true }),
+    /**
+     * When the SMS poller last read the order's SMS list at its provider (successfully or not);
+     * null until its first poll. It spaces the polls out by the provider's cadence (intake.ts).
+     */
+    polledAt: timestamp('polled_at', { withTimezone: true }),
   },
   (t) => [
     check('verifications_status_known', sql`${t.status} in (${literals(STATUSES)})`),
@@ -103,6 +108,10 @@ export const verifications = pgTable(
     index('verifications_open_idx')
       .on(t.status, t.endsAt)
       .where(sql`${t.status} in (${literals(OPEN_STATUSES)})`),
+    // The poller's query: active orders with a number, least recently polled (never polled) first.
+    index('verifications_poll_idx')
+      .on(t.polledAt.asc().nullsFirst(), t.createdAt)
+      .where(sql`${t.status} = 'active' and ${t.providerId} is not null`),
     index('verifications_upstream_idx')
       .on(t.upstreamAction)
       .where(sql`${t.upstreamAction} is not null`),

@@ -18,7 +18,8 @@ import {
 import type { Db } from '../../platform/db/database.js';
 import { preparedPer, statementName } from '../../platform/db/prepared.js';
 import { jsonOf, rawRows, rowFromJson } from '../../platform/db/raw.js';
-import { OPEN_STATUSES, type ProviderName, type VerificationStatus } from './domain.js';
+import { SMS_POLL_CADENCE } from '../routing/index.js';
+import { OPEN_STATUSES, PROVIDERS, type ProviderName, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
 
 export type VerificationRow = typeof verifications.$inferSelect;
@@ -332,13 +333,59 @@ export async function listForUser(
     .limit(filter.limit);
 }
 
-export async function activeWithProvider(db: Db, limit: number): Promise<VerificationRow[]> {
+/** `ms` before `at`. */
+const before = (at: Date, ms: number) => new Date(at.getTime() - ms);
+
+/** The provider's orders due for a poll at `now`, by its cadence (SMS_POLL_CADENCE). */
+function dueAt(provider: ProviderName, now: Date): SQL {
+  const v = verifications;
+  const { firstAfterMs, everyMs } = SMS_POLL_CADENCE[provider];
+  // Without a delay the first poll needs no clock comparison (the app's and the database's clocks may differ).
+  const firstDue =
+    firstAfterMs > 0
+      ? and(isNull(v.polledAt), lte(v.createdAt, before(now, firstAfterMs)))
+      : isNull(v.polledAt);
+  return and(eq(v.provider, provider), or(firstDue, lte(v.polledAt, before(now, everyMs))))!;
+}
+
+/**
+ * Active orders with a number whose provider's cadence makes them due for a poll at `now`, least
+ * recently polled first (never polled first, oldest first): successive cycles rotate through all
+ * of them even when more are due than one cycle polls. Served by `verifications_poll_idx`.
+ */
+export async function dueForPoll(db: Db, now: Date, limit: number): Promise<VerificationRow[]> {
+  const v = verifications;
   return db
     .select()
-    .from(verifications)
-    .where(and(eq(verifications.status, 'active'), isNotNull(verifications.providerId)))
-    .orderBy(asc(verifications.updatedAt))
+    .from(v)
+    .where(
+      and(
+        eq(v.status, 'active'),
+        isNotNull(v.providerId),
+        or(...PROVIDERS.map((provider) => dueAt(provider, now))),
+      ),
+    )
+    .orderBy(sql`${v.polledAt} asc nulls first`, asc(v.createdAt))
     .limit(limit);
+}
+
+/** Records one poll cycle's orders as polled at `at`, in one statement whatever their number. */
+export async function markPolled(db: Db, ids: readonly string[], at: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db
+    .update(verifications)
+    .set({ polledAt: at })
+    .where(sql`${verifications.id} = any(${uuidArray(ids)}::uuid[])`);
+}
+
+/** `{…}`: our own order ids as one array parameter (one statement text whatever their number). */
+function uuidArray(ids: readonly string[]): string {
+  for (const id of ids) {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+      throw new Error(`not an order id: ${id}`);
+    }
+  }
+  return `{${ids.join(',')}}`;
 }
 
 export async function pastWindow(db: Db, now: Date, limit: number): Promise<VerificationRow[]> {

@@ -1,0 +1,2 @@
+ALTER TABLE "verifications" ADD COLUMN "polled_at" timestamp with time zone;--> statement-breakpoint
+CREATE INDEX "verifications_poll_idx" ON "verifications" USING btree ("polled_at" NULLS FIRST,"created_at") WHERE "verifications"."status" = 'active' and "verifications"."provider_id" is not null;
