@@ -20,10 +20,17 @@ export interface AccessTokens {
 }
 
 export function createAccessTokens(secrets: AppSecrets): AccessTokens {
-  const keys = deriveKeys(secrets, 'access-jwt-hs256').map((key) => new Uint8Array(key));
+  // Imported once: handing jose raw bytes imports an HMAC key on every verification (measured on
+  // the purchase path, where each request carries a token).
+  const keys = deriveKeys(secrets, 'access-jwt-hs256').map((raw) =>
+    crypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'sign',
+      'verify',
+    ]),
+  );
   const key = keys[0]!;
   return {
-    sign: (userId, sessionId, options = {}) =>
+    sign: async (userId, sessionId, options = {}) =>
       new SignJWT({ sid: sessionId })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)
@@ -32,11 +39,11 @@ export function createAccessTokens(secrets: AppSecrets): AccessTokens {
         .setAudience(AUDIENCE)
         .setIssuedAt()
         .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresInSeconds ?? ACCESS_TOKEN_SECONDS))
-        .sign(key),
+        .sign(await key),
     async verify(token) {
       if (token.length > 4096) return undefined;
       for (const candidate of keys) {
-        const claims = await verifyWith(candidate, token);
+        const claims = await verifyWith(await candidate, token);
         if (claims) return claims;
       }
       return undefined;
@@ -44,7 +51,7 @@ export function createAccessTokens(secrets: AppSecrets): AccessTokens {
   };
 }
 
-async function verifyWith(key: Uint8Array, token: string): Promise<AccessClaims | undefined> {
+async function verifyWith(key: CryptoKey, token: string): Promise<AccessClaims | undefined> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: ['HS256'],
