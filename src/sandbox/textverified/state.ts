@@ -58,7 +58,10 @@ export class SandboxState {
 
   constructor(private readonly opts: SandboxStateOptions) {
     this.account = opts.account;
-    for (const v of fixedMocks(opts.now(), opts.verificationTtlMs)) this.verifications.set(v.id, v);
+    for (const v of fixedMocks(opts.now(), opts.verificationTtlMs)) {
+      this.verifications.set(v.id, v);
+      if (v.state === 'verificationPending') this.enterPending(v);
+    }
   }
 
   // ---------- ids, numbers, timers ----------
@@ -77,17 +80,16 @@ export class SandboxState {
   }
 
   private numberInUse(number: string): boolean {
-    if (this.pendingNumbers.has(number)) return true;
-    for (const v of this.verifications.values()) {
-      if (v.mock && v.number === number && v.state === 'verificationPending') return true;
-    }
-    return false;
+    return this.pendingNumbers.has(number);
   }
 
+  /**
+   * A mock's number is never handed out again (mocks change state in mocks.ts, without
+   * `leavePending`): one fixed test number, kept out of the random ones for good.
+   */
   private enterPending(v: SandboxVerification): void {
-    if (v.mock) return;
-    this.pending.add(v.id);
     this.pendingNumbers.set(v.number, (this.pendingNumbers.get(v.number) ?? 0) + 1);
+    if (!v.mock) this.pending.add(v.id);
   }
 
   /** Every way out of pending goes through here (completed, canceled, reported, timed out). */
@@ -410,6 +412,7 @@ export class SandboxState {
       this.opts.verificationTtlMs,
     );
     this.verifications.set(v.id, v);
+    if (v.state === 'verificationPending') this.enterPending(v);
     if (name === 'test_delayed_success') {
       this.schedule(this.opts.delayedSuccessMs, () => {
         if (this.refresh(v).state === 'verificationPending')

@@ -5,6 +5,7 @@
  * anything else retried with exponential backoff.
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { request } from 'undici';
 
 export interface WebhookAttemptLog {
   /** Envelope id (same for every attempt of one event). */
@@ -82,7 +83,8 @@ export class WebhookSender {
     const timer = setTimeout(() => controller.abort(), this.opts.timeoutMs);
     timer.unref();
     try {
-      const res = await fetch(url, {
+      // undici's request, not fetch: a benchmark has the sandbox send thousands of these.
+      const res = await request(url, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
@@ -92,10 +94,10 @@ export class WebhookSender {
         body,
         signal: controller.signal,
       });
-      await res.arrayBuffer().catch(() => undefined);
-      entry.status = res.status;
-      entry.delivered = res.status >= 200 && res.status < 300;
-      if (!entry.delivered) entry.error = `HTTP ${res.status}`;
+      await res.body.dump().catch(() => undefined);
+      entry.status = res.statusCode;
+      entry.delivered = res.statusCode >= 200 && res.statusCode < 300;
+      if (!entry.delivered) entry.error = `HTTP ${res.statusCode}`;
     } catch (error) {
       entry.error = (error as Error).message;
     } finally {
