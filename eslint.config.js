@@ -4,7 +4,9 @@ import security from 'eslint-plugin-security';
 import architecture from './eslint-rules/architecture.js';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'drizzle/**', 'dist/**', 'web/dist/**', 'coverage/**'] },
+  {
+    ignores: ['node_modules/**', 'data/**', 'drizzle/**', 'dist/**', '.run/**', 'web/dist/**', 'coverage/**'],
+  },
   ...tseslint.configs.recommended,
   security.configs.recommended,
   {

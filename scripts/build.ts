@@ -25,8 +25,11 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
   }
 }
 
-/** Every file under src/ that is not TypeScript: what the server reads beside its modules at run time. */
-function copyAssets(from: string, to: string): number {
+/**
+ * Every file under src/ that is not TypeScript: what the server reads beside its modules at run time.
+ * Also `npm start`'s transpile into .run/ (scripts/start-build.ts).
+ */
+export function copyAssets(from: string, to: string): number {
   let copied = 0;
   // eslint-disable-next-line security/detect-non-literal-fs-filename -- walks the repo's own src/
   for (const entry of readdirSync(from, { withFileTypes: true })) {

@@ -5,8 +5,9 @@ import { pathToFileURL } from 'node:url';
 
 /**
  * Builds the web app (web/ → web/dist) when the build is missing or older than its sources.
- * `npm start` runs it first (prestart), the test run in its global setup: a fresh clone serves the
- * pages without a separate build step, and an unchanged tree is not rebuilt.
+ * `npm start` runs it first (prestart, through scripts/start-build.ts), the test run in its global
+ * setup: a fresh clone serves the pages without a separate build step, and an unchanged tree is not
+ * rebuilt.
  */
 const root = path.resolve(import.meta.dirname, '..');
 const web = path.join(root, 'web');
@@ -45,7 +46,11 @@ export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise
   return 'built';
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/**
+ * `npm start`'s step: builds the web app if needed; a failure is reported, not fatal, since the API
+ * runs without the pages (and an older web/dist is still served).
+ */
+export async function prepareWebApp(): Promise<void> {
   try {
     const result = await ensureWebBuild();
     if (result === 'built') process.stdout.write('Built the web app into web/dist.\n');
@@ -61,3 +66,5 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     }
   }
 }
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await prepareWebApp();

@@ -1,21 +1,25 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/platform/config.js';
 import { startRuntime } from '../src/runtime.js';
 import { createLedgerService } from '../src/modules/ledger/index.js';
 import { freePort } from './support/embedded.js';
+import { npmStartSteps } from './support/npm-start.js';
 import { fundWallet } from './support/wallet.js';
 
 const ledger = createLedgerService();
 
-/** `npm start` on a fresh machine: the embedded default, with no database server involved. */
+/**
+ * `npm start` on a fresh machine: the embedded default, with no database server involved. Its steps
+ * as package.json has them (the transpile into .run/ once, then the server per start), without npm.
+ */
 
 const root = path.resolve(import.meta.dirname, '..');
-const tsx = path.join(root, 'node_modules/.bin/tsx');
+const steps = npmStartSteps();
 const folders: string[] = [];
 const children: ChildProcess[] = [];
 
@@ -35,7 +39,10 @@ function start(env: Record<string, string>) {
     METRICS_TOKEN: _metrics,
     ...inherited
   } = process.env;
-  const child = spawn(tsx, ['src/main.ts'], { cwd: root, env: { ...inherited, LOG_LEVEL: 'warn', ...env } });
+  const child = spawn(process.execPath, steps.start, {
+    cwd: root,
+    env: { ...inherited, LOG_LEVEL: 'warn', ...env },
+  });
   children.push(child);
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
@@ -43,6 +50,12 @@ function start(env: Record<string, string>) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }
+
+beforeAll(() => {
+  const prestart = spawnSync(process.execPath, steps.prestart, { cwd: root, encoding: 'utf8' });
+  expect(prestart.stderr).toBe('');
+  expect(prestart.status).toBe(0);
+}, 60_000);
 
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');

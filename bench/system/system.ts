@@ -17,7 +17,7 @@ import type { SandboxSettings } from './sandboxes-process.js';
 
 /**
  * The whole system for a benchmark, as separate processes: `instances` app processes
- * (`node --import tsx src/main.ts`, as `npm start` runs it) on a fresh database of the shared
+ * (`node --import tsx src/main.ts`: `npm start`'s code, from source) on a fresh database of the shared
  * PostgreSQL and on the shared Redis, the TextVerified and Paystack sandboxes in a child process
  * of their own, and with several instances a round-robin proxy in front. The benchmark process
  * keeps a connection of its own to the database (users, funding, checks) and runs the clients.

@@ -12,7 +12,7 @@ import type { GarbageProxy } from './garbage-proxy.js';
 import { type PgCluster, type RedisServer, createDatabase, startPgCluster, startRedis } from './servers.js';
 
 /**
- * The whole system as separate processes: the app (`src/main.ts`, as `npm start` runs it) on a
+ * The whole system as separate processes: the app (`src/main.ts` through tsx: `npm start`'s code) on a
  * PostgreSQL cluster and a Redis of the test's own, with the TextVerified and Paystack sandboxes in
  * the test process (they outlive the app when it is killed). Users are made through the same
  * database, signed in with real access tokens, and buy and top up over HTTP.
