@@ -65,17 +65,22 @@ export async function startRuntime(
   };
   try {
     let config = initialConfig;
-    let sandboxes: EmbeddedSandboxes | undefined;
-    if (config.sandboxes) {
-      sandboxes = await startEmbeddedSandboxes(config);
-      cleanup.push(() => sandboxes!.close());
+    // The sandboxes and the database start side by side (neither needs the other); whichever
+    // started is closed again if the other fails.
+    const [sandboxesStarted, databaseOpened] = await Promise.allSettled([
+      config.sandboxes ? startEmbeddedSandboxes(config) : Promise.resolve(undefined),
+      openDatabase(config.database),
+    ]);
+    const sandboxes = sandboxesStarted.status === 'fulfilled' ? sandboxesStarted.value : undefined;
+    if (sandboxes) {
+      cleanup.push(() => sandboxes.close());
       config = { ...config, ...sandboxes.settings };
-      phase('sandboxes');
     }
-
-    const database = await openDatabase(config.database);
-    cleanup.push(() => database.close());
-    phase('database');
+    if (databaseOpened.status === 'fulfilled') cleanup.push(() => databaseOpened.value.close());
+    if (sandboxesStarted.status === 'rejected') throw sandboxesStarted.reason;
+    if (databaseOpened.status === 'rejected') throw databaseOpened.reason;
+    const database = databaseOpened.value;
+    phase('sandboxes and database');
     await database.migrate();
     phase('migrations');
 
