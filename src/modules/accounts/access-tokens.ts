@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, webcrypto } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import { type AppSecrets, deriveKeys } from './secrets.js';
 
@@ -23,7 +23,7 @@ export function createAccessTokens(secrets: AppSecrets): AccessTokens {
   // Imported once: handing jose raw bytes imports an HMAC key on every verification (measured on
   // the purchase path, where each request carries a token).
   const keys = deriveKeys(secrets, 'access-jwt-hs256').map((raw) =>
-    crypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, [
+    webcrypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, [
       'sign',
       'verify',
     ]),
@@ -51,7 +51,7 @@ export function createAccessTokens(secrets: AppSecrets): AccessTokens {
   };
 }
 
-async function verifyWith(key: CryptoKey, token: string): Promise<AccessClaims | undefined> {
+async function verifyWith(key: webcrypto.CryptoKey, token: string): Promise<AccessClaims | undefined> {
   try {
     const { payload } = await jwtVerify(token, key, {
       algorithms: ['HS256'],
