@@ -32,6 +32,48 @@ const addressedTo = (sms: IncomingSms, order: store.VerificationRow) =>
   sms.to !== null && order.phoneNumber !== null && toE164(sms.to) === toE164(order.phoneNumber);
 
 /**
+ * When an SMS for a reservation we do not know yet is tried again: a webhook can outrun the
+ * purchase it belongs to (the provider sold the number and sent its SMS before our activation
+ * committed). Answering the provider anything but 200 risks it disabling the webhook, so the SMS
+ * is kept here and taken in once the order is known; the poller is only a slow fallback.
+ */
+const EARLY_SMS_RETRY_MS = [1_000, 3_000, 10_000, 30_000];
+/** A signed webhook can only come from the provider; still, the watch list stays bounded. */
+const MAX_EARLY_SMS = 1_000;
+
+/** The SMS waiting for their order (one set per service instance). */
+export interface EarlySmsWatch {
+  pending: Set<string>;
+}
+
+/** Takes `sms` in later if its order becomes known within the next minute or so (see above). */
+export function retakeEarlySms(deps: VerificationDeps, watch: EarlySmsWatch, sms: IncomingSms): void {
+  const key = `${sms.provider}:${sms.reservationId}:${sms.createdAt.getTime()}`;
+  if (watch.pending.has(key) || watch.pending.size >= MAX_EARLY_SMS) return;
+  watch.pending.add(key);
+  const takenIn = async () => {
+    if (!(await store.findByProviderId(deps.db, sms.provider, sms.reservationId))) return false;
+    await intakeSms(deps, sms);
+    return true;
+  };
+  const attempt = (index: number) => {
+    const timer = setTimeout(() => {
+      void takenIn()
+        .catch((error: unknown) => {
+          deps.logger.warn({ err: error, reservationId: sms.reservationId }, 'early SMS not taken in');
+          return false;
+        })
+        .then((done) => {
+          if (!done && index + 1 < EARLY_SMS_RETRY_MS.length) attempt(index + 1);
+          else watch.pending.delete(key);
+        });
+    }, EARLY_SMS_RETRY_MS[index]);
+    timer.unref();
+  };
+  attempt(0);
+}
+
+/**
  * Stores one SMS exactly once. The first in-window SMS, code or not, completes the order and
  * captures its hold: the provider charged for it and its text is shown. An SMS addressed to another
  * number than the order's is not the order's, whatever reservation the provider filed it under.

@@ -205,3 +205,35 @@ describe('the SMS poller', () => {
     expect(report.violations).toEqual([]);
   });
 });
+
+describe('an SMS that outruns its purchase', () => {
+  it('is taken in once the order is known, without waiting for the poller', async () => {
+    const order = await boughtAt('textverified');
+    const row = await rowOf(order.id);
+    // As the order was before its activation committed: no provider id yet.
+    await db()
+      .update(verifications)
+      .set({ providerId: null, status: 'pending' })
+      .where(eq(verifications.id, order.id));
+    const sms = {
+      provider: 'textverified' as const,
+      reservationId: order.providerId,
+      to: row.phoneNumber,
+      createdAt: new Date(),
+      text: 'Your WhatsApp code is 424-242',
+      parsedCode: '424242',
+      from: 'WhatsApp',
+    };
+    expect(await app.services.verifications.intakeSms(sms)).toBe('unknown_reservation');
+    // The activation commits.
+    await db()
+      .update(verifications)
+      .set({ providerId: order.providerId, status: 'active' })
+      .where(eq(verifications.id, order.id));
+    await expect
+      .poll(async () => (await rowOf(order.id)).status, { timeout: 6_000, interval: 100 })
+      .toBe('completed');
+    expect(await rowOf(order.id)).toMatchObject({ code: '424242' });
+    expect((await checkLedgerInvariants(db())).violations).toEqual([]);
+  });
+});

@@ -10,7 +10,15 @@
 import { cancelOrReport, retryUpstreamActions } from './cancel.js';
 import type { VerificationDeps } from './deps.js';
 import type { UpstreamAction } from './domain.js';
-import { type IncomingSms, intakeSms, pollActive, pollVerification, sweepExpired } from './intake.js';
+import {
+  type EarlySmsWatch,
+  type IncomingSms,
+  intakeSms,
+  pollActive,
+  pollVerification,
+  retakeEarlySms,
+  sweepExpired,
+} from './intake.js';
 import { type PurchaseInput, type Purchaser, purchase, reconcilePending } from './purchase.js';
 import { type RenewInput, reconcileRenewals, renew } from './renew.js';
 import type { Renewal } from './domain.js';
@@ -27,6 +35,7 @@ import {
 type Options<F extends (deps: VerificationDeps, opts?: never) => unknown> = Parameters<F>[1];
 
 export function createVerificationsService(deps: VerificationDeps) {
+  const earlySms: EarlySmsWatch = { pending: new Set() };
   return {
     purchase: (principal: Purchaser, input: PurchaseInput, opts?: { idempotencyKey?: string | null }) =>
       purchase(deps, principal, input, opts),
@@ -48,7 +57,12 @@ export function createVerificationsService(deps: VerificationDeps) {
         unresolved: bought.unresolved + renewed.unresolved,
       };
     },
-    intakeSms: (sms: IncomingSms) => intakeSms(deps, sms),
+    /** One SMS; one for an order not known yet is tried again shortly (`retakeEarlySms`). */
+    intakeSms: async (sms: IncomingSms) => {
+      const outcome = await intakeSms(deps, sms);
+      if (outcome === 'unknown_reservation') retakeEarlySms(deps, earlySms, sms);
+      return outcome;
+    },
     pollVerification: (order: Parameters<typeof pollVerification>[1]) => pollVerification(deps, order),
     pollActive: (opts?: Options<typeof pollActive>) => pollActive(deps, opts),
     sweepExpired: (opts?: Options<typeof sweepExpired>) => sweepExpired(deps, opts),
