@@ -118,6 +118,18 @@ describe('journey 3 on the embedded default', () => {
       return received.event.data;
     };
 
+    // Both codes arrive (SMS after 2 s) before the clock moves: an SMS dated a month later would
+    // fall outside its window, the order would expire and give its included usage back to the
+    // new period.
+    for (const order of [first, second]) {
+      await expect
+        .poll(async () => (await api('GET', `/api/v1/verifications/${order.body.id}`, token)).body.status, {
+          timeout: 30_000,
+          interval: 250,
+        })
+        .toBe('completed');
+    }
+
     vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
     // A month later the renewal charges the wallet and the included usage starts again.
     token = await renewalRunsAt(new Date(plan.currentPeriodEnd).getTime() + MINUTE);
