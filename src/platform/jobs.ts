@@ -65,7 +65,7 @@ export class Jobs {
     // createQueue never changes an existing queue, and a schedule is only rewritten when it differs.
     const [queues, schedules] = await Promise.all([this.boss.getQueues(), this.boss.getSchedules()]);
     const queueNames = new Set(queues.map((queue) => queue.name));
-    const cronOf = new Map(schedules.map((schedule) => [schedule.name, schedule]));
+    const cronOf = new Map(schedules.map((schedule) => [schedule.name, schedule.cron]));
     for (const definition of this.definitions.values()) {
       if (!queueNames.has(definition.name)) {
         await this.boss.createQueue(definition.name, {
@@ -74,7 +74,7 @@ export class Jobs {
           retryBackoff: true,
         });
       }
-      if (definition.cron && cronOf.get(definition.name)?.cron !== definition.cron) {
+      if (definition.cron && cronOf.get(definition.name) !== definition.cron) {
         await this.boss.schedule(definition.name, definition.cron);
       }
       if (work) {

@@ -3,6 +3,7 @@
  * on the first one in the window, completes the order and captures its hold (one transaction).
  * The expiry sweep releases the holds of orders whose window ended without an SMS.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Db } from '../../platform/db/database.js';
 import { toE164 } from '../../providers/textverified/index.js';
 import { extractCode } from './code-extraction.js';
@@ -51,26 +52,20 @@ export function retakeEarlySms(deps: VerificationDeps, watch: EarlySmsWatch, sms
   const key = `${sms.provider}:${sms.reservationId}:${sms.createdAt.getTime()}`;
   if (watch.pending.has(key) || watch.pending.size >= MAX_EARLY_SMS) return;
   watch.pending.add(key);
-  const takenIn = async () => {
-    if (!(await store.findByProviderId(deps.db, sms.provider, sms.reservationId))) return false;
-    await intakeSms(deps, sms);
-    return true;
-  };
-  const attempt = (index: number) => {
-    const timer = setTimeout(() => {
-      void takenIn()
-        .catch((error: unknown) => {
-          deps.logger.warn({ err: error, reservationId: sms.reservationId }, 'early SMS not taken in');
-          return false;
-        })
-        .then((done) => {
-          if (!done && index + 1 < EARLY_SMS_RETRY_MS.length) attempt(index + 1);
-          else watch.pending.delete(key);
-        });
-    }, EARLY_SMS_RETRY_MS[index]);
-    timer.unref();
-  };
-  attempt(0);
+  void (async () => {
+    for (const delay of EARLY_SMS_RETRY_MS) {
+      await sleep(delay, undefined, { ref: false });
+      try {
+        if (await store.findByProviderId(deps.db, sms.provider, sms.reservationId)) {
+          await intakeSms(deps, sms);
+          break;
+        }
+      } catch (error) {
+        deps.logger.warn({ err: error, reservationId: sms.reservationId }, 'early SMS not taken in');
+      }
+    }
+    watch.pending.delete(key);
+  })();
 }
 
 /**

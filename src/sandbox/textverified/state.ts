@@ -75,12 +75,8 @@ export class SandboxState {
         String(Math.floor(this.opts.random() * 100)).padStart(2, '0');
       const line = String(Math.floor(this.opts.random() * 10_000)).padStart(4, '0');
       const number = `${area}${exchange}${line}`;
-      if (!this.numberInUse(number)) return number;
+      if (!this.pendingNumbers.has(number)) return number;
     }
-  }
-
-  private numberInUse(number: string): boolean {
-    return this.pendingNumbers.has(number);
   }
 
   /**
