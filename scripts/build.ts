@@ -27,7 +27,7 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.e
 
 /**
  * Every file under src/ that is not TypeScript: what the server reads beside its modules at run time.
- * Also `npm start`'s transpile into .run/ (scripts/start-build.ts).
+ * Also `npm start`'s bundle in .run/ (scripts/start-build.ts).
  */
 export function copyAssets(from: string, to: string): number {
   let copied = 0;

@@ -15,7 +15,7 @@ const ledger = createLedgerService();
 
 /**
  * `npm start` on a fresh machine: the embedded default, with no database server involved. Its steps
- * as package.json has them (the transpile into .run/ once, then the server per start), without npm.
+ * as package.json has them (the bundle into .run/ once, then the server per start), without npm.
  */
 
 const root = path.resolve(import.meta.dirname, '..');
