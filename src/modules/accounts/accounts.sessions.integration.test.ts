@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { testConfig } from '../../../test/support/app.js';
 import { createAccessTokens } from './access-tokens.js';
 import { deriveKey } from './secrets.js';
+import * as store from './store.js';
 import { useAccountsSuite, testDb, app, inject, login, signedUp, bearer } from './accounts.suite.js';
 
 useAccountsSuite();
@@ -257,5 +258,47 @@ describe('API keys', () => {
       (await inject({ method: 'GET', url: '/api/v1/me', headers: bearer(key), ip: '198.51.100.7' }))
         .statusCode,
     ).toBe(403);
+  });
+});
+
+describe('the batched live-session lookup', () => {
+  it('answers each (session, user) of one batch on its own: live, revoked, expired, another user’s', async () => {
+    const db = testDb.database.db;
+    const alice = (await store.insertUser(db, {
+      email: `a-${randomUUID()}@example.test`,
+      passwordHash: 'x',
+    }))!;
+    const bob = (await store.insertUser(db, { email: `b-${randomUUID()}@example.test`, passwordHash: 'x' }))!;
+    const session = (userId: string, expiresInMs = 60_000) =>
+      store.insertSession(db, {
+        userId,
+        userAgent: null,
+        ip: null,
+        expiresAt: new Date(Date.now() + expiresInMs),
+      });
+    const live = await session(alice.id);
+    const revoked = await session(alice.id);
+    await store.revokeSession(db, revoked.id, 'test');
+    const expired = await session(alice.id, -1_000);
+    const bobs = await session(bob.id);
+
+    const answers = await store.liveSessionsWithUsers(db, [
+      { sessionId: live.id, userId: alice.id },
+      { sessionId: revoked.id, userId: alice.id },
+      { sessionId: expired.id, userId: alice.id },
+      { sessionId: bobs.id, userId: alice.id }, // a token naming Bob's session for Alice
+      { sessionId: bobs.id, userId: bob.id },
+      { sessionId: live.id, userId: alice.id }, // the same session twice in one batch
+      { sessionId: randomUUID(), userId: alice.id },
+    ]);
+    expect(answers.map((a) => a && [a.session.id, a.user.id])).toEqual([
+      [live.id, alice.id],
+      undefined,
+      undefined,
+      undefined,
+      [bobs.id, bob.id],
+      [live.id, alice.id],
+      undefined,
+    ]);
   });
 });

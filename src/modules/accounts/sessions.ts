@@ -1,3 +1,4 @@
+import { batched } from '../../platform/db/batching.js';
 import type { Db } from '../../platform/db/database.js';
 import { forbidden, notFound, unauthenticated } from '../../platform/errors.js';
 import { ACCESS_TOKEN_SECONDS } from './access-tokens.js';
@@ -15,6 +16,10 @@ const suspended = () => forbidden('This account is suspended.');
 /** Signing in, refresh-token rotation, signing out and the user's list of sessions. */
 export function createSessions(ctx: AccountsContext) {
   const { db } = ctx;
+  // Read by every authenticated request: one statement per turn of the event loop under load.
+  const liveSession = batched((claims: readonly store.SessionClaim[]) =>
+    store.liveSessionsWithUsers(db, claims),
+  );
 
   /** In the caller's transaction: rotates the presented token, or says why not. */
   async function rotate(tx: Db, presented: string, next: string, context: RequestContext): Promise<Rotation> {
@@ -116,7 +121,7 @@ export function createSessions(ctx: AccountsContext) {
     listSessions,
     revokeSessionOf,
     /** For the authentication hook: the live session's user, or undefined. */
-    sessionWithUser: (sessionId: string, userId: string) => store.liveSessionWithUser(db, sessionId, userId),
+    sessionWithUser: (sessionId: string, userId: string) => liveSession({ sessionId, userId }),
     /** For long-lived responses (SSE) that re-check their access: which sessions are still live. */
     liveSessionIds: (ids: readonly string[]) => store.liveSessionIds(db, ids),
   };

@@ -196,31 +196,40 @@ export async function activeUserIds(db: Db, ids: readonly string[]): Promise<str
   return rows.map((row) => row.id);
 }
 
-/** The live session and its user, for authenticating one request (one query). */
 /**
- * Every request with an access token or session cookie reads this: prepared once per database
- * handle (built by drizzle once, parsed by PostgreSQL once per connection).
+ * The live sessions and their users among `sessionIds`, for authenticating requests: every request
+ * with an access token or session cookie reads this, batched (see `liveSessionsWithUsers`) and
+ * prepared once per database handle (built by drizzle once, parsed by PostgreSQL once per
+ * connection).
  */
-const liveSessionQuery = preparedPer((db: Db) =>
+const liveSessionsQuery = preparedPer((db: Db) =>
   db
     .select({ session: sessions, user: users })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
-        eq(sessions.id, sql.placeholder('sessionId')),
-        eq(sessions.userId, sql.placeholder('userId')),
+        sql`${sessions.id} = any(${sql.placeholder('sessionIds')}::uuid[])`,
         isNull(sessions.revokedAt),
         gt(sessions.expiresAt, sql`now()`),
       ),
     )
-    .limit(1)
-    .prepare(statementName(db, 'accounts_live_session')),
+    .prepare(statementName(db, 'accounts_live_sessions')),
 );
 
-export async function liveSessionWithUser(db: Db, sessionId: string, userId: string) {
-  const rows = await liveSessionQuery(db).execute({ sessionId, userId });
-  return rows[0];
+export interface SessionClaim {
+  sessionId: string;
+  userId: string;
+}
+
+/** For each (session, user) asked about: the session and its user if live and theirs, else undefined. */
+export async function liveSessionsWithUsers(db: Db, claims: readonly SessionClaim[]) {
+  const rows = await liveSessionsQuery(db).execute({ sessionIds: claims.map((c) => c.sessionId) });
+  const byId = new Map(rows.map((row) => [row.session.id, row]));
+  return claims.map((claim) => {
+    const row = byId.get(claim.sessionId);
+    return row?.session.userId === claim.userId ? row : undefined;
+  });
 }
 
 export async function sessionById(db: Db, sessionId: string): Promise<SessionRow | undefined> {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { batched } from '../../platform/db/batching.js';
 import type { Db } from '../../platform/db/database.js';
 import { AppError, validationFailed } from '../../platform/errors.js';
 import { uncountRouteRateLimits } from '../../platform/http/rate-limit.js';
@@ -67,6 +68,15 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const responses = createSealer(options.secrets, SEALED_RESPONSES.purpose);
   const sealed = (request: FastifyRequest) => request.routeOptions.config.idempotent === 'sealed';
+  // Every idempotent request claims its key and stores its answer: batched, they cost one statement
+  // per turn of the event loop rather than one each.
+  const claim = batched((claims: readonly store.ClaimInput[]) =>
+    store.claimMany(options.db, claims, leaseSeconds),
+  );
+  const complete = batched(async (answers: readonly store.StoredAnswer[]) => {
+    await store.completeMany(options.db, answers);
+    return answers.map(() => undefined);
+  });
   app.decorateRequest('idempotencyKey', null);
 
   app.addHook('preHandler', async (request, reply) => {
@@ -83,9 +93,9 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
     const principal = `user:${request.principal.userId}`;
     const print = fingerprint(request.method, request.url, request.body);
     const claimed =
-      (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })) ||
+      (await claim({ principal, key, fingerprint: print })) ||
       ((await store.deleteIfExpired(options.db, principal, key, options.ttlHours)) &&
-        (await store.claim(options.db, { principal, key, fingerprint: print, leaseSeconds })));
+        (await claim({ principal, key, fingerprint: print })));
     if (!claimed) {
       const existing = await store.find(options.db, principal, key);
       if (!existing) return keyInUse(request, 'This Idempotency-Key is being used; retry shortly.');
@@ -133,8 +143,8 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
 
   app.addHook('onSend', async (request, reply, payload) => {
     stopRenewal(request);
-    const claim = claims.get(request);
-    if (!claim) return payload;
+    const held = claims.get(request);
+    if (!held) return payload;
     claims.delete(request);
     const body =
       typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : null;
@@ -145,13 +155,15 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
           const value = reply.getHeader(name);
           if (value !== undefined) headers[name] = String(value);
         }
-        await store.complete(options.db, claim.principal, claim.key, {
+        await complete({
+          principal: held.principal,
+          key: held.key,
           status: reply.statusCode,
           body: sealed(request) ? responses.seal(body) : body,
           headers,
         });
       } else {
-        await store.releaseKey(options.db, claim.principal, claim.key);
+        await store.releaseKey(options.db, held.principal, held.key);
       }
     } catch (error) {
       // The database went away (a 503 is usually why): the answer stands, not a 500 in its place.

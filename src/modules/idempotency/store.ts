@@ -6,21 +6,26 @@ import { idempotencyKeys } from './schema.js';
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 
 /**
- * The two statements every idempotent request sends (claim, then complete) are prepared once per
- * database handle: built by drizzle once, parsed by PostgreSQL once per connection. Placeholders
- * are not typed as column values in `values`/`set`, so they go as SQL with a cast.
+ * The two statements every idempotent request sends (claim, then complete) take a whole batch of
+ * requests at once (arrays, unnested): under load the requests of one turn of the event loop share
+ * one round trip and one commit (see `batching.ts`). Each is prepared once per database handle:
+ * built by drizzle once, parsed by PostgreSQL once per connection.
  */
 const claimQuery = preparedPer((db: Db) =>
   db
     .insert(idempotencyKeys)
-    .values({
-      principal: sql`${sql.placeholder('principal')}::text`,
-      key: sql`${sql.placeholder('key')}::text`,
-      fingerprint: sql`${sql.placeholder('fingerprint')}::text`,
-      leaseExpiresAt: sql`now() + make_interval(secs => ${sql.placeholder('leaseSeconds')}::double precision)`,
-    })
+    .select(
+      sql`select c.principal, c.key, c.fingerprint, 'in_flight', null::int, null::text, null::jsonb, now(),
+            now() + make_interval(secs => ${sql.placeholder('leaseSeconds')}::double precision)
+          from unnest(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
+                      ${sql.placeholder('fingerprints')}::text[]) as c(principal, key, fingerprint)`,
+    )
     .onConflictDoNothing()
-    .returning({ key: idempotencyKeys.key })
+    .returning({
+      principal: idempotencyKeys.principal,
+      key: idempotencyKeys.key,
+      fingerprint: idempotencyKeys.fingerprint,
+    })
     .prepare(statementName(db, 'idempotency_claim')),
 );
 
@@ -29,31 +34,69 @@ const completeQuery = preparedPer((db: Db) =>
     .update(idempotencyKeys)
     .set({
       status: 'completed',
-      responseStatus: sql`${sql.placeholder('status')}::int`,
-      responseBody: sql`${sql.placeholder('body')}::text`,
-      responseHeaders: sql`${sql.placeholder('headers')}::jsonb`,
+      responseStatus: sql`answer.status`,
+      responseBody: sql`answer.body`,
+      responseHeaders: sql`answer.headers::jsonb`,
     })
+    .from(
+      sql`unnest(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
+                 ${sql.placeholder('statuses')}::int[], ${sql.placeholder('bodies')}::text[],
+                 ${sql.placeholder('headers')}::text[]) as answer(principal, key, status, body, headers)`,
+    )
     .where(
-      and(
-        eq(idempotencyKeys.principal, sql.placeholder('principal')),
-        eq(idempotencyKeys.key, sql.placeholder('key')),
-      ),
+      and(eq(idempotencyKeys.principal, sql`answer.principal`), eq(idempotencyKeys.key, sql`answer.key`)),
     )
     .prepare(statementName(db, 'idempotency_complete')),
 );
 
-/** Claims (principal, key) for this request; `undefined` when someone already holds it. */
-export async function claim(
+export interface ClaimInput {
+  principal: string;
+  key: string;
+  fingerprint: string;
+}
+
+/**
+ * Claims each (principal, key) for its request, all in one statement with one lease; true where
+ * the request now holds the key, false where someone already did. The same key twice in one batch
+ * goes to the first request that asked for it.
+ */
+export async function claimMany(
   db: Db,
-  values: { principal: string; key: string; fingerprint: string; leaseSeconds: number },
-): Promise<boolean> {
-  const [row] = await claimQuery(db).execute({
-    principal: values.principal,
-    key: values.key,
-    fingerprint: values.fingerprint,
-    leaseSeconds: values.leaseSeconds,
+  claims: readonly ClaimInput[],
+  leaseSeconds: number,
+): Promise<boolean[]> {
+  const inserted = await claimQuery(db).execute({
+    principals: claims.map((c) => c.principal),
+    keys: claims.map((c) => c.key),
+    fingerprints: claims.map((c) => c.fingerprint),
+    leaseSeconds,
   });
-  return row !== undefined;
+  const won = new Map(inserted.map((row) => [`${row.principal}\0${row.key}`, row.fingerprint]));
+  return claims.map((claim) => {
+    const id = `${claim.principal}\0${claim.key}`;
+    if (won.get(id) !== claim.fingerprint) return false;
+    won.delete(id);
+    return true;
+  });
+}
+
+export interface StoredAnswer {
+  principal: string;
+  key: string;
+  status: number;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** Stores the answers of requests that held their keys, all in one statement. */
+export async function completeMany(db: Db, answers: readonly StoredAnswer[]): Promise<void> {
+  await completeQuery(db).execute({
+    principals: answers.map((a) => a.principal),
+    keys: answers.map((a) => a.key),
+    statuses: answers.map((a) => a.status),
+    bodies: answers.map((a) => a.body),
+    headers: answers.map((a) => JSON.stringify(a.headers)),
+  });
 }
 
 export async function find(db: Db, principal: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -103,21 +146,6 @@ export async function renewLease(
         eq(idempotencyKeys.status, 'in_flight'),
       ),
     );
-}
-
-export async function complete(
-  db: Db,
-  principal: string,
-  key: string,
-  response: { status: number; body: string; headers: Record<string, string> },
-): Promise<void> {
-  await completeQuery(db).execute({
-    principal,
-    key,
-    status: response.status,
-    body: response.body,
-    headers: JSON.stringify(response.headers),
-  });
 }
 
 export async function releaseKey(db: Db, principal: string, key: string): Promise<void> {
