@@ -1,8 +1,5 @@
 import { Redis } from 'ioredis';
 
-/** The Lua commands rate-limiter-flexible defines on the client (RateLimiterRedis). */
-const RATE_LIMITER_COMMANDS = ['rlflxIncr'];
-
 /** A command Redis has not answered by then fails (a frozen Redis must not hold a request). */
 const REDIS_COMMAND_TIMEOUT_MS = 1_000;
 
@@ -22,10 +19,7 @@ export function createRedis(url: string): Redis {
     // Commands issued in the same tick share one socket write: a purchase sends several (ban
     // lookup, rate limits, event publishes) and a write per command was a measured cost.
     enableAutoPipelining: true,
-    // Lua commands defined while a pipeline is being filled (rate-limiter-flexible defines its own
-    // on a limit's first use) are missing from that pipeline: ioredis then runs it empty and throws
-    // an uncaught TypeError that ends the process (redis/ioredis#1931). They go on their own.
-    autoPipeliningIgnoredCommands: [...RATE_LIMITER_COMMANDS],
+    // (A Lua command must be defined before the pipelines that use it: see createRateLimiter.)
   });
   // Connection errors surface through commands and /readyz; an unhandled 'error' event would crash.
   redis.on('error', () => undefined);

@@ -7,7 +7,8 @@ import { type TestDatabase, createPostgresTestDatabase } from '../../../test/sup
 import { asPrincipal, testPrincipal, trustTestPrincipalHeader } from '../../../test/support/principal.js';
 import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
-import type { RouteRateLimit } from './rate-limit.js';
+import { createRedis } from '../redis.js';
+import { createRateLimiter, type RouteRateLimit } from './rate-limit.js';
 
 let db: TestDatabase;
 let redis: Redis;
@@ -379,6 +380,35 @@ describe('consume() for callers outside route config', () => {
     expect(third.resetSeconds).toBeGreaterThan(0);
     await app.rateLimiter.reset('failed-login', key, 60);
     expect((await app.rateLimiter.consume('failed-login', key, 2, 60)).remaining).toBe(1);
+  });
+});
+
+describe('Redis auto-pipelining', () => {
+  it('a limit first used in the same tick as other Redis commands counts, and nothing is thrown', async () => {
+    const client = createRedis(TEST_REDIS_URL);
+    await client.connect();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const limiter = createRateLimiter({
+        redis: client,
+        keyPrefix: `test:pipelining:${randomBytes(4).toString('hex')}`,
+      });
+      // A command opens this tick's pipeline, then a limit's first use makes its limiter, as when a
+      // new limit's first request arrives beside other requests' ban lookups.
+      const lookup = client.get('test:pipelining:ban');
+      const consumed = limiter.consume('first-use', 'client', 10, 60);
+      await expect(lookup).resolves.toBeNull();
+      await expect(consumed).resolves.toMatchObject({ allowed: true, remaining: 9 });
+      expect(limiter.store).toBe('redis');
+      // ioredis throws from a process.nextTick callback when it runs a pipeline without the command.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      client.disconnect();
+    }
   });
 });
 

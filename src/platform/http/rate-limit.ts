@@ -128,6 +128,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // A client created with `lazyConnect` connects on its first command; the limiter only sends
   // commands to a ready client, so it starts the connection itself.
   if (redis && redis.status === 'wait') void redis.connect().catch(() => undefined);
+  // rate-limiter-flexible defines its Lua command on the client whenever a limiter is made. Made on
+  // a limit's first use, that can fall in a tick whose auto-pipeline is already open: ioredis then
+  // runs that pipeline without the command and throws an uncaught TypeError, ending the process
+  // (redis/ioredis#1931). A limiter made now defines it before any request's pipeline exists.
+  if (redis) new RateLimiterRedis({ storeClient: redis, points: 1, duration: 1, keyPrefix });
 
   const counterFor = (name: string, durationSeconds: number) => {
     const id = `${name}:${durationSeconds}`;
