@@ -5,6 +5,7 @@ import {
   asc,
   count,
   desc,
+  getTableColumns,
   eq,
   gte,
   inArray,
@@ -16,6 +17,7 @@ import {
   sql,
 } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
+import { batched } from '../../platform/db/batching.js';
 import { preparedPer, statementName } from '../../platform/db/prepared.js';
 import { jsonOf, rawRows, rowFromJson } from '../../platform/db/raw.js';
 import { SMS_POLL_CADENCE } from '../routing/index.js';
@@ -195,39 +197,103 @@ export async function transition(
   return transitionWhere(tx, id, from, to, set);
 }
 
-/**
- * `pending` → `active` with its number: the purchase's last statement, prepared once per
- * database handle (built by drizzle once, parsed by PostgreSQL once per connection). The same
- * conditional UPDATE as `transition`; undefined when the order left `pending` meanwhile.
- */
-export async function activatePending(
-  db: Db,
-  id: string,
-  set: { providerId: string; phoneNumber: string; endsAt: Date | null },
-): Promise<VerificationRow | undefined> {
-  const [row] = await activation(db).execute({
-    id,
-    providerId: set.providerId,
-    phoneNumber: set.phoneNumber,
-    endsAt: set.endsAt?.toISOString() ?? null,
-    updatedAt: new Date().toISOString(),
-  });
-  return row;
+export interface Activation {
+  id: string;
+  providerId: string;
+  phoneNumber: string;
+  endsAt: Date | null;
 }
 
-const activation = preparedPer((db: Db) =>
+/**
+ * `pending` → `active` with its number: the purchase's last statement. The same conditional UPDATE
+ * as `transition`; undefined when the order left `pending` meanwhile. The activations of one turn
+ * of the event loop share one statement (see `activations`).
+ */
+export function activatePending(
+  db: Db,
+  id: string,
+  set: Omit<Activation, 'id'>,
+): Promise<VerificationRow | undefined> {
+  return activations(db)({ id, ...set });
+}
+
+/** One batcher per database handle. */
+const activations = preparedPer((db: Db) =>
+  batched((batch: readonly Activation[]) => activateEach(db, batch)),
+);
+
+type ActivationResult = VerificationRow | undefined | Error;
+
+/**
+ * A batch in as few statements as it allows. An order named twice (two attempts racing to activate
+ * it) goes again in a later statement, so that one of them activates it and the other finds it no
+ * longer pending, as with statements of their own.
+ */
+async function activateEach(db: Db, batch: readonly Activation[]): Promise<ActivationResult[]> {
+  const results: ActivationResult[] = [];
+  let rest = batch.map((activation, index) => ({ activation, index }));
+  while (rest.length > 0) {
+    const named = new Set<string>();
+    const round = rest.filter(({ activation }) => {
+      if (named.has(activation.id)) return false;
+      named.add(activation.id);
+      return true;
+    });
+    rest = rest.filter((item) => !round.includes(item));
+    const rows = await activateRound(
+      db,
+      round.map((item) => item.activation),
+    );
+    round.forEach((item, i) => (results[item.index] = rows[i]));
+  }
+  return results;
+}
+
+/**
+ * One statement for the round; if it fails (an order's provider id is already another order's:
+ * the unique key), order by order, so that only that order's caller gets the error.
+ */
+async function activateRound(db: Db, round: readonly Activation[]): Promise<ActivationResult[]> {
+  const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
+  try {
+    return await activateMany(db, round);
+  } catch (error) {
+    if (round.length === 1) return [asError(error)];
+    return Promise.all(round.map((one) => activateMany(db, [one]).then(([row]) => row, asError)));
+  }
+}
+
+async function activateMany(db: Db, batch: readonly Activation[]): Promise<(VerificationRow | undefined)[]> {
+  const updatedAt = new Date().toISOString();
+  const rows = await activationQuery(db).execute({
+    ids: batch.map((a) => a.id),
+    providerIds: batch.map((a) => a.providerId),
+    phoneNumbers: batch.map((a) => a.phoneNumber),
+    endsAts: batch.map((a) => a.endsAt?.toISOString() ?? null),
+    updatedAt,
+  });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return batch.map((a) => byId.get(a.id));
+}
+
+/** Prepared once per database handle: built by drizzle once, parsed by PostgreSQL once per connection. */
+const activationQuery = preparedPer((db: Db) =>
   db
     .update(verifications)
     .set({
       status: 'active',
-      // Placeholders are not typed as column values: passed as text, cast by PostgreSQL.
-      providerId: sql`${sql.placeholder('providerId')}::text`,
-      phoneNumber: sql`${sql.placeholder('phoneNumber')}::text`,
-      endsAt: sql`${sql.placeholder('endsAt')}::timestamptz`,
+      providerId: sql`activation.provider_id`,
+      phoneNumber: sql`activation.phone_number`,
+      endsAt: sql`activation.ends_at`,
       updatedAt: sql`${sql.placeholder('updatedAt')}::timestamptz`,
     })
-    .where(and(eq(verifications.id, sql.placeholder('id')), eq(verifications.status, 'pending')))
-    .returning()
+    .from(
+      sql`unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('providerIds')}::text[],
+                 ${sql.placeholder('phoneNumbers')}::text[], ${sql.placeholder('endsAts')}::timestamptz[])
+            as activation(id, provider_id, phone_number, ends_at)`,
+    )
+    .where(and(eq(verifications.id, sql`activation.id`), eq(verifications.status, 'pending')))
+    .returning(getTableColumns(verifications))
     .prepare(statementName(db, 'verification_activate_pending')),
 );
 

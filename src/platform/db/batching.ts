@@ -8,7 +8,8 @@ import DataLoader from 'dataloader';
  * (durable before it goes on, or an error) is what a statement of its own would give it.
  */
 export function batched<In, Out>(
-  run: (items: readonly In[]) => Promise<Out[]>,
+  // An Error in place of an item's result fails that item's caller alone.
+  run: (items: readonly In[]) => Promise<(Out | Error)[]>,
   options: { maxBatchSize?: number } = {},
 ): (item: In) => Promise<Out> {
   const loader = new DataLoader<In, Out>(async (items) => run(items), {
