@@ -16,7 +16,8 @@ import type { BenchSystem } from './system.js';
  *  - the buyer's id → an id per pgbench client (`:client_id`), whose wallet is funded beforehand;
  *  - a value an earlier statement returned (one row, an `…id` column) → `\gset` and that variable;
  *  - any other UUID (order id, idempotency key…) and the provider's order id → a fresh value per
- *    transaction (`\set` random, so no extra round trip), also inside longer strings and JSON.
+ *    transaction (`\set` random, so no extra round trip), also inside arrays, longer strings and
+ *    JSON.
  * The provider call between the two transactions is not database work and is left out.
  */
 export interface CapturedStatement {
@@ -152,6 +153,10 @@ export async function pgbenchScript(
   { statements, providerId }: Capture,
 ): Promise<{ script: string; statements: number; transactions: number; outside: number }> {
   const owner = ownerOf(0);
+  const varying = providerId
+    ? // eslint-disable-next-line security/detect-non-literal-regexp -- the id, escaped: a literal match
+      new RegExp(`${providerId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|${UUID.source}`, 'gi')
+    : UUID;
   const fresh = new Map<string, string>();
   const header: string[] = [];
   const freshVar = (value: string, kind: 'uuid' | 'text') => {
@@ -195,14 +200,16 @@ export async function pgbenchScript(
         if (known) return `':${known}'::${type}`;
         const row = inRows.get(value);
         if (row) return `${row}::${type}`;
-        if (providerId && value === providerId) return `${freshVar(value, 'text')}::${type}`;
-        // UUIDs inside the value: the buyer, or fresh per transaction.
+        // UUIDs and the provider's order id inside the value (alone, in an array, in JSON): the
+        // buyer, or fresh per transaction.
         const parts: string[] = [];
         let last = 0;
-        for (const match of value.matchAll(UUID)) {
+        for (const match of value.matchAll(varying)) {
           if (match.index > last) parts.push(quote(value.slice(last, match.index)));
-          parts.push(match[0].toLowerCase() === owner ? ownerSql : freshVar(match[0].toLowerCase(), 'uuid'));
-          last = match.index + match[0].length;
+          const found = match[0];
+          if (found === providerId) parts.push(freshVar(found, 'text'));
+          else parts.push(found.toLowerCase() === owner ? ownerSql : freshVar(found.toLowerCase(), 'uuid'));
+          last = match.index + found.length;
         }
         if (parts.length === 0) return `${quote(value)}::${type}`;
         if (last < value.length) parts.push(quote(value.slice(last)));
