@@ -198,7 +198,7 @@ export async function activeUserIds(db: Db, ids: readonly string[]): Promise<str
 
 /**
  * The live sessions and their users among `sessionIds`, for authenticating requests: every request
- * with an access token or session cookie reads this, batched (see `liveSessionsWithUsers`) and
+ * with an access token or session cookie reads this, batched across requests (createSessions) and
  * prepared once per database handle (built by drizzle once, parsed by PostgreSQL once per
  * connection).
  */

@@ -14,6 +14,7 @@ export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 const claimQuery = preparedPer((db: Db) =>
   db
     .insert(idempotencyKeys)
+    // Every column, in the table's order: drizzle names them all in the INSERT.
     .select(
       sql`select c.principal, c.key, c.fingerprint, 'in_flight', null::int, null::text, null::jsonb, now(),
             now() + make_interval(secs => ${sql.placeholder('leaseSeconds')}::double precision)
