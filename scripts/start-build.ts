@@ -23,8 +23,8 @@ import { prepareWebApp } from './web-build.js';
  * read files beside their own code or load native code stay outside the bundle (`EXTERNAL`).
  *
  * A build takes about a second, so it runs only when an input changed: a key of every source's
- * path, size and mtime, the installed packages, esbuild's version and the options is kept in
- * `.run/`, written last, so an interrupted build is redone.
+ * path, size and mtime, the installed packages, the checkout's place, esbuild's version and the
+ * options is kept in `.run/`, written last, so an interrupted build is redone.
  */
 const root = path.resolve(import.meta.dirname, '..');
 const src = path.join(root, 'src');
@@ -91,6 +91,8 @@ function inputsKey(files: string[]): string {
   const hash = createHash('sha256');
   const esbuild = path.join(root, 'node_modules/esbuild/package.json');
   hash.update(readFileSync(esbuild)).update(JSON.stringify(OPTIONS));
+  // The bundle holds the checkout's absolute paths (see importMetaOfSource): a moved one rebuilds.
+  hash.update(root);
   // The bundle holds the packages: an install or update of any of them makes a new one.
   const installed = path.join(root, 'node_modules/.package-lock.json');
   if (existsSync(installed)) hash.update(readFileSync(installed));
