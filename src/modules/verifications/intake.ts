@@ -42,29 +42,24 @@ const EARLY_SMS_RETRY_MS = [1_000, 3_000, 10_000, 30_000];
 /** A signed webhook can only come from the provider; still, the watch list stays bounded. */
 const MAX_EARLY_SMS = 1_000;
 
-/** The SMS waiting for their order (one set per service instance). */
-export interface EarlySmsWatch {
-  pending: Set<string>;
-}
-
-/** Takes `sms` in later if its order becomes known within the next minute or so (see above). */
-export function retakeEarlySms(deps: VerificationDeps, watch: EarlySmsWatch, sms: IncomingSms): void {
+/**
+ * Takes `sms` in later if its order becomes known within the next minute or so (see above).
+ * `waiting` holds the SMS being retried (one set per service instance).
+ */
+export function retakeEarlySms(deps: VerificationDeps, waiting: Set<string>, sms: IncomingSms): void {
   const key = `${sms.provider}:${sms.reservationId}:${sms.createdAt.getTime()}`;
-  if (watch.pending.has(key) || watch.pending.size >= MAX_EARLY_SMS) return;
-  watch.pending.add(key);
+  if (waiting.has(key) || waiting.size >= MAX_EARLY_SMS) return;
+  waiting.add(key);
   void (async () => {
     for (const delay of EARLY_SMS_RETRY_MS) {
       await sleep(delay, undefined, { ref: false });
       try {
-        if (await store.findByProviderId(deps.db, sms.provider, sms.reservationId)) {
-          await intakeSms(deps, sms);
-          break;
-        }
+        if ((await intakeSms(deps, sms)) !== 'unknown_reservation') break;
       } catch (error) {
         deps.logger.warn({ err: error, reservationId: sms.reservationId }, 'early SMS not taken in');
       }
     }
-    watch.pending.delete(key);
+    waiting.delete(key);
   })();
 }
 

@@ -11,7 +11,6 @@ import { cancelOrReport, retryUpstreamActions } from './cancel.js';
 import type { VerificationDeps } from './deps.js';
 import type { UpstreamAction } from './domain.js';
 import {
-  type EarlySmsWatch,
   type IncomingSms,
   intakeSms,
   pollActive,
@@ -35,7 +34,7 @@ import {
 type Options<F extends (deps: VerificationDeps, opts?: never) => unknown> = Parameters<F>[1];
 
 export function createVerificationsService(deps: VerificationDeps) {
-  const earlySms: EarlySmsWatch = { pending: new Set() };
+  const earlySms = new Set<string>();
   return {
     purchase: (principal: Purchaser, input: PurchaseInput, opts?: { idempotencyKey?: string | null }) =>
       purchase(deps, principal, input, opts),

@@ -17,7 +17,7 @@ export function statementName(db: Db, name: string): string {
   return unnamed.has(db) ? '' : name;
 }
 
-/** One prepared statement per database handle, built on first use. */
+/** One per database handle (a prepared statement, a batcher of statements), built on first use. */
 export function preparedPer<T>(build: (db: Db) => T): (db: Db) => T {
   const built = new WeakMap<Db, T>();
   return (db) => {
