@@ -15,6 +15,9 @@ export interface SandboxSettings {
 const settings = JSON.parse(process.env.BENCH_SANDBOXES ?? '{}') as SandboxSettings;
 const tv = await startTextVerifiedSandbox({
   ...settings.tv,
+  // What a deployment subscribes to in TextVerified's dashboard: the app reads only the SMS event
+  // (the purchase has the number from its own read), so `v2.reservation.created` is not sent.
+  webhookEvents: ['v2.sms.received'],
   // Orders stay active (their money held) unless the benchmark delivers an SMS itself.
   smsDelayMs: 3_600_000,
   maxUnfinished: 10_000_000,

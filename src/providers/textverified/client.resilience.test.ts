@@ -201,4 +201,15 @@ describe('webhooks from the sandbox', () => {
     expect(new Set(attempts.slice(0, 3).map((e) => e.dedupeKey)).size).toBe(1);
     expect(sandbox.control.webhooks().filter((w) => w.delivered)).toHaveLength(2);
   });
+
+  it('sends only the events the account subscribes to', async () => {
+    const hook = await receiver();
+    const { sandbox, client } = await setup({ webhookUrl: hook.url, webhookEvents: ['v2.sms.received'] });
+    const v = await buy(client, 'whatsapp');
+    sandbox.control.deliverSms(v.id);
+    await waitFor(() => hook.received.length >= 1 && true);
+    await waitFor(() => sandbox.control.webhooks().some((w) => w.delivered));
+    expect(hook.received.map((r) => parseWebhookEvent(r.body).event)).toEqual(['v2.sms.received']);
+    expect(sandbox.control.webhooks().map((w) => w.event)).toEqual(['v2.sms.received']);
+  });
 });

@@ -27,6 +27,11 @@ export interface TextVerifiedSandboxOptions {
   /** Where `v2.sms.received` (and `v2.reservation.created`) webhooks go; none when unset. */
   webhookUrl?: string | null;
   webhookSecret: string;
+  /**
+   * The events the account subscribes to (TextVerified's dashboard subscribes per event); default
+   * every event the sandbox sends. The app reads only `v2.sms.received`.
+   */
+  webhookEvents?: readonly string[];
   /** Delay before an ordinary purchase receives its SMS (default 8000 ms). */
   smsDelayMs?: number;
   /** Verification window, `endsAt - createdAt` (default 15 min). */
@@ -79,6 +84,7 @@ function buildTextVerifiedSandbox(options: TextVerifiedSandboxOptions): {
     maxAttempts: options.webhookMaxAttempts ?? 5,
     retryBaseMs: options.webhookRetryBaseMs ?? 1_000,
     timeoutMs: options.webhookTimeoutMs ?? 5_000,
+    events: options.webhookEvents,
   });
   const account = new SandboxAccount(options.balanceCents ?? 10_000);
   const state = new SandboxState({

@@ -30,6 +30,8 @@ export interface WebhookSenderOptions {
   maxAttempts: number;
   retryBaseMs: number;
   timeoutMs: number;
+  /** The events subscribed to, as in the dashboard's webhook settings; every event when unset. */
+  events?: readonly string[];
 }
 
 export class WebhookSender {
@@ -40,10 +42,13 @@ export class WebhookSender {
 
   constructor(private readonly opts: WebhookSenderOptions) {}
 
-  /** Queues an event; returns its envelope id, or null when no webhook URL is configured. */
+  /**
+   * Queues an event; returns its envelope id, or null when no webhook URL is configured or the
+   * event is not subscribed to.
+   */
   send(event: string, data: unknown): string | null {
     const url = this.opts.url();
-    if (!url || this.closed) return null;
+    if (!url || this.closed || (this.opts.events && !this.opts.events.includes(event))) return null;
     const id = `whe_${randomUUID().replace(/-/g, '')}`;
     const occurredAt = this.opts.now().toISOString();
     void this.deliver(url, { id, event, occurredAt, idempotencyKey: id, data }, 1);
