@@ -44,6 +44,8 @@ export async function startEmbeddedSandboxes(config: EmbeddingApp): Promise<Embe
   const tv = await startTextVerifiedSandbox({
     ...textVerified,
     webhookUrl: `${config.publicUrl}/api/v1/hooks/textverified`,
+    // Subscribed as docs/deploy.md says a deployment should be: the app reads no other event.
+    webhookEvents: ['v2.sms.received'],
     smsDelayMs: config.sandboxSmsDelayMs,
   });
   const fiveSimKey = `eyJ.sandbox.${secret()}`;
