@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PURCHASE_PENDING, type RoundResult, allAnswered, purchaseRound, readRound } from './system/load.js';
+import { type CpuSeconds, cpuPerUnit, cpuSnapshot } from './system/cpu.js';
 import { paymentsRun } from './system/payments.js';
 import { type PgbenchResult, pgbenchLean, pgbenchOwnSql } from './system/pgbench.js';
 import { sseAcrossInstances } from './system/sse.js';
@@ -93,6 +94,29 @@ function roundRow(part: string, what: string, r: RoundResult, notes: string, che
   };
 }
 
+/**
+ * Where a purchase's CPU went: the sum is what two cores allow (2,000 ms of CPU a second ÷ the sum
+ * = the most purchases a second this machine can do with this split, whatever the concurrency).
+ */
+function cpuRow(concurrency: number, per: CpuSeconds): Row {
+  const total = per.app + per.postgres + per.sandboxes + per.client + per.redis;
+  const cores = os.availableParallelism();
+  const f = (n: number) => n.toFixed(2);
+  return {
+    part: 'cpu',
+    what: `${concurrency} buyers: CPU ms per purchase`,
+    count: '',
+    perSecond: '',
+    p50: '',
+    p95: '',
+    p99: '',
+    notes:
+      `app ${f(per.app)}, PostgreSQL ${f(per.postgres)}, sandboxes ${f(per.sandboxes)}, clients ${f(per.client)}, ` +
+      `Redis ${f(per.redis)}; total ${f(total)} ms: ${cores} cores allow ${rate((cores * 1000) / total)}/s`,
+    check: '',
+  };
+}
+
 /** The ledger check, then paid in = wallets + held + revenue (and = what the ledger credited). */
 async function checks(system: BenchSystem): Promise<string> {
   const report = await system.ledgerCheck();
@@ -166,7 +190,9 @@ try {
       const buyers = await system.buyers(concurrency);
       const perBuyer = Math.max(1, Math.ceil(counts.purchases / concurrency));
       for (const buyer of buyers) await system.fund(buyer.userId, perBuyer * 1_000);
+      const before = cpuSnapshot(system.cpuGroups());
       const result = await purchaseRound(system, buyers, perBuyer);
+      const after = cpuSnapshot(system.cpuGroups());
       if (concurrency === 50) product50 = result;
       if (readers.length === 0) readers.push(...buyers);
       const ok = allAnswered(result, 201, [PURCHASE_PENDING]);
@@ -180,6 +206,7 @@ try {
           await checks(system),
         ),
       );
+      if (before && after) rows.push(cpuRow(concurrency, cpuPerUnit(before, after, result.count)));
     }
   }
   if (parts.has('payments')) {

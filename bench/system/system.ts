@@ -12,6 +12,7 @@ import { type TestApp, createTestApp } from '../../test/support/app.js';
 import { signInUser } from '../../test/support/admin.js';
 import { freePort } from '../../test/support/embedded.js';
 import { fundWallet } from '../../test/support/wallet.js';
+import type { CpuGroups } from './cpu.js';
 import { type RoundRobinProxy, startRoundRobinProxy } from './proxy.js';
 import type { SandboxSettings } from './sandboxes-process.js';
 
@@ -67,6 +68,8 @@ export interface BenchSystem {
    * a default max_connections of 100).
    */
   stopApps(): Promise<void>;
+  /** The processes whose CPU time a round is charged with (see cpu.ts). */
+  cpuGroups(): CpuGroups;
   paystackControl(pathname: string, body?: unknown): Promise<unknown>;
   tvControl(method: string, pathname: string, body?: unknown): Promise<unknown>;
   dispose(): Promise<void>;
@@ -310,6 +313,11 @@ export async function startBenchSystem(options: {
     paystackControl: (pathname, body) => control(urls.paystack, 'POST', pathname, body ?? {}),
     tvControl: (method, pathname, body) => control(urls.tv, method, pathname, body),
     stopApps,
+    cpuGroups: () => ({
+      app: apps.flatMap((app) => (app.child.pid === undefined ? [] : [app.child.pid])),
+      sandboxes: sandboxProcess.child.pid === undefined ? [] : [sandboxProcess.child.pid],
+      client: [process.pid],
+    }),
     async dispose() {
       await stopApps();
       sandboxProcess.child.stdin!.end();

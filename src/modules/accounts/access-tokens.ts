@@ -1,5 +1,5 @@
-import { randomUUID, webcrypto } from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { createSigner, createVerifier } from 'fast-jwt';
 import { type AppSecrets, deriveKeys } from './secrets.js';
 
 /** Access JWTs: HS256 with a key derived from APP_SECRET, 15 minutes, `sub`, `sid`, `jti`. */
@@ -19,31 +19,39 @@ export interface AccessTokens {
   verify(token: string): Promise<AccessClaims | undefined>;
 }
 
+/**
+ * fast-jwt verifies synchronously with node:crypto: every API request carries a token, and a
+ * WebCrypto verification (jose) is a thread-pool job per request (measured on the purchase path).
+ */
 export function createAccessTokens(secrets: AppSecrets): AccessTokens {
-  // Imported once: handing jose raw bytes imports an HMAC key on every verification (measured on
-  // the purchase path, where each request carries a token).
-  const keys = deriveKeys(secrets, 'access-jwt-hs256').map((raw) =>
-    webcrypto.subtle.importKey('raw', new Uint8Array(raw), { name: 'HMAC', hash: 'SHA-256' }, false, [
-      'sign',
-      'verify',
-    ]),
+  const keys = deriveKeys(secrets, 'access-jwt-hs256');
+  const signer = createSigner({ key: keys[0]!, algorithm: 'HS256' });
+  const verifiers = keys.map((key) =>
+    createVerifier({
+      key,
+      algorithms: ['HS256'],
+      allowedIss: ISSUER,
+      allowedAud: AUDIENCE,
+      requiredClaims: ['exp', 'sub', 'sid', 'jti'],
+    }),
   );
-  const key = keys[0]!;
   return {
-    sign: async (userId, sessionId, options = {}) =>
-      new SignJWT({ sid: sessionId })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setSubject(userId)
-        .setJti(randomUUID())
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setIssuedAt()
-        .setExpirationTime(Math.floor(Date.now() / 1000) + (options.expiresInSeconds ?? ACCESS_TOKEN_SECONDS))
-        .sign(await key),
+    sign: async (userId, sessionId, options = {}) => {
+      const now = Math.floor(Date.now() / 1000);
+      return signer({
+        sub: userId,
+        sid: sessionId,
+        jti: randomUUID(),
+        iss: ISSUER,
+        aud: AUDIENCE,
+        iat: now,
+        exp: now + (options.expiresInSeconds ?? ACCESS_TOKEN_SECONDS),
+      }) as string;
+    },
     async verify(token) {
       if (token.length > 4096) return undefined;
-      for (const candidate of keys) {
-        const claims = await verifyWith(await candidate, token);
+      for (const verifier of verifiers) {
+        const claims = claimsOf(verifier, token);
         if (claims) return claims;
       }
       return undefined;
@@ -51,18 +59,14 @@ export function createAccessTokens(secrets: AppSecrets): AccessTokens {
   };
 }
 
-async function verifyWith(key: webcrypto.CryptoKey, token: string): Promise<AccessClaims | undefined> {
+function claimsOf(verifier: (token: string) => unknown, token: string): AccessClaims | undefined {
+  let payload: Record<string, unknown>;
   try {
-    const { payload } = await jwtVerify(token, key, {
-      algorithms: ['HS256'],
-      issuer: ISSUER,
-      audience: AUDIENCE,
-    });
-    const sid = payload.sid;
-    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || typeof payload.jti !== 'string')
-      return undefined;
-    return { userId: payload.sub, sessionId: sid, jti: payload.jti };
+    payload = verifier(token) as Record<string, unknown>;
   } catch {
     return undefined;
   }
+  const { sub, sid, jti } = payload;
+  if (typeof sub !== 'string' || typeof sid !== 'string' || typeof jti !== 'string') return undefined;
+  return { userId: sub, sessionId: sid, jti };
 }
