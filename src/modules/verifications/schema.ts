@@ -103,6 +103,10 @@ export const verifications = pgTable(
       .on(t.reusedFrom)
       .where(sql`${t.reusedFrom} is not null`),
     index('verifications_user_created_idx').on(t.userId, t.createdAt, t.id),
+    // The open-order limit counts a user's open orders at each purchase: only those, not a history.
+    index('verifications_user_open_idx')
+      .on(t.userId)
+      .where(sql`${t.status} in (${literals(OPEN_STATUSES)})`),
     // The delivery statistics read the last 7 days of every user's orders (see delivery-stats.ts).
     index('verifications_created_idx').on(t.createdAt),
     index('verifications_open_idx')

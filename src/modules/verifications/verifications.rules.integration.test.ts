@@ -71,6 +71,25 @@ describe('rules', () => {
     expect(sixth.json<{ error: { code: string } }>().error.code).toBe('rate_limited');
   });
 
+  it('counts only open orders against the active-order limit, not finished ones', async () => {
+    // Freemium: 3 open orders at most (and 5 purchase attempts a minute: this uses all 5).
+    const user = await fundedUser(10_000, 'freemium');
+    const first = [await bought(user), await bought(user), await bought(user)];
+    for (const view of first.slice(0, 2)) {
+      const canceled = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/cancel`,
+        headers: asPrincipal(user),
+      });
+      expect(canceled.statusCode).toBe(200);
+    }
+    for (let i = 0; i < 2; i++) expect((await buy(user)).statusCode).toBe(201);
+    const open = await db.execute(
+      sql`select count(*)::int as n from verifications where user_id = ${user.userId} and status in ('pending', 'active')`,
+    );
+    expect((open.rows[0] as { n: number }).n).toBe(3);
+  });
+
   it('no route lets a client set a status; another user gets 404', async () => {
     const owner = await fundedUser(500);
     const view = await bought(owner);
