@@ -111,7 +111,8 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
     p95: '',
     p99: '',
     notes:
-      `app ${f(per.app)}, PostgreSQL ${f(per.postgres)}, sandboxes ${f(per.sandboxes)}, clients ${f(per.client)}, ` +
+      `app ${f(per.app)}, PostgreSQL ${f(per.postgres)}, sandboxes ${f(per.sandboxes)}, ` +
+      `${instances > 1 ? 'clients and proxy' : 'clients'} ${f(per.client)}, ` +
       `Redis ${f(per.redis)}; total ${f(total)} ms: ${cores} cores allow ${rate((cores * 1000) / total)}/s`,
     check: '',
   };

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 export interface CpuGroups {
   app: number[];
   sandboxes: number[];
-  /** The benchmark's own process: its clients. */
+  /** The benchmark's own process: its clients (and the proxy in front of several instances). */
   client: number[];
 }
 

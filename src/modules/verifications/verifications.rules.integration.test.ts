@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { asPrincipal, testPrincipal } from '../../../test/support/principal.js';
+import { rawRows } from '../../platform/db/raw.js';
 import type { VerificationView } from './views.js';
 import {
   useVerificationsSuite,
@@ -84,10 +85,11 @@ describe('rules', () => {
       expect(canceled.statusCode).toBe(200);
     }
     for (let i = 0; i < 2; i++) expect((await buy(user)).statusCode).toBe(201);
-    const open = await db.execute(
+    const [open] = await rawRows<{ n: number }>(
+      db,
       sql`select count(*)::int as n from verifications where user_id = ${user.userId} and status in ('pending', 'active')`,
     );
-    expect((open.rows[0] as { n: number }).n).toBe(3);
+    expect(open?.n).toBe(3);
   });
 
   it('no route lets a client set a status; another user gets 404', async () => {
