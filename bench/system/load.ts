@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
-import { call as httpCall } from '../../test/support/http-call.js';
+import { call as httpCall, parseBody } from '../../test/support/http-call.js';
 import type { Buyer, BenchSystem } from './system.js';
 
 /** The benchmark's clients against the app processes: autocannon for purchase rounds, node:http for the rest. */
@@ -113,7 +113,7 @@ function buyerLoad(base: string, buyer: Buyer, count: number, answers: Answer[])
               headers: { ...request.headers, 'idempotency-key': randomUUID() },
             }),
             onResponse: (status, body, _context, headers) => {
-              const parsed = parse(body);
+              const parsed = parseBody(body);
               const retryAfter = headers?.['retry-after'] ?? headers?.['Retry-After'];
               pending = {
                 status,
@@ -137,14 +137,6 @@ function buyerLoad(base: string, buyer: Buyer, count: number, answers: Answer[])
     );
     instance.on('reqError', (error: Error) => answers.push({ status: 0, ms: 0, body: { error: String(error) } }));
   });
-}
-
-function parse(text: string): Record<string, unknown> {
-  try {
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
-  } catch {
-    return { raw: text.slice(0, 200) };
-  }
 }
 
 /** `total` GETs of `url` by `concurrency` clients, each signed in as one of `buyers` in turn. */

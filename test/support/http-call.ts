@@ -19,7 +19,8 @@ class ClientDeadline extends Error {
   override name = 'ClientDeadline';
 }
 
-function parse(text: string): Record<string, unknown> {
+/** A JSON answer's body as an object: `{}` when empty, `{raw}` (its start) when not JSON. */
+export function parseBody(text: string): Record<string, unknown> {
   try {
     return text ? (JSON.parse(text) as Record<string, unknown>) : {};
   } catch {
@@ -62,7 +63,7 @@ export function call(
       response.on('error', failed);
       response.on('end', () => {
         clearTimeout(deadline);
-        const body = parse(Buffer.concat(chunks).toString('utf8'));
+        const body = parseBody(Buffer.concat(chunks).toString('utf8'));
         const retryAfter = response.headers['retry-after'];
         resolve({
           status: response.statusCode ?? 0,
