@@ -13,9 +13,23 @@ const snapshot = (groups: Partial<Record<keyof CpuSnapshot, [string, number][]>>
 
 describe("the benchmark's CPU accounting", () => {
   it('charges each process what it spent in between, a process that started in between all of it', () => {
-    const before = snapshot({ app: [['10', 5]], postgres: [['20', 1], ['21', 2], ['22', 9]] });
+    const before = snapshot({
+      app: [['10', 5]],
+      postgres: [
+        ['20', 1],
+        ['21', 2],
+        ['22', 9],
+      ],
+    });
     // 22 exited; 23 started (a new connection).
-    const after = snapshot({ app: [['10', 7]], postgres: [['20', 1.5], ['21', 2.5], ['23', 1]] });
+    const after = snapshot({
+      app: [['10', 7]],
+      postgres: [
+        ['20', 1.5],
+        ['21', 2.5],
+        ['23', 1],
+      ],
+    });
     expect(cpuPerUnit(before, after, 1_000)).toEqual({
       app: 2,
       postgres: 2,

@@ -135,7 +135,9 @@ function buyerLoad(base: string, buyer: Buyer, count: number, answers: Answer[])
         pending = undefined;
       },
     );
-    instance.on('reqError', (error: Error) => answers.push({ status: 0, ms: 0, body: { error: String(error) } }));
+    instance.on('reqError', (error: Error) =>
+      answers.push({ status: 0, ms: 0, body: { error: String(error) } }),
+    );
   });
 }
 
