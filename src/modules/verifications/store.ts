@@ -19,7 +19,7 @@ import {
 import type { Db } from '../../platform/db/database.js';
 import { batched } from '../../platform/db/batching.js';
 import { preparedPer, statementName } from '../../platform/db/prepared.js';
-import { jsonOf, rawRows, rowFromJson } from '../../platform/db/raw.js';
+import { jsonOf, rowFromJson } from '../../platform/db/raw.js';
 import { SMS_POLL_CADENCE } from '../routing/index.js';
 import { OPEN_STATUSES, PROVIDERS, type ProviderName, type VerificationStatus } from './domain.js';
 import { verificationMessages, verifications } from './schema.js';
@@ -90,34 +90,57 @@ export type OpenOrderAnswer =
   | { outcome: 'created' | 'exists'; order: VerificationRow }
   | { outcome: 'needs_event' | 'not_found' | 'active_limit_reached' | 'insufficient_funds' };
 
-/** `{a,b}`: an array literal of our own constants (never input), so no element needs quoting. */
-function arrayLiteral(values: ReadonlyArray<string | number>): string {
-  for (const value of values) {
-    if (!/^[A-Za-z0-9_]+$/.test(String(value))) throw new Error(`not an array constant: ${value}`);
-  }
-  return `{${values.join(',')}}`;
-}
+type OpenOrderRow = { answer: { outcome: string; order?: Record<string, unknown> } | string };
+
+/** Prepared once per database handle, as the batched statements are (parsed once per connection). */
+const openOrderQuery = preparedPer((db: Db) =>
+  db
+    .select({
+      answer: sql<OpenOrderRow['answer']>`verification_open(${sql.placeholder('id')}::uuid,
+        ${sql.placeholder('userId')}::text, ${sql.placeholder('maxOpenOrders')}::bigint,
+        ${sql.placeholder('openStatuses')}::text[], ${sql.placeholder('service')}::text,
+        ${sql.placeholder('country')}::text, ${sql.placeholder('capability')}::text,
+        ${sql.placeholder('options')}::jsonb, ${sql.placeholder('priceCents')}::bigint,
+        ${sql.placeholder('providerCostCents')}::bigint, ${sql.placeholder('provider')}::text,
+        ${sql.placeholder('holdReference')}::text, ${sql.placeholder('memo')}::text,
+        ${sql.placeholder('currencies')}::text[], ${sql.placeholder('amounts')}::bigint[],
+        ${sql.placeholder('eventType')}::text)`,
+    })
+    // A function call needs no table; drizzle's select needs a FROM.
+    .from(sql`(select 1) as call`)
+    .prepare(statementName(db, 'verification_open')),
+);
 
 /**
- * Phase 1 of a purchase in one round trip (`verification_open`, migration 0014): the user's
- * purchase lock, the replay of an existing order, the open-order limit, the hold and the order.
- * With `eventType`, answers `needs_event` having written nothing when one of the user's webhook
- * endpoints takes that event (the caller then opens the order in a transaction with its event).
+ * Phase 1 of a purchase in one round trip (`verification_open`, migrations 0014 and 0016): the
+ * user's purchase lock, the replay of an existing order, the open-order limit, the hold and the
+ * order. With `eventType`, answers `needs_event` having written nothing when one of the user's
+ * webhook endpoints takes that event (the caller then opens the order in a transaction with its
+ * event).
  */
 export async function openOrder(
   db: Db,
   input: OpenOrderInput,
   eventType: string | null,
 ): Promise<OpenOrderAnswer> {
-  const [row] = await rawRows<{ answer: { outcome: string; order?: Record<string, unknown> } | string }>(
-    db,
-    sql`select verification_open(${input.id}::uuid, ${input.userId}, ${input.maxOpenOrders}::bigint,
-          ${arrayLiteral(OPEN_STATUSES)}::text[], ${input.service}, ${input.country}, ${input.capability},
-          ${JSON.stringify(input.options)}::jsonb, ${input.priceCents}::bigint, ${input.providerCostCents}::bigint,
-          ${input.provider}, ${input.holdReference}, ${input.memo},
-          ${arrayLiteral(input.charges.map((c) => c.currency))}::text[],
-          ${arrayLiteral(input.charges.map((c) => c.amount))}::bigint[], ${eventType}::text) as answer`,
-  );
+  const [row] = await openOrderQuery(db).execute({
+    id: input.id,
+    userId: input.userId,
+    maxOpenOrders: input.maxOpenOrders,
+    openStatuses: OPEN_STATUSES,
+    service: input.service,
+    country: input.country,
+    capability: input.capability,
+    options: JSON.stringify(input.options),
+    priceCents: input.priceCents,
+    providerCostCents: input.providerCostCents,
+    provider: input.provider,
+    holdReference: input.holdReference,
+    memo: input.memo,
+    currencies: input.charges.map((c) => c.currency),
+    amounts: input.charges.map((c) => c.amount),
+    eventType,
+  });
   if (!row) throw new Error('verification_open answered nothing');
   const answer = jsonOf(row.answer);
   switch (answer.outcome) {
