@@ -93,6 +93,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
       preValidation: [requireUser, canWrite, requireConfirmedEmail],
       config: {
         idempotent: true,
+        answersWithLocation: true,
         errors: [
           'email_unconfirmed',
           'not_found',
@@ -200,6 +201,7 @@ export function registerVerificationRoutes(app: FastifyInstance, deps: Verificat
         preValidation: [requireUser, canWrite, requireConfirmedEmail],
         config: {
           idempotent: true,
+          answersWithLocation: true,
           errors: [
             'email_unconfirmed',
             'not_found',

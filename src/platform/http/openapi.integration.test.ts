@@ -84,6 +84,73 @@ describe('the OpenAPI document of the real app', () => {
   });
 });
 
+describe('credentials and headers in the document', () => {
+  type Operation = {
+    security?: Record<string, string[]>[];
+    parameters?: { in: string; name: string; schema?: { maxLength?: number } }[];
+    responses?: Record<string, { headers?: Record<string, unknown> }>;
+  };
+  const operation = (doc: OpenApiDocument, path: string, method: string) =>
+    doc.paths[path]?.[method] as Operation | undefined;
+
+  it('names the credential of every guarded operation, and none on public ones', async () => {
+    const doc = await documentOf();
+    const schemes = (doc as { components?: { securitySchemes?: Record<string, unknown> } }).components
+      ?.securitySchemes;
+    expect(Object.keys(schemes ?? {}).sort()).toEqual(['bearer', 'session']);
+    for (const [path, method] of [
+      ['/api/v1/me', 'get'],
+      ['/api/v1/verifications', 'post'],
+      ['/api/v1/wallet', 'get'],
+    ] as const) {
+      expect(operation(doc, path, method)?.security, `${method} ${path}`).toEqual([
+        { bearer: [] },
+        { session: [] },
+      ]);
+    }
+    expect(operation(doc, '/api/v1/auth/login', 'post')?.security).toBeUndefined();
+    expect(operation(doc, '/api/v1/catalog/services', 'get')?.security).toBeUndefined();
+  });
+
+  it('declares Idempotency-Key where it applies, and the headers answers carry', async () => {
+    const doc = await documentOf();
+    const purchase = operation(doc, '/api/v1/verifications', 'post')!;
+    const key = purchase.parameters?.find((p) => p.in === 'header' && p.name === 'idempotency-key');
+    expect(key?.schema?.maxLength).toBe(255);
+    expect(Object.keys(purchase.responses?.['201']?.headers ?? {}).sort()).toEqual([
+      'Idempotent-Replayed',
+      'Location',
+      'RateLimit-Limit',
+      'RateLimit-Remaining',
+      'RateLimit-Reset',
+    ]);
+    expect(Object.keys(purchase.responses?.['202']?.headers ?? {})).toContain('Location');
+    expect(Object.keys(purchase.responses?.['429']?.headers ?? {})).toContain('Retry-After');
+    expect(Object.keys(purchase.responses?.['503']?.headers ?? {})).toEqual(['Retry-After']);
+    const read = operation(doc, '/api/v1/wallet', 'get')!;
+    expect(read.parameters?.some((p) => p.name === 'idempotency-key') ?? false).toBe(false);
+    expect(read.responses?.['200']?.headers).toBeUndefined();
+  });
+
+  it('lists null in every nullable enum, as OpenAPI 3.0 needs for null to be valid', async () => {
+    const doc = await documentOf();
+    const offenders: string[] = [];
+    const walk = (node: unknown, path: string): void => {
+      if (node === null || typeof node !== 'object') return;
+      const schema = node as { nullable?: boolean; enum?: unknown[] };
+      if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null))
+        offenders.push(path);
+      for (const [key, value] of Object.entries(node)) walk(value, `${path}/${key}`);
+    };
+    walk(doc, '');
+    expect(offenders).toEqual([]);
+    const view = doc.paths['/api/v1/verifications/{id}']!.get!.responses!['200']!.content![
+      'application/json'
+    ]!.schema as { properties: Record<string, { enum?: unknown[] }> };
+    expect(view.properties.renewal?.enum).toEqual(['reuse', 'reactivate', null]);
+  });
+});
+
 describe('the documentation check', () => {
   it('reports a route added without a response schema, and passes one with it', async () => {
     const doc = await documentOf((app) => {

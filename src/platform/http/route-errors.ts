@@ -6,6 +6,7 @@
  */
 import type { RouteOptions } from 'fastify';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { needsCredential } from './route-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -28,9 +29,6 @@ const hasInput = (route: RouteShape) => {
   const schema = route.schema;
   return Boolean(schema && (schema.body || schema.querystring || schema.params || schema.headers));
 };
-/** Route guards run as `preValidation` hooks (before validation, rate limits and idempotency). */
-const hasGuards = (route: RouteShape) =>
-  Array.isArray(route.preValidation) ? route.preValidation.length > 0 : Boolean(route.preValidation);
 
 /** The layers in the order a request meets them, each with the codes it may refuse with. */
 const LAYERS: ReadonlyArray<(route: RouteShape) => readonly ErrorCode[]> = [
@@ -44,7 +42,8 @@ const LAYERS: ReadonlyArray<(route: RouteShape) => readonly ErrorCode[]> = [
     route.config?.ownCredential
       ? []
       : ['unauthenticated', 'forbidden', ...(hasBody(route) ? (['csrf_failed'] as const) : [])],
-  (route) => (hasGuards(route) ? ['unauthenticated', 'forbidden'] : []),
+  // Route guards run as `preValidation` hooks (before validation, rate limits and idempotency).
+  (route) => (needsCredential(route) ? ['unauthenticated', 'forbidden'] : []),
   (route) => (hasBody(route) ? ['bad_request', 'payload_too_large', 'unsupported_media_type'] : []),
   (route) => (hasInput(route) ? ['validation_failed'] : []),
   (route) => (route.config?.rateLimits?.length ? ['rate_limited'] : []),

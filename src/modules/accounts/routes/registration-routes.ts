@@ -59,7 +59,9 @@ export function registerRegistrationRoutes(app: FastifyInstance, accounts: Accou
         tags: ['auth'],
         summary: 'A proof-of-work captcha challenge (ALTCHA)',
         description:
-          'A sign-in refused with `captcha_required` names the `captchaLevel` it needs in `error.details`; ask for a challenge of that level.',
+          'Needed by sign-up, and by sign-in and password reset when they answer 403 `captcha_required`: ' +
+          'solve it and send the result as `captcha` (see that field). A sign-in refused with ' +
+          '`captcha_required` names the `captchaLevel` it needs in `error.details`; ask for a challenge of that level.',
         querystring: z.object({ level: z.coerce.number().int().min(0).max(MAX_CAPTCHA_LEVEL).default(0) }),
         response: { 200: captchaChallengeSchema },
       },

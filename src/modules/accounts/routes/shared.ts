@@ -8,7 +8,17 @@ import { type RequestContext, normalizeEmail } from '../service.js';
 export const email = z.string().trim().min(3).max(254).email();
 // Length and commonness are checked by the password policy, which gives the clear message.
 export const password = z.string().min(1).max(1024);
-export const captcha = z.string().min(1).max(4096);
+export const captcha = z
+  .string()
+  .min(1)
+  .max(4096)
+  .describe(
+    'A solved ALTCHA proof of work, used once: get a challenge from `GET /api/v1/captcha/challenge`, ' +
+      'solve it (the web pages use the `altcha` widget; in Node, `solveChallenge({ challenge, deriveKey })` ' +
+      'of `altcha-lib` 2 with `deriveKey` from `altcha-lib/algorithms/pbkdf2`), and send ' +
+      'base64(JSON `{challenge, solution}`). Sign-up always needs one; sign-in and password reset ' +
+      'ask for one (403 `captcha_required`) when an account or address looks attacked.',
+  );
 export const otp = z
   .string()
   .trim()
