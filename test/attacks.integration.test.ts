@@ -722,8 +722,11 @@ describe('authentication attacks', () => {
     ]) {
       expectCleanError(await me(header), [401]);
     }
-    // The real key works, and only within its scopes.
-    expect((await me(`Bearer ${key.key}`)).statusCode).toBe(200);
+    // The real key works, whatever the case of the scheme's name (RFC 9110 §11.1), and only
+    // within its scopes.
+    for (const scheme of ['Bearer', 'bearer', 'BEARER']) {
+      expect((await me(`${scheme} ${key.key}`)).statusCode, scheme).toBe(200);
+    }
     const buyWithKey = await as(app, null, {
       method: 'POST',
       url: '/api/v1/verifications',

@@ -48,6 +48,21 @@ describe('password change', () => {
     ).toBe(200);
   });
 
+  it('refuses control characters in a new password (a NUL or a line break cannot be typed back)', async () => {
+    const user = await signedUp();
+    for (const newPassword of ['abc\u0000defghij', 'two\nlines of it']) {
+      const refused = await change(user.accessToken, { currentPassword: PASSWORD, newPassword });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error.message).toContain('control characters');
+    }
+    // Spaces and any other Unicode stay welcome.
+    const changed = await change(user.accessToken, {
+      currentPassword: PASSWORD,
+      newPassword: 'ünïcode pass phrase ✓',
+    });
+    expect(changed.statusCode, changed.body).toBe(200);
+  });
+
   it('changes the password, signs every other session out, keeps this one and sends a notice', async () => {
     const user = await signedUp();
     const other = (await login(user.email)).json<{ accessToken: string; refreshToken: string }>();

@@ -89,7 +89,7 @@ export async function registerAuthentication(app: FastifyInstance, deps: Authent
     if (request.routeOptions.config.ownCredential) return;
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
-      const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(authorization.trim());
+      const match = /^Bearer +([\x21-\x7e]{1,4096})$/i.exec(authorization.trim());
       if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>".');
       const credential = match[1]!;
       if (credential.startsWith('nmk_')) {

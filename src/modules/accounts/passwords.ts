@@ -4,7 +4,7 @@ import { validationFailed } from '../../platform/errors.js';
 
 /**
  * Password policy of SPEC §5 (ASVS 6.2): 8 to 128 characters, not a known common password, no
- * composition rules. Hashing is argon2id with OWASP's m=19 MiB, t=2, p=1.
+ * control characters, no composition rules (spaces and any other Unicode are welcome). Hashing is argon2id with OWASP's m=19 MiB, t=2, p=1.
  */
 const PASSWORD_MIN = 8;
 const PASSWORD_MAX = 128;
@@ -36,6 +36,10 @@ export function passwordProblem(password: string, email?: string): string | unde
   const length = [...password].length;
   if (length < PASSWORD_MIN) return `The password must be at least ${PASSWORD_MIN} characters long.`;
   if (length > PASSWORD_MAX) return `The password must be at most ${PASSWORD_MAX} characters long.`;
+  // A NUL, a line break or an escape: no keyboard or password manager types it back reliably.
+  if (/\p{Cc}/u.test(password)) {
+    return 'The password must not contain control characters (such as a line break or a NUL).';
+  }
   const lowered = password.toLowerCase();
   if (commonPasswords().has(lowered)) {
     return 'This password is too common: it appears in lists of breached passwords. Please choose another.';

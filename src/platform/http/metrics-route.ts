@@ -18,7 +18,7 @@ declare module 'fastify' {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 function presentsToken(request: FastifyRequest, expected: Buffer): boolean {
-  const match = /^Bearer ([\x21-\x7e]{1,4096})$/.exec(request.headers.authorization?.trim() ?? '');
+  const match = /^Bearer +([\x21-\x7e]{1,4096})$/i.exec(request.headers.authorization?.trim() ?? '');
   return match !== null && timingSafeEqual(digest(match[1]!), expected);
 }
 

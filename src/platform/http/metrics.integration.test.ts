@@ -42,6 +42,9 @@ describe('/metrics', () => {
       }
       const scraped = await app.inject({ url: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
       expect(scraped.statusCode).toBe(200);
+      // The scheme's name is case-insensitive (RFC 9110 §11.1).
+      const lower = await app.inject({ url: '/metrics', headers: { authorization: `bearer ${TOKEN}` } });
+      expect(lower.statusCode).toBe(200);
       expect(scraped.headers['content-type']).toContain('text/plain');
       expect(scraped.body).toContain('namaskah_http_request_duration_seconds');
       // The token is the scraper's, not a user's: the rest of the API does not take it.
