@@ -4,6 +4,7 @@ import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod
 import { clientErrorHandler } from './platform/http/client-errors.js';
 import type { ErrorBody } from './platform/errors.js';
 import { registerErrorHandling } from './platform/http/error-handler.js';
+import { registerNulRefusal } from './platform/http/nul-refusal.js';
 import { registerFirewall } from './platform/http/firewall.js';
 import { registerHealthRoutes } from './platform/http/health-routes.js';
 import { registerMetricsRoute } from './platform/http/metrics-route.js';
@@ -62,6 +63,7 @@ export async function buildApp(platform: Platform, services: Services): Promise<
 
   registerPrincipal(app);
   registerErrorHandling(app);
+  registerNulRefusal(app);
 
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -1180,6 +1180,18 @@ describe('injection and information leaks', () => {
         payload: raw,
       });
       expectCleanError(response, [400]);
+      // Refused for what it is: valid JSON with a forbidden key.
+      expect(response.json().error.message).toContain('__proto__');
+    }
+    // U+0000 inside JSON text (PostgreSQL cannot store it): 400 naming the field, never a 500.
+    for (const [url, payload, field] of [
+      ['/api/v1/api-keys', { name: 'a\u0000b', scopes: ['account:read'] }, 'body.name'],
+      ['/api/v1/verifications', { service: 'google', country: 'US', carrier: 've\u0000r' }, 'body.carrier'],
+      ['/api/v1/webhook-endpoints', { url: 'https://example.com/h', events: ['x\u0000'] }, 'body.events.0'],
+    ] as const) {
+      const response = await as(app, bob, { method: 'POST', url, payload });
+      expectCleanError(response, [400]);
+      expect(response.json().error).toMatchObject({ code: 'validation_failed', details: { field } });
     }
     expect(({} as Record<string, unknown>).status).toBeUndefined();
     expect(({} as Record<string, unknown>).admin).toBeUndefined();

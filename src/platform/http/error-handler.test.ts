@@ -15,4 +15,16 @@ describe('describeError', () => {
     expect(describeError(known).headers).toEqual({ 'retry-after': '30' });
     expect(describeError(new AppError(409, 'already_completed', 'Done.')).headers).toBeUndefined();
   });
+
+  it("a plugin's or Fastify's client error gets the code of its status", () => {
+    const codeOf = (statusCode: number, code?: string) =>
+      describeError(Object.assign(new Error('Forbidden'), { statusCode, code })).body.error.code;
+    expect(codeOf(403)).toBe('forbidden'); // @fastify/static on a directory
+    expect(codeOf(404)).toBe('not_found');
+    expect(codeOf(413)).toBe('payload_too_large');
+    expect(codeOf(415)).toBe('unsupported_media_type');
+    expect(codeOf(429)).toBe('rate_limited');
+    expect(codeOf(400)).toBe('bad_request');
+    expect(codeOf(500)).toBe('internal_error');
+  });
 });

@@ -79,18 +79,42 @@ export function describeError(error: unknown): {
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Fastify's own client errors (bad JSON, body too large, wrong content type): safe messages.
-    const code: ErrorCode =
-      status === 413
-        ? 'payload_too_large'
-        : status === 415
-          ? 'unsupported_media_type'
-          : status === 429
-            ? 'rate_limited'
-            : 'bad_request';
-    return { status, body: { error: { code, message: fastifyError.message ?? 'Bad request.' } } };
+    return {
+      status,
+      body: { error: { code: clientErrorCode(status), message: clientErrorMessage(fastifyError) } },
+    };
   }
   return {
     status: 500,
     body: { error: { code: 'internal_error', message: 'Something went wrong on our side.' } },
   };
+}
+
+/** The code of a client error raised by Fastify or a plugin (a static file's 403 included). */
+function clientErrorCode(status: number): ErrorCode {
+  switch (status) {
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'not_found';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
+    default:
+      return 'bad_request';
+  }
+}
+
+/**
+ * Fastify's message, except where it misleads: its JSON parser refuses `__proto__` and
+ * `constructor.prototype` keys with the same error as broken JSON, and says "not valid JSON".
+ */
+function clientErrorMessage(error: Partial<FastifyError>): string {
+  if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
+    return 'The body is not valid JSON, or holds a forbidden key ("__proto__", "constructor.prototype").';
+  }
+  return error.message ?? 'Bad request.';
 }
