@@ -741,6 +741,15 @@ describe('authentication attacks', () => {
       payload: { name: 'escalate', scopes: ['verifications:write'] },
     });
     expectCleanError(manageWithKey, [403]);
+    // An API key has no session to end: signing out with one is refused, not a silent 204.
+    const logoutWithKey = await as(app, null, {
+      method: 'POST',
+      url: '/api/v1/auth/logout',
+      headers: { authorization: `Bearer ${key.key}` },
+      payload: {},
+    });
+    expectCleanError(logoutWithKey, [403]);
+    expect((await me(`Bearer ${key.key}`)).statusCode).toBe(200);
     await as(app, bob, { method: 'DELETE', url: `/api/v1/api-keys/${key.id}` });
   });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { unauthenticated } from '../../../platform/errors.js';
+import { forbidden, unauthenticated } from '../../../platform/errors.js';
 import { principalOf, requireScope, requireSession, requireUser } from '../../../platform/http/guards.js';
 import type { RouteRateLimit } from '../../../platform/http/rate-limit.js';
 import { type AccountsService, publicUser } from '../service.js';
@@ -110,6 +110,10 @@ export function registerSessionRoutes(
     },
     async (request, reply) => {
       const principal = request.principal;
+      // Without a principal this still signs out (by refresh token, or just clears the cookies).
+      if (principal?.via === 'api_key') {
+        throw forbidden('An API key has no session to end: revoke the key instead.');
+      }
       let sessionId = principal?.sessionId;
       if (!sessionId) {
         const token = presentedRefreshToken(request, request.body);
