@@ -1,12 +1,13 @@
 /**
- * Cancel (free before the first SMS) and report. The refund happens at once, in one transaction
- * with the conditional transition; the provider is told afterwards and, if it refuses or is
+ * Cancel (free before the first SMS) and report. A last look at the provider's SMS list comes
+ * first; the refund then happens in one transaction with the conditional transition; the provider is told afterwards and, if it refuses or is
  * unreachable, again by `retryUpstreamActions`.
  */
 import { AppError, notFound } from '../../platform/errors.js';
 import type { Upstream } from '../routing/index.js';
 import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
 import { refusalOfRetry, type UpstreamAction } from './domain.js';
+import { pollVerification } from './intake.js';
 import { findRenewalOf } from './renewers.js';
 import * as store from './store.js';
 import { toView, type VerificationView } from './views.js';
@@ -17,9 +18,10 @@ export async function cancelOrReport(
   id: string,
   action: UpstreamAction,
 ): Promise<VerificationView> {
-  // Two passes: when a code, the sweep or the number's assignment moves the order between our read
-  // and our conditional update, the second pass answers from its new state.
-  for (let pass = 0; pass < 2; pass++) {
+  // When a code, the sweep or the number's assignment moves the order between our read and our
+  // conditional update, the next pass answers from its new state; so does the last look below.
+  let looked = false;
+  for (let pass = 0; pass < 3; pass++) {
     const order = await store.findForUser(deps.db, id, userId);
     if (!order) throw notFound('Verification');
     if (order.status === 'canceled') return toView(order); // asked twice: same answer
@@ -40,6 +42,10 @@ export async function cancelOrReport(
         `A ${order.status} verification cannot be ${action === 'cancel' ? 'canceled' : 'reported'}.`,
       );
     }
+    if (order.status === 'active' && !looked) {
+      looked = true;
+      if (await lastLookTookSms(deps, order)) continue;
+    }
     const canceled = await cancelAndRelease(deps, order, order.status, action);
     if (!canceled) continue;
     await announce(deps, id);
@@ -47,6 +53,34 @@ export async function cancelOrReport(
     return toView((await store.findById(deps.db, id)) ?? canceled);
   }
   throw new AppError(409, 'not_cancelable', 'This verification changed while canceling; please retry.');
+}
+
+/** How long a cancel waits for the provider's SMS list before it refunds without it. */
+const LAST_LOOK_MS = 3_000;
+
+/**
+ * The provider may hold an SMS we have not taken in yet (a webhook on its way or lost, a poll not
+ * due): then free cancel has already ended (SPEC §4), and the provider has charged for the number.
+ * So before refunding, read the order's SMS list: anything new is taken in (completing the order,
+ * capturing its hold) and the caller answers from that. A provider that does not answer in time
+ * does not hold the refund up; the SMS, if any, is still shown when it arrives.
+ */
+async function lastLookTookSms(deps: VerificationDeps, order: store.VerificationRow): Promise<boolean> {
+  // A look that outlives the wait still takes its SMS in (shown as a late one).
+  const look = pollVerification(deps, order).catch((error: unknown) => {
+    deps.logger.warn({ err: error, verificationId: order.id }, 'last look before a cancel failed; refunding');
+    return 0;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), LAST_LOOK_MS);
+  });
+  try {
+    const taken = await Promise.race([look, timedOut]);
+    return taken !== 'timeout' && taken > 0;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -68,6 +68,48 @@ describe('refunds', () => {
     await expectLedgerOk();
   });
 
+  it('an SMS the provider holds but we have not taken in yet ends free cancel: the cancel looks first', async () => {
+    // The webhook is lost (and no poll is due): only the provider knows the SMS came.
+    sandbox.control.setWebhook(null);
+    try {
+      const user = await fundedUser(500);
+      const view = await bought(user);
+      sandbox.control.deliverSms(await providerIdOf(view.id), { code: '246810' });
+      const cancel = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/cancel`,
+        headers: asPrincipal(user),
+      });
+      expect(cancel.statusCode, cancel.body).toBe(409);
+      expect(cancel.json<{ error: { code: string } }>().error.code).toBe('already_completed');
+      expect(await read(user, view.id)).toMatchObject({ status: 'completed', code: '246810' });
+      expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+      // Report after it: the number is reported, nothing refunded.
+      const report = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${view.id}/report`,
+        headers: asPrincipal(user),
+      });
+      expect(report.json<VerificationView>()).toMatchObject({ status: 'completed', code: '246810' });
+      expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+
+      // A provider whose SMS list cannot be read does not hold the refund up.
+      const other = await bought(user);
+      sandbox.control.injectFault({ path: 'sms', method: 'GET', mode: 'error', count: 100 });
+      const refunded = await app.inject({
+        method: 'POST',
+        url: `/api/v1/verifications/${other.id}/cancel`,
+        headers: asPrincipal(user),
+      });
+      expect(refunded.statusCode, refunded.body).toBe(200);
+      expect(refunded.json<VerificationView>().status).toBe('canceled');
+      expect(await wallet(user.userId)).toEqual({ balance: 357, held: 0 });
+      await expectLedgerOk();
+    } finally {
+      sandbox.control.setWebhook(hookUrl);
+    }
+  });
+
   it('report before a code → canceled and refunded', async () => {
     const user = await fundedUser(500);
     const view = await bought(user);
