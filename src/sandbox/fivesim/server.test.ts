@@ -50,6 +50,27 @@ describe('5sim sandbox wire', () => {
     expect(await (await get('/v1/user/buy/activation/mars/any/telegram')).text()).toBe('bad country');
   });
 
+  it('order ids keep growing across a restart, as the embedded default restarts on the same database', async () => {
+    const buy = async (box: FiveSimSandbox) => {
+      const response = await fetch(`${box.url}/v1/user/buy/activation/usa/any/telegram`, {
+        headers: { Authorization: `Bearer ${KEY}` },
+      });
+      return ((await response.json()) as { id: number }).id;
+    };
+    const first = await startFiveSimSandbox({ apiKey: KEY, smsDelayMs: 60_000, orderTtlMs: 60_000 });
+    const before = [await buy(first), await buy(first)];
+    await first.close();
+    await new Promise((resolve) => setTimeout(resolve, 2));
+    const again = await startFiveSimSandbox({ apiKey: KEY, smsDelayMs: 60_000, orderTtlMs: 60_000 });
+    try {
+      const after = await buy(again);
+      expect(after).toBeGreaterThan(Math.max(...before));
+      expect(Number.isSafeInteger(after)).toBe(true);
+    } finally {
+      await again.close();
+    }
+  });
+
   it('control: stock and price per operator, balance, latency, faults, the request log', async () => {
     expect((await control('PUT', '/products/google', { count: 0 })).status).toBe(204);
     const none = await get('/v1/user/buy/activation/usa/any/google');

@@ -61,8 +61,10 @@ export class SandboxState {
   readonly orders = new Map<number, SandboxOrder>();
   balanceCents: number;
   buyLatencyMs = 0;
-  private nextId = 500_000_001;
-  private nextSmsId = 1;
+  // From the clock, as 5sim's own ids only grow: a sandbox started again on the same database
+  // (the embedded default after a restart) never hands out an order id an earlier run gave.
+  private nextId = Date.now() * 100;
+  private nextSmsId = Date.now() * 100;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
