@@ -335,10 +335,16 @@ describe('web app journeys in Chromium', () => {
     await page.waitForSelector('text=No API keys');
     await visited(page);
     await page.fill('#key-name', 'journey five');
-    await page.click('#create-key-btn');
+    // A double click makes one key (and the secret shown is that key's).
+    await page.dblclick('#create-key-btn');
     const key = await waitForText(page, '#new-api-key', /^nmk_live_/);
     await page.waitForSelector('.api-keys-table tbody tr');
     await visited(page);
+    const made = await page.evaluate(async () => {
+      const response = await fetch('/api/v1/api-keys', { credentials: 'same-origin' });
+      return ((await response.json()) as { data: unknown[] }).data.length;
+    });
+    expect(made).toBe(1);
     expect(await screenshotBoth(page, 'api-keys')).toBe(0);
 
     const callWith = (secret: string, p: string) =>

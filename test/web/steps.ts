@@ -85,6 +85,13 @@ export function journeySteps(env: { runtime: () => Runtime; base: () => string; 
     await page.goto(url('/wallet'));
     await page.waitForSelector('#wallet-balance');
     await visited(page);
+    // An amount outside the limits is explained at the field, in dollars, before any request.
+    await page.fill('#topup-amount', '2000');
+    await waitForText(page, '#topup-amount-error', /\$1\.00 to \$1,000\.00/);
+    if (!(await page.isDisabled('.custom-topup button[type=submit]'))) {
+      throw new Error('the top-up button stayed enabled for an amount over the limit');
+    }
+    await page.fill('#topup-amount', '');
     await page.click(`button[data-amount="${cents}"]`);
     // The Paystack sandbox's hosted checkout: the person presses Pay and comes back to the wallet.
     await page.waitForSelector('button.pay', { timeout: 30_000 });
@@ -92,6 +99,12 @@ export function journeySteps(env: { runtime: () => Runtime; base: () => string; 
     await page.waitForURL(/\/wallet\?topup=.*status=succeeded/, { timeout: 30_000 });
     await page.waitForSelector('text=Payment received', { timeout: 30_000 });
     await visited(page);
+    // The page asks the server: a link claiming success for a payment it does not know proves nothing.
+    await page.goto(url('/wallet?topup=nmk-tu-FORGEDFORGEDFORGEDFORGED&status=succeeded'));
+    await page.waitForSelector('text=We could not find that payment', { timeout: 20_000 });
+    if ((await page.locator('text=Payment received').count()) !== 0) {
+      throw new Error('the wallet believed a forged top-up result');
+    }
   }
 
   async function buy(page: Page, service: string, capability: 'sms' | 'voice' = 'sms') {

@@ -9,6 +9,7 @@ import { TEST_REDIS_URL } from '../../../test/support/services.js';
 import { startTcpProxy } from '../../../test/support/tcp-proxy.js';
 import { createRedis } from '../redis.js';
 import { createRateLimiter, type RouteRateLimit } from './rate-limit.js';
+import { registerWebApp } from './web-app.js';
 
 let db: TestDatabase;
 let redis: Redis;
@@ -113,6 +114,28 @@ describe('global limit (100 requests per minute per client address)', () => {
     expect((await get(app, '/metrics', ip)).statusCode).toBe(200);
     // 404s count too (scanners), and are refused the same way.
     expect((await get(app, '/nowhere', ip)).statusCode).toBe(429);
+  });
+
+  it("leaves a page's HTML shell out: a person opening pages quickly gets the page, not bare JSON", async () => {
+    const app = await createTestApp({
+      database: db.database,
+      redis,
+      env: { RATE_LIMIT_KEY_PREFIX: freshPrefix(), RATE_LIMIT_GLOBAL_PER_MINUTE: '2' },
+    });
+    await registerWebApp(app, { embedded: false });
+    await app.ready();
+    try {
+      const ip = nextIp();
+      for (let i = 0; i < 2; i++) expect((await get(app, '/api/v1/meta', ip)).statusCode).toBe(200);
+      expect((await get(app, '/api/v1/meta', ip)).statusCode).toBe(429);
+      const page = await get(app, '/wallet', ip);
+      expect(page.statusCode).toBe(200);
+      expect(page.headers['content-type']).toContain('text/html');
+      // The page's API calls still count.
+      expect((await get(app, '/api/v1/meta', ip)).statusCode).toBe(429);
+    } finally {
+      await app.close();
+    }
   });
 
   it('can be set by configuration and turned off with 0', async () => {

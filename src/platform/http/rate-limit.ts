@@ -51,6 +51,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Per-route rate limits, checked after authentication; see `src/platform/http/rate-limit.ts`. */
     rateLimits?: readonly RouteRateLimit[];
+    /** The web app's HTML shell for a page route: outside the global per-address limit. */
+    pageShell?: boolean;
   }
   interface FastifyInstance {
     /** The application's rate limiter, for limits outside route config (login lockout, jobs). */
@@ -249,6 +251,9 @@ export function registerRateLimits(app: FastifyInstance, deps: RateLimitDeps): R
       const path = pathOf(request.url);
       // The web app's hashed, immutable files: one page view fetches several, and they cost nothing.
       if (EXEMPT_PATHS.has(path) || path.startsWith('/assets/')) return;
+      // The app shell of a page (one small file from memory): a person reloading or opening pages
+      // quickly must not get a bare JSON refusal instead of the page; its API calls still count.
+      if (request.routeOptions.config.pageShell) return;
       const decision = path.startsWith(INBOUND_HOOKS_PREFIX)
         ? await limiter.consume(
             'inbound-hooks',

@@ -108,7 +108,9 @@ export async function registerWebApp(app: FastifyInstance, options: WebAppOption
     );
 
     for (const route of WEB_APP_ROUTES) {
-      files.get(route, { schema: { hide: true } }, async (_request, reply) => sendIndex(reply));
+      files.get(route, { schema: { hide: true }, config: { pageShell: true } }, async (_request, reply) =>
+        sendIndex(reply),
+      );
     }
   });
 }

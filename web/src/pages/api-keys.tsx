@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
+import { useSingleFlight } from '../single-flight';
 import { api } from '../api';
 import { Field, fieldError, formError } from '../components/field';
 import { CopyButton, Empty, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
@@ -68,9 +69,13 @@ export default function ApiKeys() {
       void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
     },
   });
+  const createOnce = useSingleFlight(() => create.mutateAsync());
+  const confirmOnce = useSingleFlight((action: 'revoke' | 'rotate', id: string) =>
+    action === 'revoke' ? revoke.mutateAsync(id) : rotate.mutateAsync(id),
+  );
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    createOnce();
   };
 
   return (
@@ -188,9 +193,7 @@ export default function ApiKeys() {
                                 : 'button button-primary button-small rotate-confirm'
                             }
                             disabled={revoke.isPending || rotate.isPending}
-                            onClick={() =>
-                              confirming.action === 'revoke' ? revoke.mutate(key.id) : rotate.mutate(key.id)
-                            }
+                            onClick={() => confirmOnce(confirming.action, key.id)}
                           >
                             {confirming.action === 'revoke' ? 'Confirm revoke' : 'Confirm rotate'}
                           </button>

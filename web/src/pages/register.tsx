@@ -1,6 +1,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
 import { Link } from 'react-router';
+import { useSingleFlight } from '../single-flight';
 import { api } from '../api';
 import { Captcha } from '../components/captcha';
 import { Field, fieldError, formError } from '../components/field';
@@ -24,9 +25,10 @@ export default function Register() {
       setCaptchaKey((k) => k + 1);
     },
   });
+  const registerOnce = useSingleFlight(() => register.mutateAsync());
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (captcha) register.mutate();
+    if (captcha) registerOnce();
   };
 
   if (register.isSuccess) {

@@ -1,40 +1,81 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { useSearchParams } from 'react-router';
-import { api, newIdempotencyKey } from '../api';
+import { ApiError, api, newIdempotencyKey } from '../api';
 import { type StatementLine, StatementTable } from '../components/statement-table';
 import { Empty, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
+import { Field } from '../components/field';
 import { formatMoney } from '../money';
 import { useWallet } from '../session';
 
 const PRESETS = [500, 1000, 2500, 5000];
+/** The API's limits for one top-up (payments/domain.ts), in cents. */
+const MIN_TOPUP_CENTS = 100;
+const MAX_TOPUP_CENTS = 100_000;
 
+type TopupStatus = 'initializing' | 'initialized' | 'succeeded' | 'failed' | 'abandoned' | 'flagged';
+
+/**
+ * The result of a payment the browser came back from. The URL only says which top-up: its status
+ * is read from the server (a link with `status=succeeded` proves nothing), and asked again while
+ * Paystack has not confirmed it.
+ */
 function TopupResult() {
   const [params] = useSearchParams();
-  const status = params.get('status');
   const reference = params.get('topup');
-  if (!status) return null;
-  if (status === 'succeeded')
-    return (
-      <Notice tone="success">
-        Payment received: your wallet is topped up{reference ? ` (reference ${reference})` : ''}.
-      </Notice>
+  const topup = useQuery({
+    queryKey: ['wallet', 'topup', reference],
+    enabled: reference !== null,
+    queryFn: () =>
+      api<{ status: TopupStatus }>('GET', `/api/v1/wallet/topups/${encodeURIComponent(reference ?? '')}`),
+    retry: false,
+    refetchInterval: (query) =>
+      query.state.data?.status === 'initializing' || query.state.data?.status === 'initialized'
+        ? 3000
+        : false,
+  });
+  if (reference === null) {
+    return params.get('status') ? <UnknownPayment /> : null;
+  }
+  if (topup.isPending) return <Notice tone="info">Checking your payment…</Notice>;
+  if (topup.isError) {
+    return topup.error instanceof ApiError && topup.error.status === 404 ? (
+      <UnknownPayment />
+    ) : (
+      <ErrorNote message={topup.error.message} />
     );
-  if (status === 'pending' || status === 'processing')
-    return (
-      <Notice tone="info">
-        Your payment is being confirmed; the balance updates as soon as Paystack confirms it.
-      </Notice>
-    );
-  if (status === 'unknown')
-    return (
-      <Notice tone="warning">
-        We could not find that payment. If you were charged, it is credited as soon as Paystack confirms it.
-      </Notice>
-    );
+  }
+  switch (topup.data.status) {
+    case 'succeeded':
+      return (
+        <Notice tone="success">Payment received: your wallet is topped up (reference {reference}).</Notice>
+      );
+    case 'initializing':
+    case 'initialized':
+      return (
+        <Notice tone="info">
+          Your payment is being confirmed; the balance updates as soon as Paystack confirms it.
+        </Notice>
+      );
+    case 'flagged':
+      return (
+        <Notice tone="warning">
+          This payment did not match the top-up it was for; we are reviewing it and will contact you.
+        </Notice>
+      );
+    default:
+      return (
+        <Notice tone="danger">
+          The payment was not completed ({topup.data.status}). Nothing was charged; you can try again.
+        </Notice>
+      );
+  }
+}
+
+function UnknownPayment() {
   return (
-    <Notice tone="danger">
-      The payment was not completed ({status}). Nothing was charged; you can try again.
+    <Notice tone="warning">
+      We could not find that payment. If you were charged, it is credited as soon as Paystack confirms it.
     </Notice>
   );
 }
@@ -70,6 +111,13 @@ export default function WalletPage() {
     },
   });
   const customCents = Math.round(Number(custom) * 100);
+  // Checked here, in dollars and next to the field (the API's limits are in cents).
+  const customProblem =
+    custom === ''
+      ? null
+      : !Number.isFinite(customCents) || customCents < MIN_TOPUP_CENTS || customCents > MAX_TOPUP_CENTS
+        ? `Enter an amount from ${formatMoney({ amount: MIN_TOPUP_CENTS, currency: 'USD' })} to ${formatMoney({ amount: MAX_TOPUP_CENTS, currency: 'USD' })}.`
+        : null;
   const lines = statement.data?.pages.flatMap((p) => p.data) ?? [];
 
   return (
@@ -119,26 +167,26 @@ export default function WalletPage() {
           className="custom-topup"
           onSubmit={(event) => {
             event.preventDefault();
-            if (customCents > 0) topup.mutate(customCents);
+            if (custom !== '' && customProblem === null) topup.mutate(customCents);
           }}
         >
-          <div className="field">
-            <label htmlFor="topup-amount">Other amount (USD)</label>
-            <input
-              id="topup-amount"
-              className="input"
-              type="number"
-              min="1"
-              step="0.01"
-              inputMode="decimal"
-              value={custom}
-              onChange={(e) => setCustom(e.target.value)}
-            />
-          </div>
+          <Field
+            id="topup-amount"
+            label="Other amount (USD)"
+            type="number"
+            min={MIN_TOPUP_CENTS / 100}
+            max={MAX_TOPUP_CENTS / 100}
+            step="0.01"
+            inputMode="decimal"
+            value={custom}
+            error={customProblem}
+            hint={`${formatMoney({ amount: MIN_TOPUP_CENTS, currency: 'USD' })} to ${formatMoney({ amount: MAX_TOPUP_CENTS, currency: 'USD' })}`}
+            onChange={(e) => setCustom(e.target.value)}
+          />
           <button
             type="submit"
             className="button button-primary"
-            disabled={topup.isPending || !(customCents > 0)}
+            disabled={topup.isPending || custom === '' || customProblem !== null}
           >
             {topup.isPending ? 'Opening checkout…' : 'Top up'}
           </button>
