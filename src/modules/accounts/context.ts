@@ -78,7 +78,8 @@ export function createAccountsContext(deps: AccountsDeps) {
 
   /**
    * Accepts a TOTP code once (replay refused through the last accepted time step). Every check
-   * counts against the user's budget first, so a million codes cannot be tried from any route.
+   * counts against the user's budget first, so a million codes cannot be tried from any route; a
+   * right one is given back.
    */
   async function checkTotp(user: User, sealed: string, otp: string): Promise<number | undefined> {
     const decision = await limiter.consume(
@@ -97,7 +98,13 @@ export function createAccountsContext(deps: AccountsDeps) {
       ...(user.mfaLastTimeStep !== null ? { afterTimeStep: user.mfaLastTimeStep } : {}),
     });
     // TOTP results carry `timeStep`; the union type also admits HOTP's shape without it.
-    return result.valid && 'timeStep' in result ? result.timeStep : undefined;
+    const step = result.valid && 'timeStep' in result ? result.timeStep : undefined;
+    // The right code was no guess: it gives its check back, so the owner who mistypes a few times
+    // and then gets it right keeps the budget (counted first, so parallel guesses stay bounded).
+    if (step !== undefined) {
+      await limiter.refund(TOTP_CHECKS, `user:${user.id}`, SECRET_CHECKS_PER_USER.durationSeconds);
+    }
+    return step;
   }
 
   /**
