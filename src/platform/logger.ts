@@ -35,6 +35,7 @@ const REDACTED_PATHS = [
 const VALUE_FIELDS = new Set(['params', 'parameters', 'detail']);
 function scrubbed(value: unknown, depth: number): unknown {
   if (value === null || typeof value !== 'object' || depth > 8) return value;
+  if (Array.isArray(value)) return value.map((item) => scrubbed(item, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     if (VALUE_FIELDS.has(key)) continue;

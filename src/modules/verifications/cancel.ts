@@ -1,7 +1,7 @@
 /**
  * Cancel (free before the first SMS) and report. A last look at the provider's SMS list comes
- * first; the refund then happens in one transaction with the conditional transition; the provider is told afterwards and, if it refuses or is
- * unreachable, again by `retryUpstreamActions`.
+ * first; the refund then happens in one transaction with the conditional transition; the provider
+ * is told afterwards and, if it refuses or is unreachable, again by `retryUpstreamActions`.
  */
 import { AppError, notFound } from '../../platform/errors.js';
 import type { Upstream } from '../routing/index.js';
