@@ -345,6 +345,24 @@ describe('web app journeys in Chromium', () => {
       return ((await response.json()) as { data: unknown[] }).data.length;
     });
     expect(made).toBe(1);
+    // A rate limit on the account read is waited out (Retry-After), never taken for a sign-out.
+    let refused = 0;
+    await page.route('**/api/v1/me', async (route) => {
+      if (refused++ > 0) return route.continue();
+      return route.fulfill({
+        status: 429,
+        contentType: 'application/json',
+        headers: { 'retry-after': '1' },
+        body: JSON.stringify({
+          error: { code: 'rate_limited', message: 'Too many requests; retry in 1 second.' },
+        }),
+      });
+    });
+    await page.reload();
+    await page.waitForSelector('.api-keys-table tbody tr');
+    expect(new URL(page.url()).pathname).toBe('/api-keys');
+    expect(refused).toBeGreaterThan(1);
+    await page.unroute('**/api/v1/me');
     expect(await screenshotBoth(page, 'api-keys')).toBe(0);
 
     const callWith = (secret: string, p: string) =>

@@ -66,8 +66,15 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** The server's `Retry-After` (429, 503), in seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
+  }
+
+  /** Worth asking again later (a rate limit or a short outage), not a refusal of the request. */
+  get transient(): boolean {
+    return this.status === 429 || this.status === 503;
   }
 }
 
@@ -139,11 +146,13 @@ export async function api<T>(
   if (!response.ok) {
     const error = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown> } })
       ?.error;
+    const retryAfter = Number(response.headers.get('retry-after'));
     throw new ApiError(
       response.status,
       error?.code ?? 'http_error',
       error?.message ?? `The server answered ${response.status}.`,
       error?.details,
+      Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : undefined,
     );
   }
   return json as T;

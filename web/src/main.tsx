@@ -29,7 +29,14 @@ const Admin = lazy(() => import('./pages/admin'));
 const queryClient = new QueryClient({
   defaultOptions: {
     queries: {
-      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+      // A rate limit or a short outage is waited out (as the server says, at most 30 s a time);
+      // another refusal is final.
+      retry: (count, error) =>
+        error instanceof ApiError && error.transient ? count < 4 : !(error instanceof ApiError) && count < 2,
+      retryDelay: (count, error) =>
+        error instanceof ApiError && error.retryAfterSeconds !== undefined
+          ? Math.min(error.retryAfterSeconds, 30) * 1000
+          : Math.min(1000 * 2 ** count, 30_000),
       refetchOnWindowFocus: true,
     },
   },

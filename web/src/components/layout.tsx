@@ -1,11 +1,11 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { type ReactNode, useEffect, useRef } from 'react';
 import { Link, NavLink, Navigate, Outlet, useLocation, useNavigate } from 'react-router';
-import { api } from '../api';
+import { ApiError, api } from '../api';
 import { formatMoney } from '../money';
 import { useMe, useMeta, useWallet } from '../session';
 import { Suspended, isSuspended } from './suspended';
-import { Spinner } from './ui';
+import { ErrorNote, Spinner } from './ui';
 
 function Brand() {
   return (
@@ -98,6 +98,14 @@ export function AppLayout() {
   }, [location.pathname, queryClient]);
   if (isSuspended(me.error)) return <Suspended email={me.data?.email} />;
   if (me.isPending) return <Spinner />;
+  if (!me.data && me.error instanceof ApiError && me.error.transient) {
+    // Busy or briefly unreachable is not signed out: say so, and the query keeps asking.
+    return (
+      <main id="main" className="app-main">
+        <ErrorNote message={`${me.error.message} This page loads again by itself.`} />
+      </main>
+    );
+  }
   if (!me.data) {
     const next = encodeURIComponent(location.pathname + location.search);
     return <Navigate to={`/login?next=${next}`} replace />;

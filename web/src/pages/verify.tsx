@@ -376,7 +376,8 @@ function VerificationPanel({
     },
   });
   if (query.isPending) return <Spinner />;
-  if (query.isError) return <ErrorNote message={query.error.message} />;
+  // A failed refresh keeps the order on screen (the stream and the next poll bring it up to date).
+  if (query.isError && !v) return <ErrorNote message={query.error.message} />;
   if (!v) return null;
   const code = v.code ?? v.messages?.find((m) => m.code)?.code ?? null;
   const refunded = ['canceled', 'expired', 'failed'].includes(v.status);
