@@ -12,6 +12,7 @@ const PRESETS = [500, 1000, 2500, 5000];
 /** The API's limits for one top-up (payments/domain.ts), in cents. */
 const MIN_TOPUP_CENTS = 100;
 const MAX_TOPUP_CENTS = 100_000;
+const LIMITS_TEXT = `${formatMoney({ amount: MIN_TOPUP_CENTS, currency: 'USD' })} to ${formatMoney({ amount: MAX_TOPUP_CENTS, currency: 'USD' })}`;
 
 type TopupStatus = 'initializing' | 'initialized' | 'succeeded' | 'failed' | 'abandoned' | 'flagged';
 
@@ -116,7 +117,7 @@ export default function WalletPage() {
     custom === ''
       ? null
       : !Number.isFinite(customCents) || customCents < MIN_TOPUP_CENTS || customCents > MAX_TOPUP_CENTS
-        ? `Enter an amount from ${formatMoney({ amount: MIN_TOPUP_CENTS, currency: 'USD' })} to ${formatMoney({ amount: MAX_TOPUP_CENTS, currency: 'USD' })}.`
+        ? `Enter an amount from ${LIMITS_TEXT}.`
         : null;
   const lines = statement.data?.pages.flatMap((p) => p.data) ?? [];
 
@@ -172,7 +173,7 @@ export default function WalletPage() {
         >
           <Field
             id="topup-amount"
-            label="Other amount (USD)"
+            label={`Other amount (USD, ${LIMITS_TEXT})`}
             type="number"
             min={MIN_TOPUP_CENTS / 100}
             max={MAX_TOPUP_CENTS / 100}
@@ -180,7 +181,6 @@ export default function WalletPage() {
             inputMode="decimal"
             value={custom}
             error={customProblem}
-            hint={`${formatMoney({ amount: MIN_TOPUP_CENTS, currency: 'USD' })} to ${formatMoney({ amount: MAX_TOPUP_CENTS, currency: 'USD' })}`}
             onChange={(e) => setCustom(e.target.value)}
           />
           <button
