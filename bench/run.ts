@@ -7,6 +7,7 @@ import { type CpuSeconds, cpuPerUnit, cpuSnapshot } from './system/cpu.js';
 import { paymentsRun } from './system/payments.js';
 import { type PgbenchResult, pgbenchLean, pgbenchOwnSql } from './system/pgbench.js';
 import { sseAcrossInstances } from './system/sse.js';
+import { BENCH_DATABASE_URL, databaseTransport } from './database-url.js';
 import { type BenchSystem, startBenchSystem } from './system/system.js';
 
 /**
@@ -22,7 +23,7 @@ import { type BenchSystem, startBenchSystem } from './system/system.js';
  *   npm run bench ledger purchase      the single benchmarks of bench/*.bench.ts, by name
  *
  * Counts can be set one by one: BENCH_PURCHASES (per concurrency level), BENCH_CONCURRENCY
- * (e.g. "10,50,200"), BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS,
+ * (e.g. "10,50,200"), BENCH_WARMUP_PURCHASES, BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS,
  * BENCH_PGBENCH_TRANSACTIONS (per client), BENCH_POOL_SIZE.
  */
 const folder = import.meta.dirname;
@@ -57,6 +58,8 @@ const counts = {
   pgbenchClients: num('BENCH_PGBENCH_CLIENTS', 50, 10),
   pgbenchPerClient: num('BENCH_PGBENCH_TRANSACTIONS', 40, 20),
 };
+/** Purchases in the warm-up round, at least two per buyer. */
+const WARMUP_PURCHASES = num('BENCH_WARMUP_PURCHASES', 500, 100);
 const instances = Number(values.instances);
 const parts = new Set(values.parts.split(','));
 
@@ -118,6 +121,34 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
   };
 }
 
+/**
+ * A round before the measured ones, at the highest concurrency, shown but not counted (the
+ * TechEmpower benchmarks' warm-up at full concurrency is the precedent). The figures are the
+ * steady state: each app process's JIT has compiled the purchase path, and every pooled database
+ * connection has run the hot statements once. A pooled connection not yet used pays PostgreSQL's
+ * first-use costs (prepared statements parsed and planned, the plpgsql function compiled, catalog
+ * caches filled): at 10 buyers about half the pool stays unused, so a 50-buyer round after it
+ * started with its first 50 answers at 450–700 ms, and its p99 was theirs. The warm-up's own row
+ * shows what a cold burst costs.
+ */
+async function warmupRound(system: BenchSystem, concurrency: number) {
+  const buyers = await system.buyers(concurrency);
+  const perBuyer = Math.max(2, Math.ceil(WARMUP_PURCHASES / concurrency));
+  for (const buyer of buyers) await system.fund(buyer.userId, perBuyer * 1_000);
+  const result = await purchaseRound(system, buyers, perBuyer);
+  if (!allAnswered(result, 201, [PURCHASE_PENDING])) failed = true;
+  rows.push(
+    roundRow(
+      'warm-up',
+      `${concurrency} buyers, not counted`,
+      result,
+      statuses(result),
+      await checks(system),
+    ),
+  );
+  return { buyers };
+}
+
 /** The ledger check, then paid in = wallets + held + revenue (and = what the ledger credited). */
 async function checks(system: BenchSystem): Promise<string> {
   const report = await system.ledgerCheck();
@@ -156,7 +187,7 @@ function print(system: BenchSystem | undefined, started: number, load: number[])
   console.log(
     `\nNamaskah benchmark${quick ? ' (--quick)' : ''}: ${instances} app instance(s)${
       instances > 1 ? ' behind a round-robin proxy' : ''
-    }, sandboxes in their own process, PostgreSQL and Redis shared; ${os.cpus().length} cores, ` +
+    }, sandboxes in their own process, PostgreSQL and Redis shared (${databaseTransport(BENCH_DATABASE_URL)}); ${os.cpus().length} cores, ` +
       `load average ${load.map((n) => n.toFixed(1)).join(' ')} at start, ${os
         .loadavg()
         .map((n) => n.toFixed(1))
@@ -187,8 +218,11 @@ try {
   let product50: RoundResult | undefined;
   const readers = [];
   if (parts.has('purchase')) {
+    const warmup = await warmupRound(system, Math.max(...counts.concurrency));
     for (const concurrency of counts.concurrency) {
-      const buyers = await system.buyers(concurrency);
+      // The warm-up's buyers are the largest round's again (funded afresh): fewer sign-ins to wait for.
+      const buyers =
+        concurrency === warmup.buyers.length ? warmup.buyers : await system.buyers(concurrency);
       const perBuyer = Math.max(1, Math.ceil(counts.purchases / concurrency));
       for (const buyer of buyers) await system.fund(buyer.userId, perBuyer * 1_000);
       const before = cpuSnapshot(system.cpuGroups());

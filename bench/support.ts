@@ -8,8 +8,8 @@ import type { Jobs } from '../src/platform/jobs.js';
 import { createLogger } from '../src/platform/logger.js';
 import { createMetrics } from '../src/platform/metrics.js';
 import { type Platform, type Services, createServices } from '../src/services.js';
+import { BENCH_DATABASE_URL } from './database-url.js';
 
-const BENCH_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh, migrated PostgreSQL database for one benchmark run; dropped afterwards. */
 export async function benchDatabase(

@@ -83,6 +83,11 @@ export async function startRuntime(
     phase('sandboxes and database');
     await database.migrate();
     phase('migrations');
+    // A server that cannot give all the kept connections now still serves: they open on demand.
+    await database
+      .warm()
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not open the kept database connections'));
+    phase('connections');
 
     let redis: Redis | undefined;
     if (config.redisUrl) {

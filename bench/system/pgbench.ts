@@ -37,7 +37,8 @@ async function pgbench(
     [
       '-n',
       '-h',
-      url.hostname,
+      // A Unix socket's folder when the URL names one (?host=/var/run/postgresql), as the app connects.
+      url.searchParams.get('host') ?? url.hostname,
       '-p',
       url.port || '5432',
       '-U',

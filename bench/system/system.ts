@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
+import { BENCH_DATABASE_URL } from '../database-url.js';
 import { type InvariantReport, checkLedgerInvariants } from '../../src/modules/ledger/index.js';
 import { type PaymentsService, createPaymentsService } from '../../src/modules/payments/index.js';
 import { type Database, openDatabase } from '../../src/platform/db/database.js';
@@ -24,8 +25,6 @@ import type { SandboxSettings } from './sandboxes-process.js';
  * keeps a connection of its own to the database (users, funding, checks) and runs the clients.
  */
 const root = path.resolve(import.meta.dirname, '../..');
-export const ADMIN_DATABASE_URL =
-  process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface Buyer {
@@ -115,10 +114,10 @@ export async function startBenchSystem(options: {
 }): Promise<BenchSystem> {
   const secret = () => randomBytes(12).toString('hex');
   const databaseName = `namaskah_bench_${secret().slice(0, 8)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  const admin = new pg.Client({ connectionString: BENCH_DATABASE_URL });
   await admin.connect();
   await admin.query(`create database "${databaseName}"`);
-  const url = new URL(ADMIN_DATABASE_URL);
+  const url = new URL(BENCH_DATABASE_URL);
   url.pathname = `/${databaseName}`;
   const databaseUrl = url.toString();
   const database = await openDatabase({ kind: 'pg', url: databaseUrl, poolSize: 8 });

@@ -37,6 +37,11 @@ const envSchema = z
     DATABASE_URL: postgresUrl,
     DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
     /**
+     * Connections opened at start and kept open when idle (default: the pool size, a fixed pool).
+     * A burst of buyers then finds them ready instead of waiting for connections to be made.
+     */
+    DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(200).optional(),
+    /**
      * Hot statements are prepared under a name, once per connection. `false` behind a pooler that
      * cannot track named statements (PgBouncer in transaction mode before 1.21, or with
      * `max_prepared_statements = 0`): they are then sent unnamed, parsed each time.
@@ -176,6 +181,8 @@ export interface Config {
         kind: 'pg';
         url: string;
         poolSize: number;
+        /** Connections opened at start and kept when idle (at most `poolSize`; default 0). */
+        poolMin?: number;
         /** Prepare hot statements under a name (default); false: unnamed (see DATABASE_NAMED_STATEMENTS). */
         namedStatements?: boolean;
       }
@@ -236,6 +243,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
         kind: 'pg',
         url: env.DATABASE_URL,
         poolSize: env.DATABASE_POOL_SIZE,
+        poolMin: Math.min(env.DATABASE_POOL_MIN ?? env.DATABASE_POOL_SIZE, env.DATABASE_POOL_SIZE),
         namedStatements: env.DATABASE_NAMED_STATEMENTS,
       }
     : { kind: 'pglite', dataDir: env.DATA_DIR };

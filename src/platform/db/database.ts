@@ -33,6 +33,11 @@ export interface Database {
   sql: SqlClient;
   ping(): Promise<void>;
   migrate(): Promise<void>;
+  /**
+   * Opens the pool's kept connections now (`poolMin`), so the first burst of requests does not
+   * wait for them to be made; a no-op for PGlite (one connection, already open).
+   */
+  warm(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,24 +51,31 @@ export async function openDatabase(
   options: { connectionTimeoutMs?: number } = {},
 ): Promise<Database> {
   return config.kind === 'pg'
-    ? openPostgres(
-        config.url,
-        config.poolSize,
-        options.connectionTimeoutMs ?? 10_000,
-        config.namedStatements ?? true,
-      )
+    ? openPostgres(config.url, {
+        poolSize: config.poolSize,
+        poolMin: Math.min(config.poolMin ?? 0, config.poolSize),
+        connectionTimeoutMs: options.connectionTimeoutMs ?? 10_000,
+        namedStatements: config.namedStatements ?? true,
+      })
     : openPglite(config.dataDir);
+}
+
+interface PoolOptions {
+  poolSize: number;
+  poolMin: number;
+  connectionTimeoutMs: number;
+  namedStatements: boolean;
 }
 
 function openPostgres(
   url: string,
-  poolSize: number,
-  connectionTimeoutMs: number,
-  namedStatements: boolean,
+  { poolSize, poolMin, connectionTimeoutMs, namedStatements }: PoolOptions,
 ): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
+    // Idle connections above this are closed after idleTimeoutMillis; these stay.
+    min: poolMin,
     // Waiting longer than this for a pooled connection fails the request (503) instead of queueing forever.
     connectionTimeoutMillis: connectionTimeoutMs,
     // A query stuck on a vanished server must fail, not hang the request forever.
@@ -118,6 +130,13 @@ function openPostgres(
         await holder.end().catch(() => undefined);
       }
     },
+    warm: async () => {
+      // Checked out all at once, so the pool has to open poolMin connections side by side.
+      const opened = await Promise.allSettled(Array.from({ length: poolMin }, () => pool.connect()));
+      for (const result of opened) if (result.status === 'fulfilled') result.value.release();
+      const failed = opened.find((result) => result.status === 'rejected');
+      if (failed) throw failed.reason;
+    },
     close: async () => {
       await pool.end();
     },
@@ -161,6 +180,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     migrate: async () => {
       await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
+    warm: async () => undefined,
     close: async () => {
       await client.close();
       await unlock?.();
