@@ -138,13 +138,7 @@ async function warmupRound(system: BenchSystem, concurrency: number) {
   const result = await purchaseRound(system, buyers, perBuyer);
   if (!allAnswered(result, 201, [PURCHASE_PENDING])) failed = true;
   rows.push(
-    roundRow(
-      'warm-up',
-      `${concurrency} buyers, not counted`,
-      result,
-      statuses(result),
-      await checks(system),
-    ),
+    roundRow('warm-up', `${concurrency} buyers, not counted`, result, statuses(result), await checks(system)),
   );
   return { buyers };
 }
@@ -221,8 +215,7 @@ try {
     const warmup = await warmupRound(system, Math.max(...counts.concurrency));
     for (const concurrency of counts.concurrency) {
       // The warm-up's buyers are the largest round's again (funded afresh): fewer sign-ins to wait for.
-      const buyers =
-        concurrency === warmup.buyers.length ? warmup.buyers : await system.buyers(concurrency);
+      const buyers = concurrency === warmup.buyers.length ? warmup.buyers : await system.buyers(concurrency);
       const perBuyer = Math.max(1, Math.ceil(counts.purchases / concurrency));
       for (const buyer of buyers) await system.fund(buyer.userId, perBuyer * 1_000);
       const before = cpuSnapshot(system.cpuGroups());

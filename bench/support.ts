@@ -10,7 +10,6 @@ import { createMetrics } from '../src/platform/metrics.js';
 import { type Platform, type Services, createServices } from '../src/services.js';
 import { BENCH_DATABASE_URL } from './database-url.js';
 
-
 /** A fresh, migrated PostgreSQL database for one benchmark run; dropped afterwards. */
 export async function benchDatabase(
   poolSize: number,

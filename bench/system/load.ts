@@ -131,9 +131,7 @@ export function purchaseRound(system: BenchSystem, buyers: Buyer[], perBuyer: nu
         ],
       },
       (error) =>
-        error
-          ? reject(error as Error)
-          : resolve(summarize(answers, (performance.now() - started) / 1000)),
+        error ? reject(error as Error) : resolve(summarize(answers, (performance.now() - started) / 1000)),
     );
     // autocannon 9 emits (client, status, bytes, ms); its types (7.x) leave out the client.
     (instance as unknown as NodeJS.EventEmitter).on(

@@ -57,6 +57,27 @@ describe('configuration', () => {
     );
   });
 
+  it('keeps the whole pool open by default; DATABASE_POOL_MIN lowers it, never above the pool size', () => {
+    const pg = { DATABASE_URL: 'postgres://u@db:5432/namaskah', APP_SECRET: 'z'.repeat(32) };
+    expect(loadConfig(pg).database).toMatchObject({ poolSize: 20, poolMin: 20 });
+    // Left empty as in .env.example: unset, not 0.
+    expect(loadConfig({ ...pg, DATABASE_POOL_MIN: '' }).database).toMatchObject({ poolMin: 20 });
+    expect(loadConfig({ ...pg, DATABASE_POOL_MIN: '0' }).database).toMatchObject({ poolMin: 0 });
+    expect(loadConfig({ ...pg, DATABASE_POOL_SIZE: '8', DATABASE_POOL_MIN: '50' }).database).toMatchObject({
+      poolSize: 8,
+      poolMin: 8,
+    });
+    expect(() => loadConfig({ ...pg, DATABASE_POOL_MIN: '-1' })).toThrow(/DATABASE_POOL_MIN/);
+  });
+
+  it('takes a Unix-socket DATABASE_URL (PostgreSQL on the same host)', () => {
+    const url = 'postgres://namaskah@localhost/namaskah?host=/var/run/postgresql';
+    expect(loadConfig({ DATABASE_URL: url, APP_SECRET: 'z'.repeat(32) }).database).toMatchObject({
+      kind: 'pg',
+      url,
+    });
+  });
+
   it.each([
     [{ DATABASE_URL: 'mysql://localhost/db' }, /DATABASE_URL must be a postgres/],
     [{ PORT: 'eighty' }, /PORT/],

@@ -14,6 +14,10 @@ const optionalText = z
   .optional()
   .transform((v) => (v && v.trim() !== '' ? v.trim() : undefined));
 
+/** A number that may be left out or left empty (`NAME=` as in .env.example): both mean unset. */
+const optionalNumber = (schema: z.ZodCoercedNumber) =>
+  z.preprocess((v) => (typeof v === 'string' && v.trim() === '' ? undefined : v), schema.optional());
+
 // Aborting, so a malformed URL is the one reason given (not also the checks that depend on it).
 const postgresUrl = optionalText.refine((v) => v === undefined || /^postgres(ql)?:\/\/[^\s]+$/.test(v), {
   message: 'must be a postgres:// or postgresql:// URL',
@@ -40,7 +44,7 @@ const envSchema = z
      * Connections opened at start and kept open when idle (default: the pool size, a fixed pool).
      * A burst of buyers then finds them ready instead of waiting for connections to be made.
      */
-    DATABASE_POOL_MIN: z.coerce.number().int().min(0).max(200).optional(),
+    DATABASE_POOL_MIN: optionalNumber(z.coerce.number().int().min(0).max(200)),
     /**
      * Hot statements are prepared under a name, once per connection. `false` behind a pooler that
      * cannot track named statements (PgBouncer in transaction mode before 1.21, or with
@@ -99,10 +103,7 @@ const envSchema = z
     /** Bearer token that `/metrics` asks for; without it (and without METRICS_PORT) production will not start. */
     METRICS_TOKEN: optionalText.refine((v) => v === undefined || v.length >= 16, 'must be 16+ characters'),
     /** Serve `/metrics` on its own listener (METRICS_HOST:METRICS_PORT) instead of the public port. */
-    METRICS_PORT: z.preprocess(
-      (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-      z.coerce.number().int().min(0).max(65535).optional(),
-    ),
+    METRICS_PORT: optionalNumber(z.coerce.number().int().min(0).max(65535)),
     METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   })
   .superRefine((env, ctx) => {
