@@ -7,7 +7,6 @@ import { type CpuSeconds, cpuPerUnit, cpuSnapshot } from './system/cpu.js';
 import { paymentsRun } from './system/payments.js';
 import { type PgbenchResult, pgbenchLean, pgbenchOwnSql } from './system/pgbench.js';
 import { sseAcrossInstances } from './system/sse.js';
-import { BENCH_DATABASE_URL, databaseTransport } from './database-url.js';
 import { type BenchSystem, startBenchSystem } from './system/system.js';
 
 /**
@@ -181,7 +180,7 @@ function print(system: BenchSystem | undefined, started: number, load: number[])
   console.log(
     `\nNamaskah benchmark${quick ? ' (--quick)' : ''}: ${instances} app instance(s)${
       instances > 1 ? ' behind a round-robin proxy' : ''
-    }, sandboxes in their own process, PostgreSQL and Redis shared (${databaseTransport(BENCH_DATABASE_URL)}); ${os.cpus().length} cores, ` +
+    }, sandboxes in their own process, PostgreSQL and Redis shared; ${os.cpus().length} cores, ` +
       `load average ${load.map((n) => n.toFixed(1)).join(' ')} at start, ${os
         .loadavg()
         .map((n) => n.toFixed(1))
