@@ -124,11 +124,11 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
  * A round before the measured ones, at the highest concurrency, shown but not counted (the
  * TechEmpower benchmarks' warm-up at full concurrency is the precedent). The figures are the
  * steady state: each app process's JIT has compiled the purchase path, and every pooled database
- * connection has run the hot statements once. A pooled connection not yet used pays PostgreSQL's
- * first-use costs (prepared statements parsed and planned, the plpgsql function compiled, catalog
- * caches filled): at 10 buyers about half the pool stays unused, so a 50-buyer round after it
- * started with its first 50 answers at 450–700 ms, and its p99 was theirs. The warm-up's own row
- * shows what a cold burst costs.
+ * connection has run the hot statements once. Without it, a 50-buyer round after the 10-buyer one
+ * started with its first 50 answers at 450–700 ms and its p99 was theirs (p99 505 against 184–228
+ * once warm): at 10 buyers half of a 20-connection pool stays unused, and a connection's first
+ * statements are PostgreSQL's slow ones (with a pool of 10, all used at 10 buyers, the same first
+ * answers took 195–451 ms). The warm-up's own row shows what a cold burst costs.
  */
 async function warmupRound(system: BenchSystem, concurrency: number) {
   const buyers = await system.buyers(concurrency);
