@@ -209,9 +209,11 @@ describe('web app journeys in Chromium', () => {
     // The price to pay is the tier row's, said before the person confirms.
     expect(await waitForText(page, '#plan-price', /\$/)).toBe('$25.00');
     await visited(page);
-    await page.click('#confirm-plan-btn');
+    // A double click pays once and shows no refusal of the second click.
+    await page.dblclick('#confirm-plan-btn');
     await waitForText(page, '#current-tier', /^Pro$/);
     await waitForText(page, '.sidebar-balance strong', /^\$0\.00$/);
+    expect(await page.locator('.error-note').count()).toBe(0);
     expect(await page.textContent('#included-left')).toBe('$15.00 of $15.00');
     expect(await page.textContent('#renewal-date')).toMatch(/\d{4}/);
     await visited(page);
@@ -270,9 +272,15 @@ describe('web app journeys in Chromium', () => {
       await page.waitForSelector('text=No endpoints');
       await visited(page);
       await page.fill('#webhook-url', `${receiver.base}/hooks/journey-four`);
-      await page.click('#create-webhook-btn');
+      // A double click adds one endpoint (and the secret shown is its secret).
+      await page.dblclick('#create-webhook-btn');
       const secret = (await waitForText(page, '#new-webhook-secret', /^whsec_/)).trim();
       await page.waitForSelector('.webhook-endpoint');
+      const endpoints = await page.evaluate(async () => {
+        const response = await fetch('/api/v1/webhook-endpoints', { credentials: 'same-origin' });
+        return ((await response.json()) as { data: unknown[] }).data.length;
+      });
+      expect(endpoints).toBe(1);
       await page.click('.test-event-btn');
       await page.waitForSelector(
         '.deliveries-table tr[data-event-type="webhook.test"][data-status="succeeded"]',

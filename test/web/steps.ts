@@ -92,13 +92,22 @@ export function journeySteps(env: { runtime: () => Runtime; base: () => string; 
       throw new Error('the top-up button stayed enabled for an amount over the limit');
     }
     await page.fill('#topup-amount', '');
-    await page.click(`button[data-amount="${cents}"]`);
+    const topUps = () =>
+      page.evaluate(async () => {
+        const response = await fetch('/api/v1/wallet/topups', { credentials: 'same-origin' });
+        return ((await response.json()) as { data: unknown[] }).data.length;
+      });
+    const before = await topUps();
+    // A double click opens one top-up, not two.
+    await page.dblclick(`button[data-amount="${cents}"]`);
     // The Paystack sandbox's hosted checkout: the person presses Pay and comes back to the wallet.
     await page.waitForSelector('button.pay', { timeout: 30_000 });
     await page.click('button.pay');
     await page.waitForURL(/\/wallet\?topup=.*status=succeeded/, { timeout: 30_000 });
     await page.waitForSelector('text=Payment received', { timeout: 30_000 });
     await visited(page);
+    if ((await topUps()) !== before + 1)
+      throw new Error('one press on a top-up amount opened more than one top-up');
     // The page asks the server: a link claiming success for a payment it does not know proves nothing.
     await page.goto(url('/wallet?topup=nmk-tu-FORGEDFORGEDFORGEDFORGED&status=succeeded'));
     await page.waitForSelector('text=We could not find that payment', { timeout: 20_000 });

@@ -7,6 +7,7 @@ import { ErrorNote, Notice, PageHeader, Spinner } from '../components/ui';
 import { formatDate, formatMoney } from '../money';
 import { useWallet } from '../session';
 import { HIGHLIGHTED_TIER, type Tier, useTiers } from '../tiers';
+import { useSingleFlight } from '../single-flight';
 
 /** `GET/POST/DELETE /api/v1/subscription` (src/modules/subscriptions/views.ts). */
 export interface Subscription {
@@ -89,9 +90,12 @@ export default function Plans() {
       if (error instanceof ApiError) idempotencyKey.current = newIdempotencyKey();
     },
   });
+  // One change per press: a second click in the same frame would send the same key again while
+  // the first is in flight, and show its `idempotency_key_in_use` refusal after a success.
+  const changeOnce = useSingleFlight((input: Change) => change.mutateAsync(input));
   const choose = (tier: Tier, kind: OfferKind) => {
     change.reset();
-    if (kind === 'switch' || kind === 'keep') change.mutate({ tier: tier.name });
+    if (kind === 'switch' || kind === 'keep') changeOnce({ tier: tier.name });
     else setConfirming({ tier, kind });
   };
 
@@ -121,7 +125,7 @@ export default function Plans() {
           balance={wallet.data?.balance}
           pending={change.isPending}
           onConfirm={() =>
-            change.mutate(confirming.kind === 'cancel' ? { cancel: true } : { tier: confirming.tier.name })
+            changeOnce(confirming.kind === 'cancel' ? { cancel: true } : { tier: confirming.tier.name })
           }
           onBack={() => {
             setConfirming(null);

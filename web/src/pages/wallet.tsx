@@ -7,6 +7,7 @@ import { Empty, ErrorNote, Notice, PageHeader, Spinner } from '../components/ui'
 import { Field } from '../components/field';
 import { formatMoney } from '../money';
 import { useWallet } from '../session';
+import { useSingleFlight } from '../single-flight';
 
 const PRESETS = [500, 1000, 2500, 5000];
 /** The API's limits for one top-up (payments/domain.ts), in cents. */
@@ -99,6 +100,9 @@ export default function WalletPage() {
   useEffect(() => {
     if (params.get('topup')) void queryClient.invalidateQueries({ queryKey: ['wallet'] });
   }, [params, queryClient]);
+  // One top-up per press: a double click would open two (each with its own key), and the buttons
+  // stay off while the browser goes to the checkout.
+  const [leaving, setLeaving] = useState(false);
   const topup = useMutation({
     mutationFn: (amount: number) =>
       api<{ reference: string; authorizationUrl: string | null }>(
@@ -108,9 +112,21 @@ export default function WalletPage() {
         { idempotencyKey: newIdempotencyKey() },
       ),
     onSuccess: (result) => {
-      if (result.authorizationUrl) window.location.assign(result.authorizationUrl);
+      if (!result.authorizationUrl) return;
+      setLeaving(true);
+      window.location.assign(result.authorizationUrl);
     },
   });
+  useEffect(() => {
+    // Back from the checkout, a page restored from the browser's cache keeps its state: top-ups on again.
+    const restored = (event: PageTransitionEvent) => {
+      if (event.persisted) setLeaving(false);
+    };
+    window.addEventListener('pageshow', restored);
+    return () => window.removeEventListener('pageshow', restored);
+  }, []);
+  const topUpOnce = useSingleFlight((amount: number) => topup.mutateAsync(amount));
+  const busy = topup.isPending || leaving;
   const customCents = Math.round(Number(custom) * 100);
   // Checked here, in dollars and next to the field (the API's limits are in cents).
   const customProblem =
@@ -157,8 +173,8 @@ export default function WalletPage() {
               type="button"
               className="button button-secondary preset"
               data-amount={amount}
-              disabled={topup.isPending}
-              onClick={() => topup.mutate(amount)}
+              disabled={busy}
+              onClick={() => topUpOnce(amount)}
             >
               {formatMoney({ amount, currency: 'USD' })}
             </button>
@@ -168,7 +184,7 @@ export default function WalletPage() {
           className="custom-topup"
           onSubmit={(event) => {
             event.preventDefault();
-            if (custom !== '' && customProblem === null) topup.mutate(customCents);
+            if (custom !== '' && customProblem === null) topUpOnce(customCents);
           }}
         >
           <Field
@@ -186,9 +202,9 @@ export default function WalletPage() {
           <button
             type="submit"
             className="button button-primary"
-            disabled={topup.isPending || custom === '' || customProblem !== null}
+            disabled={busy || custom === '' || customProblem !== null}
           >
-            {topup.isPending ? 'Opening checkout…' : 'Top up'}
+            {busy ? 'Opening checkout…' : 'Top up'}
           </button>
         </form>
         <ErrorNote message={topup.error?.message} />

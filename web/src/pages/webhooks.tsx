@@ -11,6 +11,7 @@ import {
   type EndpointWithSecret,
 } from '../components/webhook-endpoint';
 import { useMyTier, useTiers } from '../tiers';
+import { useSingleFlight } from '../single-flight';
 
 /** The event types of SPEC §7 (the API's `events` enum); `*` takes them all. */
 const EVENTS: [string, string][] = [
@@ -46,9 +47,11 @@ function CreateEndpoint({ onCreated }: { onCreated: (endpoint: EndpointWithSecre
       void queryClient.invalidateQueries({ queryKey: ENDPOINTS_KEY });
     },
   });
+  // A double click would add two endpoints and show one secret: the other's would be lost.
+  const createOnce = useSingleFlight(() => create.mutateAsync());
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    create.mutate();
+    createOnce();
   };
   const toggle = (type: string, on: boolean) =>
     setEvents((current) =>
