@@ -179,7 +179,7 @@ function print(system: BenchSystem | undefined, started: number, load: number[])
   const line = (row: Row) => `| ${columns.map((key) => row[key].padEnd(width(key))).join(' | ')} |`;
   console.log(
     `\nNamaskah benchmark${quick ? ' (--quick)' : ''}: ${instances} app instance(s)${
-      instances > 1 ? ' behind a round-robin proxy' : ''
+      instances > 1 ? ' behind a round-robin proxy (the first also runs the jobs, the others ROLE=web)' : ''
     }, sandboxes in their own process, PostgreSQL and Redis shared; ${os.cpus().length} cores, ` +
       `load average ${load.map((n) => n.toFixed(1)).join(' ')} at start, ${os
         .loadavg()

@@ -210,7 +210,9 @@ export async function startBenchSystem(options: {
     for (const [i, port] of ports.entries()) {
       // BENCH_APP_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to look inside the app.
       const nodeArgs = process.env.BENCH_APP_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-      const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port) }, nodeArgs);
+      // As docs/deploy.md runs several: one process serves and runs the jobs, the others only serve.
+      const role = i === 0 ? 'all' : 'web';
+      const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port), ROLE: role }, nodeArgs);
       apps.push(app);
       await waitFor(`app instance ${i + 1}`, app, async () => {
         const response = await fetch(`${instances[i]}/healthz`);
