@@ -90,8 +90,8 @@ export default function Plans() {
       if (error instanceof ApiError) idempotencyKey.current = newIdempotencyKey();
     },
   });
-  // One change per press: a second click in the same frame would send the same key again while
-  // the first is in flight, and show its `idempotency_key_in_use` refusal after a success.
+  // One change per press, as on the other pages: a second press must not send the decision's key
+  // again while the first is in flight (the server would refuse it as `idempotency_key_in_use`).
   const changeOnce = useSingleFlight((input: Change) => change.mutateAsync(input));
   const choose = (tier: Tier, kind: OfferKind) => {
     change.reset();
