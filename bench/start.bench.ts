@@ -14,7 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensurePgliteTemplate } from '../src/platform/db/pglite-template.js';
 import { ensureWebBuild } from '../scripts/web-build.js';
-import { RUN_DIR } from '../scripts/start-build.js';
+import { RUN_DIR } from '../scripts/start-inputs.mjs';
 import { freePort } from '../test/support/embedded.js';
 import { npmStartSteps } from '../test/support/npm-start.js';
 import { fmt } from './support.js';
@@ -36,7 +36,7 @@ async function healthy(port: number): Promise<boolean> {
 
 /**
  * How the server is started: the processes run one after the other, each a list of node arguments,
- * the last one the server. `npm start` bundles (when stale) then runs .run/main.js; the build runs dist/.
+ * the last one the server. `npm start` bundles (when stale) then runs .run/main.cjs with its code cache; the build runs dist/.
  */
 const { prestart, start } = npmStartSteps();
 const RUNNERS = {
@@ -51,6 +51,13 @@ interface Start {
   /** Of which the steps before the server (npm start's prestart). */
   beforeMs: number;
   peakMb: number;
+}
+
+const CODE_CACHE = path.join(RUN_DIR, 'main.cjs.v8-cache');
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const until = performance.now() + timeoutMs;
+  while (!condition() && performance.now() < until) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
 /** One start: the steps before the server, then the server process. */
@@ -78,7 +85,11 @@ async function startOnce(dataDir: string, runner: Runner): Promise<Start> {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const ms = performance.now() - started;
-    return { ms, beforeMs, peakMb: peakRssMb(child.pid!) };
+    const peakMb = peakRssMb(child.pid!);
+    // A server saves its code cache a second after it serves (scripts/serve-bundle.cjs); one that
+    // a person runs lives longer than that, so the next start here finds it as theirs would.
+    if (runner === 'npm start') await waitFor(() => existsSync(CODE_CACHE), 5_000);
+    return { ms, beforeMs, peakMb };
   } finally {
     child.kill('SIGTERM');
     await exited;

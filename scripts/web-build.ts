@@ -1,34 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { webBuildIsStale } from './start-inputs.mjs';
 
 /**
  * Builds the web app (web/ → web/dist) when the build is missing or older than its sources.
- * `npm start` runs it first (prestart, through scripts/start-build.ts), the test run in its global
+ * `npm start` runs it first (its prestart, scripts/prestart.mjs, when the build is stale), the test run in its global
  * setup: a fresh clone serves the pages without a separate build step, and an unchanged tree is not
  * rebuilt.
  */
 const root = path.resolve(import.meta.dirname, '..');
 const web = path.join(root, 'web');
 const built = path.join(web, 'dist', 'index.html');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  // eslint-disable-next-line security/detect-non-literal-fs-filename -- walks the repo's own web/ folder
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'dist' || entry.name === 'node_modules') continue;
-    const full = path.join(dir, entry.name);
-    // eslint-disable-next-line security/detect-non-literal-fs-filename -- a file of web/
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-export function webBuildIsStale(): boolean {
-  if (!existsSync(built)) return true;
-  return newestSource(web) > statSync(built).mtimeMs;
-}
 
 export async function ensureWebBuild(options: { quiet?: boolean } = {}): Promise<'built' | 'fresh'> {
   if (!webBuildIsStale()) return 'fresh';

@@ -51,4 +51,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-await main();
+/**
+ * Settles once the server serves. Not a top-level await: npm start runs this file bundled as
+ * CommonJS (scripts/serve-bundle.cjs), which saves V8's code cache of the start when this settles.
+ */
+export const started: Promise<void> = main();

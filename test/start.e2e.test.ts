@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { startRuntime } from '../src/runtime.js';
 import { createLedgerService } from '../src/modules/ledger/index.js';
 import { freePort } from './support/embedded.js';
 import { npmStartSteps } from './support/npm-start.js';
+import { RUN_DIR } from '../scripts/start-inputs.mjs';
 import { fundWallet } from './support/wallet.js';
 
 const ledger = createLedgerService();
@@ -19,6 +20,9 @@ const ledger = createLedgerService();
  */
 
 const root = path.resolve(import.meta.dirname, '..');
+// scripts/serve-bundle.cjs reads and saves them.
+const TOP_LEVEL_CACHE = path.join(RUN_DIR, 'main.cjs.top-level.v8-cache');
+const FULL_CACHE = path.join(RUN_DIR, 'main.cjs.v8-cache');
 const steps = npmStartSteps();
 const folders: string[] = [];
 const children: ChildProcess[] = [];
@@ -84,6 +88,40 @@ describe('npm start', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
   }, 60_000);
+
+  it('runs with V8 code caches: the build makes one, a server saves another, a damaged one is replaced', async () => {
+    // From the prestart's build, whenever it ran (a stale cache would be refused, never wrong).
+    expect(statSync(TOP_LEVEL_CACHE).size).toBeGreaterThan(100_000);
+    rmSync(FULL_CACHE, { force: true });
+    const serveOnce = async () => {
+      const port = await freePort();
+      const run = start({ DATA_DIR: tempDataDir(), PORT: String(port), HOST: '127.0.0.1' });
+      await expect
+        .poll(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => undefined))?.status, {
+          timeout: 20_000,
+          interval: 100,
+        })
+        .toBe(200);
+      return run;
+    };
+    const savedBy = async (run: ReturnType<typeof start>, notThis?: Buffer) => {
+      await expect
+        .poll(() => existsSync(FULL_CACHE) && !readFileSync(FULL_CACHE).equals(notThis ?? Buffer.alloc(0)), {
+          timeout: 10_000,
+          interval: 100,
+        })
+        .toBe(true);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      return readFileSync(FULL_CACHE);
+    };
+
+    expect((await savedBy(await serveOnce())).length).toBeGreaterThan(1_000_000);
+    // V8 refuses a cache that does not fit; the server starts without it and saves a good one.
+    const damaged = Buffer.alloc(4096, 7);
+    writeFileSync(FULL_CACHE, damaged);
+    expect((await savedBy(await serveOnce(), damaged)).length).toBeGreaterThan(1_000_000);
+  }, 90_000);
 
   it('exits 1 with a one-line reason on bad configuration', async () => {
     const run = start({ DATABASE_URL: 'mysql://localhost/namaskah', PORT: '3000' });

@@ -306,8 +306,12 @@ function nearestKeyword(c: Candidate, keywords: Span[], breaks: Uint32Array, tex
     const gap = raw + 20 * (breaks[c.start]! - breaks[kw.end]!) + (kw.weak ? 12 : 0);
     const between = raw <= 16 ? text.slice(kw.end, c.start) : '';
     const direct = !kw.weak && raw <= 16 && isDirectGap(between);
+    // \uFF1A is '：', escaped: esbuild copies a regex as written, and one non-ASCII character in
+    // npm start's bundle makes V8 hold all of its source as two bytes a character.
     const colon =
-      direct && (between.includes(':') || between.includes('：')) && between.replace(/[\s:：]/g, '') === '';
+      direct &&
+      (between.includes(':') || between.includes('：')) &&
+      between.replace(/[\s:\uFF1A]/g, '') === '';
     consider({ gap, after: true, direct, colon });
   }
   for (let k = lo; k < keywords.length && k < lo + 4; k++) {

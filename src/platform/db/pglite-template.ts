@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync } from 'node:fs';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
@@ -18,6 +19,8 @@ import { migrate } from 'drizzle-orm/pglite/migrator';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const MIGRATIONS = path.resolve(here, '../../../drizzle');
 const CACHE = path.resolve(here, '../../../node_modules/.cache/namaskah');
+// Not `import.meta.resolve`: npm start's bundle of this file is CommonJS, which has no import.meta.
+const resolvePackage = createRequire(import.meta.url).resolve;
 
 /**
  * PostgreSQL's default 128 MB of shared buffers is most of PGlite's memory; the embedded default
@@ -28,12 +31,10 @@ export const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_
 /** Names the template: a new PGlite or a new migration makes a new one. */
 function templateKey(): string {
   const hash = createHash('sha256');
-  const pglite = fileURLToPath(import.meta.resolve('@electric-sql/pglite'));
+  const pglite = resolvePackage('@electric-sql/pglite');
   hash.update(readFileSync(path.resolve(path.dirname(pglite), '../package.json')));
   // The job queue's own schema is in the template too.
-  hash.update(
-    readFileSync(path.resolve(fileURLToPath(import.meta.resolve('pg-boss')), '../../package.json')),
-  );
+  hash.update(readFileSync(path.resolve(resolvePackage('pg-boss'), '../../package.json')));
   for (const file of readdirSync(MIGRATIONS)
     .filter((f) => f.endsWith('.sql'))
     .sort()) {
