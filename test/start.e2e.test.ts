@@ -1,3 +1,4 @@
+/* eslint-disable security/detect-non-literal-fs-filename -- the paths are .run/'s code caches and temp data folders */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
