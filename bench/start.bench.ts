@@ -12,7 +12,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { ensurePgliteTemplate } from '../src/platform/db/pglite-template.js';
+import { ensurePgliteTemplate, ensureSpareCopy } from '../src/platform/db/pglite-template.js';
 import { ensureWebBuild } from '../scripts/web-build.js';
 import { RUN_DIR } from '../scripts/start-inputs.mjs';
 import { freePort } from '../test/support/embedded.js';
@@ -139,7 +139,7 @@ console.log(
     .map((n) => fmt(n, 2))
     .join(' ')} on this machine`,
 );
-await ensurePgliteTemplate();
+const template = await ensurePgliteTemplate();
 // Built once beforehand: a stale web app would make the first round's figure a Vite build's.
 await ensureWebBuild({ quiet: true });
 const build = await buildTemplateOnce();
@@ -163,6 +163,8 @@ for (const runner of runners) {
       // Like the web app and the template, the server's bundle is built once per change (of src/
       // or the installed packages), by the first `npm start` of a checkout: timed on its own.
       if (runner === 'npm start') bundles.push(bundleOnce());
+      // As a new checkout has it: the template build leaves a spare copy for the first start.
+      await ensureSpareCopy(template);
       first.push(await startOnce(dataDir, runner));
       later.push(await startOnce(dataDir, runner));
     } finally {

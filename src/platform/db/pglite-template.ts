@@ -71,6 +71,7 @@ export async function ensurePgliteTemplate(): Promise<string> {
   } finally {
     rmSync(building, { recursive: true, force: true });
   }
+  await ensureSpareCopy(template);
   return template;
 }
 
@@ -98,17 +99,60 @@ function runBuilder(folder: string): Promise<void> {
   });
 }
 
-/** Makes `folder` a new PGlite data folder, copied from the template, unless it already is one. */
+/**
+ * After a first start has taken the template's spare copy, a new one is made this long after, once
+ * the start is over (a process that lives shorter leaves the next first start to copy).
+ */
+const SPARE_REFILL_DELAY_MS = 5_000;
+
+/** Makes `folder` a new PGlite data folder from the template, unless it already is one. */
 export async function seedPgliteFolder(folder: string): Promise<void> {
   if (existsSync(path.join(folder, 'PG_VERSION'))) return;
   const template = await ensurePgliteTemplate();
-  // Copied aside and renamed into place: an interrupted copy never looks like a data folder.
+  await seedFromTemplate(template, folder);
+  setTimeout(() => void ensureSpareCopy(template), SPARE_REFILL_DELAY_MS).unref();
+}
+
+/**
+ * The template's spare copy, kept ready beside it: a first start renames it into place (one rename
+ * instead of copying ~1,300 files: 0.2–0.5 s of a first start on this project's machine).
+ */
+export const spareCopyOf = (template: string): string => `${template}.spare`;
+
+/**
+ * `folder` becomes a data folder: the template's spare copy renamed into place when there is one
+ * (and it is on the same file system), else a copy of the template. Either appears at once: a copy
+ * is made aside and renamed, so an interrupted one never looks like a data folder.
+ */
+export async function seedFromTemplate(template: string, folder: string): Promise<void> {
+  // An empty folder left by an earlier version or an interrupted start is replaced.
+  if (existsSync(folder)) rmdirSync(folder);
+  try {
+    // Atomic: of two first starts at once, one takes the spare and the other copies.
+    renameSync(spareCopyOf(template), folder);
+    return;
+  } catch {
+    // No spare (taken, or not made yet) or another file system: copy.
+  }
   const copying = `${folder}.seeding-${randomBytes(4).toString('hex')}`;
   try {
     await copyFolder(template, copying);
-    // An empty folder left by an earlier version or an interrupted start is replaced.
-    if (existsSync(folder)) rmdirSync(folder);
     renameSync(copying, folder);
+  } finally {
+    rmSync(copying, { recursive: true, force: true });
+  }
+}
+
+/** Makes the template's spare copy if it has none. Best effort: without one, a first start copies. */
+export async function ensureSpareCopy(template: string): Promise<void> {
+  const spare = spareCopyOf(template);
+  if (existsSync(path.join(spare, 'PG_VERSION'))) return;
+  const copying = `${spare}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await copyFolder(template, copying);
+    renameSync(copying, spare);
+  } catch {
+    // Another process made one first (the rename then fails on its folder), or the disk is full.
   } finally {
     rmSync(copying, { recursive: true, force: true });
   }

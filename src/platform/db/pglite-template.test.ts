@@ -1,0 +1,61 @@
+/* eslint-disable security/detect-non-literal-fs-filename -- temp folders of this test */
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ensureSpareCopy, seedFromTemplate, spareCopyOf } from './pglite-template.js';
+
+/** A stand-in template: the mechanics of seeding are about folders, not PostgreSQL. */
+function fakeTemplate(): { root: string; template: string } {
+  const root = mkdtempSync(path.join(tmpdir(), 'namaskah-seed-'));
+  const template = path.join(root, 'pglite-key');
+  mkdirSync(path.join(template, 'base', '5'), { recursive: true });
+  mkdirSync(path.join(template, 'pg_notify'));
+  writeFileSync(path.join(template, 'PG_VERSION'), '17\n');
+  writeFileSync(path.join(template, 'base', '5', '1259'), Buffer.alloc(8192, 1));
+  return { root, template };
+}
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+describe('seeding a new data folder from the template', () => {
+  it('takes the spare copy by renaming it, and copies when there is none', async () => {
+    const { root, template } = fakeTemplate();
+    roots.push(root);
+    await ensureSpareCopy(template);
+    expect(readFileSync(path.join(spareCopyOf(template), 'PG_VERSION'), 'utf8')).toBe('17\n');
+
+    const first = path.join(root, 'data-1');
+    await seedFromTemplate(template, first);
+    expect(existsSync(spareCopyOf(template))).toBe(false);
+    const second = path.join(root, 'data-2');
+    mkdirSync(second); // an empty folder left by an interrupted start is replaced
+    await seedFromTemplate(template, second);
+
+    for (const folder of [first, second]) {
+      expect(readFileSync(path.join(folder, 'base', '5', '1259'))).toEqual(Buffer.alloc(8192, 1));
+      expect(existsSync(path.join(folder, 'pg_notify'))).toBe(true);
+    }
+    // The template itself is never handed out.
+    expect(existsSync(path.join(template, 'PG_VERSION'))).toBe(true);
+  });
+
+  it('makes one spare when several processes refill at once, and leaves nothing half-made', async () => {
+    const { root, template } = fakeTemplate();
+    roots.push(root);
+    await Promise.all([ensureSpareCopy(template), ensureSpareCopy(template), ensureSpareCopy(template)]);
+    expect(readFileSync(path.join(spareCopyOf(template), 'PG_VERSION'), 'utf8')).toBe('17\n');
+    expect(readdirSync(root).sort()).toEqual(['pglite-key', 'pglite-key.spare']);
+  });
+});
