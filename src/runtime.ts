@@ -129,8 +129,9 @@ export async function startRuntime(
     defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
     phase('services');
-    // Before the server's: on close the server drains first, and its requests may still send jobs.
+    await jobs.start({ work: config.role !== 'web' });
     cleanup.push(() => jobs.stop());
+    phase('jobs');
 
     const app = await buildApp(platform, services);
     cleanup.push(() => app.close());
@@ -157,11 +158,6 @@ export async function startRuntime(
       await app.ready();
     }
     phase('http');
-    // After the server listens: it answers while the queue starts (0.3–0.5 s of an embedded start,
-    // on PGlite's one connection), /readyz says not ready until it has, and a job sent meanwhile
-    // waits for it. A queue that cannot start still fails the start.
-    await jobs.start({ work: config.role !== 'web' });
-    phase('jobs');
     logger.info({ startMs: phases }, 'started');
     let metricsUrl: string | undefined;
     if (options.listen !== false && config.metrics.port !== undefined) {

@@ -29,7 +29,6 @@ export class Jobs {
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<never>>();
   private running = false;
-  private starting: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -58,16 +57,7 @@ export class Jobs {
   }
 
   /** Creates the queues and schedules; with `work`, also starts processing them. */
-  /**
-   * Starts the queue (and this process's workers when `work`). The server may already serve while
-   * it starts: a `send` meanwhile waits for it.
-   */
-  start(options: { work: boolean }): Promise<void> {
-    this.starting ??= this.startQueue(options);
-    return this.starting;
-  }
-
-  private async startQueue({ work }: { work: boolean }): Promise<void> {
+  async start({ work }: { work: boolean }): Promise<void> {
     await this.boss.start();
     this.running = true;
     // What exists already is read in two statements instead of two per job: a start (embedded:
@@ -87,7 +77,7 @@ export class Jobs {
       if (definition.cron && cronOf.get(definition.name) !== definition.cron) {
         await this.boss.schedule(definition.name, definition.cron);
       }
-      if (work && !this.stopping.signal.aborted) {
+      if (work) {
         if (definition.startNow) await this.boss.send(definition.name, {});
         await this.boss.work<object>(definition.name, async (jobs) => {
           for (const job of jobs) {
@@ -109,7 +99,6 @@ export class Jobs {
     data: T,
     options: PgBoss.SendOptions = {},
   ): Promise<string | null> {
-    await this.starting;
     return this.boss.send(name, data, options);
   }
 
@@ -131,11 +120,9 @@ export class Jobs {
   }
 
   async stop(): Promise<void> {
-    this.stopping.abort();
-    // A stop while the queue starts waits for it; the start then registers no more workers.
-    await this.starting?.catch(() => undefined);
     if (!this.running) return;
     this.running = false;
+    this.stopping.abort();
     await this.boss.stop({ graceful: true, wait: true, timeout: 10_000 });
   }
 }
