@@ -103,7 +103,8 @@ describe('web app journeys in Chromium', () => {
     await signUp(page, 'journey-one@example.test');
     await screenshotBoth(page, 'dashboard');
     await topUp(page, 1000);
-    expect(await page.textContent('#wallet-balance')).toBe('$10.00');
+    // The balance is fetched on its own; until it arrives it shows '…'.
+    await waitForText(page, '#wallet-balance', /^\$10\.00$/);
 
     // The sign-up credit pays for the first number; the second is paid from the wallet.
     // Before it, others' finished orders (the minimum sample of 20: 18 codes in 30 s, 2 expired)
@@ -183,7 +184,7 @@ describe('web app journeys in Chromium', () => {
     await waitForText(page, '.sidebar-balance strong', /^\$5\.00$/);
     await page.goto(url('/wallet'));
     await page.waitForSelector('.statement-table tbody tr[data-type="release"]');
-    expect(await page.textContent('#wallet-balance')).toBe('$5.00');
+    await waitForText(page, '#wallet-balance', /^\$5\.00$/);
     expect(await page.textContent('#wallet-held')).toBe('$0.00');
     await visited(page);
     await context.close();
