@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { SlowestFirstSequencer } from './test/slowest-first-sequencer.js';
 
 /** The money paths must be covered more than the rest (issue 13): lines, in per cent. */
 const MONEY_MODULES = ['ledger', 'payments', 'verifications', 'idempotency'];
@@ -13,6 +14,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only thrash PostgreSQL and argon2.
     maxWorkers: 2,
+    sequence: { sequencer: SlowestFirstSequencer },
     // `npm test` runs `vitest run --coverage`: a threshold missed fails the run (exit 1). A single
     // file run (`npx vitest run <file>`) measures nothing, since thresholds over a partial run
     // would only fail it. Coverage is taken in each test worker (V8's inspector); processes the

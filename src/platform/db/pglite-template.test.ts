@@ -58,4 +58,18 @@ describe('seeding a new data folder from the template', () => {
     expect(readFileSync(path.join(spareCopyOf(template), 'PG_VERSION'), 'utf8')).toBe('17\n');
     expect(readdirSync(root).sort()).toEqual(['pglite-key', 'pglite-key.spare']);
   });
+
+  it('removes the half-made copies of processes that died, not those of live ones', async () => {
+    const { root, template } = fakeTemplate();
+    roots.push(root);
+    const spare = spareCopyOf(template);
+    // A pid above the kernel's maximum (4,194,304) belongs to no process.
+    const dead = `${spare}.99999999.0badc0de`;
+    const alive = `${spare}.${process.pid}.0badc0de`;
+    for (const folder of [dead, alive]) mkdirSync(path.join(folder, 'base'), { recursive: true });
+    await ensureSpareCopy(template);
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(alive)).toBe(true);
+    expect(existsSync(path.join(spare, 'PG_VERSION'))).toBe(true);
+  });
 });

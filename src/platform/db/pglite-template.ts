@@ -58,6 +58,7 @@ export async function ensurePgliteTemplate(): Promise<string> {
   const template = path.join(CACHE, `pglite-${templateKey()}`);
   if (existsSync(path.join(template, 'PG_VERSION'))) return template;
   // Built aside and renamed into place: a concurrent start never copies a half-built template.
+  removeAbandoned(template);
   const building = `${template}.${process.pid}.${randomBytes(4).toString('hex')}`;
   mkdirSync(building, { recursive: true });
   try {
@@ -147,6 +148,7 @@ export async function seedFromTemplate(template: string, folder: string): Promis
 export async function ensureSpareCopy(template: string): Promise<void> {
   const spare = spareCopyOf(template);
   if (existsSync(path.join(spare, 'PG_VERSION'))) return;
+  removeAbandoned(spare);
   const copying = `${spare}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await copyFolder(template, copying);
@@ -155,6 +157,32 @@ export async function ensureSpareCopy(template: string): Promise<void> {
     // Another process made one first (the rename then fails on its folder), or the disk is full.
   } finally {
     rmSync(copying, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Removes the half-made folders (`<folder>.<pid>.<random>`) of processes that were killed while
+ * making them: 42 MB each that nothing would read. One of a live process is left alone.
+ */
+function removeAbandoned(folder: string): void {
+  const parent = path.dirname(folder);
+  const prefix = `${path.basename(folder)}.`;
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    const maker = Number(/^(\d+)\.[0-9a-f]+$/.exec(name.slice(prefix.length))?.[1]);
+    if (name.startsWith(prefix) && maker > 0 && !processAlive(maker)) {
+      rmSync(path.join(parent, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, another user's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
