@@ -149,7 +149,9 @@ describe('journey 6 in Chromium: an administrator at work', () => {
 
     await adminPage.click('#admin-mfa-setup');
     await adminPage.waitForURL(url('/settings'), SLOW);
-    await adminPage.click('text=Set up two-factor authentication');
+    // The settings page's button: until that page has loaded, the admin page's link of the same
+    // words may still be on screen after the address changed (CI clicked it and waited 45 s).
+    await adminPage.getByRole('button', { name: 'Set up two-factor authentication' }).click();
     mfaSecret = (await textOf(adminPage, '#mfa-secret', /^[A-Z2-7]{16,}$/)).trim();
     // The key as a QR code to scan, drawn as a data-URL image (no CSP exception).
     const qr = adminPage.getByAltText('QR code of your two-factor key');
