@@ -116,7 +116,7 @@ export async function seedPgliteFolder(folder: string): Promise<void> {
 
 /**
  * The template's spare copy, kept ready beside it: a first start renames it into place (one rename
- * instead of copying ~1,300 files: 0.2–0.5 s of a first start on this project's machine).
+ * instead of copying ~1,300 files: 0.2–0.6 s of a first start on this project's machine).
  */
 export const spareCopyOf = (template: string): string => `${template}.spare`;
 
