@@ -128,9 +128,8 @@ export function createAdminService(deps: AdminDeps) {
 
   async function userDetail(userId: string) {
     const user = await userOrNotFound(userId);
-    const [wallet, standing, tier, keys] = await Promise.all([
-      deps.payments.walletOverview(userId),
-      deps.payments.accountStanding(userId),
+    const [{ wallet, standing }, tier, keys] = await Promise.all([
+      deps.payments.walletAndStanding(userId),
       deps.tiers.get(user.tier),
       deps.apiKeys.list(userId),
     ]);

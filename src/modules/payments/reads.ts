@@ -1,5 +1,6 @@
 import { notFound } from '../../platform/errors.js';
 import { WALLET_CURRENCY } from '../ledger/index.js';
+import type { Db } from '../../platform/db/database.js';
 import type { PaymentsContext } from './context.js';
 import { isTopupReference, statementMeaning } from './domain.js';
 import * as store from './store.js';
@@ -25,12 +26,10 @@ export function createWalletReads(ctx: PaymentsContext) {
     };
   }
 
-  /** The wallet read API (balances from the ledger). */
-  async function walletOverview(userId: string) {
-    const [usd, credits] = await Promise.all([
-      ledger.walletSummary(db, userId),
-      ledger.walletSummary(db, userId, 'CREDIT'),
-    ]);
+  /** The wallet read API (balances from the ledger); `on` a transaction to read it in its snapshot. */
+  async function walletOverview(userId: string, on: Db = db) {
+    const usd = await ledger.walletSummary(on, userId);
+    const credits = await ledger.walletSummary(on, userId, 'CREDIT');
     return {
       balance: { amount: usd.balance, currency: 'USD' },
       held: { amount: usd.held, currency: 'USD' },

@@ -90,13 +90,27 @@ export function createPaymentsService(options: PaymentsDeps) {
   const takeBacks = createTakeBack(ctx);
   const refunds = createRefunds(ctx, takeBacks);
   const disputes = createDisputes(ctx, takeBacks);
+  const reads = createWalletReads(ctx);
+  const standing = createAccountStanding(ctx);
   return {
     ...createTopupInitializer(ctx),
     ...topups,
     ...refunds,
     ...disputes,
     ...createPaystackEvents(ctx, { ...topups, ...refunds, ...disputes }),
-    ...createWalletReads(ctx),
-    ...createAccountStanding(ctx),
+    ...reads,
+    ...standing,
+    /**
+     * For administrators: the wallet and what the user owes as of one moment. Read apart, a refund
+     * that commits between the reads showed its flag beside the balance from before it.
+     */
+    walletAndStanding: (userId: string) =>
+      ctx.db.transaction(
+        async (tx) => ({
+          wallet: await reads.walletOverview(userId, tx),
+          standing: await standing.accountStanding(userId, tx),
+        }),
+        { isolationLevel: 'repeatable read', accessMode: 'read only' },
+      ),
   };
 }

@@ -1,4 +1,5 @@
 import { notFound } from '../../platform/errors.js';
+import type { Db } from '../../platform/db/database.js';
 import type { PaymentsContext } from './context.js';
 import { isTopupReference } from './domain.js';
 import * as reversals from './reversal-store.js';
@@ -11,11 +12,10 @@ const usd = (amount: number) => ({ amount, currency: 'USD' });
 export function createAccountStanding(ctx: PaymentsContext) {
   const { db, ledger } = ctx;
 
-  async function accountStanding(userId: string) {
-    const [flag, owed] = await Promise.all([
-      ledger.walletFlag(db, userId),
-      reversals.receivableOwed(db, userId),
-    ]);
+  /** `on` a transaction to read it in its snapshot. */
+  async function accountStanding(userId: string, on: Db = db) {
+    const flag = await ledger.walletFlag(on, userId);
+    const owed = await reversals.receivableOwed(on, userId);
     return {
       flagged: flag !== null,
       flaggedAt: flag?.flaggedAt.toISOString() ?? null,
