@@ -25,7 +25,8 @@ const mailer = createMailer({ smtpUrl: catcher.smtpUrl, from: 'Namaskah <no-repl
 const jobs = new Jobs(database.sql, logger);
 const app = await benchApp(database, { providers: { mailer }, jobs });
 defineAccountsJobs(jobs, { logger, accounts: app.services.accounts });
-await jobs.start({ work: true });
+await jobs.start();
+await jobs.work();
 await app.ready();
 
 let ipCounter = 0;

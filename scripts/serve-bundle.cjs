@@ -19,12 +19,27 @@ const { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } = require
 const Module = require('node:module');
 const path = require('node:path');
 const { Script, constants } = require('node:vm');
+const { Worker } = require('node:worker_threads');
 
 const BUNDLE = path.resolve(__dirname, '../.run/main.cjs');
 const FULL_CACHE = `${BUNDLE}.v8-cache`;
 const TOP_LEVEL_CACHE = `${BUNDLE}.top-level.v8-cache`;
 /** After the start, so the cache holds the code of the functions it ran; a moment later, so the first requests are not kept waiting by it (~75 ms). */
 const SAVE_AFTER_MS = 1000;
+
+/**
+ * The embedded database's thread (src/platform/db/pglite-thread.ts), started before anything else:
+ * it loads PostgreSQL's WebAssembly while this thread reads and runs the bundle, then opens the
+ * data folder the server sends it (src/platform/db/pglite-on-thread.ts). Only when the server will
+ * be embedded: config.ts chooses PostgreSQL exactly when DATABASE_URL is set. Unused (a server
+ * that stops on a bad setting), it keeps nothing alive.
+ */
+function launchDatabaseThread() {
+  if (process.env.DATABASE_URL) return;
+  const thread = new Worker(path.resolve(__dirname, '../.run/platform/db/pglite-thread.js'));
+  thread.unref();
+  Object.assign(globalThis, { [Symbol.for('namaskah.databaseThread')]: thread });
+}
 
 /** @param {string} file @returns {Buffer | undefined} */
 function readCache(file) {
@@ -62,6 +77,7 @@ function compileBundle(cachedData) {
 }
 
 function serve() {
+  launchDatabaseThread();
   const full = readCache(FULL_CACHE);
   const script = compileBundle(full ?? readCache(TOP_LEVEL_CACHE));
   const bundleModule = new Module(BUNDLE, module);

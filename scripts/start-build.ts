@@ -24,7 +24,8 @@ import { prepareWebApp } from './web-build.js';
  * esbuild bundles the server into one file, `.run/main.cjs` (loading ~2,000 separate modules was
  * half of a start, ~0.9 s of 2 s). CommonJS, because V8 keeps a code cache only of a script:
  * scripts/serve-bundle.cjs runs the bundle with one (see there). The embedded template's builder,
- * which the server runs as a child process, is bundled on its own as an ES module. No type
+ * which the server runs as a child process, and the embedded database's thread
+ * (src/platform/db/pglite-thread.ts) are bundled on their own as ES modules. No type
  * checking (`npm test` runs `tsc --noEmit`). The production build stays `npm run build` (tsc →
  * dist/, file by file).
  *
@@ -38,8 +39,8 @@ import { prepareWebApp } from './web-build.js';
  */
 const src = path.join(ROOT, 'src');
 
-/** Read files from their own folder (PGlite's wasm, swagger-ui's assets), native or worker code. */
-const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream', '@fastify/swagger-ui'];
+/** Read files from their own folder (PGlite's wasm), native or worker code. */
+const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream'];
 
 /** Bundled CommonJS packages call `require` and read `__dirname`, which an ES module lacks. */
 const COMMONJS_GLOBALS = [
@@ -73,9 +74,9 @@ const SERVER = {
   outExtension: { '.js': '.cjs' },
 } as const satisfies BuildOptions;
 
-const TEMPLATE_BUILDER = {
+const OWN_PROCESSES_AND_THREADS = {
   ...COMMON,
-  entryPoints: [path.join(src, 'embedded-template-cli.ts')],
+  entryPoints: [path.join(src, 'embedded-template-cli.ts'), path.join(src, 'platform/db/pglite-thread.ts')],
   format: 'esm',
   banner: { js: COMMONJS_GLOBALS },
 } as const satisfies BuildOptions;
@@ -123,7 +124,7 @@ export async function ensureStartBuild(): Promise<'built' | 'fresh'> {
   // A clean folder: a deleted or renamed source leaves nothing behind.
   rmSync(RUN_DIR, { recursive: true, force: true });
   await Promise.all(
-    [SERVER, TEMPLATE_BUILDER].map((options) => build({ ...options, plugins: [importMetaOfSource] })),
+    [SERVER, OWN_PROCESSES_AND_THREADS].map((options) => build({ ...options, plugins: [importMetaOfSource] })),
   );
   copyAssets(src, RUN_DIR);
   makeTopLevelCache();

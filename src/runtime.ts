@@ -81,13 +81,6 @@ export async function startRuntime(
     if (databaseOpened.status === 'rejected') throw databaseOpened.reason;
     const database = databaseOpened.value;
     phase('sandboxes and database');
-    await database.migrate();
-    phase('migrations');
-    // A server that cannot give all the kept connections now still serves: they open on demand.
-    await database
-      .warm()
-      .catch((error: unknown) => logger.warn({ err: error }, 'could not open the kept database connections'));
-    phase('connections');
 
     let redis: Redis | undefined;
     if (config.redisUrl) {
@@ -129,35 +122,34 @@ export async function startRuntime(
     defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
     phase('services');
-    await jobs.start({ work: config.role !== 'web' });
+    // The migrations and the job queue's start are mostly the database's work (embedded: on its own
+    // thread, which may still be starting), the HTTP app's build is this thread's: side by side.
+    // Nothing before them, nor in the build, queries the database.
     cleanup.push(() => jobs.stop());
-    phase('jobs');
-
-    const app = await buildApp(platform, services);
-    cleanup.push(() => app.close());
-    await registerWebApp(app, {
-      embedded: sandboxes !== undefined,
-      ...(sandboxes ? { sandboxMailUrl: '/_sandbox/mail/' } : {}),
-    });
-    // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
-    if (sandboxes) registerInboxRoutes(app, sandboxes.smtp, { prefix: '/_sandbox/mail' });
-    if (config.waf.blocklistFile) {
-      // `kill -HUP <pid>` re-reads the WAF blocklist; a bad file keeps the previous list.
-      const reloadBlocklist = () => {
-        app.waf
-          .reloadBlocklist()
-          .catch((error: unknown) => logger.error({ err: error }, 'WAF blocklist reload failed'));
-      };
-      process.on('SIGHUP', reloadBlocklist);
-      cleanup.push(async () => void process.off('SIGHUP', reloadBlocklist));
-    }
+    const [databaseReady, appBuilt] = await Promise.allSettled([
+      (async () => {
+        await database.migrate();
+        // A server that cannot give all the kept connections now still serves: they open on demand.
+        await database
+          .warm()
+          .catch((error: unknown) => logger.warn({ err: error }, 'could not open the kept database connections'));
+        await jobs.start();
+      })(),
+      buildHttpApp(platform, services, sandboxes, cleanup),
+    ]);
+    if (databaseReady.status === 'rejected') throw databaseReady.reason;
+    if (appBuilt.status === 'rejected') throw appBuilt.reason;
+    const app = appBuilt.value;
+    phase('database, jobs and http app');
     let url: string | undefined;
     if (options.listen !== false && config.role !== 'worker') {
       url = await app.listen({ port: config.port, host: config.host });
     } else {
       await app.ready();
     }
-    phase('http');
+    phase('listen');
+    if (config.role !== 'web') await jobs.work();
+    phase('workers');
     logger.info({ startMs: phases }, 'started');
     let metricsUrl: string | undefined;
     if (options.listen !== false && config.metrics.port !== undefined) {
@@ -170,6 +162,34 @@ export async function startRuntime(
     await close();
     throw error;
   }
+}
+
+async function buildHttpApp(
+  platform: Platform,
+  services: Services,
+  sandboxes: EmbeddedSandboxes | undefined,
+  cleanup: (() => Promise<void>)[],
+): Promise<FastifyInstance> {
+  const { config, logger } = platform;
+  const app = await buildApp(platform, services);
+  cleanup.push(() => app.close());
+  await registerWebApp(app, {
+    embedded: sandboxes !== undefined,
+    ...(sandboxes ? { sandboxMailUrl: '/_sandbox/mail/' } : {}),
+  });
+  // In embedded mode the e-mails the product sends (confirmation, reset) are read here.
+  if (sandboxes) registerInboxRoutes(app, sandboxes.smtp, { prefix: '/_sandbox/mail' });
+  if (config.waf.blocklistFile) {
+    // `kill -HUP <pid>` re-reads the WAF blocklist; a bad file keeps the previous list.
+    const reloadBlocklist = () => {
+      app.waf
+        .reloadBlocklist()
+        .catch((error: unknown) => logger.error({ err: error }, 'WAF blocklist reload failed'));
+    };
+    process.on('SIGHUP', reloadBlocklist);
+    cleanup.push(async () => void process.off('SIGHUP', reloadBlocklist));
+  }
+  return app;
 }
 
 function createProviders(config: Config, logger: Platform['logger']): Platform['providers'] {

@@ -980,7 +980,7 @@ describe('sign-in lockout, MFA guessing and account enumeration', () => {
     const jobs = new Jobs(testDb.database.sql, logger);
     const probe = await createTestApp({ database: testDb.database, redis, jobs, providers: { mailer } });
     defineAccountsJobs(jobs, { logger, accounts: probe.services.accounts });
-    await jobs.start({ work: false });
+    await jobs.start();
     await probe.ready();
     try {
       const taken = alice.email;

@@ -36,7 +36,8 @@ describe.each([
         seen.push(word);
       },
     });
-    await jobs.start({ work: true });
+    await jobs.start();
+    await jobs.work();
     expect(await jobs.healthy()).toBe(true);
     await jobs.send('test.echo', { word: 'hello' });
     await jobs.send('test.flaky', { word: 'eventually' }, { retryDelay: 1, retryBackoff: false });
@@ -59,7 +60,8 @@ describe('starting', () => {
     });
     jobs.define({ name: 'test.later', cron: '0 0 1 1 *', handler: async () => void ran.push('later') });
     try {
-      await jobs.start({ work: true });
+      await jobs.start();
+    await jobs.work();
       await expect.poll(() => ran, { timeout: 15_000, interval: 100 }).toEqual(['now']);
     } finally {
       await jobs.stop();
@@ -82,7 +84,7 @@ describe('stopping', () => {
         sawAbort = signal.aborted;
       },
     });
-    await jobs.start({ work: false });
+    await jobs.start();
     const running = jobs.runNow('test.long');
     const started = Date.now();
     await jobs.stop();

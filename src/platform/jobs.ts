@@ -56,8 +56,8 @@ export class Jobs {
     this.definitions.set(definition.name, definition as unknown as JobDefinition<never>);
   }
 
-  /** Creates the queues and schedules; with `work`, also starts processing them. */
-  async start({ work }: { work: boolean }): Promise<void> {
+  /** Creates the queues and schedules: from then on jobs can be sent. */
+  async start(): Promise<void> {
     await this.boss.start();
     this.running = true;
     // What exists already is read in two statements instead of two per job: a start (embedded:
@@ -77,20 +77,28 @@ export class Jobs {
       if (definition.cron && cronOf.get(definition.name) !== definition.cron) {
         await this.boss.schedule(definition.name, definition.cron);
       }
-      if (work) {
-        if (definition.startNow) await this.boss.send(definition.name, {});
-        await this.boss.work<object>(definition.name, async (jobs) => {
-          for (const job of jobs) {
-            try {
-              await definition.handler(job.data as never, { signal: this.stopping.signal });
-            } catch (error) {
-              this.metrics?.jobFailures.inc({ queue: definition.name });
-              this.logger.error({ err: error, queue: definition.name, jobId: job.id }, 'job failed');
-              throw error;
-            }
+    }
+  }
+
+  /**
+   * Starts processing the queues (after `start`). A server calls it once it serves: the first
+   * pass over work left from before (sweeps, deliveries) then shares the database with the first
+   * requests instead of holding them back.
+   */
+  async work(): Promise<void> {
+    for (const definition of this.definitions.values()) {
+      if (definition.startNow) await this.boss.send(definition.name, {});
+      await this.boss.work<object>(definition.name, async (jobs) => {
+        for (const job of jobs) {
+          try {
+            await definition.handler(job.data as never, { signal: this.stopping.signal });
+          } catch (error) {
+            this.metrics?.jobFailures.inc({ queue: definition.name });
+            this.logger.error({ err: error, queue: definition.name, jobId: job.id }, 'job failed');
+            throw error;
           }
-        });
-      }
+        }
+      });
     }
   }
 

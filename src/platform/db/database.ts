@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { type PgliteClient, takePrestartedPglite } from './pglite-on-thread.js';
 import { PGLITE_START_PARAMS, seedPgliteFolder } from './pglite-template.js';
 import { useUnnamedStatements } from './prepared.js';
 
@@ -144,25 +145,9 @@ function openPostgres(
 }
 
 async function openPglite(dataDir: string | null): Promise<Database> {
-  let unlock: (() => Promise<void>) | undefined;
-  let client: PGlite;
-  if (dataDir === null) {
-    client = await PGlite.create();
-  } else {
-    const folder = path.resolve(dataDir, 'pglite');
-    // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's DATA_DIR setting
-    mkdirSync(path.resolve(dataDir), { recursive: true });
-    unlock = await lockDataDir(path.resolve(dataDir));
-    try {
-      // A new folder starts as a copy of the initialised template (no initdb in this process).
-      await seedPgliteFolder(folder);
-      client = await PGlite.create(folder, { startParams: PGLITE_START_PARAMS });
-    } catch (error) {
-      await unlock();
-      throw error;
-    }
-  }
-  const db = drizzlePglite({ client }) as unknown as Db;
+  const { client, unlock } =
+    dataDir === null ? { client: await PGlite.create(), unlock: undefined } : await openPgliteFolder(dataDir);
+  const db = drizzlePglite({ client: client as PGlite }) as unknown as Db;
   const sql: SqlClient = {
     query: async (text, values) => client.query<Record<string, unknown>>(text, values),
     exec: async (text) => {
@@ -178,7 +163,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       await client.query('select 1');
     },
     migrate: async () => {
-      await migratePglite(drizzlePglite({ client }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(drizzlePglite({ client: client as PGlite }), { migrationsFolder: MIGRATIONS_FOLDER });
     },
     warm: async () => undefined,
     close: async () => {
@@ -186,6 +171,29 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       await unlock?.();
     },
   };
+}
+
+/**
+ * A data folder's PGlite: the one main.ts started on its own thread while the modules loaded, or
+ * else one opened here, in this thread (tests, and tools that open the database themselves).
+ */
+async function openPgliteFolder(
+  dataDir: string,
+): Promise<{ client: PgliteClient; unlock: () => Promise<void> }> {
+  const prestarted = takePrestartedPglite(dataDir);
+  if (prestarted) return prestarted;
+  const folder = path.resolve(dataDir, 'pglite');
+  // eslint-disable-next-line security/detect-non-literal-fs-filename -- the operator's DATA_DIR setting
+  mkdirSync(path.resolve(dataDir), { recursive: true });
+  const unlock = await lockDataDir(path.resolve(dataDir));
+  try {
+    // A new folder starts as a copy of the initialised template (no initdb in this process).
+    await seedPgliteFolder(folder);
+    return { client: await PGlite.create(folder, { startParams: PGLITE_START_PARAMS }), unlock };
+  } catch (error) {
+    await unlock();
+    throw error;
+  }
 }
 
 /** An in-memory PGlite, for tests of the embedded path. */
