@@ -124,7 +124,9 @@ export async function ensureStartBuild(): Promise<'built' | 'fresh'> {
   // A clean folder: a deleted or renamed source leaves nothing behind.
   rmSync(RUN_DIR, { recursive: true, force: true });
   await Promise.all(
-    [SERVER, OWN_PROCESSES_AND_THREADS].map((options) => build({ ...options, plugins: [importMetaOfSource] })),
+    [SERVER, OWN_PROCESSES_AND_THREADS].map((options) =>
+      build({ ...options, plugins: [importMetaOfSource] }),
+    ),
   );
   copyAssets(src, RUN_DIR);
   makeTopLevelCache();

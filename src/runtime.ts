@@ -132,7 +132,9 @@ export async function startRuntime(
         // A server that cannot give all the kept connections now still serves: they open on demand.
         await database
           .warm()
-          .catch((error: unknown) => logger.warn({ err: error }, 'could not open the kept database connections'));
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, 'could not open the kept database connections'),
+          );
         await jobs.start();
       })(),
       buildHttpApp(platform, services, sandboxes, cleanup),

@@ -61,7 +61,7 @@ describe('starting', () => {
     jobs.define({ name: 'test.later', cron: '0 0 1 1 *', handler: async () => void ran.push('later') });
     try {
       await jobs.start();
-    await jobs.work();
+      await jobs.work();
       await expect.poll(() => ran, { timeout: 15_000, interval: 100 }).toEqual(['now']);
     } finally {
       await jobs.stop();

@@ -163,7 +163,9 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       await client.query('select 1');
     },
     migrate: async () => {
-      await migratePglite(drizzlePglite({ client: client as PGlite }), { migrationsFolder: MIGRATIONS_FOLDER });
+      await migratePglite(drizzlePglite({ client: client as PGlite }), {
+        migrationsFolder: MIGRATIONS_FOLDER,
+      });
     },
     warm: async () => undefined,
     close: async () => {

@@ -59,11 +59,21 @@ function takeLaunchedThread(): Worker | undefined {
   return thread;
 }
 
-/** The thread's file beside this one: .ts under tsx, .js in the bundle and in dist/. */
+/** The thread's file beside this one: .js in the bundle and in dist/, .ts in the sources. */
 const THREAD_FILE = new URL(
   `./pglite-thread${path.extname(new URL(import.meta.url).pathname)}`,
   import.meta.url,
 );
+
+/**
+ * From the sources (tsx, or vitest, whose loader a thread does not inherit) the thread registers
+ * tsx before it loads its file (Node 20 ignores `--import` in a thread's execArgv).
+ */
+function startThread(): Worker {
+  if (!THREAD_FILE.pathname.endsWith('.ts')) return new Worker(THREAD_FILE);
+  const load = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(THREAD_FILE.href)}); })`;
+  return new Worker(load, { eval: true });
+}
 
 function errorFrom(described: ThreadReply['error']): Error {
   const { name, message, ...fields } = described ?? { name: 'Error', message: 'unknown error' };
@@ -94,7 +104,7 @@ export class PgliteOnThread {
   readonly ready: Promise<void>;
 
   constructor(folder: string) {
-    this.worker = takeLaunchedThread() ?? new Worker(THREAD_FILE);
+    this.worker = takeLaunchedThread() ?? startThread();
     this.worker.postMessage({ folder } satisfies ThreadOpen);
     this.worker.ref();
     this.ready = new Promise<void>((resolve, reject) => {
@@ -169,7 +179,10 @@ export class PgliteOnThread {
     return (await this.request(request)) as Results<T>;
   }
 
-  private async request(request: DistributiveOmit<ThreadRequest, 'id'>, id = this.nextId++): Promise<unknown> {
+  private async request(
+    request: DistributiveOmit<ThreadRequest, 'id'>,
+    id = this.nextId++,
+  ): Promise<unknown> {
     await this.ready;
     if (this.stopped) throw this.stopped;
     return new Promise((resolve, reject) => {

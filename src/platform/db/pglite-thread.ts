@@ -39,7 +39,11 @@ function optionsOf(rowMode: 'array' | 'object' | undefined, textTypes: number[])
 function describe(error: unknown): ThreadReply['error'] {
   if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
   // DatabaseError's fields (code, detail, constraint, …) are plain own properties.
-  return { ...(Object.fromEntries(Object.entries(error)) as object), name: error.name, message: error.message };
+  return {
+    ...(Object.fromEntries(Object.entries(error)) as object),
+    name: error.name,
+    message: error.message,
+  };
 }
 
 function reply(message: ThreadReply): void {
@@ -120,6 +124,7 @@ async function answer(pg: PGlite, request: ThreadRequest): Promise<void> {
 async function loadArtifacts(): Promise<Pick<PGliteOptions, 'pgliteWasmModule'>> {
   try {
     const dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
+    // eslint-disable-next-line security/detect-non-literal-fs-filename -- PGlite's own package folder
     return { pgliteWasmModule: await WebAssembly.compile(await readFile(path.join(dist, 'pglite.wasm'))) };
   } catch {
     return {};
