@@ -1,5 +1,5 @@
 // First: the embedded database starts on its own thread while the other modules load.
-import './platform/db/prestart.js';
+import './platform/db/prestart-embedded.js';
 import { ConfigError, loadConfig } from './platform/config.js';
 import { isDatabaseUnavailable } from './platform/db/availability.js';
 import { startRuntime } from './runtime.js';

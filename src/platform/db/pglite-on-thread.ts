@@ -219,7 +219,7 @@ let prestarted: { folder: string; opened: Opened } | { folder: string; failed: u
 
 /**
  * Locks `dataDir` and starts its database on the thread, without waiting for it: called while the
- * server's modules are still being loaded (./prestart.ts), and taken by openDatabase. Statements
+ * server's modules are still being loaded (./prestart-embedded.ts), and taken by openDatabase. Statements
  * sent meanwhile wait for the database to be open.
  */
 export function prestartPglite(dataDir: string): void {
