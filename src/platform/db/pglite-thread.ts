@@ -121,11 +121,18 @@ async function answer(pg: PGlite, request: ThreadRequest): Promise<void> {
  * PGlite reads and compiles it itself, as it would have. (Its 6 MB file bundle is not read ahead:
  * handed over as a Blob it cost more to copy out again than PGlite's own read.)
  */
+/** Node's WebAssembly, which the production build's `lib` (no DOM) does not declare. */
+const webAssembly = (
+  globalThis as unknown as {
+    WebAssembly: { compile(bytes: Uint8Array): Promise<PGliteOptions['pgliteWasmModule']> };
+  }
+).WebAssembly;
+
 async function loadArtifacts(): Promise<Pick<PGliteOptions, 'pgliteWasmModule'>> {
   try {
     const dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
     // eslint-disable-next-line security/detect-non-literal-fs-filename -- PGlite's own package folder
-    return { pgliteWasmModule: await WebAssembly.compile(await readFile(path.join(dist, 'pglite.wasm'))) };
+    return { pgliteWasmModule: await webAssembly.compile(await readFile(path.join(dist, 'pglite.wasm'))) };
   } catch {
     return {};
   }
