@@ -85,6 +85,13 @@ describe('the embedded database on its own thread', () => {
     expect(error.message).toMatch(/duplicate key/);
   });
 
+  it('refuses a value that cannot reach the thread, and goes on', async () => {
+    await expect(client.query('select $1::text', [() => 'a function'])).rejects.toThrow(
+      /could not be cloned/,
+    );
+    expect((await client.query<{ n: number }>('select 1 as n')).rows).toEqual([{ n: 1 }]);
+  });
+
   it('commits a transaction, and rolls one back when its callback throws, rethrowing what it threw', async () => {
     await client.transaction(async (tx) => {
       await tx.query("insert into things (name) values ('committed')");

@@ -146,7 +146,8 @@ export class PgliteOnThread {
     try {
       result = await callback(tx);
     } catch (error) {
-      await this.request({ op: 'end', tx: id, commit: false });
+      // The callback's error is the one to report, even if the rollback cannot be sent.
+      await this.request({ op: 'end', tx: id, commit: false }).catch(() => undefined);
       throw error;
     }
     await this.request({ op: 'end', tx: id, commit: true });
@@ -189,7 +190,12 @@ export class PgliteOnThread {
       // The thread keeps the process alive only while an answer is awaited, as a socket would.
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ ...request, id });
+      try {
+        this.worker.postMessage({ ...request, id });
+      } catch (error) {
+        // A value that cannot be copied to the thread (a function, a symbol): nothing was sent.
+        this.settle({ id, ok: false, error: { name: 'TypeError', message: (error as Error).message } });
+      }
     });
   }
 
