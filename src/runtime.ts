@@ -122,10 +122,9 @@ export async function startRuntime(
     defineWebhooksJobs(jobs, { logger, webhooks: services.webhooks });
 
     phase('services');
-    // The migrations and the job queue's start are mostly the database's work (embedded: on its own
-    // thread, which may still be starting), the HTTP app's build is this thread's: side by side.
-    // Nothing before them, nor in the build, queries the database.
-    cleanup.push(() => jobs.stop());
+    // The migrations are mostly the database's work (embedded: on its own thread, which may still
+    // be starting), the HTTP app's build is this thread's: side by side. Nothing before them, nor
+    // in the build, queries the database.
     const [databaseReady, appBuilt] = await Promise.allSettled([
       (async () => {
         await database.migrate();
@@ -135,14 +134,18 @@ export async function startRuntime(
           .catch((error: unknown) =>
             logger.warn({ err: error }, 'could not open the kept database connections'),
           );
-        await jobs.start();
       })(),
       buildHttpApp(platform, services, sandboxes, cleanup),
     ]);
     if (databaseReady.status === 'rejected') throw databaseReady.reason;
     if (appBuilt.status === 'rejected') throw appBuilt.reason;
     const app = appBuilt.value;
-    phase('database, jobs and http app');
+    phase('database and http app');
+    // The job queue starts while the server begins to serve (it is the database's work, ~0.25 s
+    // embedded): a request that sends a job waits for it, and /readyz reports it until it runs.
+    cleanup.push(() => jobs.stop());
+    const jobsStarted = jobs.start();
+    jobsStarted.catch(() => undefined); // awaited below, after listen
     let url: string | undefined;
     if (options.listen !== false && config.role !== 'worker') {
       url = await app.listen({ port: config.port, host: config.host });
@@ -150,6 +153,9 @@ export async function startRuntime(
       await app.ready();
     }
     phase('listen');
+    // A queue that cannot start stops the server, as before it served.
+    await jobsStarted;
+    phase('jobs');
     if (config.role !== 'web') await jobs.work();
     phase('workers');
     logger.info({ startMs: phases }, 'started');

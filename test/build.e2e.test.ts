@@ -135,7 +135,8 @@ describe('npm run build → node dist/main.js', () => {
       SANDBOX_SMS_DELAY_MS: '500',
     });
     await waitUntilReady(base, server);
-    expect(server.output()).toContain(`Namaskah is running at ${base}`);
+    // Said once the job workers run too, a moment after /readyz.
+    await expect.poll(() => server.output(), { timeout: 10_000 }).toContain(`Namaskah is running at ${base}`);
 
     const page = await fetch(`${base}/wallet`);
     expect(page.status).toBe(200);

@@ -80,7 +80,10 @@ describe('npm start', () => {
       })
       .toBe(200);
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(first.output()).toContain(`Namaskah is running at http://127.0.0.1:${port}`);
+    // Said once the job queue runs too, which starts as the server begins to serve.
+    await expect
+      .poll(() => first.output(), { timeout: 10_000 })
+      .toContain(`Namaskah is running at http://127.0.0.1:${port}`);
 
     const second = start({ DATA_DIR: dataDir, PORT: String(await freePort()), HOST: '127.0.0.1' });
     expect(await second.exited).toBe(1);

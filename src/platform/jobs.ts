@@ -29,6 +29,9 @@ export class Jobs {
   private readonly boss: PgBoss;
   private readonly definitions = new Map<string, JobDefinition<never>>();
   private running = false;
+  /** Set by `start`: sends wait for it, so a server can serve while its queue is still starting. */
+  private starting: Promise<void> | undefined;
+  private queuesReady = false;
   private readonly stopping = new AbortController();
 
   constructor(
@@ -56,8 +59,13 @@ export class Jobs {
     this.definitions.set(definition.name, definition as unknown as JobDefinition<never>);
   }
 
-  /** Creates the queues and schedules: from then on jobs can be sent. */
-  async start(): Promise<void> {
+  /** Creates the queues and schedules; jobs sent meanwhile wait for them. */
+  start(): Promise<void> {
+    this.starting ??= this.startQueues();
+    return this.starting;
+  }
+
+  private async startQueues(): Promise<void> {
     await this.boss.start();
     this.running = true;
     // What exists already is read in two statements instead of two per job: a start (embedded:
@@ -78,14 +86,16 @@ export class Jobs {
         await this.boss.schedule(definition.name, definition.cron);
       }
     }
+    this.queuesReady = true;
   }
 
   /**
-   * Starts processing the queues (after `start`). A server calls it once it serves: the first
+   * Starts processing the queues (once they are started). A server calls it once it serves: the first
    * pass over work left from before (sweeps, deliveries) then shares the database with the first
    * requests instead of holding them back.
    */
   async work(): Promise<void> {
+    await this.start();
     for (const definition of this.definitions.values()) {
       if (definition.startNow) await this.boss.send(definition.name, {});
       await this.boss.work<object>(definition.name, async (jobs) => {
@@ -107,6 +117,7 @@ export class Jobs {
     data: T,
     options: PgBoss.SendOptions = {},
   ): Promise<string | null> {
+    await this.starting;
     return this.boss.send(name, data, options);
   }
 
@@ -118,7 +129,7 @@ export class Jobs {
   }
 
   async healthy(): Promise<boolean> {
-    if (!this.running) return false;
+    if (!this.running || !this.queuesReady) return false;
     try {
       await this.boss.getQueues();
       return true;
@@ -128,6 +139,7 @@ export class Jobs {
   }
 
   async stop(): Promise<void> {
+    await this.starting?.catch(() => undefined);
     if (!this.running) return;
     this.running = false;
     this.stopping.abort();

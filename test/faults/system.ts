@@ -42,7 +42,7 @@ export interface FaultSystem {
   databaseUrl: string;
   env: Record<string, string>;
   app: AppProcess | undefined;
-  /** Starts the app process and waits for /healthz. */
+  /** Starts the app process and waits for /readyz (the database and the job queue up). */
   startApp(): Promise<AppProcess>;
   /** kill -9: no shutdown, no cleanup. */
   killApp(): Promise<void>;
@@ -126,7 +126,7 @@ export async function startFaultSystem(
     async startApp() {
       const app = spawnApp(env);
       system.app = app;
-      await waitForHealthz(base, app);
+      await waitForReady(base, app);
       return app;
     },
     async killApp() {
@@ -172,16 +172,17 @@ function spawnApp(env: Record<string, string>): AppProcess {
   return { child, exited, output: () => output };
 }
 
-async function waitForHealthz(base: string, app: AppProcess): Promise<void> {
+async function waitForReady(base: string, app: AppProcess): Promise<void> {
   // Generous: on two cores shared with other test files a start can take a while.
   const deadline = Date.now() + 150_000;
   while (Date.now() < deadline) {
     if (app.child.exitCode !== null) throw new Error(`the app exited at start:\n${app.output()}`);
-    const response = await fetch(`${base}/healthz`).catch(() => undefined);
+    // The server serves (/healthz) a moment before its job queue runs (/readyz).
+    const response = await fetch(`${base}/readyz`).catch(() => undefined);
     if (response?.status === 200) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the app did not answer /healthz in time:\n${app.output()}`);
+  throw new Error(`the app was not ready in time:\n${app.output()}`);
 }
 
 export { call } from '../support/http-call.js';
