@@ -215,7 +215,8 @@ export async function startBenchSystem(options: {
       const app = spawnChild(['src/main.ts'], { ...env, PORT: String(port), ROLE: role }, nodeArgs);
       apps.push(app);
       await waitFor(`app instance ${i + 1}`, app, async () => {
-        const response = await fetch(`${instances[i]}/healthz`);
+        // Ready, not only serving: the job queue starts as the server begins to serve.
+        const response = await fetch(`${instances[i]}/readyz`);
         return response.status === 200;
       });
     }
