@@ -39,8 +39,8 @@ import { prepareWebApp } from './web-build.js';
  */
 const src = path.join(ROOT, 'src');
 
-/** Read files from their own folder (PGlite's wasm), native or worker code. */
-const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream'];
+/** Read files from their own folder (PGlite's wasm, swagger-ui's assets), native or worker code. */
+const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream', '@fastify/swagger-ui'];
 
 /** Bundled CommonJS packages call `require` and read `__dirname`, which an ES module lacks. */
 const COMMONJS_GLOBALS = [
@@ -74,7 +74,7 @@ const SERVER = {
   outExtension: { '.js': '.cjs' },
 } as const satisfies BuildOptions;
 
-const OWN_PROCESSES_AND_THREADS = {
+const TEMPLATE_BUILDER_AND_DATABASE_THREAD = {
   ...COMMON,
   entryPoints: [path.join(src, 'embedded-template-cli.ts'), path.join(src, 'platform/db/pglite-thread.ts')],
   format: 'esm',
@@ -124,7 +124,7 @@ export async function ensureStartBuild(): Promise<'built' | 'fresh'> {
   // A clean folder: a deleted or renamed source leaves nothing behind.
   rmSync(RUN_DIR, { recursive: true, force: true });
   await Promise.all(
-    [SERVER, OWN_PROCESSES_AND_THREADS].map((options) =>
+    [SERVER, TEMPLATE_BUILDER_AND_DATABASE_THREAD].map((options) =>
       build({ ...options, plugins: [importMetaOfSource] }),
     ),
   );

@@ -9,10 +9,7 @@
  *
  * Swagger UI 6 ships its scripts as files (no inline script), so the app's strict CSP holds here too.
  */
-import { readFile } from 'node:fs/promises';
 import { STATUS_CODES } from 'node:http';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import fastifySwagger, { type SwaggerTransform } from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
@@ -156,14 +153,9 @@ export async function registerOpenApi(
     },
   });
 
-  // Swagger UI's assets are read from its package folder, named here: `npm start` runs the package
-  // bundled (its compiled code cached with the rest), where it cannot find them beside itself.
-  const swaggerUiFolder = path.dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui'));
   await app.register(fastifySwaggerUi, {
     routePrefix: DOCS_PREFIX,
     uiConfig: { deepLinking: true },
-    baseDir: path.join(swaggerUiFolder, 'static'),
-    logo: { type: 'image/svg+xml', content: await readFile(path.join(swaggerUiFolder, 'static/logo.svg')) },
   });
 
   app.get(OPENAPI_PATH, { schema: { hide: true } }, async () => app.swagger());
