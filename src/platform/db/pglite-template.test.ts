@@ -72,4 +72,18 @@ describe('seeding a new data folder from the template', () => {
     expect(existsSync(alive)).toBe(true);
     expect(existsSync(path.join(spare, 'PG_VERSION'))).toBe(true);
   });
+
+  it("removes a half-made data folder that a start killed while copying left, not a live start's", async () => {
+    const { root, template } = fakeTemplate();
+    roots.push(root);
+    const folder = path.join(root, 'data', 'pglite');
+    const dead = `${folder}.99999999.0badc0de`;
+    const alive = `${folder}.${process.pid}.0badc0de`;
+    for (const leftover of [dead, alive]) mkdirSync(path.join(leftover, 'base'), { recursive: true });
+    await seedFromTemplate(template, folder); // no spare: copies
+    expect(existsSync(dead)).toBe(false);
+    expect(existsSync(alive)).toBe(true);
+    expect(readdirSync(path.dirname(folder)).sort()).toEqual(['pglite', path.basename(alive)]);
+    expect(readFileSync(path.join(folder, 'PG_VERSION'), 'utf8')).toBe('17\n');
+  });
 });

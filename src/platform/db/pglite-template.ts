@@ -135,7 +135,9 @@ export async function seedFromTemplate(template: string, folder: string): Promis
   } catch {
     // No spare (taken, or not made yet) or another file system: copy.
   }
-  const copying = `${folder}.seeding-${randomBytes(4).toString('hex')}`;
+  // Named like the spare's copies, so that what a start killed mid-copy left is removed here.
+  removeAbandoned(folder);
+  const copying = `${folder}.${process.pid}.${randomBytes(4).toString('hex')}`;
   try {
     await copyFolder(template, copying);
     renameSync(copying, folder);
