@@ -41,6 +41,14 @@ async function main(): Promise<void> {
     runtime.app.log.warn({ err: reason }, 'database unavailable (unhandled in a background task)');
   });
 
+  // The embedded database's thread crashed: nothing can be served any more, so say why and stop
+  // (a supervisor, or the person, starts it again) rather than answer errors.
+  void runtime.database.lost?.then((error) => {
+    runtime.app.log.fatal({ err: error }, 'the embedded database stopped');
+    process.stderr.write(`Namaskah stopped: the embedded database stopped (${error.message}).\n`);
+    process.exit(1);
+  });
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -10,7 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { type PgliteClient, takePrestartedPglite } from './pglite-on-thread.js';
+import { type PgliteClient, PgliteOnThread, takePrestartedPglite } from './pglite-on-thread.js';
 import { PGLITE_START_PARAMS, seedPgliteFolder } from './pglite-template.js';
 import { useUnnamedStatements } from './prepared.js';
 
@@ -40,6 +40,11 @@ export interface Database {
    */
   warm(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Settles with the reason if the database stops without being closed: the embedded database's
+   * thread crashed. Never for PostgreSQL, whose outages are waited out (clients get 503).
+   */
+  lost?: Promise<Error>;
 }
 
 export const MIGRATIONS_FOLDER = path.resolve(
@@ -172,6 +177,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
       await client.close();
       await unlock?.();
     },
+    ...(client instanceof PgliteOnThread ? { lost: client.lost } : {}),
   };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { types } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openDatabase } from './database.js';
 import { PgliteOnThread, prestartPglite, takePrestartedPglite } from './pglite-on-thread.js';
 
@@ -192,6 +192,26 @@ describe('opening and closing a data folder on the thread', () => {
     } finally {
       await holder.close();
     }
+  }, 60_000);
+
+  it('says when its thread stops unasked, and fails what is asked after; a close is not a loss', async () => {
+    const dataDir = newDataDir();
+    const crashing = new PgliteOnThread(path.join(dataDir, 'pglite'));
+    await crashing.ready;
+    let lostTo: Error | undefined;
+    void crashing.lost.then((error) => (lostTo = error));
+    // As a crash inside PGlite would end it (private: nothing else may stop the thread).
+    await (crashing as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect(crashing.query('select 1')).rejects.toThrow(/embedded database stopped/);
+    await vi.waitFor(() => expect(lostTo?.message).toMatch(/embedded database stopped/));
+
+    const closed = new PgliteOnThread(path.join(newDataDir(), 'pglite'));
+    await closed.ready;
+    let closedLost = false;
+    void closed.lost.then(() => (closedLost = true));
+    await closed.close();
+    await sleep(50);
+    expect(closedLost).toBe(false);
   }, 60_000);
 
   it('fails every statement when the folder cannot be opened, and gives the folder back', async () => {

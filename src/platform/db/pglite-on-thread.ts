@@ -102,6 +102,9 @@ export class PgliteOnThread {
   private stopped: Error | undefined;
   /** Settles once PGlite is open (or failed to open) on the thread. */
   readonly ready: Promise<void>;
+  /** Settles with the reason if the thread stops without `close` (a crash inside PGlite). */
+  readonly lost: Promise<Error>;
+  private closing = false;
 
   constructor(folder: string) {
     this.worker = takeLaunchedThread() ?? startThread();
@@ -122,8 +125,14 @@ export class PgliteOnThread {
       this.worker.once('exit', (code) => reject(new Error(`the embedded database stopped (exit ${code})`)));
     });
     // A thread that dies fails what waits on it, and everything asked after.
-    this.worker.on('error', (error) => this.fail(error));
-    this.worker.on('exit', (code) => this.fail(new Error(`the embedded database stopped (exit ${code})`)));
+    let lose: (error: Error) => void = () => undefined;
+    this.lost = new Promise((resolve) => (lose = resolve));
+    const stopped = (error: Error) => {
+      this.fail(error);
+      if (!this.closing) lose(error);
+    };
+    this.worker.on('error', stopped);
+    this.worker.on('exit', (code) => stopped(new Error(`the embedded database stopped (exit ${code})`)));
   }
 
   async query<T>(sql: string, params?: unknown[], options?: QueryOptions): Promise<Results<T>> {
@@ -155,6 +164,7 @@ export class PgliteOnThread {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const opened = await this.ready.then(
       () => true,
       () => false,
