@@ -47,7 +47,13 @@ function describe(error: unknown): ThreadReply['error'] {
 }
 
 function reply(message: ThreadReply): void {
-  port.postMessage(message);
+  try {
+    port.postMessage(message);
+  } catch (error) {
+    // Something in it cannot be copied (a field of an error): the request still gets its answer.
+    const { name, message: text } = message.error ?? (error as Error);
+    port.postMessage({ id: message.id, ok: false, error: { name, message: text } } satisfies ThreadReply);
+  }
 }
 
 function target(pg: PGlite, tx: number | undefined): PGlite | Transaction {
@@ -116,11 +122,6 @@ async function answer(pg: PGlite, request: ThreadRequest): Promise<void> {
   }
 }
 
-/**
- * PostgreSQL's WebAssembly (9 MB) read and compiled while the folder is not yet known. Without it
- * PGlite reads and compiles it itself, as it would have. (Its 6 MB file bundle is not read ahead:
- * handed over as a Blob it cost more to copy out again than PGlite's own read.)
- */
 /** Node's WebAssembly, which the production build's `lib` (no DOM) does not declare. */
 const webAssembly = (
   globalThis as unknown as {
@@ -128,6 +129,11 @@ const webAssembly = (
   }
 ).WebAssembly;
 
+/**
+ * PostgreSQL's WebAssembly (9 MB) read and compiled while the folder is not yet known. Without it
+ * PGlite reads and compiles it itself, as it would have. (Its 6 MB file bundle is not read ahead:
+ * handed over as a Blob it cost more to copy out again than PGlite's own read.)
+ */
 async function loadArtifacts(): Promise<Pick<PGliteOptions, 'pgliteWasmModule'>> {
   try {
     const dist = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite'));
