@@ -90,9 +90,9 @@ export class Jobs {
   }
 
   /**
-   * Starts processing the queues (once they are started). A server calls it once it serves: the first
-   * pass over work left from before (sweeps, deliveries) then shares the database with the first
-   * requests instead of holding them back.
+   * Starts processing the queues (once they are started). A server calls it once it serves: the
+   * first pass over work left from before (sweeps, deliveries) then shares the database with the
+   * first requests instead of holding them back.
    */
   async work(): Promise<void> {
     await this.start();
