@@ -117,6 +117,8 @@ export class PgliteOnThread {
           this.worker.unref();
           resolve();
         } else {
+          // Reported through `ready`, not as a loss.
+          this.closing = true;
           reject(errorFrom(message.error));
           void this.worker.terminate();
         }
