@@ -83,7 +83,7 @@ export function killCases(context: () => FaultContext): void {
       const settled = reconcileUntilSettled(system, 180_000);
       const settleMs = await settled;
       console.log(
-        `[kill -9] restart to /healthz ${(restartMs / 1000).toFixed(1)} s; everything settled ` +
+        `[kill -9] restart to /readyz ${(restartMs / 1000).toFixed(1)} s; everything settled ` +
           `${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill (${(settleMs / 1000).toFixed(1)} s after the restart)`,
       );
       await checkMoney(system, 'kill -9');
