@@ -94,6 +94,18 @@ export function defineLedgerSuite(engine: string, open: () => Promise<TestDataba
       expect(await ledger.walletSummary(db, owner)).toEqual({ balance: 70, held: 30 });
     });
 
+    it("reads several of an owner's wallets at once: balance and pending holds, 0 for one not made", async () => {
+      const owner = await fundedWallet(100);
+      await db.transaction((tx) =>
+        ledger.hold(tx, { ownerId: owner, amount: 25, reference: `summaries:${owner}`, memo: 'h' }),
+      );
+      const summaries = await ledger.walletSummaries(db, owner, ['USD', 'CREDIT']);
+      expect(Object.fromEntries(summaries)).toEqual({
+        USD: { balance: 75, held: 25 },
+        CREDIT: { balance: 0, held: 0 },
+      });
+    });
+
     it('one reference asked for at once by many: one hold, the wallet debited once', async () => {
       const owner = await fundedWallet(100);
       const asks = await Promise.all(

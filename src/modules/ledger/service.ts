@@ -208,6 +208,11 @@ export async function walletSummary(db: Db, ownerId: string, currency = WALLET_C
   return store.walletSummary(db, ownerId, currency);
 }
 
+/** Several of an owner's wallets at one moment, in one statement (keyed by currency). */
+export async function walletSummaries(db: Db, ownerId: string, currencies: readonly string[]) {
+  return store.walletSummaries(db, ownerId, currencies);
+}
+
 export type StatementLine = store.StatementRow;
 
 /** The wallet's history, newest first, with the running balance after each line. */
@@ -303,6 +308,7 @@ export function createLedgerService() {
     release,
     reverse,
     walletSummary,
+    walletSummaries,
     walletStatement,
   };
 }

@@ -208,22 +208,40 @@ export async function resolveHold(
   throw new Error(`ledger_resolve_hold answered ${answer.outcome}`);
 }
 
-export async function walletSummary(db: Db, ownerId: string, currency: string) {
-  const [wallet] = await db
-    .select({ balance: wallets.balance })
-    .from(wallets)
-    .where(and(eq(wallets.ownerId, ownerId), eq(wallets.currency, currency)));
-  const [held] = await db
-    .select({ total: sql<string>`coalesce(sum(${ledgerHolds.amount}), 0)::text` })
-    .from(ledgerHolds)
-    .where(
-      and(
-        eq(ledgerHolds.ownerId, ownerId),
-        eq(ledgerHolds.currency, currency),
-        eq(ledgerHolds.status, 'pending'),
-      ),
-    );
-  return { balance: wallet?.balance ?? 0, held: Number(held?.total ?? 0) };
+export interface WalletSummary {
+  balance: number;
+  held: number;
+}
+
+/**
+ * An owner's balance and pending holds in each of `currencies`, in one statement: one round trip,
+ * and one snapshot, so a balance is never shown beside the holds of another moment. A wallet not
+ * made yet reads as 0.
+ */
+export async function walletSummaries(
+  db: Db,
+  ownerId: string,
+  currencies: readonly string[],
+): Promise<Map<string, WalletSummary>> {
+  const asked = sql.join(
+    currencies.map((currency) => sql`(${currency})`),
+    sql`, `,
+  );
+  const rows = await rawRows<{ currency: string; balance: string; held: string }>(
+    db,
+    sql`select asked.currency,
+      coalesce((select ${wallets.balance} from ${wallets}
+        where ${wallets.ownerId} = ${ownerId} and ${wallets.currency} = asked.currency), 0)::text as balance,
+      coalesce((select sum(${ledgerHolds.amount}) from ${ledgerHolds}
+        where ${ledgerHolds.ownerId} = ${ownerId} and ${ledgerHolds.currency} = asked.currency
+          and ${ledgerHolds.status} = 'pending'), 0)::text as held
+    from (values ${asked}) as asked (currency)`,
+  );
+  return new Map(rows.map((row) => [row.currency, { balance: Number(row.balance), held: Number(row.held) }]));
+}
+
+export async function walletSummary(db: Db, ownerId: string, currency: string): Promise<WalletSummary> {
+  return (await walletSummaries(db, ownerId, [currency])).get(currency)!;
 }
 
 /** Account ids for the named accounts in one query, keyed by `accountKey`. */

@@ -26,10 +26,14 @@ export function createWalletReads(ctx: PaymentsContext) {
     };
   }
 
-  /** The wallet read API (balances from the ledger); `on` a transaction to read it in its snapshot. */
+  /**
+   * The wallet read API (balances from the ledger), both wallets in one statement; `on` a
+   * transaction to read it in that transaction's snapshot.
+   */
   async function walletOverview(userId: string, on: Db = db) {
-    const usd = await ledger.walletSummary(on, userId);
-    const credits = await ledger.walletSummary(on, userId, 'CREDIT');
+    const summaries = await ledger.walletSummaries(on, userId, [WALLET_CURRENCY, 'CREDIT']);
+    const usd = summaries.get(WALLET_CURRENCY)!;
+    const credits = summaries.get('CREDIT')!;
     return {
       balance: { amount: usd.balance, currency: 'USD' },
       held: { amount: usd.held, currency: 'USD' },
