@@ -2,9 +2,9 @@
  * Embedded start (`npm start` with no DATABASE_URL: PGlite in a data folder): time from the first
  * process spawned to the server's first 200 on /healthz (it serves), then on /readyz (its job
  * queue, which starts as the server begins to serve, is running too), and the server process's
- * peak RSS (VmHWM) at /healthz, for a first start (new data folder) and a later start (same folder). `npm start` is
- * measured as package.json runs it, without npm: its prestart (which only checks that the bundle in
- * .run/ is fresh), then the server. The one-off costs of a new checkout are timed on their own: the
+ * peak RSS (VmHWM) at /healthz, for a first start (new data folder) and a later start (same
+ * folder). `npm start` is measured as package.json runs it, without npm: its prestart (which only
+ * checks that the bundle in .run/ is fresh), then the server. The one-off costs of a new checkout are timed on their own: the
  * server's bundle (.run/ is removed and the prestart run before each first start), and the
  * initialised template a first start copies (own short-lived process, once per PGlite version and
  * migration set). The web app is built beforehand. BENCH_START_ROUNDS rounds (default 3).
