@@ -195,8 +195,9 @@ async function quoteWithin(deps: VerificationDeps, tierName: string, request: Or
 
 /**
  * The `pending` order and the hold of its price (`created`), or the order with this id that exists
- * (an earlier attempt with the same Idempotency-Key). One round trip (`verification_open`): lock,
- * replay check, open-order limit, hold, order; a refusal has written nothing.
+ * (an earlier attempt with the same Idempotency-Key). One statement (`verification_open`, shared
+ * with the other purchases of the same moment): lock, replay check, open-order limit, hold, order;
+ * a refusal has written nothing.
  */
 async function openOrderWithHold(
   deps: VerificationDeps,
@@ -233,7 +234,7 @@ async function openOrderWithHold(
   if (answer.outcome === 'needs_event') {
     // One of the user's webhook endpoints takes the event: it commits with the order or not at all.
     answer = await deps.db.transaction(async (tx) => {
-      const inTx = await store.openOrder(tx, input, null);
+      const inTx = await store.openOrder(tx, input, null, { inTransaction: true });
       if (inTx.outcome === 'created') await emitVerificationEvent(deps, tx, CREATED_EVENT, inTx.order);
       return inTx;
     });

@@ -90,26 +90,49 @@ export type OpenOrderAnswer =
   | { outcome: 'created' | 'exists'; order: VerificationRow }
   | { outcome: 'needs_event' | 'not_found' | 'active_limit_reached' | 'insufficient_funds' };
 
-type OpenOrderRow = { answer: { outcome: string; order?: Record<string, unknown> } | string };
+type OpenOrderRow = {
+  at: number | string;
+  answer: { outcome: string; order?: Record<string, unknown> } | string;
+};
 
-/** Prepared once per database handle, as the batched statements are (parsed once per connection). */
-const openOrderQuery = preparedPer((db: Db) =>
+/**
+ * `verification_open` for a whole batch: one call per row of the unnested arrays, in their order,
+ * in one statement (one round trip, one commit). The function is volatile, so each call sees what
+ * the calls before it in the batch wrote (a user's second purchase counts the first).
+ */
+const openOrdersQuery = preparedPer((db: Db) =>
   db
     .select({
-      answer: sql<OpenOrderRow['answer']>`verification_open(${sql.placeholder('id')}::uuid,
-        ${sql.placeholder('userId')}::text, ${sql.placeholder('maxOpenOrders')}::bigint,
-        ${sql.placeholder('openStatuses')}::text[], ${sql.placeholder('service')}::text,
-        ${sql.placeholder('country')}::text, ${sql.placeholder('capability')}::text,
-        ${sql.placeholder('options')}::jsonb, ${sql.placeholder('priceCents')}::bigint,
-        ${sql.placeholder('providerCostCents')}::bigint, ${sql.placeholder('provider')}::text,
-        ${sql.placeholder('holdReference')}::text, ${sql.placeholder('memo')}::text,
-        ${sql.placeholder('currencies')}::text[], ${sql.placeholder('amounts')}::bigint[],
-        ${sql.placeholder('eventType')}::text)`,
+      at: sql<number | string>`opening.at`,
+      answer: sql<OpenOrderRow['answer']>`verification_open(opening.id, opening.user_id,
+        opening.max_open, ${sql.placeholder('openStatuses')}::text[], opening.service, opening.country,
+        opening.capability, opening.options, opening.price, opening.provider_cost, opening.provider,
+        opening.hold_reference, opening.memo,
+        array(select c.value->>'currency' from jsonb_array_elements(opening.charges)
+                with ordinality as c(value, i) order by c.i),
+        array(select (c.value->>'amount')::bigint from jsonb_array_elements(opening.charges)
+                with ordinality as c(value, i) order by c.i),
+        opening.event_type)`,
     })
-    // A function call needs no table; drizzle's select needs a FROM.
-    .from(sql`(select 1) as call`)
-    .prepare(statementName(db, 'verification_open')),
+    .from(
+      sql`unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('userIds')}::text[],
+                 ${sql.placeholder('maxOpen')}::bigint[], ${sql.placeholder('services')}::text[],
+                 ${sql.placeholder('countries')}::text[], ${sql.placeholder('capabilities')}::text[],
+                 ${sql.placeholder('options')}::jsonb[], ${sql.placeholder('prices')}::bigint[],
+                 ${sql.placeholder('providerCosts')}::bigint[], ${sql.placeholder('providers')}::text[],
+                 ${sql.placeholder('holdReferences')}::text[], ${sql.placeholder('memos')}::text[],
+                 ${sql.placeholder('charges')}::jsonb[], ${sql.placeholder('eventTypes')}::text[])
+            with ordinality as opening(id, user_id, max_open, service, country, capability, options,
+                                       price, provider_cost, provider, hold_reference, memo, charges,
+                                       event_type, at)`,
+    )
+    .prepare(statementName(db, 'verification_open_many')),
 );
+
+interface Opening {
+  input: OpenOrderInput;
+  eventType: string | null;
+}
 
 /**
  * Phase 1 of a purchase in one round trip (`verification_open`, migrations 0014 and 0016): the
@@ -117,32 +140,84 @@ const openOrderQuery = preparedPer((db: Db) =>
  * order. With `eventType`, answers `needs_event` having written nothing when one of the user's
  * webhook endpoints takes that event (the caller then opens the order in a transaction with its
  * event).
+ *
+ * On the database handle (not in a transaction), the purchases of one turn of the event loop share
+ * the statement (see `openings`); in a transaction it runs alone.
  */
 export async function openOrder(
   db: Db,
   input: OpenOrderInput,
   eventType: string | null,
+  opts: { inTransaction?: boolean } = {},
 ): Promise<OpenOrderAnswer> {
-  const [row] = await openOrderQuery(db).execute({
-    id: input.id,
-    userId: input.userId,
-    maxOpenOrders: input.maxOpenOrders,
+  const opening = { input, eventType };
+  if (opts.inTransaction) {
+    const [answer] = await openMany(db, [opening]);
+    return answer!;
+  }
+  return openings(db)(opening);
+}
+
+/** One batcher per database handle. */
+const openings = preparedPer((db: Db) => batched((batch: readonly Opening[]) => openBatch(db, batch)));
+
+/**
+ * Users in one order, in every batch (each call locks its user): two batches on two connections
+ * then never wait on each other's users crosswise. A batch that fails (a deadlock with some other
+ * transaction, a broken invariant) goes again order by order, so that only the order at fault
+ * gets the error.
+ */
+async function openBatch(db: Db, batch: readonly Opening[]): Promise<(OpenOrderAnswer | Error)[]> {
+  const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
+  const order = batch
+    .map((opening, index) => ({ opening, index }))
+    .sort((a, b) => compare(a.opening.input.userId, b.opening.input.userId) || a.index - b.index);
+  const results: (OpenOrderAnswer | Error)[] = [];
+  try {
+    const answers = await openMany(
+      db,
+      order.map((item) => item.opening),
+    );
+    order.forEach((item, i) => (results[item.index] = answers[i]!));
+  } catch (error) {
+    if (batch.length === 1) return [asError(error)];
+    for (const { opening, index } of order) {
+      results[index] = await openMany(db, [opening]).then(([answer]) => answer!, asError);
+    }
+  }
+  return results;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+async function openMany(db: Db, openings: readonly Opening[]): Promise<OpenOrderAnswer[]> {
+  const inputs = openings.map((o) => o.input);
+  const rows = await openOrdersQuery(db).execute({
     openStatuses: OPEN_STATUSES,
-    service: input.service,
-    country: input.country,
-    capability: input.capability,
-    options: JSON.stringify(input.options),
-    priceCents: input.priceCents,
-    providerCostCents: input.providerCostCents,
-    provider: input.provider,
-    holdReference: input.holdReference,
-    memo: input.memo,
-    currencies: input.charges.map((c) => c.currency),
-    amounts: input.charges.map((c) => c.amount),
-    eventType,
+    ids: inputs.map((i) => i.id),
+    userIds: inputs.map((i) => i.userId),
+    maxOpen: inputs.map((i) => i.maxOpenOrders),
+    services: inputs.map((i) => i.service),
+    countries: inputs.map((i) => i.country),
+    capabilities: inputs.map((i) => i.capability),
+    options: inputs.map((i) => JSON.stringify(i.options)),
+    prices: inputs.map((i) => i.priceCents),
+    providerCosts: inputs.map((i) => i.providerCostCents),
+    providers: inputs.map((i) => i.provider),
+    holdReferences: inputs.map((i) => i.holdReference),
+    memos: inputs.map((i) => i.memo),
+    charges: inputs.map((i) => JSON.stringify(i.charges)),
+    eventTypes: openings.map((o) => o.eventType),
   });
-  if (!row) throw new Error('verification_open answered nothing');
-  const answer = jsonOf(row.answer);
+  const byPosition = new Map(rows.map((row) => [Number(row.at), row.answer]));
+  return openings.map((_, i) => {
+    const answer = byPosition.get(i + 1);
+    if (answer === undefined) throw new Error('verification_open answered nothing');
+    return openAnswerOf(jsonOf(answer));
+  });
+}
+
+function openAnswerOf(answer: { outcome: string; order?: Record<string, unknown> }): OpenOrderAnswer {
   switch (answer.outcome) {
     case 'created':
     case 'exists':
