@@ -40,4 +40,53 @@ describe('batched', () => {
     await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => run(n)));
     expect(sizes).toEqual([3, 3, 1]);
   });
+
+  it('runs at most inFlight batches at once; the calls made meanwhile go together in the next', async () => {
+    const batches: number[][] = [];
+    const releases: (() => void)[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    const run = batched(
+      async (items: readonly number[]) => {
+        batches.push([...items]);
+        mostAtOnce = Math.max(mostAtOnce, ++running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running--;
+        return [...items];
+      },
+      { inFlight: 1 },
+    );
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = run(1);
+    await turn();
+    // The first batch is out: these three, over several turns, wait for it and go as one.
+    const rest = [run(2), run(3)];
+    await turn();
+    rest.push(run(4));
+    await turn();
+    expect(batches).toEqual([[1]]);
+    releases.shift()!();
+    await expect(first).resolves.toBe(1);
+    await turn();
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+    releases.shift()!();
+    await expect(Promise.all(rest)).resolves.toEqual([2, 3, 4]);
+    expect(mostAtOnce).toBe(1);
+  });
+
+  it('a failed batch lets the next one go', async () => {
+    const run = batched(
+      async (items: readonly number[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (items.includes(1)) throw new Error('connection lost');
+        return [...items];
+      },
+      { inFlight: 1 },
+    );
+    const failing = run(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    const next = run(2);
+    await expect(failing).rejects.toThrow('connection lost');
+    await expect(next).resolves.toBe(2);
+  });
 });
