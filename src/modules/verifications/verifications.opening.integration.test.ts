@@ -77,7 +77,11 @@ describe('batched opening (phase 1 of a purchase)', () => {
     const [good, bad, other] = await Promise.allSettled([
       store.openOrder(db, opening(a.userId), null),
       // Refused by the table's CHECK after its hold was taken: its whole statement rolls back.
-      store.openOrder(db, opening(b.userId, { provider: 'nobody' as store.OpenOrderInput['provider'] }), null),
+      store.openOrder(
+        db,
+        opening(b.userId, { provider: 'nobody' as store.OpenOrderInput['provider'] }),
+        null,
+      ),
       store.openOrder(db, opening(b.userId), null),
     ]);
     expect(good).toMatchObject({ status: 'fulfilled', value: { outcome: 'created' } });
