@@ -95,7 +95,7 @@ export async function startRuntime(
     registerLedgerMetrics(metrics, database.db);
     registerVerificationMetrics(metrics, database.db);
     registerWebhooksMetrics(metrics, database.db);
-    const jobs = new Jobs(database.sql, logger, metrics);
+    const jobs = new Jobs(database.sql, logger, metrics, { sendOnly: config.role === 'web' });
     const platform: Platform = {
       config,
       database,

@@ -47,6 +47,44 @@ describe.each([
   }, 40_000);
 });
 
+describe('send-only (ROLE=web)', () => {
+  it('sends jobs for the workers and runs none of the queue upkeep itself', async () => {
+    const testDb = await createPostgresTestDatabase(4);
+    const queues = async () =>
+      (
+        await testDb.database.sql.query(
+          "select name from pgboss.queue where name like '\\_\\_pgboss%' order by name",
+        )
+      ).rows.map((row) => String(row.name));
+    const web = new Jobs(testDb.database.sql, quietLogger, undefined, { sendOnly: true });
+    web.define({ name: 'test.sent', handler: async () => undefined });
+    try {
+      await web.start();
+      expect(await web.healthy()).toBe(true);
+      expect(await web.send('test.sent', { word: 'hello' })).toEqual(expect.any(String));
+      // The cron clock makes its own queue and works it; a send-only process starts neither.
+      expect(await queues()).toEqual([]);
+      const worker = new Jobs(testDb.database.sql, quietLogger);
+      const seen: string[] = [];
+      worker.define<{ word: string }>({
+        name: 'test.sent',
+        handler: async ({ word }) => void seen.push(word),
+      });
+      try {
+        await worker.start();
+        await worker.work();
+        expect(await queues()).toEqual(['__pgboss__send-it']);
+        await expect.poll(() => seen, { timeout: 20_000, interval: 200 }).toEqual(['hello']);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await web.stop();
+      await testDb.dispose();
+    }
+  }, 40_000);
+});
+
 describe('starting', () => {
   it('a cron job marked startNow runs as soon as the process works, not at the next minute; others wait', async () => {
     const testDb = await createPostgresTestDatabase(4);

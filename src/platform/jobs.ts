@@ -38,7 +38,15 @@ export class Jobs {
     sql: SqlClient,
     private readonly logger: JobLogger,
     private readonly metrics?: Metrics,
+    /**
+     * A process that only sends jobs (ROLE=web) runs none of pg-boss's upkeep: the maintenance
+     * (supervise) and the cron clock (schedule, with its own polling worker) belong to the processes
+     * that work the queues. Each web instance ran them too: ~1.5 % of its CPU under load, and
+     * statements on the shared database every few seconds.
+     */
+    options: { sendOnly?: boolean } = {},
   ) {
+    const upkeep = !options.sendOnly;
     this.boss = new PgBoss({
       db: {
         // pg-boss sends multi-statement scripts without parameters; PGlite only runs those through exec.
@@ -46,8 +54,8 @@ export class Jobs {
           values && values.length > 0 ? sql.query(text, values) : sql.exec(text),
       },
       schema: 'pgboss',
-      supervise: true,
-      schedule: true,
+      supervise: upkeep,
+      schedule: upkeep,
       // A cron job is sent at most this late after its minute (pg-boss's default is 30 s).
       cronMonitorIntervalSeconds: 5,
       migrate: true,
