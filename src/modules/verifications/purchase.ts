@@ -82,8 +82,9 @@ export async function purchase(
   // its hold, together; or the order this Idempotency-Key opened before.
   const opened = await openOrderWithHold(deps, principal, id, request, quote, route[0]!.name, maxCostCents);
   if (!opened.created) return replayOf(opened.order);
+  // Not announced: no one can be listening yet (a stream follows an order by its id, which the
+  // buyer learns from this answer); the activation or failure below is.
   const order = opened.order;
-  await announce(deps, id);
 
   // Phases 2 and 3, provider by provider until one sells or all refuse.
   return buyAlongRoute(deps, order, route);
