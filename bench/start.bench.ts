@@ -4,10 +4,11 @@
  * queue, which starts as the server begins to serve, is running too), and the server process's
  * peak RSS (VmHWM) at /healthz, for a first start (new data folder) and a later start (same
  * folder). `npm start` is measured as package.json runs it, without npm: its prestart (which only
- * checks that the bundle in .run/ is fresh), then the server. The one-off costs of a new checkout are timed on their own: the
- * server's bundle (.run/ is removed and the prestart run before each first start), and the
- * initialised template a first start copies (own short-lived process, once per PGlite version and
- * migration set). The web app is built beforehand. BENCH_START_ROUNDS rounds (default 3).
+ * checks that the bundle in .run/ is fresh), then the server. The one-off costs of a new checkout
+ * are timed on their own: the server's bundle (.run/ is removed and the prestart run before each
+ * first start), and the initialised template a first start copies (own short-lived process, once
+ * per PGlite version and migration set). The web app is built beforehand. BENCH_START_ROUNDS
+ * rounds (default 3).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -82,19 +83,17 @@ async function startOnce(dataDir: string, runner: Runner): Promise<Start> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const until200 = async (route: '/healthz' | '/readyz') => {
+    while (!(await answers200(port, route))) {
+      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return performance.now() - started;
+  };
   try {
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-      if (await answers200(port, '/healthz')) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const ms = performance.now() - started;
+    const ms = await until200('/healthz');
     const peakMb = peakRssMb(child.pid!);
-    while (!(await answers200(port, '/readyz'))) {
-      if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    const readyMs = performance.now() - started;
+    const readyMs = await until200('/readyz');
     // A server saves its code cache a second after it serves (scripts/serve-bundle.cjs); one that
     // a person runs lives longer than that, so the next start here finds it as theirs would.
     // eslint-disable-next-line security/detect-non-literal-fs-filename -- .run/'s code cache

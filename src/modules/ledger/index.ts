@@ -6,6 +6,7 @@ export {
   type LedgerService,
   type PostingResult,
   type Resolution,
+  SIGNUP_CREDIT_CURRENCY,
   type StatementLine,
   WALLET_CURRENCY,
 } from './service.js';

@@ -1,5 +1,5 @@
 import { notFound } from '../../platform/errors.js';
-import { WALLET_CURRENCY } from '../ledger/index.js';
+import { SIGNUP_CREDIT_CURRENCY, WALLET_CURRENCY } from '../ledger/index.js';
 import type { Db } from '../../platform/db/database.js';
 import type { PaymentsContext } from './context.js';
 import { isTopupReference, statementMeaning } from './domain.js';
@@ -31,9 +31,9 @@ export function createWalletReads(ctx: PaymentsContext) {
    * transaction to read it in that transaction's snapshot.
    */
   async function walletOverview(userId: string, on: Db = db) {
-    const summaries = await ledger.walletSummaries(on, userId, [WALLET_CURRENCY, 'CREDIT']);
+    const summaries = await ledger.walletSummaries(on, userId, [WALLET_CURRENCY, SIGNUP_CREDIT_CURRENCY]);
     const usd = summaries.get(WALLET_CURRENCY)!;
-    const credits = summaries.get('CREDIT')!;
+    const credits = summaries.get(SIGNUP_CREDIT_CURRENCY)!;
     return {
       balance: { amount: usd.balance, currency: 'USD' },
       held: { amount: usd.held, currency: 'USD' },

@@ -13,7 +13,7 @@ import { AppError, insufficientFunds, notFound } from '../../platform/errors.js'
 import { providerUnavailable } from '../../platform/errors.js';
 import type { Capability, Quote } from '../catalog/index.js';
 import type { BoughtNumber, ProviderName, Upstream } from '../routing/index.js';
-import { INCLUDED_USAGE_CURRENCY, WALLET_CURRENCY } from '../ledger/index.js';
+import { INCLUDED_USAGE_CURRENCY, SIGNUP_CREDIT_CURRENCY, WALLET_CURRENCY } from '../ledger/index.js';
 import { tellProvider } from './cancel.js';
 import { announce, createRequestOf, emitVerificationEvent, type VerificationDeps } from './deps.js';
 import {
@@ -265,7 +265,7 @@ const CREATED_EVENT = 'verification.created';
  */
 function chargeOptions(priceCents: number): store.OpenOrderInput['charges'] {
   return [
-    { currency: 'CREDIT', amount: 1 },
+    { currency: SIGNUP_CREDIT_CURRENCY, amount: 1 },
     { currency: INCLUDED_USAGE_CURRENCY, amount: priceCents },
     { currency: WALLET_CURRENCY, amount: priceCents },
   ];
@@ -294,10 +294,10 @@ export async function holdCharge(
   quote: Quote,
 ): Promise<{ id: string; amount: number; currency: ChargeCurrency }> {
   const base = { ownerId: userId, reference: holdReference(id), memo: `Verification ${quote.service}` };
-  const credit = await deps.ledger.walletSummary(tx, userId, 'CREDIT');
+  const credit = await deps.ledger.walletSummary(tx, userId, SIGNUP_CREDIT_CURRENCY);
   if (credit.balance >= 1) {
-    const { hold } = await deps.ledger.hold(tx, { ...base, amount: 1, currency: 'CREDIT' });
-    return { id: hold.id, amount: 1, currency: 'CREDIT' };
+    const { hold } = await deps.ledger.hold(tx, { ...base, amount: 1, currency: SIGNUP_CREDIT_CURRENCY });
+    return { id: hold.id, amount: 1, currency: SIGNUP_CREDIT_CURRENCY };
   }
   const included = await deps.ledger.holdIncludedUsage(tx, { ...base, amount: quote.totalCents });
   if (included) return { id: included.hold.id, amount: quote.totalCents, currency: INCLUDED_USAGE_CURRENCY };
