@@ -87,9 +87,37 @@ export const buy = (system: BenchSystem, buyer: Buyer) =>
  * client's event loop to set up, and its first request goes out at once, so 50 runs started in a
  * row kept the first answers unread for up to half a second and charged that to the server's
  * latency (every buyer's first purchase measured 400–700 ms while the server answered it in ~20).
+ *
+ * With `rampPerBuyer`, each buyer first makes that many purchases more, and the first answers of
+ * the round (as many) are its ramp: counted apart, so that `counted` is the steady state of the
+ * same run, on connections already open. Every buyer's first purchase leaves in the same
+ * millisecond on a new connection, a burst no steady load has: at 50 buyers the app took the 50
+ * requests in over 216 ms and answered the last 387 ms after it was sent, against a p99 of 172–266
+ * for the rest of the round on a slow day, so a 2,000-purchase round's p99 was that burst's.
  */
-export function purchaseRound(system: BenchSystem, buyers: Buyer[], perBuyer: number): Promise<RoundResult> {
+export async function purchaseRound(
+  system: BenchSystem,
+  buyers: Buyer[],
+  perBuyer: number,
+  { rampPerBuyer = 0 } = {},
+): Promise<{ counted: RoundResult; ramp: RoundResult }> {
+  const rampCount = rampPerBuyer * buyers.length;
+  const { answers, answeredAt, started } = await autocannonRound(system, buyers, perBuyer + rampPerBuyer);
+  const rampEnd = rampCount === 0 ? started : answeredAt[rampCount - 1]!;
+  return {
+    ramp: summarize(answers.slice(0, rampCount), (rampEnd - started) / 1000),
+    counted: summarize(answers.slice(rampCount), ((answeredAt.at(-1) ?? rampEnd) - rampEnd) / 1000),
+  };
+}
+
+/** The answers of one autocannon run, in the order they came, and when each came. */
+function autocannonRound(
+  system: BenchSystem,
+  buyers: Buyer[],
+  perBuyer: number,
+): Promise<{ answers: Answer[]; answeredAt: number[]; started: number }> {
   const answers: Answer[] = [];
+  const answeredAt: number[] = [];
   const headers = buyers.map((buyer) => ({
     authorization: `Bearer ${buyer.token}`,
     'content-type': 'application/json',
@@ -99,7 +127,6 @@ export function purchaseRound(system: BenchSystem, buyers: Buyer[], perBuyer: nu
   // after it, in the same tick and for the same connection (status and body there, latency here).
   let pending: Omit<Answer, 'ms'> | undefined;
   const started = performance.now();
-  let lastAnswerAt = started;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
@@ -131,24 +158,23 @@ export function purchaseRound(system: BenchSystem, buyers: Buyer[], perBuyer: nu
           },
         ],
       },
-      // The round ends at its last answer: autocannon reports a finished run only at its next
-      // once-a-second tick, which rounded every round up to whole seconds (2,000 purchases in 2.1 s
-      // were counted as 3 s: 667/s instead of 950/s).
-      (error) =>
-        error ? reject(error as Error) : resolve(summarize(answers, (lastAnswerAt - started) / 1000)),
+      // The round ends at its last answer (`answeredAt`), not here: autocannon reports a finished
+      // run only at its next once-a-second tick, which rounded every round up to whole seconds
+      // (2,000 purchases in 2.1 s were counted as 3 s: 667/s instead of 950/s).
+      (error) => (error ? reject(error as Error) : resolve({ answers, answeredAt, started })),
     );
     // autocannon 9 emits (client, status, bytes, ms); its types (7.x) leave out the client.
     (instance as unknown as NodeJS.EventEmitter).on(
       'response',
       (_client: unknown, status: number, _bytes: number, ms: number) => {
         answers.push({ ...(pending ?? { status, body: {} }), ms });
+        answeredAt.push(performance.now());
         pending = undefined;
-        lastAnswerAt = performance.now();
       },
     );
     instance.on('reqError', (error: Error) => {
       answers.push({ status: 0, ms: 0, body: { error: String(error) } });
-      lastAnswerAt = performance.now();
+      answeredAt.push(performance.now());
     });
   });
 }
