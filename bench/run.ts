@@ -60,7 +60,7 @@ const counts = {
 /**
  * Each measured purchase round's ramp: every buyer's first purchases, answered before the counted
  * ones and shown apart (see `purchaseRound`). Four cover the burst of a synchronized start on a
- * slow day (its last answer came after the first 100–150 of the round).
+ * slow day: at 50 buyers its last answer was about the round's 100th, and the ramp is 200.
  */
 const RAMP_PER_BUYER = 4;
 /** Purchases in the warm-up round, at least two per buyer. */
