@@ -101,8 +101,26 @@ export async function purchaseRound(
   perBuyer: number,
   { rampPerBuyer = 0 } = {},
 ): Promise<{ counted: RoundResult; ramp: RoundResult }> {
-  const rampCount = rampPerBuyer * buyers.length;
-  const { answers, answeredAt, started } = await autocannonRound(system, buyers, perBuyer + rampPerBuyer);
+  const run = await autocannonRound(system, buyers, perBuyer + rampPerBuyer);
+  return splitRamp(run, rampPerBuyer * buyers.length);
+}
+
+export interface TimedAnswers {
+  /** In the order they came. */
+  answers: Answer[];
+  /** When each answer came (`performance.now()`). */
+  answeredAt: number[];
+  started: number;
+}
+
+/**
+ * The first `rampCount` answers apart from the rest; each part's rate over its own time: the ramp
+ * from the start to its last answer, the counted ones from there to the last answer of all.
+ */
+export function splitRamp(
+  { answers, answeredAt, started }: TimedAnswers,
+  rampCount: number,
+): { counted: RoundResult; ramp: RoundResult } {
   const rampEnd = rampCount === 0 ? started : answeredAt[rampCount - 1]!;
   return {
     ramp: summarize(answers.slice(0, rampCount), (rampEnd - started) / 1000),
@@ -110,12 +128,8 @@ export async function purchaseRound(
   };
 }
 
-/** The answers of one autocannon run, in the order they came, and when each came. */
-function autocannonRound(
-  system: BenchSystem,
-  buyers: Buyer[],
-  perBuyer: number,
-): Promise<{ answers: Answer[]; answeredAt: number[]; started: number }> {
+/** The answers of one autocannon run. */
+function autocannonRound(system: BenchSystem, buyers: Buyer[], perBuyer: number): Promise<TimedAnswers> {
   const answers: Answer[] = [];
   const answeredAt: number[] = [];
   const headers = buyers.map((buyer) => ({
