@@ -58,8 +58,8 @@ const counts = {
   pgbenchPerClient: num('BENCH_PGBENCH_TRANSACTIONS', 40, 20),
 };
 /**
- * Each measured purchase round's ramp: every buyer's first purchases, answered before the counted
- * ones and shown apart (see `purchaseRound`). Four cover the burst of a synchronized start on a
+ * Each measured purchase round's ramp, per buyer: the round's first answers, shown apart from the
+ * counted ones (see `purchaseRound`). Four cover the burst of a synchronized start on a
  * slow day: at 50 buyers its last answer was about the round's 100th, and the ramp is 200.
  */
 const RAMP_PER_BUYER = 4;
@@ -237,8 +237,8 @@ try {
           'purchase',
           `${concurrency} buyers, own wallets`,
           result,
-          `${statuses(result)}; before them the round's ramp (each buyer's first ${RAMP_PER_BUYER}, ` +
-            `not counted): ${ramp.count} answers, p99 ${ms(ramp.p99)} ms, ${statuses(ramp)}`,
+          `${statuses(result)}; before them the round's ramp, not counted (its first ${ramp.count} ` +
+            `answers, ${RAMP_PER_BUYER} a buyer): p99 ${ms(ramp.p99)} ms, ${statuses(ramp)}`,
           await checks(system),
         ),
       );
