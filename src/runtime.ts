@@ -84,7 +84,7 @@ export async function startRuntime(
 
     let redis: Redis | undefined;
     if (config.redisUrl) {
-      redis = createRedis(config.redisUrl);
+      redis = await createRedis(config.redisUrl);
       cleanup.push(async () => redis?.disconnect());
       await redis
         .connect()

@@ -49,8 +49,8 @@ describe('verification event bus', () => {
   });
 
   it('redis: a change published by one instance reaches a subscriber on another', async () => {
-    const a = createRedis(TEST_REDIS_URL);
-    const b = createRedis(TEST_REDIS_URL);
+    const a = await createRedis(TEST_REDIS_URL);
+    const b = await createRedis(TEST_REDIS_URL);
     await Promise.all([a.connect(), b.connect()]);
     const publisher = bus(a);
     const subscriber = bus(b);
@@ -63,7 +63,7 @@ describe('verification event bus', () => {
   });
 
   it('redis: publishing while Redis is not connected neither throws nor waits', async () => {
-    const down = createRedis('redis://127.0.0.1:1'); // never connected (lazy), so never ready
+    const down = await createRedis('redis://127.0.0.1:1'); // never connected (lazy), so never ready
     const offline = bus(down);
     expect(() => offline.publish(randomUUID())).not.toThrow();
     // A subscriber still gets its listener; the live stream's own refresh covers the gap.

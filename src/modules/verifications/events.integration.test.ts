@@ -40,7 +40,7 @@ async function instance(mode: 'redis' | 'postgres'): Promise<{ app: FastifyInsta
   const client = createTextVerifiedClient({ baseUrl: sandbox.url, apiKey: 'k', username: 'u@x.test' });
   let redis: Redis | undefined;
   if (mode === 'redis') {
-    redis = createRedis(TEST_REDIS_URL);
+    redis = await createRedis(TEST_REDIS_URL);
     await redis.connect();
     closers.push(async () => redis!.disconnect());
   }

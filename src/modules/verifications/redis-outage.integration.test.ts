@@ -43,7 +43,7 @@ beforeAll(async () => {
   sandbox.control.setStock('whatsapp', 1_000);
   const target = new URL(TEST_REDIS_URL);
   proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
-  redis = createRedis(`redis://127.0.0.1:${proxy.port}`);
+  redis = await createRedis(`redis://127.0.0.1:${proxy.port}`);
   await redis.connect();
   app = await createTestApp({
     database: testDb.database,

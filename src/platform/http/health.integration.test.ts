@@ -18,7 +18,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('is ready with the database and a reachable Redis', async () => {
-    const redis = createRedis(TEST_REDIS_URL);
+    const redis = await createRedis(TEST_REDIS_URL);
     const app = await createTestApp({ database: testDb.database, redis });
     try {
       const response = await app.inject({ url: '/readyz' });
@@ -34,7 +34,7 @@ describe('health, readiness and metrics', () => {
   });
 
   it('is ready but degraded (200) when the configured Redis is unreachable: Redis is optional', async () => {
-    const redis = createRedis('redis://127.0.0.1:1');
+    const redis = await createRedis('redis://127.0.0.1:1');
     const app = await createTestApp({ database: testDb.database, redis });
     try {
       const response = await app.inject({ url: '/readyz' });

@@ -408,7 +408,7 @@ describe('consume() for callers outside route config', () => {
 
 describe('Redis auto-pipelining', () => {
   it('a limit first used in the same tick as other Redis commands counts, and nothing is thrown', async () => {
-    const client = createRedis(TEST_REDIS_URL);
+    const client = await createRedis(TEST_REDIS_URL);
     await client.connect();
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);

@@ -54,7 +54,7 @@ describe('WAF bans through Redis', () => {
 
   it('a Redis outage degrades to this instance’s memory: no 500s, bans still work locally', async () => {
     const proxy: TcpProxy = await startTcpProxy('127.0.0.1', Number(new URL(TEST_REDIS_URL).port || 6379));
-    const redis = createRedis(`redis://127.0.0.1:${proxy.port}`);
+    const redis = await createRedis(`redis://127.0.0.1:${proxy.port}`);
     clients.push(redis);
     await redis.connect();
     const app = await instance(redis, `test:${randomUUID()}`);
