@@ -32,15 +32,23 @@ import { prepareWebApp } from './web-build.js';
  * A source that finds a file next to itself (`import.meta.url`, `import.meta.dirname`) is given the
  * place it would have in `.run/` as a file-by-file build (`.run/` sits where src/ does, like
  * `dist/`), so the relative paths to drizzle/, web/dist and the copied assets hold. Packages that
- * read files beside their own code or load native code stay outside the bundle (`EXTERNAL`).
+ * read files beside their own code or load native code stay outside the bundle (`EXTERNAL`), or
+ * are told where their files are (`BUNDLED_WITH_OWN_FILES`).
  *
  * A build takes a few seconds, so it runs only when an input changed (scripts/start-inputs.mjs):
  * the key of the inputs is written last, so an interrupted build is redone.
  */
 const src = path.join(ROOT, 'src');
 
-/** Read files from their own folder (PGlite's wasm, swagger-ui's assets), native or worker code. */
-const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream', '@fastify/swagger-ui'];
+/** Read files from their own folder (PGlite's wasm), native or worker code. */
+const EXTERNAL = ['@electric-sql/pglite', '@node-rs/argon2', 'pino', 'thread-stream'];
+
+/**
+ * Bundled although they read files beside their own code (swagger-ui's assets). Left outside, the
+ * package loaded its own @fastify/static and yaml from node_modules beside the bundle's copies, with
+ * no code cache, on the way to /healthz.
+ */
+const BUNDLED_WITH_OWN_FILES = ['@fastify/swagger-ui'];
 
 /** Bundled CommonJS packages call `require` and read `__dirname`, which an ES module lacks. */
 const COMMONJS_GLOBALS = [
@@ -102,6 +110,28 @@ const importMetaOfSource: Plugin = {
 };
 
 /**
+ * A file of `BUNDLED_WITH_OWN_FILES` finds its neighbours through `__dirname`, which in the bundle
+ * is .run/'s: it is given its own back, as the way from .run/ to its folder in node_modules.
+ */
+const dirnameOfPackageFile: Plugin = {
+  name: 'dirname-of-package-file',
+  setup(build) {
+    // Of a package name's characters only `.` means something in a pattern.
+    const packages = BUNDLED_WITH_OWN_FILES.map((name) => name.replaceAll('.', '\\.')).join('|');
+    // eslint-disable-next-line security/detect-non-literal-regexp -- made of the constant list above
+    build.onLoad({ filter: new RegExp(`/node_modules/(${packages})/.*\\.js$`) }, async (args) => {
+      const fromRun = JSON.stringify(path.relative(RUN_DIR, path.dirname(args.path)));
+      // eslint-disable-next-line security/detect-non-literal-fs-filename -- a file of node_modules/
+      const text = await readFile(args.path, 'utf8');
+      return {
+        contents: text.replaceAll('__dirname', `require('node:path').join(__dirname, ${fromRun})`),
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/**
  * The bundle's top level compiled, for the first start (scripts/serve-bundle.cjs). Made by `npm
  * start`'s own command: V8 refuses a cache made under other flags. A failure only costs that start
  * the compile, so it is reported and the build goes on.
@@ -125,7 +155,7 @@ export async function ensureStartBuild(): Promise<'built' | 'fresh'> {
   rmSync(RUN_DIR, { recursive: true, force: true });
   await Promise.all(
     [SERVER, TEMPLATE_BUILDER_AND_DATABASE_THREAD].map((options) =>
-      build({ ...options, plugins: [importMetaOfSource] }),
+      build({ ...options, plugins: [importMetaOfSource, dirnameOfPackageFile] }),
     ),
   );
   copyAssets(src, RUN_DIR);

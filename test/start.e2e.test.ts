@@ -84,6 +84,18 @@ describe('npm start', () => {
     await expect
       .poll(() => first.output(), { timeout: 10_000 })
       .toContain(`Namaskah is running at http://127.0.0.1:${port}`);
+    // Swagger UI is bundled and reads its own files from node_modules (scripts/start-build.ts).
+    const docs = await fetch(`http://127.0.0.1:${port}/api/docs/`);
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('./static/swagger-ui-bundle.js');
+    for (const asset of ['swagger-ui-bundle.js', 'logo.svg', 'swagger-initializer.js']) {
+      const answer = await fetch(`http://127.0.0.1:${port}/api/docs/static/${asset}`);
+      expect([asset, answer.status, (await answer.arrayBuffer()).byteLength > 100]).toEqual([
+        asset,
+        200,
+        true,
+      ]);
+    }
 
     const second = start({ DATA_DIR: dataDir, PORT: String(await freePort()), HOST: '127.0.0.1' });
     expect(await second.exited).toBe(1);
