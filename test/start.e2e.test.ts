@@ -68,7 +68,7 @@ afterAll(() => {
 });
 
 describe('npm start', () => {
-  it('serves /healthz within 20 s on PGlite, refuses a second process on the same data, stops cleanly', async () => {
+  it('serves /healthz within 20 s on PGlite and the API docs from its bundle, refuses a second process on the same data, stops cleanly', async () => {
     const dataDir = tempDataDir();
     const port = await freePort();
     const started = Date.now();
