@@ -168,7 +168,6 @@ const openings = preparedPer((db: Db) => batched((batch: readonly Opening[]) => 
  * gets the error.
  */
 async function openBatch(db: Db, batch: readonly Opening[]): Promise<(OpenOrderAnswer | Error)[]> {
-  const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
   const order = batch
     .map((opening, index) => ({ opening, index }))
     .sort((a, b) => compare(a.opening.input.userId, b.opening.input.userId) || a.index - b.index);
@@ -189,6 +188,9 @@ async function openBatch(db: Db, batch: readonly Opening[]): Promise<(OpenOrderA
 }
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** What a failed statement gave its caller, as the Error the batcher hands that caller alone. */
+const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
 
 async function openMany(db: Db, openings: readonly Opening[]): Promise<OpenOrderAnswer[]> {
   const inputs = openings.map((o) => o.input);
@@ -352,7 +354,6 @@ async function activateEach(db: Db, batch: readonly Activation[]): Promise<Activ
  * the unique key), order by order, so that only that order's caller gets the error.
  */
 async function activateRound(db: Db, round: readonly Activation[]): Promise<ActivationResult[]> {
-  const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
   try {
     return await activateMany(db, round);
   } catch (error) {
