@@ -8,6 +8,8 @@ import { paymentsRun } from './system/payments.js';
 import { type PgbenchResult, pgbenchLean, pgbenchOwnSql } from './system/pgbench.js';
 import { sseAcrossInstances } from './system/sse.js';
 import { type BenchSystem, startBenchSystem } from './system/system.js';
+import { isSteady } from './system/warmup.js';
+import { buyerPool } from './system/buyer-pool.js';
 
 /**
  * `npm run bench`: the whole system under load, one table. The app runs as its own process(es)
@@ -22,7 +24,7 @@ import { type BenchSystem, startBenchSystem } from './system/system.js';
  *   npm run bench ledger purchase      the single benchmarks of bench/*.bench.ts, by name
  *
  * Counts can be set one by one: BENCH_PURCHASES (per concurrency level), BENCH_CONCURRENCY
- * (e.g. "10,50,200"), BENCH_WARMUP_PURCHASES, BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS,
+ * (e.g. "10,50,200"), BENCH_WARMUP_CHUNK, BENCH_WARMUP_MAX_CHUNKS, BENCH_WARMUP_CHUNKS, BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS,
  * BENCH_PGBENCH_TRANSACTIONS (per client), BENCH_POOL_SIZE.
  */
 const folder = import.meta.dirname;
@@ -58,13 +60,16 @@ const counts = {
   pgbenchPerClient: num('BENCH_PGBENCH_TRANSACTIONS', 40, 20),
 };
 /**
- * Each measured purchase round's ramp, per buyer: the round's first answers, shown apart from the
+ * Each measured purchase round's ramp, per connection: the round's first answers, shown apart from the
  * counted ones (see `purchaseRound`). Four cover the burst of a synchronized start on a
  * slow day: at 50 buyers its last answer was about the round's 100th, and the ramp is 200.
  */
-const RAMP_PER_BUYER = 4;
-/** Purchases in the warm-up round, at least two per buyer. */
-const WARMUP_PURCHASES = num('BENCH_WARMUP_PURCHASES', 500, 100);
+const RAMP_PER_CONNECTION = 4;
+/** Purchases per app instance in each warm-up chunk (at least two per connection). */
+const WARMUP_CHUNK = num('BENCH_WARMUP_CHUNK', 1_000, 100);
+const WARMUP_MAX_CHUNKS = num('BENCH_WARMUP_MAX_CHUNKS', 20, 2);
+/** A fixed number of chunks instead of "until steady" (0), to see the whole curve. */
+const WARMUP_CHUNKS = num('BENCH_WARMUP_CHUNKS', 0, 0);
 const instances = Number(values.instances);
 const parts = new Set(values.parts.split(','));
 
@@ -127,25 +132,49 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
 }
 
 /**
- * A round before the measured ones, at the highest concurrency, shown but not counted (the
+ * Rounds before the measured ones, at the highest concurrency, shown but not counted (the
  * TechEmpower benchmarks' warm-up at full concurrency is the precedent). The figures are the
- * steady state: each app process's JIT has compiled the purchase path, and every pooled database
- * connection has run the hot statements once. Without it, a 50-buyer round after the 10-buyer one
- * started with its first 50 answers at 450–700 ms and its p99 was theirs (p99 505 against 184–228
- * once warm): at 10 buyers half of a 20-connection pool stays unused, and a connection's first
- * statements are PostgreSQL's slow ones (with a pool of 10, all used at 10 buyers, the same first
- * answers took 195–451 ms). The warm-up's own row shows what a cold burst costs.
+ * steady state: each app process's JIT has compiled the purchase path, its heap has grown to the
+ * load, and every pooled database connection has run the hot statements once. The warm-up runs in
+ * chunks of WARMUP_CHUNK purchases per instance until their rates stop changing (`isSteady`), at
+ * most WARMUP_MAX_CHUNKS; its row gives every chunk's rate, and its latencies are the first
+ * chunk's: what a cold start under a full burst costs.
  */
-async function warmupRound(system: BenchSystem, concurrency: number) {
-  const buyers = await system.buyers(concurrency);
-  const perBuyer = Math.max(2, Math.ceil(WARMUP_PURCHASES / concurrency));
-  for (const buyer of buyers) await system.fund(buyer.userId, perBuyer * 1_000);
-  const { counted: result } = await purchaseRound(system, buyers, perBuyer);
-  if (!allAnswered(result, 201, [PURCHASE_PENDING])) failed = true;
+async function warmupRounds(system: BenchSystem, concurrency: number): Promise<void> {
+  const perConnection = Math.max(2, Math.ceil((WARMUP_CHUNK * instances) / concurrency));
+  const chunks: RoundResult[] = [];
+  while (chunks.length < WARMUP_MAX_CHUNKS) {
+    const buyers = await fundedBuyers(system, concurrency, perConnection);
+    const { counted: chunk } = await purchaseRound(system, buyers, perConnection);
+    if (!allAnswered(chunk, 201, [PURCHASE_PENDING])) failed = true;
+    chunks.push(chunk);
+    const rates = chunks.map((c) => c.perSecond);
+    if (WARMUP_CHUNKS ? chunks.length === WARMUP_CHUNKS : isSteady(rates)) break;
+  }
+  const first = chunks[0]!;
+  const count = chunks.reduce((sum, c) => sum + c.count, 0);
+  const seconds = chunks.reduce((sum, c) => sum + c.seconds, 0);
+  const answered: Record<string, number> = {};
+  for (const c of chunks)
+    for (const [s, n] of Object.entries(c.statuses)) answered[s] = (answered[s] ?? 0) + n;
+  const steady = isSteady(chunks.map((c) => c.perSecond));
   rows.push(
-    roundRow('warm-up', `${concurrency} buyers, not counted`, result, statuses(result), await checks(system)),
+    roundRow(
+      'warm-up',
+      `${concurrency} buyers, not counted (latencies: its first chunk)`,
+      { ...first, count, seconds, perSecond: count / seconds },
+      `${statuses({ ...first, statuses: answered })}; ${chunks.length} chunks of ${perConnection * concurrency}, ` +
+        `per s: ${chunks.map((c) => rate(c.perSecond)).join(' → ')}${steady ? ' (steady)' : ' (NOT steady)'}`,
+      await checks(system),
+    ),
   );
-  return { buyers };
+}
+
+/** A round's buyers (see `buyerPool`), each funded for its purchases. */
+async function fundedBuyers(system: BenchSystem, connections: number, perConnection: number) {
+  const round = await takeBuyers(connections, perConnection);
+  for (const buyer of round.connections.flat()) await system.fund(buyer.userId, round.each * 1_000);
+  return round.connections;
 }
 
 /** The ledger check, then paid in = wallets + held + revenue (and = what the ledger credited). */
@@ -203,6 +232,7 @@ const started = performance.now();
 const loadAtStart = os.loadavg();
 const poolSize = Number(process.env.BENCH_POOL_SIZE ?? (instances > 1 ? 10 : 20));
 const system = await startBenchSystem({ instances, poolSize });
+const takeBuyers = buyerPool((count) => system.buyers(count));
 // Ctrl+C: the app processes, the sandboxes and the database go too.
 process.once('SIGINT', () => {
   void system.dispose().finally(() => process.exit(130));
@@ -217,19 +247,18 @@ try {
   let product50: RoundResult | undefined;
   const readers = [];
   if (parts.has('purchase')) {
-    const warmup = await warmupRound(system, Math.max(...counts.concurrency));
+    await warmupRounds(system, Math.max(...counts.concurrency));
     for (const concurrency of counts.concurrency) {
       // The warm-up's buyers are the largest round's again (funded afresh): fewer sign-ins to wait for.
-      const buyers = concurrency === warmup.buyers.length ? warmup.buyers : await system.buyers(concurrency);
-      const perBuyer = Math.max(1, Math.ceil(counts.purchases / concurrency));
-      for (const buyer of buyers) await system.fund(buyer.userId, (perBuyer + RAMP_PER_BUYER) * 1_000);
+      const perConnection = Math.max(1, Math.ceil(counts.purchases / concurrency));
+      const buyers = await fundedBuyers(system, concurrency, perConnection + RAMP_PER_CONNECTION);
       const before = cpuSnapshot(system.cpuGroups());
-      const { counted: result, ramp } = await purchaseRound(system, buyers, perBuyer, {
-        rampPerBuyer: RAMP_PER_BUYER,
+      const { counted: result, ramp } = await purchaseRound(system, buyers, perConnection, {
+        rampPerConnection: RAMP_PER_CONNECTION,
       });
       const after = cpuSnapshot(system.cpuGroups());
       if (concurrency === 50) product50 = result;
-      if (readers.length === 0) readers.push(...buyers);
+      if (readers.length === 0) readers.push(...buyers.flat());
       const ok = allAnswered(result, 201, [PURCHASE_PENDING]) && allAnswered(ramp, 201, [PURCHASE_PENDING]);
       if (!ok) failed = true;
       rows.push(
@@ -238,7 +267,7 @@ try {
           `${concurrency} buyers, own wallets`,
           result,
           `${statuses(result)}; before them the round's ramp, not counted (its first ${ramp.count} ` +
-            `answers, ${RAMP_PER_BUYER} a buyer): p99 ${ms(ramp.p99)} ms, ${statuses(ramp)}`,
+            `answers, ${RAMP_PER_CONNECTION} a connection): p99 ${ms(ramp.p99)} ms, ${statuses(ramp)}`,
           await checks(system),
         ),
       );

@@ -97,12 +97,20 @@ export const buy = (system: BenchSystem, buyer: Buyer) =>
  */
 export async function purchaseRound(
   system: BenchSystem,
-  buyers: Buyer[],
-  perBuyer: number,
-  { rampPerBuyer = 0 } = {},
+  connections: Buyer[][],
+  perConnection: number,
+  { rampPerConnection = 0 } = {},
 ): Promise<{ counted: RoundResult; ramp: RoundResult }> {
-  const run = await autocannonRound(system, buyers, perBuyer + rampPerBuyer);
-  return splitRamp(run, rampPerBuyer * buyers.length);
+  const run = await autocannonRound(system, connections, perConnection + rampPerConnection);
+  return splitRamp(run, rampPerConnection * connections.length);
+}
+
+/**
+ * Which of a connection's buyers sends its `request`-th purchase (from 0) when it sends `total`:
+ * each buyer in turn, in equal blocks, one buyer's purchases one after another as a user's are.
+ */
+export function buyerOfRequest(buyers: number, total: number, request: number): number {
+  return Math.min(buyers - 1, Math.floor(request / Math.ceil(total / buyers)));
 }
 
 export interface TimedAnswers {
@@ -129,14 +137,15 @@ export function splitRamp(
 }
 
 /** The answers of one autocannon run. */
-function autocannonRound(system: BenchSystem, buyers: Buyer[], perBuyer: number): Promise<TimedAnswers> {
+function autocannonRound(
+  system: BenchSystem,
+  connections: Buyer[][],
+  perConnection: number,
+): Promise<TimedAnswers> {
   const answers: Answer[] = [];
   const answeredAt: number[] = [];
-  const headers = buyers.map((buyer) => ({
-    authorization: `Bearer ${buyer.token}`,
-    'content-type': 'application/json',
-  }));
-  let nextBuyer = 0;
+  const authorization = connections.map((buyers) => buyers.map((buyer) => `Bearer ${buyer.token}`));
+  let nextConnection = 0;
   // Set by the request's onResponse and read by the 'response' event that autocannon emits right
   // after it, in the same tick and for the same connection (status and body there, latency here).
   let pending: Omit<Answer, 'ms'> | undefined;
@@ -145,14 +154,26 @@ function autocannonRound(system: BenchSystem, buyers: Buyer[], perBuyer: number)
     const instance = autocannon(
       {
         url: `${system.base}/api/v1/verifications`,
-        connections: buyers.length,
-        // Split evenly over the connections: perBuyer each.
-        amount: perBuyer * buyers.length,
+        connections: connections.length,
+        // Split evenly over the connections: perConnection each.
+        amount: perConnection * connections.length,
         timeout: 60,
         method: 'POST',
         body: JSON.stringify({ service: 'whatsapp', country: 'US' }),
-        // Each connection is one buyer, with that buyer's token on every request it sends.
-        setupClient: (client) => client.setHeaders(headers[nextBuyer++]!),
+        headers: { 'content-type': 'application/json' },
+        // Each connection's buyers one after another (`buyerOfRequest`), each buyer's token on the
+        // purchases it sends. autocannon emits a client's 'response' before it builds that client's
+        // next request, so a change of token there applies to the next purchase.
+        setupClient: (client) => {
+          const tokens = authorization[nextConnection++]!;
+          let answered = 0;
+          let buyer = 0;
+          client.setHeaders({ authorization: tokens[0]! });
+          client.on('response', () => {
+            const next = buyerOfRequest(tokens.length, perConnection, ++answered);
+            if (next !== buyer) client.setHeaders({ authorization: tokens[(buyer = next)]! });
+          });
+        },
         requests: [
           {
             setupRequest: (request) => ({
