@@ -61,6 +61,8 @@ export interface BenchSystem {
   fund(userId: string, cents: number): Promise<void>;
   money(): Promise<MoneyTotals>;
   ledgerCheck(): Promise<InvariantReport>;
+  /** ANALYZE, as autovacuum does on a live database whose tables have grown. */
+  analyze(): Promise<void>;
   /**
    * Stops the app processes (SIGTERM, then SIGKILL after 10 s): pgbench then has the database's
    * connections and the CPU to itself (three instances' pools plus 50 pgbench clients would pass
@@ -312,6 +314,9 @@ export async function startBenchSystem(options: {
       };
     },
     ledgerCheck: () => checkLedgerInvariants(database.db),
+    analyze: async () => {
+      await database.sql.query('analyze');
+    },
     paystackControl: (pathname, body) => control(urls.paystack, 'POST', pathname, body ?? {}),
     tvControl: (method, pathname, body) => control(urls.tv, method, pathname, body),
     stopApps,

@@ -30,22 +30,14 @@ const claimQuery = preparedPer((db: Db) =>
     .prepare(statementName(db, 'idempotency_claim')),
 );
 
+/** `idempotency_complete_many` (migration 0017): planned once per connection. */
 const completeQuery = preparedPer((db: Db) =>
   db
-    .update(idempotencyKeys)
-    .set({
-      status: 'completed',
-      responseStatus: sql`answer.status`,
-      responseBody: sql`answer.body`,
-      responseHeaders: sql`answer.headers::jsonb`,
-    })
+    .select({ done: sql`1` })
     .from(
-      sql`unnest(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
-                 ${sql.placeholder('statuses')}::int[], ${sql.placeholder('bodies')}::text[],
-                 ${sql.placeholder('headers')}::text[]) as answer(principal, key, status, body, headers)`,
-    )
-    .where(
-      and(eq(idempotencyKeys.principal, sql`answer.principal`), eq(idempotencyKeys.key, sql`answer.key`)),
+      sql`idempotency_complete_many(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
+            ${sql.placeholder('statuses')}::int[], ${sql.placeholder('bodies')}::text[],
+            ${sql.placeholder('headers')}::text[])`,
     )
     .prepare(statementName(db, 'idempotency_complete')),
 );

@@ -96,35 +96,22 @@ type OpenOrderRow = {
 };
 
 /**
- * `verification_open` for a whole batch: one call per row of the unnested arrays, in their order,
- * in one statement (one round trip, one commit). The function is volatile, so each call sees what
- * the calls before it in the batch wrote (a user's second purchase counts the first).
+ * `verification_open_many` (migration 0017): `verification_open` for each row of the arrays, in
+ * their order, in one statement (one round trip, one commit). The function is volatile, so each
+ * call sees what the calls before it in the batch wrote (a user's second purchase counts the first).
  */
 const openOrdersQuery = preparedPer((db: Db) =>
   db
-    .select({
-      at: sql<number | string>`opening.at`,
-      answer: sql<OpenOrderRow['answer']>`verification_open(opening.id, opening.user_id,
-        opening.max_open, ${sql.placeholder('openStatuses')}::text[], opening.service, opening.country,
-        opening.capability, opening.options, opening.price, opening.provider_cost, opening.provider,
-        opening.hold_reference, opening.memo,
-        array(select c.value->>'currency' from jsonb_array_elements(opening.charges)
-                with ordinality as c(value, i) order by c.i),
-        array(select (c.value->>'amount')::bigint from jsonb_array_elements(opening.charges)
-                with ordinality as c(value, i) order by c.i),
-        opening.event_type)`,
-    })
+    .select({ at: sql<number | string>`opening.at`, answer: sql<OpenOrderRow['answer']>`opening.answer` })
     .from(
-      sql`unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('userIds')}::text[],
-                 ${sql.placeholder('maxOpen')}::bigint[], ${sql.placeholder('services')}::text[],
-                 ${sql.placeholder('countries')}::text[], ${sql.placeholder('capabilities')}::text[],
-                 ${sql.placeholder('options')}::jsonb[], ${sql.placeholder('prices')}::bigint[],
-                 ${sql.placeholder('providerCosts')}::bigint[], ${sql.placeholder('providers')}::text[],
-                 ${sql.placeholder('holdReferences')}::text[], ${sql.placeholder('memos')}::text[],
-                 ${sql.placeholder('charges')}::jsonb[], ${sql.placeholder('eventTypes')}::text[])
-            with ordinality as opening(id, user_id, max_open, service, country, capability, options,
-                                       price, provider_cost, provider, hold_reference, memo, charges,
-                                       event_type, at)`,
+      sql`verification_open_many(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('userIds')}::text[],
+            ${sql.placeholder('maxOpen')}::bigint[], ${sql.placeholder('openStatuses')}::text[],
+            ${sql.placeholder('services')}::text[], ${sql.placeholder('countries')}::text[],
+            ${sql.placeholder('capabilities')}::text[], ${sql.placeholder('options')}::jsonb[],
+            ${sql.placeholder('prices')}::bigint[], ${sql.placeholder('providerCosts')}::bigint[],
+            ${sql.placeholder('providers')}::text[], ${sql.placeholder('holdReferences')}::text[],
+            ${sql.placeholder('memos')}::text[], ${sql.placeholder('charges')}::jsonb[],
+            ${sql.placeholder('eventTypes')}::text[]) as opening`,
     )
     .prepare(statementName(db, 'verification_open_many')),
 );
@@ -364,35 +351,39 @@ async function activateRound(db: Db, round: readonly Activation[]): Promise<Acti
 
 async function activateMany(db: Db, batch: readonly Activation[]): Promise<(VerificationRow | undefined)[]> {
   const updatedAt = new Date().toISOString();
-  const rows = await activationQuery(db).execute({
+  // The selection is built from the table's columns (see activationQuery): these are its rows.
+  const rows = (await activationQuery(db).execute({
     ids: batch.map((a) => a.id),
     providerIds: batch.map((a) => a.providerId),
     phoneNumbers: batch.map((a) => a.phoneNumber),
     endsAts: batch.map((a) => a.endsAt?.toISOString() ?? null),
     updatedAt,
-  });
+  })) as VerificationRow[];
   const byId = new Map(rows.map((row) => [row.id, row]));
   return batch.map((a) => byId.get(a.id));
 }
 
-/** Prepared once per database handle: built by drizzle once, parsed by PostgreSQL once per connection. */
+/**
+ * `verification_activate_many` (migration 0017), prepared once per database handle: built by
+ * drizzle once, parsed and planned by PostgreSQL once per connection. Its rows are the table's,
+ * each column read through the column's own driver mapping.
+ */
 const activationQuery = preparedPer((db: Db) =>
   db
-    .update(verifications)
-    .set({
-      status: 'active',
-      providerId: sql`activation.provider_id`,
-      phoneNumber: sql`activation.phone_number`,
-      endsAt: sql`activation.ends_at`,
-      updatedAt: sql`${sql.placeholder('updatedAt')}::timestamptz`,
-    })
-    .from(
-      sql`unnest(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('providerIds')}::text[],
-                 ${sql.placeholder('phoneNumbers')}::text[], ${sql.placeholder('endsAts')}::timestamptz[])
-            as activation(id, provider_id, phone_number, ends_at)`,
+    .select(
+      Object.fromEntries(
+        Object.entries(getTableColumns(verifications)).map(([key, column]) => [
+          key,
+          sql`activated.${sql.identifier(column.name)}`.mapWith(column),
+        ]),
+      ),
     )
-    .where(and(eq(verifications.id, sql`activation.id`), eq(verifications.status, 'pending')))
-    .returning(getTableColumns(verifications))
+    .from(
+      sql`verification_activate_many(${sql.placeholder('ids')}::uuid[],
+            ${sql.placeholder('providerIds')}::text[], ${sql.placeholder('phoneNumbers')}::text[],
+            ${sql.placeholder('endsAts')}::timestamptz[], ${sql.placeholder('updatedAt')}::timestamptz)
+            as activated`,
+    )
     .prepare(statementName(db, 'verification_activate_pending')),
 );
 

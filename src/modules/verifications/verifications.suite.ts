@@ -94,6 +94,9 @@ export async function read(principal: Principal, id: string): Promise<Verificati
   return response.json<VerificationView>();
 }
 
+/** The file's database's address (for a connection of a test's own). */
+export const suiteDatabaseUrl = () => testDb.url!;
+
 export const providerIdOf = async (id: string) => (await store.findById(db, id))!.providerId!;
 export const wallet = (userId: string) => ledger.walletSummary(db, userId);
 
