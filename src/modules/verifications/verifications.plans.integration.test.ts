@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type Database, openDatabase } from '../../platform/db/database.js';
-import { claimMany, completeMany } from '../idempotency/store.js';
+import { openDatabase } from '../../platform/db/database.js';
+import { planCounts } from '../../../test/support/plans.js';
 import { WALLET_CURRENCY } from '../ledger/index.js';
 import { holdReference } from './domain.js';
 import * as store from './store.js';
@@ -22,46 +22,6 @@ useVerificationsSuite();
 describe('the purchase path’s statements', () => {
   const ROUNDS = 12;
 
-  /** One connection's sequential scans of a table so far (its own statistics, flushed first). */
-  async function seqScans(database: Database, table: string): Promise<number> {
-    await database.sql.query('select pg_stat_force_next_flush()');
-    await database.sql.query('select pg_stat_clear_snapshot()');
-    const { rows } = await database.sql.query(
-      'select coalesce(seq_scan, 0)::int as n from pg_stat_user_tables where relname = $1',
-      [table],
-    );
-    return (rows[0] as { n: number }).n;
-  }
-
-  // First in the file: the idempotency table is still empty when the plan is made.
-  it('keep reading rows by key on a plan made while their table was empty', async () => {
-    const one = await openDatabase({ kind: 'pg', url: suiteDatabaseUrl(), poolSize: 1 });
-    try {
-      const complete = async () => {
-        const keys = [randomUUID(), randomUUID()].map((key) => ({
-          principal: 'user:plans',
-          key,
-          fingerprint: 'f',
-        }));
-        expect(await claimMany(one.db, keys, 60)).toEqual([true, true]);
-        await completeMany(
-          one.db,
-          keys.map((k) => ({ principal: k.principal, key: k.key, status: 201, body: '{}', headers: {} })),
-        );
-      };
-      for (let round = 0; round < 8; round++) await complete();
-      // The table grows; nothing tells the cached plan (no ANALYZE yet).
-      await one.sql.query(`
-        insert into idempotency_keys (principal, key, fingerprint, status, lease_expires_at)
-        select 'user:' || (g % 500), 'grown-' || g, 'f', 'completed', now() from generate_series(1, 20000) g`);
-      const before = await seqScans(one, 'idempotency_keys');
-      for (let round = 0; round < 4; round++) await complete();
-      expect(await seqScans(one, 'idempotency_keys')).toBe(before);
-    } finally {
-      await one.close();
-    }
-  });
-
   it('are planned once per connection, not at every batch', async () => {
     const one = await openDatabase({ kind: 'pg', url: suiteDatabaseUrl(), poolSize: 1 });
     try {
@@ -72,10 +32,7 @@ describe('the purchase path’s statements', () => {
                                    currency, provider_cost_cents, status)
         select gen_random_uuid(), gen_random_uuid(), 'whatsapp', 'US', 'sms', 250, 250, 'USD', 200, 'expired'
           from generate_series(1, 20000)`);
-      await one.sql.query(`
-        insert into idempotency_keys (principal, key, fingerprint, status, lease_expires_at)
-        select 'user:' || (g % 500), 'old-' || g, 'f', 'completed', now() from generate_series(1, 20000) g`);
-      await one.sql.query('analyze verifications, idempotency_keys');
+      await one.sql.query('analyze verifications');
       const user = await fundedUser(1_000_000);
       for (let round = 0; round < ROUNDS; round++) {
         // Two purchases in one turn of the event loop: batches of two.
@@ -114,23 +71,9 @@ describe('the purchase path’s statements', () => {
           ),
         );
         expect(active.map((row) => row?.status)).toEqual(['active', 'active']);
-        const keys = ids.map((id) => ({ principal: `user:${user.userId}`, key: id, fingerprint: 'f' }));
-        expect(await claimMany(one.db, keys, 60)).toEqual([true, true]);
-        await completeMany(
-          one.db,
-          keys.map((k) => ({ principal: k.principal, key: k.key, status: 201, body: '{}', headers: {} })),
-        );
       }
-      const { rows } = await one.sql.query(
-        'select name, generic_plans::int as generic, custom_plans::int as custom from pg_prepared_statements order by name',
-      );
-      const plans = Object.fromEntries(rows.map((r) => [r.name, { generic: r.generic, custom: r.custom }]));
-      for (const name of [
-        'verification_open_many',
-        'verification_activate_pending',
-        'idempotency_claim',
-        'idempotency_complete',
-      ]) {
+      const plans = await planCounts(one);
+      for (const name of ['verification_open_many', 'verification_activate_pending']) {
         // PostgreSQL's rule: custom plans for the first five executions, then the cached one.
         expect(plans[name], name).toEqual({ custom: 5, generic: ROUNDS - 5 });
       }
