@@ -1,11 +1,12 @@
--- The purchase path's batched statements (many requests' rows at once, as arrays) as functions
--- that run on plans made once per connection, and made for what they do: find rows by key.
+-- The purchase path's batched statements, and every signed-in request's session check (many
+-- requests' rows at once, as arrays), as functions that run on plans made once per connection,
+-- and made for what they do: find rows by key.
 --
 -- A plan cached for a statement with array parameters cannot know how many rows they hold and
 -- counts 10; for the small batches of a busy moment a plan made for the actual arrays looks
 -- cheaper, so PostgreSQL planned such a statement afresh at every execution (verification_open_many
--- at all of them; the activation and the idempotency completion once their tables had grown): a
--- tenth of its CPU under load. Called as `select … from f(…)`, the statement's cost no longer
+-- at all of them; the activation, the idempotency completion and the session check once their
+-- tables had grown): a tenth of its CPU under load. Called as `select … from f(…)`, the statement's cost no longer
 -- depends on its parameters and its plan is cached; inside, plan_cache_mode keeps the function's
 -- own statements on their cached plans too.
 --
@@ -99,4 +100,18 @@ BEGIN
     FROM unnest(p_principals, p_keys, p_statuses, p_bodies, p_headers)
          AS answer(principal, key, status, body, headers)
    WHERE k.principal = answer.principal AND k.key = answer.key;
+END $$;
+--> statement-breakpoint
+
+-- Every signed-in request's session check, for a batch of requests: the live sessions among the
+-- ids and their users, as JSON rows (the tables' own columns, whatever they come to be).
+CREATE FUNCTION accounts_live_sessions(p_session_ids uuid[])
+RETURNS TABLE (session jsonb, account jsonb) LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_hashjoin = off
+SET enable_mergejoin = off AS $$
+BEGIN
+  RETURN QUERY
+  SELECT to_jsonb(s), to_jsonb(u)
+    FROM sessions s JOIN users u ON u.id = s.user_id
+   WHERE s.id = ANY (p_session_ids) AND s.revoked_at IS NULL AND s.expires_at > now();
 END $$;

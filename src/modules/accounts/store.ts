@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.js';
 import { preparedPer, statementName } from '../../platform/db/prepared.js';
+import { jsonOf, rowFromJson } from '../../platform/db/raw.js';
 import type { EmailTokenPurpose, UserRole } from './domain.js';
 import { captchaUses, emailTokens, loginFailures, refreshTokens, sessions, users } from './schema.js';
 
@@ -198,22 +199,17 @@ export async function activeUserIds(db: Db, ids: readonly string[]): Promise<str
 
 /**
  * The live sessions and their users among `sessionIds`, for authenticating requests: every request
- * with an access token or session cookie reads this, batched across requests (createSessions) and
- * prepared once per database handle (built by drizzle once, parsed by PostgreSQL once per
- * connection).
+ * with an access token or session cookie reads this, batched across requests (createSessions).
+ * `accounts_live_sessions` (migration 0017) is prepared once per database handle and planned once
+ * per connection.
  */
 const liveSessionsQuery = preparedPer((db: Db) =>
   db
-    .select({ session: sessions, user: users })
-    .from(sessions)
-    .innerJoin(users, eq(users.id, sessions.userId))
-    .where(
-      and(
-        sql`${sessions.id} = any(${sql.placeholder('sessionIds')}::uuid[])`,
-        isNull(sessions.revokedAt),
-        gt(sessions.expiresAt, sql`now()`),
-      ),
-    )
+    .select({
+      session: sql<Record<string, unknown> | string>`live.session`,
+      account: sql<Record<string, unknown> | string>`live.account`,
+    })
+    .from(sql`accounts_live_sessions(${sql.placeholder('sessionIds')}::uuid[]) as live`)
     .prepare(statementName(db, 'accounts_live_sessions')),
 );
 
@@ -224,7 +220,12 @@ export interface SessionClaim {
 
 /** For each (session, user) asked about: the session and its user if live and theirs, else undefined. */
 export async function liveSessionsWithUsers(db: Db, claims: readonly SessionClaim[]) {
-  const rows = await liveSessionsQuery(db).execute({ sessionIds: claims.map((c) => c.sessionId) });
+  const rows = (await liveSessionsQuery(db).execute({ sessionIds: claims.map((c) => c.sessionId) })).map(
+    (row) => ({
+      session: rowFromJson(sessions, jsonOf(row.session)),
+      user: rowFromJson(users, jsonOf(row.account)),
+    }),
+  );
   const byId = new Map(rows.map((row) => [row.session.id, row]));
   return claims.map((claim) => {
     const row = byId.get(claim.sessionId);
