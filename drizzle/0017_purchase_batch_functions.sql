@@ -6,9 +6,9 @@
 -- counts 10; for the small batches of a busy moment a plan made for the actual arrays looks
 -- cheaper, so PostgreSQL planned such a statement afresh at every execution (verification_open_many
 -- at all of them; the activation, the idempotency completion and the session check once their
--- tables had grown): a tenth of its CPU under load. Called as `select … from f(…)`, the statement's cost no longer
--- depends on its parameters and its plan is cached; inside, plan_cache_mode keeps the function's
--- own statements on their cached plans too.
+-- tables had grown): a tenth of its CPU under load. Called as `select … from f(…)`, the
+-- statement's cost no longer depends on its parameters and its plan is cached; inside,
+-- plan_cache_mode keeps the function's own statements on their cached plans too.
 --
 -- A cached plan is made for the table as it is then: one made while a table was nearly empty
 -- (a new database) read the whole table at every batch once it had grown, until a connection was
