@@ -65,7 +65,7 @@ const counts = {
  * slow day: at 50 buyers its last answer was about the round's 100th, and the ramp is 200.
  */
 const RAMP_PER_CONNECTION = 4;
-/** Purchases per app instance in each warm-up chunk (at least two per connection). */
+/** Purchases per app instance in each warm-up chunk (at least 20 per connection). */
 const WARMUP_CHUNK = num('BENCH_WARMUP_CHUNK', 1_000, 100);
 const WARMUP_MAX_CHUNKS = num('BENCH_WARMUP_MAX_CHUNKS', 20, 2);
 /** A fixed number of chunks instead of "until steady" (0), to see the whole curve. */
@@ -141,7 +141,9 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
  * chunk's: what a cold start under a full burst costs.
  */
 async function warmupRounds(system: BenchSystem, concurrency: number): Promise<void> {
-  const perConnection = Math.max(2, Math.ceil((WARMUP_CHUNK * instances) / concurrency));
+  // At least 20 purchases a connection: a chunk of 5 (1,000 at 200 buyers) was mostly its own
+  // synchronized start and end, and 20 such chunks never ran at one rate (797–1,187/s).
+  const perConnection = Math.max(20, Math.ceil((WARMUP_CHUNK * instances) / concurrency));
   const chunks: RoundResult[] = [];
   while (chunks.length < WARMUP_MAX_CHUNKS) {
     const buyers = await fundedBuyers(system, concurrency, perConnection);
