@@ -24,8 +24,9 @@ import { buyerPool } from './system/buyer-pool.js';
  *   npm run bench ledger purchase      the single benchmarks of bench/*.bench.ts, by name
  *
  * Counts can be set one by one: BENCH_PURCHASES (per concurrency level), BENCH_CONCURRENCY
- * (e.g. "10,50,200"), BENCH_WARMUP_CHUNK, BENCH_WARMUP_MAX_CHUNKS, BENCH_WARMUP_CHUNKS, BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS,
- * BENCH_PGBENCH_TRANSACTIONS (per client), BENCH_POOL_SIZE.
+ * (e.g. "10,50,200"), BENCH_WARMUP_CHUNK, BENCH_WARMUP_MAX_CHUNKS, BENCH_WARMUP_CHUNKS,
+ * BENCH_PAYMENTS, BENCH_READS, BENCH_PGBENCH_CLIENTS, BENCH_PGBENCH_TRANSACTIONS (per client),
+ * BENCH_POOL_SIZE.
  */
 const folder = import.meta.dirname;
 const { values, positionals } = parseArgs({
@@ -60,8 +61,8 @@ const counts = {
   pgbenchPerClient: num('BENCH_PGBENCH_TRANSACTIONS', 40, 20),
 };
 /**
- * Each measured purchase round's ramp, per connection: the round's first answers, shown apart from the
- * counted ones (see `purchaseRound`). Four cover the burst of a synchronized start on a
+ * Each measured purchase round's ramp, per connection: the round's first answers, shown apart
+ * from the counted ones (see `purchaseRound`). Four cover the burst of a synchronized start on a
  * slow day: at 50 buyers its last answer was about the round's 100th, and the ramp is 200.
  */
 const RAMP_PER_CONNECTION = 4;

@@ -77,23 +77,25 @@ export const buy = (system: BenchSystem, buyer: Buyer) =>
   });
 
 /**
- * Every buyer buys `perBuyer` numbers one after another on a keep-alive connection of its own; all
- * buyers at once. The client is autocannon's (pre-built requests on raw sockets, as load generators
- * in the field do): it costs a fraction of node:http's CPU per request, and the client shares the
- * two cores with what it measures. Latency is autocannon's, from the request's write to the last
- * byte of the answer.
+ * Every connection buys `perConnection` numbers one after another on a keep-alive connection of
+ * its own, for its buyers in turn (`connections[i]`, see `buyerOfRequest`); all connections at
+ * once. The client is autocannon's (pre-built requests on raw sockets, as load generators in the
+ * field do): it costs a fraction of node:http's CPU per request, and the client shares the two
+ * cores with what it measures. Latency is autocannon's, from the request's write to the last byte
+ * of the answer.
  *
- * One autocannon run with a connection per buyer, not a run per buyer: a run takes 6–15 ms of the
- * client's event loop to set up, and its first request goes out at once, so 50 runs started in a
- * row kept the first answers unread for up to half a second and charged that to the server's
- * latency (every buyer's first purchase measured 400–700 ms while the server answered it in ~20).
+ * One autocannon run with a connection per concurrent buyer, not a run per buyer: a run takes
+ * 6–15 ms of the client's event loop to set up, and its first request goes out at once, so 50 runs
+ * started in a row kept the first answers unread for up to half a second and charged that to the
+ * server's latency (every buyer's first purchase measured 400–700 ms while the server answered it
+ * in ~20).
  *
- * With `rampPerBuyer`, each buyer first makes that many purchases more, and the first answers of
- * the round (as many) are its ramp: counted apart, so that `counted` is the steady state of the
- * same run, on connections already open. Every buyer's first purchase leaves in the same
- * millisecond on a new connection, a burst no steady load has: at 50 buyers the app took the 50
- * requests in over 216 ms and answered the last 387 ms after it was sent, against a p99 of 172–266
- * for the rest of the round on a slow day, so a 2,000-purchase round's p99 was that burst's.
+ * With `rampPerConnection`, each connection first makes that many purchases more, and the first
+ * answers of the round (as many) are its ramp: counted apart, so that `counted` is the steady
+ * state of the same run, on connections already open. Every connection's first purchase leaves in
+ * the same millisecond on a new connection, a burst no steady load has: at 50 buyers the app took
+ * the 50 requests in over 216 ms and answered the last 387 ms after it was sent, against a p99 of
+ * 172–266 for the rest of the round on a slow day, so a 2,000-purchase round's p99 was that burst's.
  */
 export async function purchaseRound(
   system: BenchSystem,
