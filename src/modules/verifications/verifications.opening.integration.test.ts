@@ -1,32 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rawRows } from '../../platform/db/raw.js';
-import { holdReference } from './domain.js';
 import * as store from './store.js';
-import { db, expectLedgerOk, fundedUser, useVerificationsSuite, wallet } from './verifications.suite.js';
+import {
+  db,
+  expectLedgerOk,
+  fundedUser,
+  opening,
+  useVerificationsSuite,
+  wallet,
+} from './verifications.suite.js';
 
 useVerificationsSuite();
-
-const opening = (userId: string, overrides: Partial<store.OpenOrderInput> = {}): store.OpenOrderInput => {
-  const id = overrides.id ?? randomUUID();
-  return {
-    id,
-    userId,
-    maxOpenOrders: 5,
-    service: 'whatsapp',
-    country: 'US',
-    capability: 'sms',
-    options: {},
-    priceCents: 250,
-    providerCostCents: 200,
-    provider: 'textverified',
-    holdReference: holdReference(id),
-    memo: 'Verification whatsapp',
-    charges: [{ currency: 'USD', amount: 250 }],
-    ...overrides,
-  };
-};
 
 /** The transaction that wrote each order: one statement, one transaction. */
 const writers = async (ids: string[]) =>

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../platform/db/database.js';
 import { planCounts } from '../../../test/support/plans.js';
-import { WALLET_CURRENCY } from '../ledger/index.js';
-import { holdReference } from './domain.js';
 import * as store from './store.js';
 import {
   expectLedgerOk,
   fundedUser,
+  opening,
   suiteDatabaseUrl,
   useVerificationsSuite,
 } from './verifications.suite.js';
@@ -38,27 +37,7 @@ describe('the purchase path’s statements', () => {
         // Two purchases in one turn of the event loop: batches of two.
         const ids = [randomUUID(), randomUUID()];
         const opened = await Promise.all(
-          ids.map((id) =>
-            store.openOrder(
-              one.db,
-              {
-                id,
-                userId: user.userId,
-                maxOpenOrders: 1_000,
-                service: 'whatsapp',
-                country: 'US',
-                capability: 'sms',
-                options: {},
-                priceCents: 250,
-                providerCostCents: 200,
-                provider: 'textverified',
-                holdReference: holdReference(id),
-                memo: 'Verification whatsapp',
-                charges: [{ currency: WALLET_CURRENCY, amount: 250 }],
-              },
-              null,
-            ),
-          ),
+          ids.map((id) => store.openOrder(one.db, opening(user.userId, { id, maxOpenOrders: 1_000 }), null)),
         );
         expect(opened.map((o) => o.outcome)).toEqual(['created', 'created']);
         const active = await Promise.all(

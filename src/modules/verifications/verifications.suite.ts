@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 // Shared setup of the verifications integration tests (verifications.*.integration.test.ts): each
 // file gets its own database, TextVerified sandbox and app.
 import { smsReceivedWebhookBody } from '../../../test/support/textverified.js';
@@ -15,6 +16,7 @@ import {
 import { startTextVerifiedSandbox, type TextVerifiedSandbox } from '../../sandbox/textverified/index.js';
 import type { VerificationsService } from './service.js';
 import type { VerificationView } from './views.js';
+import { holdReference } from './domain.js';
 import * as store from './store.js';
 import { checkLedgerInvariants, createLedgerService } from '../ledger/index.js';
 import { fundWallet } from '../../../test/support/wallet.js';
@@ -93,6 +95,30 @@ export async function read(principal: Principal, id: string): Promise<Verificati
   expect(response.statusCode, response.body).toBe(200);
   return response.json<VerificationView>();
 }
+
+/** Phase 1's input for one purchase of `userId` (WhatsApp, US, 250 cents from USD). */
+export const opening = (
+  userId: string,
+  overrides: Partial<store.OpenOrderInput> = {},
+): store.OpenOrderInput => {
+  const id = overrides.id ?? randomUUID();
+  return {
+    id,
+    userId,
+    maxOpenOrders: 5,
+    service: 'whatsapp',
+    country: 'US',
+    capability: 'sms',
+    options: {},
+    priceCents: 250,
+    providerCostCents: 200,
+    provider: 'textverified',
+    holdReference: holdReference(id),
+    memo: 'Verification whatsapp',
+    charges: [{ currency: 'USD', amount: 250 }],
+    ...overrides,
+  };
+};
 
 /** The file's database's address (for a connection of a test's own). */
 export const suiteDatabaseUrl = () => testDb.url!;
