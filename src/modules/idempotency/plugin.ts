@@ -68,15 +68,13 @@ export function registerIdempotency(app: FastifyInstance, options: IdempotencyOp
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS;
   const responses = createSealer(options.secrets, SEALED_RESPONSES.purpose);
   const sealed = (request: FastifyRequest) => request.routeOptions.config.idempotent === 'sealed';
-  // Every idempotent request claims its key and stores its answer: batched, they cost one statement
-  // per turn of the event loop rather than one each.
-  const claim = batched((claims: readonly store.ClaimInput[]) =>
-    store.claimMany(options.db, claims, leaseSeconds),
+  // Every idempotent request claims its key and stores its answer: batched together, they cost one
+  // statement per turn of the event loop rather than two per request.
+  const step = batched((steps: readonly store.KeyStep[]) =>
+    store.applyKeySteps(options.db, steps, leaseSeconds),
   );
-  const complete = batched(async (answers: readonly store.StoredAnswer[]) => {
-    await store.completeMany(options.db, answers);
-    return answers.map(() => undefined);
-  });
+  const claim = async (input: store.ClaimInput) => (await step({ claim: input })) === true;
+  const complete = (answer: store.StoredAnswer) => step({ answer });
   app.decorateRequest('idempotencyKey', null);
 
   app.addHook('preHandler', async (request, reply) => {

@@ -7,9 +7,19 @@ import {
   createPostgresTestDatabase,
 } from '../../../test/support/database.js';
 import { idempotencyKeys } from './schema.js';
-import { claimMany, completeMany } from './store.js';
+import { applyKeySteps, type ClaimInput, claimAndComplete, type StoredAnswer } from './store.js';
 
-/** The batched statements: many requests' claims or answers in one statement, each its own outcome. */
+const claimMany = (db: TestDatabase['database']['db'], claims: ClaimInput[], lease: number) =>
+  claimAndComplete(db, { claims, answers: [] }, lease);
+const answerOf = (principal: string, key: string, i: number): StoredAnswer => ({
+  principal,
+  key,
+  status: 200 + i,
+  body: `{"n":${i}}`,
+  headers: { 'content-type': 'application/json', location: `/x/${i}` },
+});
+
+/** The batched statement: many requests' claims and answers in one statement, each its own outcome. */
 describe.each([
   ['PostgreSQL', createPostgresTestDatabase],
   ['PGlite', createPgliteTestDatabase],
@@ -57,15 +67,10 @@ describe.each([
       keys.map((key) => ({ principal, key, fingerprint: 'f' })),
       10,
     );
-    await completeMany(
+    await claimAndComplete(
       db(),
-      keys.map((key, i) => ({
-        principal,
-        key,
-        status: 200 + i,
-        body: `{"n":${i}}`,
-        headers: { 'content-type': 'application/json', location: `/x/${i}` },
-      })),
+      { claims: [], answers: keys.map((key, i) => answerOf(principal, key, i)) },
+      10,
     );
     const rows = await db().select().from(idempotencyKeys).where(eq(idempotencyKeys.principal, principal));
     const byKey = new Map(rows.map((row) => [row.key, row]));
@@ -77,5 +82,58 @@ describe.each([
         responseHeaders: { 'content-type': 'application/json', location: `/x/${i}` },
       }),
     );
+  });
+
+  it('stores the answers before it claims: a key answered in the same statement is not free', async () => {
+    const principal = `user:${randomUUID()}`;
+    const [answered, fresh] = [randomUUID(), randomUUID()];
+    await claimMany(db(), [{ principal, key: answered, fingerprint: 'f' }], 10);
+    const won = await claimAndComplete(
+      db(),
+      {
+        claims: [
+          { principal, key: answered, fingerprint: 'f' }, // a retry arriving as the first one answers
+          { principal, key: fresh, fingerprint: 'f' },
+        ],
+        answers: [answerOf(principal, answered, 1)],
+      },
+      10,
+    );
+    expect(won).toEqual([false, true]);
+    const rows = await db().select().from(idempotencyKeys).where(eq(idempotencyKeys.principal, principal));
+    expect(Object.fromEntries(rows.map((row) => [row.key, row.status]))).toEqual({
+      [answered]: 'completed',
+      [fresh]: 'in_flight',
+    });
+  });
+
+  it('gives a failed batch’s error only to the step at fault', async () => {
+    const principal = `user:${randomUUID()}`;
+    const [held, broken, fresh] = [randomUUID(), randomUUID(), randomUUID()];
+    await claimMany(
+      db(),
+      [held, broken].map((key) => ({ principal, key, fingerprint: 'f' })),
+      10,
+    );
+    // PostgreSQL's text holds no NUL byte: this answer alone cannot be stored.
+    const results = await applyKeySteps(
+      db(),
+      [
+        { answer: answerOf(principal, held, 0) },
+        { answer: { ...answerOf(principal, broken, 1), body: 'nul \u0000 byte' } },
+        { claim: { principal, key: fresh, fingerprint: 'f' } },
+        { claim: { principal, key: held, fingerprint: 'f' } },
+      ],
+      10,
+    );
+    expect(results[0]).toBe(true);
+    expect(results[1]).toBeInstanceOf(Error);
+    expect(results.slice(2)).toEqual([true, false]);
+    const rows = await db().select().from(idempotencyKeys).where(eq(idempotencyKeys.principal, principal));
+    expect(Object.fromEntries(rows.map((row) => [row.key, row.status]))).toEqual({
+      [held]: 'completed',
+      [broken]: 'in_flight',
+      [fresh]: 'in_flight',
+    });
   });
 });

@@ -6,71 +6,33 @@ import { idempotencyKeys } from './schema.js';
 export type IdempotencyRecord = typeof idempotencyKeys.$inferSelect;
 
 /**
- * The two statements every idempotent request sends (claim, then complete) take a whole batch of
- * requests at once (arrays, unnested): under load the requests of one turn of the event loop share
- * one round trip and one commit (see `batching.ts`). Each is prepared once per database handle:
- * built by drizzle once, parsed by PostgreSQL once per connection.
+ * Every idempotent request claims its key when it begins and stores its answer when it ends. One
+ * statement (`idempotency_claim_complete`, migration 0018) takes the answers and the claims of a
+ * whole batch of requests at once (arrays): under load those of one turn of the event loop share
+ * one round trip and one commit (see `batching.ts`). Prepared once per database handle: built by
+ * drizzle once, parsed and planned by PostgreSQL once per connection.
  */
-const claimQuery = preparedPer((db: Db) =>
+const claimAndCompleteQuery = preparedPer((db: Db) =>
   db
-    .insert(idempotencyKeys)
-    // Every column, in the table's order: drizzle names them all in the INSERT.
-    .select(
-      sql`select c.principal, c.key, c.fingerprint, 'in_flight', null::int, null::text, null::jsonb, now(),
-            now() + make_interval(secs => ${sql.placeholder('leaseSeconds')}::double precision)
-          from unnest(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
-                      ${sql.placeholder('fingerprints')}::text[]) as c(principal, key, fingerprint)`,
-    )
-    .onConflictDoNothing()
-    .returning({
-      principal: idempotencyKeys.principal,
-      key: idempotencyKeys.key,
-      fingerprint: idempotencyKeys.fingerprint,
+    .select({
+      principal: sql<string>`won.won_principal`,
+      key: sql<string>`won.won_key`,
+      fingerprint: sql<string>`won.won_fingerprint`,
     })
-    .prepare(statementName(db, 'idempotency_claim')),
-);
-
-/** `idempotency_complete_many` (migration 0017): planned once per connection. */
-const completeQuery = preparedPer((db: Db) =>
-  db
-    .select({ done: sql`1` })
     .from(
-      sql`idempotency_complete_many(${sql.placeholder('principals')}::text[], ${sql.placeholder('keys')}::text[],
-            ${sql.placeholder('statuses')}::int[], ${sql.placeholder('bodies')}::text[],
-            ${sql.placeholder('headers')}::text[])`,
+      sql`idempotency_claim_complete(${sql.placeholder('leaseSeconds')}::double precision,
+            ${sql.placeholder('claimPrincipals')}::text[], ${sql.placeholder('claimKeys')}::text[],
+            ${sql.placeholder('fingerprints')}::text[], ${sql.placeholder('principals')}::text[],
+            ${sql.placeholder('keys')}::text[], ${sql.placeholder('statuses')}::int[],
+            ${sql.placeholder('bodies')}::text[], ${sql.placeholder('headers')}::text[]) as won`,
     )
-    .prepare(statementName(db, 'idempotency_complete')),
+    .prepare(statementName(db, 'idempotency_claim_complete')),
 );
 
 export interface ClaimInput {
   principal: string;
   key: string;
   fingerprint: string;
-}
-
-/**
- * Claims each (principal, key) for its request, all in one statement with one lease; true where
- * the request now holds the key, false where someone already did. The same key twice in one batch
- * goes to the first request that asked for it.
- */
-export async function claimMany(
-  db: Db,
-  claims: readonly ClaimInput[],
-  leaseSeconds: number,
-): Promise<boolean[]> {
-  const inserted = await claimQuery(db).execute({
-    principals: claims.map((c) => c.principal),
-    keys: claims.map((c) => c.key),
-    fingerprints: claims.map((c) => c.fingerprint),
-    leaseSeconds,
-  });
-  const won = new Map(inserted.map((row) => [`${row.principal}\0${row.key}`, row.fingerprint]));
-  return claims.map((claim) => {
-    const id = `${claim.principal}\0${claim.key}`;
-    if (won.get(id) !== claim.fingerprint) return false;
-    won.delete(id);
-    return true;
-  });
 }
 
 export interface StoredAnswer {
@@ -81,15 +43,65 @@ export interface StoredAnswer {
   headers: Record<string, string>;
 }
 
-/** Stores the answers of requests that held their keys, all in one statement. */
-export async function completeMany(db: Db, answers: readonly StoredAnswer[]): Promise<void> {
-  await completeQuery(db).execute({
+/**
+ * Stores the answers of requests that held their keys, then claims each (principal, key) for its
+ * request, with one lease: true where the request now holds the key, false where someone already
+ * did. The same key twice in one batch goes to the first request that asked for it.
+ */
+export async function claimAndComplete(
+  db: Db,
+  batch: { claims: readonly ClaimInput[]; answers: readonly StoredAnswer[] },
+  leaseSeconds: number,
+): Promise<boolean[]> {
+  const { claims, answers } = batch;
+  const inserted = await claimAndCompleteQuery(db).execute({
+    leaseSeconds,
+    claimPrincipals: claims.map((c) => c.principal),
+    claimKeys: claims.map((c) => c.key),
+    fingerprints: claims.map((c) => c.fingerprint),
     principals: answers.map((a) => a.principal),
     keys: answers.map((a) => a.key),
     statuses: answers.map((a) => a.status),
     bodies: answers.map((a) => a.body),
     headers: answers.map((a) => JSON.stringify(a.headers)),
   });
+  const won = new Map(inserted.map((row) => [`${row.principal}\0${row.key}`, row.fingerprint]));
+  return claims.map((claim) => {
+    const id = `${claim.principal}\0${claim.key}`;
+    if (won.get(id) !== claim.fingerprint) return false;
+    won.delete(id);
+    return true;
+  });
+}
+
+/** A request's claim of its key, or its answer to store. */
+export type KeyStep = { claim: ClaimInput } | { answer: StoredAnswer };
+
+/**
+ * A batch of steps in one statement: whether each claim won its key; true for each answer stored.
+ * If the statement fails (one bad value), step by step, in order, so that only the request at
+ * fault gets the error.
+ */
+export async function applyKeySteps(
+  db: Db,
+  steps: readonly KeyStep[],
+  leaseSeconds: number,
+): Promise<(boolean | Error)[]> {
+  const claims: ClaimInput[] = [];
+  const answers: StoredAnswer[] = [];
+  for (const one of steps) {
+    if ('claim' in one) claims.push(one.claim);
+    else answers.push(one.answer);
+  }
+  try {
+    const won = await claimAndComplete(db, { claims, answers }, leaseSeconds);
+    return steps.map((one) => ('claim' in one ? won.shift()! : true));
+  } catch (error) {
+    if (steps.length === 1) return [error instanceof Error ? error : new Error(String(error))];
+    const results: (boolean | Error)[] = [];
+    for (const one of steps) results.push((await applyKeySteps(db, [one], leaseSeconds))[0]!);
+    return results;
+  }
 }
 
 export async function find(db: Db, principal: string, key: string): Promise<IdempotencyRecord | undefined> {
