@@ -6,7 +6,6 @@ import {
   count,
   desc,
   eq,
-  getTableColumns,
   gte,
   inArray,
   isNotNull,
@@ -90,35 +89,11 @@ export type OpenOrderAnswer =
   | { outcome: 'created' | 'exists'; order: VerificationRow }
   | { outcome: 'needs_event' | 'not_found' | 'active_limit_reached' | 'insufficient_funds' };
 
-type OpenOrderRow = {
-  at: number | string;
-  answer: { outcome: string; order?: Record<string, unknown> } | string;
-};
-
-/**
- * `verification_open_many` (migration 0017): `verification_open` for each row of the arrays, in
- * their order, in one statement (one round trip, one commit). The function is volatile, so each
- * call sees what the calls before it in the batch wrote (a user's second purchase counts the first).
- */
-const openOrdersQuery = preparedPer((db: Db) =>
-  db
-    .select({ at: sql<number | string>`opening.at`, answer: sql<OpenOrderRow['answer']>`opening.answer` })
-    .from(
-      sql`verification_open_many(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('userIds')}::text[],
-            ${sql.placeholder('maxOpen')}::bigint[], ${sql.placeholder('openStatuses')}::text[],
-            ${sql.placeholder('services')}::text[], ${sql.placeholder('countries')}::text[],
-            ${sql.placeholder('capabilities')}::text[], ${sql.placeholder('options')}::jsonb[],
-            ${sql.placeholder('prices')}::bigint[], ${sql.placeholder('providerCosts')}::bigint[],
-            ${sql.placeholder('providers')}::text[], ${sql.placeholder('holdReferences')}::text[],
-            ${sql.placeholder('memos')}::text[], ${sql.placeholder('charges')}::jsonb[],
-            ${sql.placeholder('eventTypes')}::text[]) as opening`,
-    )
-    .prepare(statementName(db, 'verification_open_many')),
-);
-
-interface Opening {
-  input: OpenOrderInput;
-  eventType: string | null;
+export interface Activation {
+  id: string;
+  providerId: string;
+  phoneNumber: string;
+  endsAt: Date | null;
 }
 
 /**
@@ -128,8 +103,8 @@ interface Opening {
  * webhook endpoints takes that event (the caller then opens the order in a transaction with its
  * event).
  *
- * On the database handle (not in a transaction), the purchases of one turn of the event loop share
- * the statement (see `openings`); in a transaction it runs alone.
+ * On the database handle (not in a transaction), it shares a statement with the other purchases of
+ * its turn of the event loop (see `purchaseSteps`); in a transaction it runs alone.
  */
 export async function openOrder(
   db: Db,
@@ -137,51 +112,104 @@ export async function openOrder(
   eventType: string | null,
   opts: { inTransaction?: boolean } = {},
 ): Promise<OpenOrderAnswer> {
-  const opening = { input, eventType };
-  if (opts.inTransaction) {
-    const [answer] = await openMany(db, [opening]);
-    return answer!;
-  }
-  return openings(db)(opening);
+  const open = { input, eventType };
+  const [result] = opts.inTransaction ? await runSteps(db, [{ open }]) : [await purchaseSteps(db)({ open })];
+  if (!result || !('opened' in result)) throw new Error('verification_open_activate answered no opening');
+  return result.opened;
 }
 
-/** One batcher per database handle. */
-const openings = preparedPer((db: Db) => batched((batch: readonly Opening[]) => openBatch(db, batch)));
+/**
+ * `pending` → `active` with its number: the purchase's last statement. The same conditional UPDATE
+ * as `transition`; undefined when the order left `pending` meanwhile. Shares a statement with the
+ * other purchases of its turn of the event loop (see `purchaseSteps`).
+ */
+export async function activatePending(
+  db: Db,
+  id: string,
+  set: Omit<Activation, 'id'>,
+): Promise<VerificationRow | undefined> {
+  const result = await purchaseSteps(db)({ activate: { id, ...set } });
+  if (!('activated' in result)) throw new Error('verification_open_activate answered no activation');
+  return result.activated;
+}
+
+interface Opening {
+  input: OpenOrderInput;
+  eventType: string | null;
+}
+
+/** A purchase's statement of its own: its opening (phase 1) or its activation (phase 3). */
+type PurchaseStep = { open: Opening } | { activate: Activation };
+type StepResult = { opened: OpenOrderAnswer } | { activated: VerificationRow | undefined };
+
+/** One batcher per database handle: the openings and activations of a moment, one statement. */
+const purchaseSteps = preparedPer((db: Db) =>
+  batched((batch: readonly PurchaseStep[]) => stepBatch(db, batch)),
+);
 
 /**
- * Users in one order, in every batch (each call locks its user): two batches on two connections
- * then never wait on each other's users crosswise. A batch that fails (a deadlock with some other
- * transaction, a broken invariant) goes again order by order, so that only the order at fault
- * gets the error.
+ * A batch in as few statements as it allows. An order activated twice (two attempts racing to
+ * activate it) goes again in a later statement, so that one of them activates it and the other
+ * finds it no longer pending, as with statements of their own.
  */
-async function openBatch(db: Db, batch: readonly Opening[]): Promise<(OpenOrderAnswer | Error)[]> {
-  const order = batch
-    .map((opening, index) => ({ opening, index }))
-    .sort((a, b) => compare(a.opening.input.userId, b.opening.input.userId) || a.index - b.index);
-  const results: (OpenOrderAnswer | Error)[] = [];
-  try {
-    const answers = await openMany(
+async function stepBatch(db: Db, batch: readonly PurchaseStep[]): Promise<(StepResult | Error)[]> {
+  const results: (StepResult | Error)[] = [];
+  let rest = batch.map((step, index) => ({ step, index }));
+  while (rest.length > 0) {
+    const activated = new Set<string>();
+    const round = rest.filter(({ step }) => {
+      if (!('activate' in step)) return true;
+      if (activated.has(step.activate.id)) return false;
+      activated.add(step.activate.id);
+      return true;
+    });
+    rest = rest.filter((item) => !round.includes(item));
+    const answers = await runRound(
       db,
-      order.map((item) => item.opening),
+      round.map((item) => item.step),
     );
-    order.forEach((item, i) => (results[item.index] = answers[i]!));
-  } catch (error) {
-    if (batch.length === 1) return [asError(error)];
-    for (const { opening, index } of order) {
-      results[index] = await openMany(db, [opening]).then(([answer]) => answer!, asError);
-    }
+    round.forEach((item, i) => (results[item.index] = answers[i]!));
   }
   return results;
 }
 
-const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+/**
+ * One statement for the round; if it fails (a deadlock with some other transaction, a broken
+ * invariant, a provider id that is already another order's), step by step, so that only the step
+ * at fault gets the error.
+ */
+async function runRound(db: Db, steps: readonly PurchaseStep[]): Promise<(StepResult | Error)[]> {
+  try {
+    return await runSteps(db, steps);
+  } catch (error) {
+    if (steps.length === 1) return [asError(error)];
+    const results: (StepResult | Error)[] = [];
+    for (const step of steps) results.push(await runSteps(db, [step]).then(([result]) => result!, asError));
+    return results;
+  }
+}
 
 /** What a failed statement gave its caller, as the Error the batcher hands that caller alone. */
 const asError = (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure)));
 
-async function openMany(db: Db, openings: readonly Opening[]): Promise<OpenOrderAnswer[]> {
-  const inputs = openings.map((o) => o.input);
-  const rows = await openOrdersQuery(db).execute({
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+type StepRow = { at: number | string; answer: Record<string, unknown> | string };
+
+/**
+ * The steps in one statement: the activations, then the openings with their users in one order,
+ * in every statement (each opening locks its user): two statements on two connections then never
+ * wait on each other's users crosswise.
+ */
+async function runSteps(db: Db, steps: readonly PurchaseStep[]): Promise<StepResult[]> {
+  const openings = steps
+    .flatMap((step, index) => ('open' in step ? [{ opening: step.open, index }] : []))
+    .sort((a, b) => compare(a.opening.input.userId, b.opening.input.userId) || a.index - b.index);
+  const activations = steps.flatMap((step, index) =>
+    'activate' in step ? [{ activation: step.activate, index }] : [],
+  );
+  const inputs = openings.map((o) => o.opening.input);
+  const rows: StepRow[] = await openActivateQuery(db).execute({
     openStatuses: OPEN_STATUSES,
     ids: inputs.map((i) => i.id),
     userIds: inputs.map((i) => i.userId),
@@ -196,15 +224,58 @@ async function openMany(db: Db, openings: readonly Opening[]): Promise<OpenOrder
     holdReferences: inputs.map((i) => i.holdReference),
     memos: inputs.map((i) => i.memo),
     charges: inputs.map((i) => JSON.stringify(i.charges)),
-    eventTypes: openings.map((o) => o.eventType),
+    eventTypes: openings.map((o) => o.opening.eventType),
+    activateIds: activations.map((a) => a.activation.id),
+    providerIds: activations.map((a) => a.activation.providerId),
+    phoneNumbers: activations.map((a) => a.activation.phoneNumber),
+    endsAts: activations.map((a) => a.activation.endsAt?.toISOString() ?? null),
+    updatedAt: new Date().toISOString(),
   });
-  const byPosition = new Map(rows.map((row) => [Number(row.at), row.answer]));
-  return openings.map((_, i) => {
-    const answer = byPosition.get(i + 1);
+  const opened = new Map<number, Record<string, unknown>>();
+  const activated = new Map<string, VerificationRow>();
+  for (const row of rows) {
+    const answer = jsonOf(row.answer);
+    if (Number(row.at) === 0) {
+      const order = rowFromJson(verifications, answer);
+      activated.set(order.id, order);
+    } else opened.set(Number(row.at), answer);
+  }
+  const results: StepResult[] = [];
+  openings.forEach(({ index }, i) => {
+    const answer = opened.get(i + 1);
     if (answer === undefined) throw new Error('verification_open answered nothing');
-    return openAnswerOf(jsonOf(answer));
+    results[index] = { opened: openAnswerOf(answer as Parameters<typeof openAnswerOf>[0]) };
   });
+  for (const { activation, index } of activations) {
+    results[index] = { activated: activated.get(activation.id) };
+  }
+  return results;
 }
+
+/**
+ * `verification_open_activate` (migration 0019), prepared once per database handle: built by
+ * drizzle once, parsed and planned by PostgreSQL once per connection. Openings are
+ * `verification_open` for each row of their arrays, in their order; the function is volatile, so
+ * each call sees what the calls before it in the statement wrote (a user's second purchase counts
+ * the first).
+ */
+const openActivateQuery = preparedPer((db: Db) =>
+  db
+    .select({ at: sql<number | string>`step.at`, answer: sql<StepRow['answer']>`step.answer` })
+    .from(
+      sql`verification_open_activate(${sql.placeholder('ids')}::uuid[], ${sql.placeholder('userIds')}::text[],
+            ${sql.placeholder('maxOpen')}::bigint[], ${sql.placeholder('openStatuses')}::text[],
+            ${sql.placeholder('services')}::text[], ${sql.placeholder('countries')}::text[],
+            ${sql.placeholder('capabilities')}::text[], ${sql.placeholder('options')}::jsonb[],
+            ${sql.placeholder('prices')}::bigint[], ${sql.placeholder('providerCosts')}::bigint[],
+            ${sql.placeholder('providers')}::text[], ${sql.placeholder('holdReferences')}::text[],
+            ${sql.placeholder('memos')}::text[], ${sql.placeholder('charges')}::jsonb[],
+            ${sql.placeholder('eventTypes')}::text[], ${sql.placeholder('activateIds')}::uuid[],
+            ${sql.placeholder('providerIds')}::text[], ${sql.placeholder('phoneNumbers')}::text[],
+            ${sql.placeholder('endsAts')}::timestamptz[], ${sql.placeholder('updatedAt')}::timestamptz) as step`,
+    )
+    .prepare(statementName(db, 'verification_open_activate')),
+);
 
 function openAnswerOf(answer: { outcome: string; order?: Record<string, unknown> }): OpenOrderAnswer {
   switch (answer.outcome) {
@@ -283,109 +354,6 @@ export async function transition(
 ): Promise<VerificationRow | undefined> {
   return transitionWhere(tx, id, from, to, set);
 }
-
-export interface Activation {
-  id: string;
-  providerId: string;
-  phoneNumber: string;
-  endsAt: Date | null;
-}
-
-/**
- * `pending` → `active` with its number: the purchase's last statement. The same conditional UPDATE
- * as `transition`; undefined when the order left `pending` meanwhile. The activations of one turn
- * of the event loop share one statement (see `activations`).
- */
-export function activatePending(
-  db: Db,
-  id: string,
-  set: Omit<Activation, 'id'>,
-): Promise<VerificationRow | undefined> {
-  return activations(db)({ id, ...set });
-}
-
-/** One batcher per database handle. */
-const activations = preparedPer((db: Db) =>
-  batched((batch: readonly Activation[]) => activateEach(db, batch)),
-);
-
-type ActivationResult = VerificationRow | undefined | Error;
-
-/**
- * A batch in as few statements as it allows. An order named twice (two attempts racing to activate
- * it) goes again in a later statement, so that one of them activates it and the other finds it no
- * longer pending, as with statements of their own.
- */
-async function activateEach(db: Db, batch: readonly Activation[]): Promise<ActivationResult[]> {
-  const results: ActivationResult[] = [];
-  let rest = batch.map((activation, index) => ({ activation, index }));
-  while (rest.length > 0) {
-    const named = new Set<string>();
-    const round = rest.filter(({ activation }) => {
-      if (named.has(activation.id)) return false;
-      named.add(activation.id);
-      return true;
-    });
-    rest = rest.filter((item) => !round.includes(item));
-    const rows = await activateRound(
-      db,
-      round.map((item) => item.activation),
-    );
-    round.forEach((item, i) => (results[item.index] = rows[i]));
-  }
-  return results;
-}
-
-/**
- * One statement for the round; if it fails (an order's provider id is already another order's:
- * the unique key), order by order, so that only that order's caller gets the error.
- */
-async function activateRound(db: Db, round: readonly Activation[]): Promise<ActivationResult[]> {
-  try {
-    return await activateMany(db, round);
-  } catch (error) {
-    if (round.length === 1) return [asError(error)];
-    return Promise.all(round.map((one) => activateMany(db, [one]).then(([row]) => row, asError)));
-  }
-}
-
-async function activateMany(db: Db, batch: readonly Activation[]): Promise<(VerificationRow | undefined)[]> {
-  const updatedAt = new Date().toISOString();
-  // The selection is built from the table's columns (see activationQuery): these are its rows.
-  const rows = (await activationQuery(db).execute({
-    ids: batch.map((a) => a.id),
-    providerIds: batch.map((a) => a.providerId),
-    phoneNumbers: batch.map((a) => a.phoneNumber),
-    endsAts: batch.map((a) => a.endsAt?.toISOString() ?? null),
-    updatedAt,
-  })) as VerificationRow[];
-  const byId = new Map(rows.map((row) => [row.id, row]));
-  return batch.map((a) => byId.get(a.id));
-}
-
-/**
- * `verification_activate_many` (migration 0017), prepared once per database handle: built by
- * drizzle once, parsed and planned by PostgreSQL once per connection. Its rows are the table's,
- * each column read through the column's own driver mapping.
- */
-const activationQuery = preparedPer((db: Db) =>
-  db
-    .select(
-      Object.fromEntries(
-        Object.entries(getTableColumns(verifications)).map(([key, column]) => [
-          key,
-          sql`activated.${sql.identifier(column.name)}`.mapWith(column),
-        ]),
-      ),
-    )
-    .from(
-      sql`verification_activate_many(${sql.placeholder('ids')}::uuid[],
-            ${sql.placeholder('providerIds')}::text[], ${sql.placeholder('phoneNumbers')}::text[],
-            ${sql.placeholder('endsAts')}::timestamptz[], ${sql.placeholder('updatedAt')}::timestamptz)
-            as activated`,
-    )
-    .prepare(statementName(db, 'verification_activate_pending')),
-);
 
 /** A completed order whose first SMS carried no code found one in a later SMS (names it once). */
 export function nameLateCode(tx: Db, id: string, code: string): Promise<VerificationRow | undefined> {

@@ -52,10 +52,37 @@ describe('the purchase path’s statements', () => {
         expect(active.map((row) => row?.status)).toEqual(['active', 'active']);
       }
       const plans = await planCounts(one);
-      for (const name of ['verification_open_many', 'verification_activate_pending']) {
-        // PostgreSQL's rule: custom plans for the first five executions, then the cached one.
-        expect(plans[name], name).toEqual({ custom: 5, generic: ROUNDS - 5 });
-      }
+      // PostgreSQL's rule: custom plans for the first five executions, then the cached one.
+      expect(plans.verification_open_activate).toEqual({ custom: 5, generic: 2 * ROUNDS - 5 });
+      await expectLedgerOk();
+    } finally {
+      await one.close();
+    }
+  });
+
+  it('share one statement when an opening and an activation come in the same moment', async () => {
+    const one = await openDatabase({ kind: 'pg', url: suiteDatabaseUrl(), poolSize: 1 });
+    try {
+      const user = await fundedUser(10_000);
+      const executions = async () => {
+        const plans = (await planCounts(one)).verification_open_activate;
+        return (plans?.custom ?? 0) + (plans?.generic ?? 0);
+      };
+      const bought = opening(user.userId);
+      expect((await store.openOrder(one.db, bought, null)).outcome).toBe('created');
+      const before = await executions();
+      const [activated, opened] = await Promise.all([
+        store.activatePending(one.db, bought.id, {
+          providerId: `shared-${bought.id}`,
+          phoneNumber: '+15550001234',
+          endsAt: new Date(Date.now() + 900_000),
+        }),
+        store.openOrder(one.db, opening(user.userId), null),
+      ]);
+      expect(activated).toMatchObject({ id: bought.id, status: 'active', phoneNumber: '+15550001234' });
+      expect(activated!.endsAt).toBeInstanceOf(Date);
+      expect(opened.outcome).toBe('created');
+      expect(await executions()).toBe(before + 1);
       await expectLedgerOk();
     } finally {
       await one.close();
