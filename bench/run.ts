@@ -111,8 +111,10 @@ function roundRow(part: string, what: string, r: RoundResult, notes: string, che
 /**
  * Where a purchase's CPU went: the sum is what two cores allow (2,000 ms of CPU a second ÷ the sum
  * = the most purchases a second this machine can do with this split, whatever the concurrency).
+ * With it, PostgreSQL's transactions a purchase (every connection's, the first instance's jobs
+ * too): each statement of the app is one, so this is the round trips the batches left.
  */
-function cpuRow(concurrency: number, per: CpuSeconds): Row {
+function cpuRow(concurrency: number, per: CpuSeconds, transactionsPerPurchase: number): Row {
   const total = per.app + per.postgres + per.sandboxes + per.client + per.redis;
   const cores = os.availableParallelism();
   const f = (n: number) => n.toFixed(2);
@@ -127,7 +129,8 @@ function cpuRow(concurrency: number, per: CpuSeconds): Row {
     notes:
       `app ${f(per.app)}, PostgreSQL ${f(per.postgres)}, sandboxes ${f(per.sandboxes)}, ` +
       `${instances > 1 ? 'clients and proxy' : 'clients'} ${f(per.client)}, ` +
-      `Redis ${f(per.redis)}; total ${f(total)} ms: ${cores} cores allow ${rate((cores * 1000) / total)}/s`,
+      `Redis ${f(per.redis)}; total ${f(total)} ms: ${cores} cores allow ${rate((cores * 1000) / total)}/s; ` +
+      `PostgreSQL transactions ${f(transactionsPerPurchase)} a purchase`,
     check: '',
   };
 }
@@ -257,11 +260,13 @@ try {
     for (const concurrency of counts.concurrency) {
       const perConnection = Math.max(1, Math.ceil(counts.purchases / concurrency));
       const buyers = await fundedBuyers(system, concurrency, perConnection + RAMP_PER_CONNECTION);
+      const transactionsBefore = await system.transactions();
       const before = cpuSnapshot(system.cpuGroups());
       const { counted: result, ramp } = await purchaseRound(system, buyers, perConnection, {
         rampPerConnection: RAMP_PER_CONNECTION,
       });
       const after = cpuSnapshot(system.cpuGroups());
+      const transactions = (await system.transactions()) - transactionsBefore;
       if (concurrency === 50) product50 = result;
       if (readers.length === 0) readers.push(...buyers.flat());
       const ok = allAnswered(result, 201, [PURCHASE_PENDING]) && allAnswered(ramp, 201, [PURCHASE_PENDING]);
@@ -277,7 +282,13 @@ try {
         ),
       );
       if (before && after)
-        rows.push(cpuRow(concurrency, cpuPerUnit(before, after, result.count + ramp.count)));
+        rows.push(
+          cpuRow(
+            concurrency,
+            cpuPerUnit(before, after, result.count + ramp.count),
+            transactions / (result.count + ramp.count),
+          ),
+        );
     }
   }
   if (parts.has('payments')) {

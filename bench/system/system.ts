@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { BENCH_DATABASE_URL } from '../database-url.js';
@@ -63,6 +64,8 @@ export interface BenchSystem {
   ledgerCheck(): Promise<InvariantReport>;
   /** ANALYZE, as autovacuum does on a live database whose tables have grown. */
   analyze(): Promise<void>;
+  /** The transactions committed in the benchmark's database so far, by every connection. */
+  transactions(): Promise<number>;
   /**
    * Stops the app processes (SIGTERM, then SIGKILL after 10 s): pgbench then has the database's
    * connections and the CPU to itself (three instances' pools plus 50 pgbench clients would pass
@@ -286,6 +289,14 @@ export async function startBenchSystem(options: {
     settings,
     helper,
     reconciler,
+    async transactions() {
+      // A backend reports its counts when it goes idle, at most once a second: wait for the last.
+      await sleep(1_500);
+      const { rows } = await database.sql.query(
+        'select xact_commit::text as n from pg_stat_database where datname = current_database()',
+      );
+      return Number((rows[0] as { n: string }).n);
+    },
     async buyers(count) {
       const made: Buyer[] = [];
       let next = 0;
